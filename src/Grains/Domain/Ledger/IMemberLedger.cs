@@ -1,0 +1,25 @@
+namespace Orleans.Membership.Domain.Ledger;
+
+/// <summary>
+/// Where members' ledger entries are kept. Appends are durable when the task completes: a member grain
+/// acknowledges a caller only after that. Implementations: in memory (embedded mode) and PostgreSQL
+/// (group commit across all grains of a silo).
+/// </summary>
+public interface IMemberLedger
+{
+    /// <summary>Appends entries (seq already assigned, contiguous, ascending) for one member.</summary>
+    /// <exception cref="LedgerUnavailableException">the store cannot take writes now; nothing was written.</exception>
+    Task AppendAsync(string memberKey, IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken = default);
+
+    /// <summary>Entries with seq greater than <paramref name="afterSeq"/>, ascending (for activation replay).</summary>
+    Task<IReadOnlyList<LedgerEntry>> ReadAfterAsync(string memberKey, long afterSeq, CancellationToken cancellationToken = default);
+
+    /// <summary>At most <paramref name="limit"/> entries with seq below <paramref name="beforeSeq"/> (null: from the newest), newest first.</summary>
+    Task<IReadOnlyList<LedgerEntry>> ReadPageAsync(string memberKey, long? beforeSeq, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes every entry of the member (erasure).</summary>
+    Task EraseAsync(string memberKey, CancellationToken cancellationToken = default);
+}
+
+/// <summary>The ledger store cannot be reached or refused the write; nothing of the call was applied.</summary>
+public sealed class LedgerUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,76 @@
+namespace Orleans.Membership.Domain.Ledger;
+
+/// <summary>The kinds of ledger entry the statement shows (contract names).</summary>
+public static class LedgerKinds
+{
+    public const string Enroll = "enroll";
+    public const string Earn = "earn";
+    public const string Redeem = "redeem";
+    public const string Expire = "expire";
+    public const string Clawback = "clawback";
+    public const string BenefitUse = "benefit-use";
+    public const string Subscription = "subscription";
+    public const string Tier = "tier";
+}
+
+/// <summary>
+/// One applied change of a member: the unit of durability and the line of the statement.
+/// Entries carry their effects, not their causes, so a member's state is a pure fold of its entries
+/// (<see cref="Members.MemberState.Apply"/>) and replays identically whatever the program says later.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("ledger-entry")]
+public sealed record LedgerEntry
+{
+    [Id(0)] public long Seq { get; init; }
+    [Id(1)] public required string Kind { get; init; }
+    /// <summary>When the change took effect (the event's occurredAt, a bucket's expiry, a re-grade instant).</summary>
+    [Id(2)] public DateTimeOffset OccurredAt { get; init; }
+    /// <summary>When the engine wrote it.</summary>
+    [Id(3)] public DateTimeOffset RecordedAt { get; init; }
+    /// <summary>The caller's id (eventId, useId, redemptionId, subscriptionEventId); null for derived entries.</summary>
+    [Id(4)] public string? EventId { get; init; }
+    /// <summary>Fingerprint of the request body, so a reused id with another body is told apart.</summary>
+    [Id(5)] public string? BodyHash { get; init; }
+    [Id(6)] public long Points { get; init; }
+    [Id(7)] public long Growth { get; init; }
+
+    // Effects, by kind. Only the ones that matter for an entry are set.
+    [Id(8)] public string? EventType { get; init; }
+    [Id(9)] public string? OrderId { get; init; }
+    [Id(10)] public decimal? Amount { get; init; }
+    /// <summary>earn: the product of the point multipliers used (fixed for the order's refunds).</summary>
+    [Id(11)] public decimal? Multiplier { get; init; }
+    /// <summary>earn: points that paid debt before the rest landed in the bucket.</summary>
+    [Id(12)] public long DebtPaid { get; init; }
+    /// <summary>earn: the new bucket's expiry (null: never expires); expire: the bucket's.</summary>
+    [Id(13)] public DateTimeOffset? BucketExpiresAt { get; init; }
+    /// <summary>expire: the seq of the earn entry whose bucket expired.</summary>
+    [Id(14)] public long? BucketSeq { get; init; }
+    /// <summary>redeem, clawback: points taken from each bucket (by the seq that created it).</summary>
+    [Id(15)] public IReadOnlyList<BucketDraw>? Draws { get; init; }
+    /// <summary>clawback: points that became debt because the balance could not cover them.</summary>
+    [Id(16)] public long DebtAdded { get; init; }
+    /// <summary>Why an accepted event earned nothing (e.g. <c>limit:perDay</c>).</summary>
+    [Id(17)] public string? Note { get; init; }
+    [Id(18)] public IReadOnlyDictionary<string, int>? Counters { get; init; }
+    [Id(19)] public string? TierFrom { get; init; }
+    [Id(20)] public string? TierTo { get; init; }
+    [Id(21)] public DateTimeOffset? TierValidUntil { get; init; }
+    [Id(22)] public string? Plan { get; init; }
+    [Id(23)] public string? PlanAction { get; init; }
+    [Id(24)] public string? PlanTerm { get; init; }
+    [Id(25)] public DateTimeOffset? PlanStartsAt { get; init; }
+    [Id(26)] public DateTimeOffset? PlanExpiresAt { get; init; }
+    [Id(27)] public string? BenefitCode { get; init; }
+    /// <summary>benefit-use: the quota period key it counts against (<c>2026-11</c>, <c>2026</c>, <c>life</c>).</summary>
+    [Id(28)] public string? Period { get; init; }
+    /// <summary>enroll: the member's birthday, <c>MM-DD</c>.</summary>
+    [Id(29)] public string? Birthday { get; init; }
+    /// <summary>The first answer to a caller-id write, returned again to a replay of the same id.</summary>
+    [Id(30)] public string? Response { get; init; }
+    [Id(31)] public string? Reason { get; init; }
+}
+
+/// <summary>Points taken from one bucket, identified by the seq of the entry that created it.</summary>
+[GenerateSerializer, Immutable, Alias("bucket-draw")]
+public sealed record BucketDraw([property: Id(0)] long BucketSeq, [property: Id(1)] long Points, [property: Id(2)] DateTimeOffset? ExpiresAt);

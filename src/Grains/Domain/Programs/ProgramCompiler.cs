@@ -1,0 +1,33 @@
+using System.Text.Json;
+
+namespace Orleans.Membership.Domain.Programs;
+
+/// <summary>One problem in a program definition, addressed by its JSON path (<c>tiers[2].threshold</c>).</summary>
+public sealed record ProgramError(string Path, string Message);
+
+/// <summary>The outcome of compiling a definition: a program, or every problem found.</summary>
+public sealed record ProgramCompilation(MembershipProgram? Program, IReadOnlyList<ProgramError> Errors)
+{
+    public bool Succeeded => Program is not null;
+}
+
+/// <summary>Validates a program definition (JSON, documented in docs/programs.md) into a <see cref="MembershipProgram"/>.</summary>
+public static partial class ProgramCompiler
+{
+    public static ProgramCompilation Compile(string programId, int version, string json)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException e)
+        {
+            return new ProgramCompilation(null, [new ProgramError("$", $"not valid JSON: {e.Message}")]);
+        }
+        using (doc)
+        {
+            return Compile(programId, version, doc.RootElement);
+        }
+    }
+}
