@@ -38,7 +38,7 @@ public sealed record LedgerEntry
     [Id(8)] public string? EventType { get; init; }
     [Id(9)] public string? OrderId { get; init; }
     [Id(10)] public decimal? Amount { get; init; }
-    /// <summary>earn: the product of the point multipliers used (fixed for the order's refunds).</summary>
+    /// <summary>earn of a purchase: points per currency unit, multipliers included (null: fixed points); refunds reuse it.</summary>
     [Id(11)] public decimal? Multiplier { get; init; }
     /// <summary>earn: points that paid debt before the rest landed in the bucket.</summary>
     [Id(12)] public long DebtPaid { get; init; }
@@ -62,13 +62,15 @@ public sealed record LedgerEntry
     [Id(25)] public DateTimeOffset? PlanStartsAt { get; init; }
     [Id(26)] public DateTimeOffset? PlanExpiresAt { get; init; }
     [Id(27)] public string? BenefitCode { get; init; }
-    /// <summary>benefit-use: the quota period key it counts against (<c>2026-11</c>, <c>2026</c>, <c>life</c>).</summary>
+    /// <summary>benefit-use: the quota period key (<c>2026-11</c>, <c>2026</c>, <c>life</c>); earn: the local day it counts against.</summary>
     [Id(28)] public string? Period { get; init; }
     /// <summary>enroll: the member's birthday, <c>MM-DD</c>.</summary>
     [Id(29)] public string? Birthday { get; init; }
     /// <summary>The first answer to a caller-id write, returned again to a replay of the same id.</summary>
     [Id(30)] public string? Response { get; init; }
     [Id(31)] public string? Reason { get; init; }
+    /// <summary>earn of a purchase: growth per currency unit (null: the growth was a fixed amount).</summary>
+    [Id(32)] public decimal? GrowthFactor { get; init; }
 }
 
 /// <summary>Points taken from one bucket, identified by the seq of the entry that created it.</summary>

@@ -1,0 +1,45 @@
+using Orleans.Concurrency;
+using Orleans.Membership.Domain.Members;
+
+namespace Orleans.Membership.Abstractions;
+
+/// <summary>
+/// One member of one program, keyed <c>"{programId}/{memberId}"</c>. Writes are serialized; the reads
+/// (summary, benefit checks) interleave with them and see the last durable state.
+/// </summary>
+[Alias("member")]
+public interface IMemberGrain : IGrainWithStringKey
+{
+    [Alias("enroll")] Task<WriteResult<EnrollResult>> Enroll(EnrollRequest request);
+
+    [Alias("apply-events")] Task<EventOutcome[]> ApplyEvents(ScoringEvent[] events);
+
+    [AlwaysInterleave, ReadOnly, Alias("summary")] Task<MemberSummary?> GetSummary();
+
+    [AlwaysInterleave, ReadOnly, Alias("check")] Task<BenefitCheck?> CheckBenefit(string code);
+
+    [AlwaysInterleave, ReadOnly, Alias("check-all")] Task<BenefitCheck[]> CheckBenefits();
+
+    [Alias("use")] Task<WriteResult<BenefitCheck>> UseBenefit(BenefitUseRequest request);
+
+    [Alias("redeem")] Task<WriteResult<RedemptionResult>> Redeem(RedemptionRequest request);
+
+    [Alias("subscribe")] Task<WriteResult<SubscriptionView>> Subscribe(SubscriptionRequest request);
+
+    /// <summary>A page of the statement (writing due expiries and re-grades first); null for a member never seen.</summary>
+    [Alias("ledger")] Task<LedgerPage?> GetLedger(int limit, long? before);
+
+    /// <summary>Erases the member's personal data and history.</summary>
+    [Alias("erase")] Task Erase();
+}
+
+public static class MemberKeys
+{
+    public static string Of(string programId, string memberId) => string.Concat(programId, "/", memberId);
+
+    public static (string ProgramId, string MemberId) Parse(string key)
+    {
+        var slash = key.IndexOf('/');
+        return (key[..slash], key[(slash + 1)..]);
+    }
+}

@@ -1,0 +1,144 @@
+using System.Text.RegularExpressions;
+
+namespace Orleans.Membership.Domain.Members;
+
+/// <summary>A scoring event as a producer sends it. <see cref="OccurredAt"/> null means "now".</summary>
+[GenerateSerializer, Immutable, Alias("scoring-event")]
+public sealed record ScoringEvent(
+    [property: Id(0)] string EventId,
+    [property: Id(1)] string Type,
+    [property: Id(2)] DateTimeOffset? OccurredAt,
+    [property: Id(3)] string? OrderId,
+    [property: Id(4)] decimal? Amount,
+    [property: Id(5)] string? AttributesJson);
+
+public enum EventStatus { Accepted, Duplicate, Rejected }
+
+/// <summary>What became of one event; <see cref="Field"/> names the offending field of a rejection.</summary>
+[GenerateSerializer, Immutable, Alias("event-outcome")]
+public sealed record EventOutcome(
+    [property: Id(0)] EventStatus Status,
+    [property: Id(1)] string? Error = null,
+    [property: Id(2)] string? Field = null,
+    [property: Id(3)] string? Reason = null)
+{
+    public static readonly EventOutcome Accepted = new(EventStatus.Accepted);
+    public static readonly EventOutcome Duplicate = new(EventStatus.Duplicate);
+    public static EventOutcome Rejected(string? field, string error, string? reason = null) => new(EventStatus.Rejected, error, field, reason);
+}
+
+public enum WriteStatus
+{
+    /// <summary>Applied now.</summary>
+    Applied,
+    /// <summary>The same id and body was applied before: this is the first answer again.</summary>
+    Replayed,
+    /// <summary>Refused by a rule (409 with <see cref="WriteResult{T}.Reason"/>).</summary>
+    Conflict,
+    /// <summary>The request itself is wrong (400 naming <see cref="WriteResult{T}.Field"/>).</summary>
+    Invalid,
+    /// <summary>What the request names does not exist (404).</summary>
+    NotFound,
+}
+
+/// <summary>The answer to a caller-id write (redemption, benefit use, subscription action, enrollment).</summary>
+[GenerateSerializer, Immutable, Alias("write-result")]
+public sealed record WriteResult<T>(
+    [property: Id(0)] WriteStatus Status,
+    [property: Id(1)] T? Value,
+    [property: Id(2)] string? Reason = null,
+    [property: Id(3)] string? Detail = null,
+    [property: Id(4)] string? Field = null)
+{
+    public static WriteResult<T> Ok(T value, bool replayed = false) => new(replayed ? WriteStatus.Replayed : WriteStatus.Applied, value);
+    public static WriteResult<T> Conflict(string reason, string detail) => new(WriteStatus.Conflict, default, reason, detail);
+    public static WriteResult<T> Invalid(string field, string detail) => new(WriteStatus.Invalid, default, null, detail, field);
+    public static WriteResult<T> NotFound(string detail) => new(WriteStatus.NotFound, default, null, detail);
+}
+
+/// <summary>The check a checkout asks for: may this member use this benefit now, with which value.</summary>
+[GenerateSerializer, Immutable, Alias("benefit-check")]
+public sealed record BenefitCheck(
+    [property: Id(0)] string Code,
+    [property: Id(1)] bool Entitled,
+    [property: Id(2)] decimal? Value,
+    [property: Id(3)] int? Remaining,
+    [property: Id(4)] DateTimeOffset? ResetsAt,
+    [property: Id(5)] IReadOnlyList<string> Sources,
+    [property: Id(6)] string? Reason);
+
+[GenerateSerializer, Immutable, Alias("redemption-request")]
+public sealed record RedemptionRequest([property: Id(0)] string RedemptionId, [property: Id(1)] long Points, [property: Id(2)] string? Reason);
+
+[GenerateSerializer, Immutable, Alias("consumed-points")]
+public sealed record ConsumedPoints([property: Id(0)] DateTimeOffset? ExpiresAt, [property: Id(1)] long Points);
+
+[GenerateSerializer, Immutable, Alias("redemption-result")]
+public sealed record RedemptionResult([property: Id(0)] long Balance, [property: Id(1)] IReadOnlyList<ConsumedPoints> Consumed);
+
+[GenerateSerializer, Immutable, Alias("benefit-use-request")]
+public sealed record BenefitUseRequest([property: Id(0)] string Code, [property: Id(1)] string UseId, [property: Id(2)] string? OrderId);
+
+[GenerateSerializer, Immutable, Alias("subscription-request")]
+public sealed record SubscriptionRequest(
+    [property: Id(0)] string SubscriptionEventId,
+    [property: Id(1)] string Plan,
+    [property: Id(2)] string Action,
+    [property: Id(3)] string? Term,
+    [property: Id(4)] DateTimeOffset? At);
+
+[GenerateSerializer, Immutable, Alias("subscription-view")]
+public sealed record SubscriptionView(
+    [property: Id(0)] string Plan,
+    [property: Id(1)] string Status,
+    [property: Id(2)] DateTimeOffset? StartedAt,
+    [property: Id(3)] DateTimeOffset? ExpiresAt,
+    [property: Id(4)] bool TrialUsed,
+    [property: Id(5)] bool AutoRenew);
+
+[GenerateSerializer, Immutable, Alias("enroll-request")]
+public sealed record EnrollRequest([property: Id(0)] string? Birthday);
+
+[GenerateSerializer, Immutable, Alias("enroll-result")]
+public sealed record EnrollResult([property: Id(0)] bool Created, [property: Id(1)] MemberSummary Summary);
+
+[GenerateSerializer, Immutable, Alias("tier-view")]
+public sealed record TierView([property: Id(0)] string Code, [property: Id(1)] string Name, [property: Id(2)] DateTimeOffset? Since, [property: Id(3)] DateTimeOffset? ValidUntil);
+
+[GenerateSerializer, Immutable, Alias("growth-view")]
+public sealed record GrowthView([property: Id(0)] long Lifetime, [property: Id(1)] long Qualifying);
+
+[GenerateSerializer, Immutable, Alias("expiring-points")]
+public sealed record ExpiringPoints([property: Id(0)] long Amount, [property: Id(1)] DateTimeOffset ExpiresAt);
+
+[GenerateSerializer, Immutable, Alias("points-view")]
+public sealed record PointsView([property: Id(0)] long Balance, [property: Id(1)] IReadOnlyList<ExpiringPoints> ExpiringSoon);
+
+/// <summary>The member summary of the contract.</summary>
+[GenerateSerializer, Immutable, Alias("member-summary")]
+public sealed record MemberSummary(
+    [property: Id(0)] string MemberId,
+    [property: Id(1)] string ProgramId,
+    [property: Id(2)] DateTimeOffset JoinedAt,
+    [property: Id(3)] string? Birthday,
+    [property: Id(4)] TierView Tier,
+    [property: Id(5)] GrowthView Growth,
+    [property: Id(6)] PointsView Points,
+    [property: Id(7)] SubscriptionView? Subscription,
+    [property: Id(8)] DateTimeOffset? LastActivityAt,
+    [property: Id(9)] IReadOnlyDictionary<string, long> Counters);
+
+/// <summary>One page of the statement, newest first; <see cref="Next"/> is the next <c>before</c>.</summary>
+[GenerateSerializer, Immutable, Alias("ledger-page")]
+public sealed record LedgerPage([property: Id(0)] IReadOnlyList<Ledger.LedgerEntry> Entries, [property: Id(1)] long? Next);
+
+/// <summary>The one id rule of the API: 1-128 characters of [A-Za-z0-9._:-].</summary>
+public static partial class CallerIds
+{
+    [GeneratedRegex("^[A-Za-z0-9._:-]{1,128}$", RegexOptions.CultureInvariant)]
+    private static partial Regex Pattern();
+
+    public static bool IsValid(string? id) => id is not null && Pattern().IsMatch(id);
+
+    public const string Rule = "must be 1-128 characters of A-Z a-z 0-9 . _ : -";
+}

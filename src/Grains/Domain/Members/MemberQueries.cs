@@ -1,0 +1,126 @@
+using Orleans.Membership.Domain.Programs;
+
+namespace Orleans.Membership.Domain.Members;
+
+/// <summary>Reads of a member's state at an instant: pure, no entries written.</summary>
+public static class MemberQueries
+{
+    public static TierStatus TierAt(MemberState state, MembershipProgram program, DateTimeOffset at)
+        => TierPolicy.Evaluate(program, state.Growth, state.JoinedAt, at);
+
+    public static bool PlanActiveAt(MemberState? state, string plan, DateTimeOffset at)
+        => state is not null && state.Plans.TryGetValue(plan, out var p) && p.IsActiveAt(at);
+
+    public static SubscriptionView? Subscription(MemberState state, string? plan, DateTimeOffset now)
+    {
+        plan ??= state.LastPlan;
+        if (plan is null || !state.Plans.TryGetValue(plan, out var p) || p.Terms.Count == 0) return null;
+        var expiresAt = p.ExpiresAt!.Value;
+        string status;
+        if (now >= expiresAt) status = "expired";
+        else if (p.Terms.Any(t => !t.IsTrial && t.End > now)) status = "active";
+        else status = "trial";
+
+        // The start of the unbroken run of terms that ends at expiresAt.
+        var start = expiresAt;
+        foreach (var term in p.Terms.OrderByDescending(t => t.End))
+        {
+            if (term.End >= start && term.Start < start) start = term.Start;
+        }
+        return new SubscriptionView(plan, status, start, expiresAt, p.TrialUsed, AutoRenew: !p.Cancelled && status != "expired");
+    }
+
+    public static MemberSummary Summary(string memberId, MemberState state, MembershipProgram program, DateTimeOffset now, TierStatus? tier = null)
+    {
+        tier ??= TierAt(state, program, now);
+        var soonLimit = now.AddDays(program.ExpiringSoonDays);
+        var expiring = state.Buckets
+            .Where(b => b.Remaining > 0 && b.ExpiresAt is { } end && end > now && end <= soonLimit)
+            .GroupBy(b => b.ExpiresAt!.Value)
+            .OrderBy(g => g.Key)
+            .Select(g => new ExpiringPoints(g.Sum(b => b.Remaining), g.Key))
+            .ToList();
+        return new MemberSummary(
+            memberId,
+            program.Id,
+            state.JoinedAt,
+            state.Birthday,
+            new TierView(tier.Tier.Code, tier.Tier.Name, tier.Since, tier.ValidUntil),
+            new GrowthView(state.LifetimeGrowth, TierPolicy.QualifyingGrowth(program, state.Growth, now)),
+            new PointsView(state.BalanceAt(now), expiring),
+            Subscription(state, null, now),
+            state.LastActivityAt,
+            new Dictionary<string, long>(state.Counters));
+    }
+
+    /// <summary>
+    /// The benefit check at <paramref name="now"/>. <paramref name="state"/> null is a guest: the base tier
+    /// with no plan, no birthday and nothing used.
+    /// </summary>
+    public static BenefitCheck Check(MemberState? state, MembershipProgram program, Benefit benefit, DateTimeOffset now, Tier tier)
+    {
+        List<string>? sources = null;
+        var unlimited = false;
+        long quota = 0;
+        decimal? value = null;
+        foreach (var grant in benefit.Grants)
+        {
+            string? source = null;
+            if (Contains(grant.Tiers, tier.Code)) source = "tier:" + tier.Code;
+            else
+            {
+                foreach (var plan in grant.Plans)
+                {
+                    if (PlanActiveAt(state, plan, now)) { source = "plan:" + plan; break; }
+                }
+            }
+            if (source is null) continue;
+
+            sources ??= [];
+            if (!sources.Contains(source)) sources.Add(source);
+            if (grant.IsUnlimited) unlimited = true;
+            else
+            {
+                var q = grant.Quota ?? (grant.EarnedBy is { } by ? (state?.Counters.GetValueOrDefault(by.Counter) ?? 0) / by.Every : 0);
+                if (q > quota) quota = q;
+            }
+            if (grant.Value is { } v)
+            {
+                value = value is not { } cur ? v
+                    : benefit.ValueRule == ValueRule.Lowest ? Math.Min(cur, v) : Math.Max(cur, v);
+            }
+        }
+
+        if (sources is null) return new BenefitCheck(benefit.Code, false, null, null, null, [], "tier");
+
+        int? remaining = null;
+        DateTimeOffset? resetsAt = null;
+        if (!unlimited)
+        {
+            var used = state?.BenefitUsesIn(benefit.Code, program.PeriodKey(benefit.Period, now)) ?? 0;
+            remaining = (int)Math.Clamp(quota - used, 0, int.MaxValue);
+            resetsAt = program.NextPeriodStart(benefit.Period, now);
+        }
+
+        string? reason = null;
+        if (!InWindow(state, program, benefit.Window, now)) reason = "window";
+        else if (remaining == 0) reason = "quota";
+        return new BenefitCheck(benefit.Code, reason is null, value, remaining, resetsAt, sources, reason);
+    }
+
+    private static bool InWindow(MemberState? state, MembershipProgram program, BenefitWindow window, DateTimeOffset now)
+    {
+        if (window.BirthdayMonthOnly && !program.IsBirthdayMonth(state?.BirthMonth, now)) return false;
+        if (window.FromDayOfMonth is { } day && program.Local(now).Day < day) return false;
+        return true;
+    }
+
+    private static bool Contains(IReadOnlyList<string> list, string value)
+    {
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (list[i] == value) return true;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,423 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Orleans.Membership.Domain.Ledger;
+using Orleans.Membership.Domain.Programs;
+
+namespace Orleans.Membership.Domain.Members;
+
+/// <summary>
+/// The write rules of a member: <c>(state, program, request, now) -> entries</c>. Every function works
+/// on a <see cref="MemberWrite"/> and either emits the entries of a whole change or emits nothing.
+/// </summary>
+public static class MemberRules
+{
+    // ---- enrollment -------------------------------------------------------------------------------
+
+    /// <summary>Enrolls (or updates the birthday of) a member. Returns true when it was created.</summary>
+    public static WriteResult<bool> Enroll(MemberWrite w, EnrollRequest request)
+    {
+        if (request.Birthday is { } b && !IsBirthday(b)) return WriteResult<bool>.Invalid("birthday", "must be a date as MM-DD, e.g. 03-15");
+        var created = !w.State.Enrolled;
+        if (created || (request.Birthday is not null && request.Birthday != w.State.Birthday))
+        {
+            w.Emit(new LedgerEntry { Kind = LedgerKinds.Enroll, OccurredAt = w.Now, Birthday = request.Birthday, Note = created ? null : "profile" });
+        }
+        return WriteResult<bool>.Ok(created);
+    }
+
+    public static bool IsBirthday(string s)
+        => s.Length == 5 && s[2] == '-'
+           && DateTime.TryParseExact("2000-" + s, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _);
+
+    // ---- scoring events -------------------------------------------------------------------------------
+
+    public static EventOutcome ApplyEvent(MemberWrite w, ScoringEvent ev)
+    {
+        if (EventValidation.Validate(w.Program, ev, w.Now) is { } problem) return EventOutcome.Rejected(problem.Field, problem.Message);
+
+        var hash = Hash("event", ev.Type, ev.OccurredAt?.ToString("O", CultureInfo.InvariantCulture), ev.OrderId, Money(ev.Amount), ev.AttributesJson);
+        if (w.State.CallerIds.TryGetValue(ev.EventId, out var seen))
+        {
+            return seen.BodyHash == hash
+                ? EventOutcome.Duplicate
+                : EventOutcome.Rejected("eventId", $"eventId '{ev.EventId}' was already used with a different body", "id-reused");
+        }
+
+        var type = w.Program.EventTypes[ev.Type];
+        var at = (ev.OccurredAt ?? w.Now).ToUniversalTime();
+        return type.Kind switch
+        {
+            EventKind.Refund => Refund(w, ev, type, at, hash),
+            _ => Earn(w, ev, type, at, hash),
+        };
+    }
+
+    private static EventOutcome Earn(MemberWrite w, ScoringEvent ev, EventType type, DateTimeOffset at, string hash)
+    {
+        var s = w.State;
+        var p = w.Program;
+        if (type.Kind == EventKind.Purchase && s.Orders.ContainsKey(ev.OrderId!))
+        {
+            return EventOutcome.Rejected("orderId", $"order '{ev.OrderId}' was already paid", "order-paid");
+        }
+
+        var day = p.DayKey(at);
+        string? limited = null;
+        if (type.Limit is { } limit)
+        {
+            if (limit.PerMember is { } perMember && s.MemberCounts.GetValueOrDefault(type.Type) >= perMember) limited = $"limit:perMember:{perMember}";
+            else if (limit.PerDay is { } perDay && s.DayCounts.GetValueOrDefault(MemberState.DayCountKey(type.Type, day)) >= perDay) limited = $"limit:perDay:{perDay}";
+        }
+
+        long growth = 0, points = 0;
+        decimal? growthFactor = null, pointsFactor = null;
+        decimal multiplier = 1m;
+        if (limited is null)
+        {
+            var amount = ev.Amount ?? 0m;
+            if (type.Growth is { } g)
+            {
+                growthFactor = g.PerAmount;
+                growth = g.PerAmount is { } f ? Floor(amount * f) : g.Fixed ?? 0;
+            }
+            if (type.Points is { } pts)
+            {
+                multiplier = PointMultiplier(w, type, at);
+                pointsFactor = pts.PerAmount is { } f ? f * multiplier : null;
+                points = pointsFactor is { } pf ? Floor(amount * pf) : Floor((pts.Fixed ?? 0) * multiplier);
+            }
+        }
+
+        var expiresAt = points > 0 ? p.BucketExpiry(at) : null;
+        var live = expiresAt is not { } end || w.Now < end;
+        var debtPaid = live ? Math.Min(s.Debt, points) : 0;
+        w.Emit(new LedgerEntry
+        {
+            Kind = LedgerKinds.Earn,
+            OccurredAt = at,
+            EventId = ev.EventId,
+            BodyHash = hash,
+            EventType = type.Type,
+            OrderId = type.Kind == EventKind.Purchase ? ev.OrderId : null,
+            Amount = type.Kind == EventKind.Purchase ? ev.Amount : null,
+            Points = points,
+            Growth = growth,
+            Multiplier = type.Kind == EventKind.Purchase ? pointsFactor : null,
+            GrowthFactor = type.Kind == EventKind.Purchase ? growthFactor : null,
+            DebtPaid = debtPaid,
+            BucketExpiresAt = expiresAt,
+            Period = day,
+            Note = limited,
+            Counters = limited is null && type.Counters.Count > 0 ? type.Counters : null,
+            Reason = limited is null && multiplier != 1m ? $"x{multiplier.ToString(CultureInfo.InvariantCulture)}" : null,
+        });
+        return EventOutcome.Accepted;
+    }
+
+    /// <summary>The product of the event type's multipliers that apply at <paramref name="at"/>; the tier is the one in force just before.</summary>
+    private static decimal PointMultiplier(MemberWrite w, EventType type, DateTimeOffset at)
+    {
+        var product = 1m;
+        Tier? tier = null;
+        foreach (var name in type.PointMultipliers)
+        {
+            if (name == BuiltInMultipliers.Tier)
+            {
+                tier ??= w.TierAt(at).Tier;
+                product *= tier.PointMultiplier;
+                continue;
+            }
+            var m = w.Program.Multipliers[name];
+            var applies = m.When switch
+            {
+                { BirthdayMonth: true } => w.Program.IsBirthdayMonth(w.State.BirthMonth, at),
+                { PlanActive: { } plan } => MemberQueries.PlanActiveAt(w.State, plan, at),
+                { Weekday: { } weekday } => w.Program.Local(at).DayOfWeek == weekday,
+                { Tiers: { } tiers } => tiers.Contains((tier ??= w.TierAt(at).Tier).Code),
+                _ => false,
+            };
+            if (applies) product *= m.Factor;
+        }
+        return product;
+    }
+
+    private static EventOutcome Refund(MemberWrite w, ScoringEvent ev, EventType type, DateTimeOffset at, string hash)
+    {
+        var s = w.State;
+        if (!s.Orders.TryGetValue(ev.OrderId!, out var order) || order.EventType != type.Refunds)
+        {
+            return EventOutcome.Rejected("orderId", $"order '{ev.OrderId}' was never paid by this member", "unknown-order");
+        }
+        var amount = ev.Amount!.Value;
+        if (amount > order.Unrefunded)
+        {
+            return EventOutcome.Rejected("amount", $"refund {Money(amount)} is above what remains unrefunded of order '{order.OrderId}' ({Money(order.Unrefunded)})", "refund-exceeds");
+        }
+
+        var remaining = order.Unrefunded - amount;
+        var newGrowth = order.GrowthFactor is { } gf ? Floor(remaining * gf) : remaining > 0 ? order.Growth : 0;
+        var newPoints = order.PointsFactor is { } pf ? Floor(remaining * pf) : remaining > 0 ? order.Points : 0;
+        var growthBack = Math.Max(0, order.Growth - newGrowth);
+        var pointsBack = Math.Max(0, order.Points - newPoints);
+
+        // The order's own bucket first (if still live), then soonest-expiring; what is left becomes debt.
+        var draws = new List<BucketDraw>();
+        var left = pointsBack;
+        var own = s.Buckets.Find(b => b.Seq == order.EarnSeq);
+        if (own is not null && own.Remaining > 0 && own.IsLiveAt(w.Now))
+        {
+            var take = Math.Min(left, own.Remaining);
+            if (take > 0) draws.Add(new BucketDraw(own.Seq, take, own.ExpiresAt));
+            left -= take;
+        }
+        left = DrawSoonestFirst(s, w.Now, left, draws, skipSeq: order.EarnSeq);
+
+        Dictionary<string, int>? counters = null;
+        if (remaining == 0 && order.Counters is { Count: > 0 } given && !order.CountersTakenBack)
+        {
+            counters = given.ToDictionary(kv => kv.Key, kv => -kv.Value, StringComparer.Ordinal);
+        }
+
+        w.Emit(new LedgerEntry
+        {
+            Kind = LedgerKinds.Clawback,
+            OccurredAt = at,
+            EventId = ev.EventId,
+            BodyHash = hash,
+            EventType = type.Type,
+            OrderId = order.OrderId,
+            Amount = amount,
+            Points = -pointsBack,
+            Growth = -growthBack,
+            Draws = draws,
+            DebtAdded = left,
+            Counters = counters,
+        });
+        return EventOutcome.Accepted;
+    }
+
+    /// <summary>Takes up to <paramref name="points"/> from live buckets, soonest-expiring first, then oldest earned. Returns what is left.</summary>
+    private static long DrawSoonestFirst(MemberState s, DateTimeOffset now, long points, List<BucketDraw> draws, long skipSeq = -1)
+    {
+        if (points <= 0) return points;
+        var order = s.Buckets
+            .Where(b => b.Remaining > 0 && b.Seq != skipSeq && b.IsLiveAt(now))
+            .OrderBy(b => b.ExpiresAt ?? DateTimeOffset.MaxValue)
+            .ThenBy(b => b.EarnedAt)
+            .ThenBy(b => b.Seq);
+        foreach (var b in order)
+        {
+            if (points == 0) break;
+            var take = Math.Min(points, b.Remaining);
+            draws.Add(new BucketDraw(b.Seq, take, b.ExpiresAt));
+            points -= take;
+        }
+        return points;
+    }
+
+    // ---- redemption -----------------------------------------------------------------------------------
+
+    public static WriteResult<RedemptionResult> Redeem(MemberWrite w, RedemptionRequest request)
+    {
+        if (!CallerIds.IsValid(request.RedemptionId)) return WriteResult<RedemptionResult>.Invalid("redemptionId", CallerIds.Rule);
+        if (request.Points <= 0) return WriteResult<RedemptionResult>.Invalid("points", "must be a whole number greater than 0");
+        if (!w.State.Enrolled) return WriteResult<RedemptionResult>.NotFound("member not found");
+        var hash = Hash("redeem", request.Points.ToString(CultureInfo.InvariantCulture), request.Reason);
+        if (Replay(w.State, request.RedemptionId, hash, DomainJson.Default.RedemptionResult, out WriteResult<RedemptionResult>? replay)) return replay!;
+
+        var balance = w.State.BalanceAt(w.Now);
+        if (balance < request.Points)
+        {
+            return WriteResult<RedemptionResult>.Conflict("balance", $"balance {balance} is short of {request.Points} points");
+        }
+        var draws = new List<BucketDraw>();
+        DrawSoonestFirst(w.State, w.Now, request.Points, draws);
+        var consumed = draws.GroupBy(d => d.ExpiresAt).Select(g => new ConsumedPoints(g.Key, g.Sum(d => d.Points))).ToList();
+        var result = new RedemptionResult(balance - request.Points, consumed);
+        w.Emit(new LedgerEntry
+        {
+            Kind = LedgerKinds.Redeem,
+            OccurredAt = w.Now,
+            EventId = request.RedemptionId,
+            BodyHash = hash,
+            Points = -request.Points,
+            Draws = draws,
+            Reason = request.Reason,
+            Response = JsonSerializer.Serialize(result, DomainJson.Default.RedemptionResult),
+        });
+        return WriteResult<RedemptionResult>.Ok(result);
+    }
+
+    // ---- benefits ---------------------------------------------------------------------------------------
+
+    public static WriteResult<BenefitCheck> UseBenefit(MemberWrite w, BenefitUseRequest request)
+    {
+        if (!w.Program.BenefitsByCode.TryGetValue(request.Code, out var benefit)) return WriteResult<BenefitCheck>.NotFound($"benefit '{request.Code}' is not defined by program '{w.Program.Id}'");
+        if (!CallerIds.IsValid(request.UseId)) return WriteResult<BenefitCheck>.Invalid("useId", CallerIds.Rule);
+        if (request.OrderId is { } o && !CallerIds.IsValid(o)) return WriteResult<BenefitCheck>.Invalid("orderId", CallerIds.Rule);
+        if (!w.State.Enrolled) return WriteResult<BenefitCheck>.NotFound("member not found");
+        var hash = Hash("benefit-use", request.Code, request.OrderId);
+        if (Replay(w.State, request.UseId, hash, DomainJson.Default.BenefitCheck, out WriteResult<BenefitCheck>? replay)) return replay!;
+
+        var tier = w.TierAt(w.Now).Tier;
+        var check = MemberQueries.Check(w.State, w.Program, benefit, w.Now, tier);
+        if (!check.Entitled)
+        {
+            return WriteResult<BenefitCheck>.Conflict(check.Reason!, $"'{benefit.Code}' cannot be used now: {Explain(check.Reason!)}");
+        }
+        var after = check with { Remaining = check.Remaining - 1 };
+        after = after.Remaining == 0 ? after with { Entitled = false, Reason = "quota" } : after;
+        w.Emit(new LedgerEntry
+        {
+            Kind = LedgerKinds.BenefitUse,
+            OccurredAt = w.Now,
+            EventId = request.UseId,
+            BodyHash = hash,
+            BenefitCode = benefit.Code,
+            OrderId = request.OrderId,
+            Period = w.Program.PeriodKey(benefit.Period, w.Now),
+            Response = JsonSerializer.Serialize(after, DomainJson.Default.BenefitCheck),
+        });
+        return WriteResult<BenefitCheck>.Ok(after);
+    }
+
+    private static string Explain(string reason) => reason switch
+    {
+        "tier" => "the member's tier or plan does not include it",
+        "quota" => "the quota of this period is used up",
+        "window" => "it is outside the benefit's date window",
+        _ => reason,
+    };
+
+    // ---- paid plans -------------------------------------------------------------------------------------
+
+    public static WriteResult<SubscriptionView> Subscribe(MemberWrite w, SubscriptionRequest r)
+    {
+        if (!CallerIds.IsValid(r.SubscriptionEventId)) return WriteResult<SubscriptionView>.Invalid("subscriptionEventId", CallerIds.Rule);
+        if (!w.Program.Plans.TryGetValue(r.Plan ?? "", out var plan))
+        {
+            return WriteResult<SubscriptionView>.Invalid("plan", $"unknown plan '{r.Plan}' (program '{w.Program.Id}' defines {string.Join(", ", w.Program.Plans.Keys)})");
+        }
+        if (r.Action is not ("purchase" or "trial" or "cancel")) return WriteResult<SubscriptionView>.Invalid("action", "must be one of purchase, trial, cancel");
+        if (r.Action == "purchase" && (r.Term is null || !plan.Terms.Contains(r.Term)))
+        {
+            return WriteResult<SubscriptionView>.Invalid("term", $"must be one of {string.Join(", ", plan.Terms)} for a purchase of '{plan.Code}'");
+        }
+        if (r.At is { } future && future > w.Now + EventValidation.MaxFutureSkew) return WriteResult<SubscriptionView>.Invalid("at", "is more than 5 minutes in the future");
+        var hash = Hash("subscription", r.Plan, r.Action, r.Term, r.At?.ToString("O", CultureInfo.InvariantCulture));
+        if (Replay(w.State, r.SubscriptionEventId, hash, DomainJson.Default.SubscriptionView, out WriteResult<SubscriptionView>? replay)) return replay!;
+
+        var at = (r.At ?? w.Now).ToUniversalTime();
+        w.State.Plans.TryGetValue(plan.Code, out var state);
+        var chainEnd = state?.ExpiresAt is { } e && e > at ? e : (DateTimeOffset?)null;
+        DateTimeOffset start, end;
+        switch (r.Action)
+        {
+            case "trial":
+                if (plan.TrialDays is not { } days) return WriteResult<SubscriptionView>.Conflict("no-trial", $"plan '{plan.Code}' has no trial");
+                if (state?.TrialUsed == true) return WriteResult<SubscriptionView>.Conflict("trial-used", $"the member already had the trial of '{plan.Code}'");
+                if (chainEnd is not null) return WriteResult<SubscriptionView>.Conflict("active", $"'{plan.Code}' is already running until {chainEnd:O}");
+                start = at;
+                end = at.AddHours(24 * days);
+                break;
+            case "purchase":
+                start = chainEnd ?? at;
+                end = AddTerm(start, r.Term!);
+                break;
+            default:
+                if (chainEnd is null) return WriteResult<SubscriptionView>.Conflict("not-active", $"'{plan.Code}' is not running, nothing to cancel");
+                start = at;
+                end = chainEnd.Value;
+                break;
+        }
+
+        // Fold a trial view of the outcome to answer with, then emit it with that answer.
+        var probe = w.State.Clone();
+        var entry = new LedgerEntry
+        {
+            Kind = LedgerKinds.Subscription,
+            OccurredAt = at,
+            EventId = r.SubscriptionEventId,
+            BodyHash = hash,
+            Plan = plan.Code,
+            PlanAction = r.Action,
+            PlanTerm = r.Term,
+            PlanStartsAt = start,
+            PlanExpiresAt = end,
+        };
+        probe.Apply(entry with { Seq = w.State.LastSeq + 1 });
+        var view = MemberQueries.Subscription(probe, plan.Code, w.Now)!;
+        w.Emit(entry with { Response = JsonSerializer.Serialize(view, DomainJson.Default.SubscriptionView) });
+        return WriteResult<SubscriptionView>.Ok(view);
+    }
+
+    private static DateTimeOffset AddTerm(DateTimeOffset start, string term)
+    {
+        var n = int.Parse(term.AsSpan(1, term.Length - 2), CultureInfo.InvariantCulture);
+        return term[^1] == 'Y' ? start.AddMonths(12 * n) : start.AddMonths(n);
+    }
+
+    // ---- derived entries --------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Writes what time has made due by <see cref="MemberWrite.Now"/>: an <c>expire</c> for every bucket
+    /// past its end with points left, and a <c>tier</c> entry when the tier in force changed.
+    /// </summary>
+    public static void WriteDue(MemberWrite w)
+    {
+        if (!w.State.Enrolled) return;
+        List<PointBucket>? expired = null;
+        foreach (var b in w.State.Buckets)
+        {
+            if (b.Remaining > 0 && !b.IsLiveAt(w.Now)) (expired ??= []).Add(b);
+        }
+        if (expired is not null)
+        {
+            foreach (var b in expired.OrderBy(b => b.ExpiresAt).ThenBy(b => b.Seq))
+            {
+                w.Emit(new LedgerEntry { Kind = LedgerKinds.Expire, OccurredAt = b.ExpiresAt!.Value, Points = -b.Remaining, BucketSeq = b.Seq, BucketExpiresAt = b.ExpiresAt });
+            }
+        }
+
+        var tier = w.TierAt(w.Now);
+        var reportedCode = w.State.ReportedTier ?? w.Program.BaseTier.Code;
+        var reportedSince = w.State.ReportedTierSince ?? w.State.JoinedAt;
+        if (tier.Tier.Code != reportedCode || (tier.ValidUntil is not null && tier.Since != reportedSince))
+        {
+            w.Emit(new LedgerEntry
+            {
+                Kind = LedgerKinds.Tier,
+                OccurredAt = tier.Since,
+                TierFrom = reportedCode,
+                TierTo = tier.Tier.Code,
+                TierValidUntil = tier.ValidUntil,
+            });
+        }
+    }
+
+    // ---- idempotency ----------------------------------------------------------------------------------
+
+    private static bool Replay<T>(MemberState s, string id, string hash, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info, out WriteResult<T>? result)
+    {
+        result = null;
+        if (!s.CallerIds.TryGetValue(id, out var seen)) return false;
+        result = seen.BodyHash == hash && seen.Response is not null
+            ? WriteResult<T>.Ok(JsonSerializer.Deserialize(seen.Response, info)!, replayed: true)
+            : WriteResult<T>.Conflict("id-reused", $"id '{id}' was already used with a different request");
+        return true;
+    }
+
+    /// <summary>A fingerprint of a request body: same body, same hash.</summary>
+    public static string Hash(params string?[] parts)
+    {
+        var text = string.Join("\u001f", parts.Select(p => p ?? "\u0000"));
+        Span<byte> digest = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes(text), digest);
+        return Convert.ToHexString(digest[..12]);
+    }
+
+    private static string? Money(decimal? amount) => amount?.ToString("0.00", CultureInfo.InvariantCulture);
+    private static long Floor(decimal value) => (long)decimal.Floor(value);
+}

@@ -1,0 +1,308 @@
+using Orleans.Membership.Domain.Ledger;
+
+namespace Orleans.Membership.Domain.Members;
+
+/// <summary>Points earned by one entry that have not been spent, clawed back or expired.</summary>
+public sealed class PointBucket(long seq, DateTimeOffset earnedAt, DateTimeOffset? expiresAt, long remaining, string? orderId)
+{
+    /// <summary>The seq of the earn entry that created the bucket: its identity.</summary>
+    public long Seq { get; } = seq;
+    public DateTimeOffset EarnedAt { get; } = earnedAt;
+    /// <summary>Exclusive end of the bucket's life; null: never expires.</summary>
+    public DateTimeOffset? ExpiresAt { get; } = expiresAt;
+    public long Remaining { get; set; } = remaining;
+    public string? OrderId { get; } = orderId;
+
+    public bool IsLiveAt(DateTimeOffset t) => ExpiresAt is not { } end || t < end;
+    public PointBucket Clone() => new(Seq, EarnedAt, ExpiresAt, Remaining, OrderId);
+}
+
+/// <summary>A paid order as refunds need it: what was paid, refunded, and what it earned.</summary>
+public sealed class OrderRecord
+{
+    public required string OrderId { get; init; }
+    public required string EventType { get; init; }
+    public required long EarnSeq { get; init; }
+    public required DateTimeOffset OccurredAt { get; init; }
+    public required decimal Paid { get; init; }
+    public decimal Refunded { get; set; }
+    public long Growth { get; set; }
+    public long Points { get; set; }
+    public decimal? GrowthFactor { get; init; }
+    public decimal? PointsFactor { get; init; }
+    public IReadOnlyDictionary<string, int>? Counters { get; init; }
+    public bool CountersTakenBack { get; set; }
+
+    public decimal Unrefunded => Paid - Refunded;
+    public OrderRecord Clone() => (OrderRecord)MemberwiseClone();
+}
+
+/// <summary>One paid or trial term of a plan: [Start, End).</summary>
+public sealed record PlanTerm(DateTimeOffset Start, DateTimeOffset End, bool IsTrial);
+
+/// <summary>A member's history with one plan.</summary>
+public sealed class PlanState
+{
+    public List<PlanTerm> Terms { get; init; } = [];
+    public bool TrialUsed { get; set; }
+    public bool Cancelled { get; set; }
+    public DateTimeOffset? LastChangeAt { get; set; }
+
+    public DateTimeOffset? ExpiresAt => Terms.Count == 0 ? null : Terms.Max(t => t.End);
+    public bool IsActiveAt(DateTimeOffset t)
+    {
+        foreach (var term in Terms)
+        {
+            if (term.Start <= t && t < term.End) return true;
+        }
+        return false;
+    }
+
+    public PlanState Clone() => new() { Terms = [.. Terms], TrialUsed = TrialUsed, Cancelled = Cancelled, LastChangeAt = LastChangeAt };
+}
+
+/// <summary>What a caller id was used for: the body fingerprint, and the first answer.</summary>
+public sealed record CallerIdRecord(string Kind, string? BodyHash, long Seq, string? Response);
+
+/// <summary>
+/// A member's whole working state, rebuilt by folding its ledger entries with <see cref="Apply"/>.
+/// Mutable for speed inside one grain; a write works on a <see cref="Clone"/> and swaps it in after
+/// the entries are durable, so readers never see an effect that is not.
+/// </summary>
+public sealed class MemberState
+{
+    public bool Enrolled { get; private set; }
+    public DateTimeOffset JoinedAt { get; private set; }
+    public string? Birthday { get; private set; }
+    public long LastSeq { get; private set; }
+    public DateTimeOffset? LastActivityAt { get; private set; }
+    public long LifetimeGrowth { get; private set; }
+    /// <summary>The sum of points over all entries: always the balance once due expiries are written.</summary>
+    public long LedgerPoints { get; private set; }
+    public long Debt { get; private set; }
+    public string? ReportedTier { get; private set; }
+    public DateTimeOffset? ReportedTierSince { get; private set; }
+    public string? LastPlan { get; private set; }
+
+    /// <summary>Growth history in (occurredAt, seq) order, the input of <see cref="TierPolicy"/>.</summary>
+    public List<GrowthRecord> Growth { get; private init; } = [];
+    public List<PointBucket> Buckets { get; private init; } = [];
+    public Dictionary<string, OrderRecord> Orders { get; private init; } = new(StringComparer.Ordinal);
+    public Dictionary<string, int> DayCounts { get; private init; } = new(StringComparer.Ordinal);
+    public Dictionary<string, int> MemberCounts { get; private init; } = new(StringComparer.Ordinal);
+    public Dictionary<string, long> Counters { get; private init; } = new(StringComparer.Ordinal);
+    public Dictionary<string, int> BenefitUses { get; private init; } = new(StringComparer.Ordinal);
+    public Dictionary<string, PlanState> Plans { get; private init; } = new(StringComparer.Ordinal);
+    public Dictionary<string, CallerIdRecord> CallerIds { get; private init; } = new(StringComparer.Ordinal);
+
+    /// <summary>Increases with every applied entry; lets readers cache derived values.</summary>
+    public long Revision => LastSeq;
+
+    public int? BirthMonth => Birthday is { Length: 5 } b ? int.Parse(b.AsSpan(0, 2), System.Globalization.CultureInfo.InvariantCulture) : null;
+
+    public int BenefitUsesIn(string code, string period)
+        => BenefitUses.TryGetValue(UseKey(code, period), out var n) ? n : 0;
+
+    public static string UseKey(string code, string period) => string.Concat(code, "|", period);
+    public static string DayCountKey(string type, string day) => string.Concat(type, "|", day);
+
+    /// <summary>Balance at <paramref name="t"/>: live buckets minus debt.</summary>
+    public long BalanceAt(DateTimeOffset t)
+    {
+        long sum = -Debt;
+        foreach (var b in Buckets)
+        {
+            if (b.Remaining > 0 && b.IsLiveAt(t)) sum += b.Remaining;
+        }
+        return sum;
+    }
+
+    /// <summary>Folds one entry into the state. Entries must come in seq order.</summary>
+    public void Apply(LedgerEntry e)
+    {
+        LastSeq = e.Seq;
+        LedgerPoints += e.Points;
+        if (e.EventId is { } id && !CallerIds.ContainsKey(id))
+        {
+            CallerIds[id] = new CallerIdRecord(e.Kind, e.BodyHash, e.Seq, e.Response);
+        }
+        if (e.EventId is not null && e.Kind != LedgerKinds.Tier && e.Kind != LedgerKinds.Expire)
+        {
+            LastActivityAt = LastActivityAt is { } last && last > e.OccurredAt ? last : e.OccurredAt;
+        }
+
+        switch (e.Kind)
+        {
+            case LedgerKinds.Enroll:
+                if (!Enrolled) JoinedAt = e.OccurredAt;
+                Enrolled = true;
+                if (e.Birthday is not null) Birthday = e.Birthday;
+                break;
+            case LedgerKinds.Earn:
+                ApplyEarn(e);
+                break;
+            case LedgerKinds.Clawback:
+                ApplyClawback(e);
+                break;
+            case LedgerKinds.Redeem:
+                Draw(e.Draws);
+                break;
+            case LedgerKinds.Expire:
+                foreach (var b in Buckets)
+                {
+                    if (b.Seq == e.BucketSeq) b.Remaining += e.Points;
+                }
+                break;
+            case LedgerKinds.BenefitUse:
+                var key = UseKey(e.BenefitCode!, e.Period!);
+                BenefitUses[key] = BenefitUsesIn(e.BenefitCode!, e.Period!) + 1;
+                break;
+            case LedgerKinds.Subscription:
+                ApplySubscription(e);
+                break;
+            case LedgerKinds.Tier:
+                ReportedTier = e.TierTo;
+                ReportedTierSince = e.OccurredAt;
+                break;
+        }
+    }
+
+    private void ApplyEarn(LedgerEntry e)
+    {
+        if (!Enrolled)
+        {
+            // An event for an unknown member enrolls it at the event's time.
+            Enrolled = true;
+            JoinedAt = e.OccurredAt;
+        }
+        LifetimeGrowth += e.Growth;
+        if (e.Growth != 0) InsertGrowth(new GrowthRecord(e.Seq, e.OccurredAt, e.Growth));
+        Debt -= e.DebtPaid;
+        var intoBucket = e.Points - e.DebtPaid;
+        if (intoBucket > 0 || e.Points > 0)
+        {
+            Buckets.Add(new PointBucket(e.Seq, e.OccurredAt, e.BucketExpiresAt, intoBucket, e.OrderId));
+        }
+        if (e.Note is null && e.EventType is { } type)
+        {
+            if (e.Period is { } day) DayCounts[DayCountKey(type, day)] = DayCounts.GetValueOrDefault(DayCountKey(type, day)) + 1;
+            MemberCounts[type] = MemberCounts.GetValueOrDefault(type) + 1;
+        }
+        AddCounters(e.Counters);
+        if (e.OrderId is { } orderId && e.Amount is { } paid)
+        {
+            Orders[orderId] = new OrderRecord
+            {
+                OrderId = orderId,
+                EventType = e.EventType ?? "",
+                EarnSeq = e.Seq,
+                OccurredAt = e.OccurredAt,
+                Paid = paid,
+                Growth = e.Growth,
+                Points = e.Points,
+                GrowthFactor = e.GrowthFactor,
+                PointsFactor = e.Multiplier,
+                Counters = e.Counters,
+            };
+        }
+    }
+
+    private void ApplyClawback(LedgerEntry e)
+    {
+        LifetimeGrowth += e.Growth;
+        if (e.OrderId is { } orderId && Orders.TryGetValue(orderId, out var order))
+        {
+            order.Refunded += e.Amount ?? 0;
+            order.Growth += e.Growth;
+            order.Points += e.Points;
+            if (e.Counters is not null) order.CountersTakenBack = true;
+            foreach (var r in Growth)
+            {
+                if (r.Seq == order.EarnSeq) r.Amount += e.Growth;
+            }
+        }
+        Draw(e.Draws);
+        Debt += e.DebtAdded;
+        AddCounters(e.Counters);
+    }
+
+    private void ApplySubscription(LedgerEntry e)
+    {
+        var plan = e.Plan!;
+        if (!Plans.TryGetValue(plan, out var state)) Plans[plan] = state = new PlanState();
+        LastPlan = plan;
+        state.LastChangeAt = e.OccurredAt;
+        switch (e.PlanAction)
+        {
+            case "trial":
+                state.TrialUsed = true;
+                state.Terms.Add(new PlanTerm(e.PlanStartsAt!.Value, e.PlanExpiresAt!.Value, IsTrial: true));
+                break;
+            case "purchase":
+                state.Cancelled = false;
+                state.Terms.Add(new PlanTerm(e.PlanStartsAt!.Value, e.PlanExpiresAt!.Value, IsTrial: false));
+                break;
+            case "cancel":
+                state.Cancelled = true;
+                break;
+        }
+    }
+
+    private void Draw(IReadOnlyList<BucketDraw>? draws)
+    {
+        if (draws is null) return;
+        foreach (var d in draws)
+        {
+            foreach (var b in Buckets)
+            {
+                if (b.Seq == d.BucketSeq) b.Remaining -= d.Points;
+            }
+        }
+    }
+
+    private void AddCounters(IReadOnlyDictionary<string, int>? counters)
+    {
+        if (counters is null) return;
+        foreach (var (name, n) in counters) Counters[name] = Counters.GetValueOrDefault(name) + n;
+    }
+
+    private void InsertGrowth(GrowthRecord record)
+    {
+        // Keep (occurredAt, seq) order; most events arrive in time order, so search from the end.
+        var i = Growth.Count;
+        while (i > 0 && Growth[i - 1].OccurredAt > record.OccurredAt) i--;
+        Growth.Insert(i, record);
+    }
+
+    public MemberState Clone() => new()
+    {
+        Enrolled = Enrolled,
+        JoinedAt = JoinedAt,
+        Birthday = Birthday,
+        LastSeq = LastSeq,
+        LastActivityAt = LastActivityAt,
+        LifetimeGrowth = LifetimeGrowth,
+        LedgerPoints = LedgerPoints,
+        Debt = Debt,
+        ReportedTier = ReportedTier,
+        ReportedTierSince = ReportedTierSince,
+        LastPlan = LastPlan,
+        Growth = Growth.ConvertAll(g => g.Clone()),
+        Buckets = Buckets.ConvertAll(b => b.Clone()),
+        Orders = Orders.ToDictionary(kv => kv.Key, kv => kv.Value.Clone(), StringComparer.Ordinal),
+        DayCounts = new(DayCounts, StringComparer.Ordinal),
+        MemberCounts = new(MemberCounts, StringComparer.Ordinal),
+        Counters = new(Counters, StringComparer.Ordinal),
+        BenefitUses = new(BenefitUses, StringComparer.Ordinal),
+        Plans = Plans.ToDictionary(kv => kv.Key, kv => kv.Value.Clone(), StringComparer.Ordinal),
+        CallerIds = new(CallerIds, StringComparer.Ordinal),
+    };
+
+    /// <summary>Rebuilds a state from entries in seq order.</summary>
+    public static MemberState Replay(IEnumerable<LedgerEntry> entries)
+    {
+        var state = new MemberState();
+        foreach (var e in entries) state.Apply(e);
+        return state;
+    }
+}

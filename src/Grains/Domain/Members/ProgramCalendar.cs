@@ -1,0 +1,58 @@
+using Orleans.Membership.Domain.Programs;
+
+namespace Orleans.Membership.Domain.Members;
+
+/// <summary>Calendar arithmetic in a program's time zone: days, months, years, expiries, quota periods.</summary>
+public static class ProgramCalendar
+{
+    public const string LifetimePeriod = "life";
+
+    public static DateTime Local(this MembershipProgram program, DateTimeOffset instant)
+        => TimeZoneInfo.ConvertTimeFromUtc(instant.UtcDateTime, program.TimeZone);
+
+    /// <summary>The UTC instant of a local wall-clock time in the program's zone.</summary>
+    public static DateTimeOffset FromLocal(this MembershipProgram program, DateTime local)
+    {
+        var unspecified = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
+        return new DateTimeOffset(TimeZoneInfo.ConvertTimeToUtc(unspecified, program.TimeZone), TimeSpan.Zero);
+    }
+
+    public static string DayKey(this MembershipProgram program, DateTimeOffset instant)
+        => program.Local(instant).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+    public static string PeriodKey(this MembershipProgram program, QuotaPeriod period, DateTimeOffset instant)
+    {
+        if (period == QuotaPeriod.Lifetime) return LifetimePeriod;
+        var local = program.Local(instant);
+        return period == QuotaPeriod.Month
+            ? local.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture)
+            : local.Year.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Start of the next quota period after <paramref name="instant"/>; null for lifetime.</summary>
+    public static DateTimeOffset? NextPeriodStart(this MembershipProgram program, QuotaPeriod period, DateTimeOffset instant)
+    {
+        var local = program.Local(instant);
+        return period switch
+        {
+            QuotaPeriod.Month => program.FromLocal(new DateTime(local.Year, local.Month, 1).AddMonths(1)),
+            QuotaPeriod.Year => program.FromLocal(new DateTime(local.Year + 1, 1, 1)),
+            _ => null,
+        };
+    }
+
+    /// <summary>When a bucket earned at <paramref name="earnedAt"/> expires (exclusive); null: never.</summary>
+    public static DateTimeOffset? BucketExpiry(this MembershipProgram program, DateTimeOffset earnedAt)
+    {
+        var policy = program.PointExpiry;
+        return policy.Policy switch
+        {
+            PointExpiryPolicy.EndOfYear => program.FromLocal(new DateTime(program.Local(earnedAt).Year + policy.YearsAfter + 1, 1, 1)),
+            PointExpiryPolicy.DaysAfterEarning => earnedAt.AddDays(policy.Days).ToUniversalTime(),
+            _ => null,
+        };
+    }
+
+    public static bool IsBirthdayMonth(this MembershipProgram program, int? birthMonth, DateTimeOffset instant)
+        => birthMonth is { } m && program.Local(instant).Month == m;
+}

@@ -1,0 +1,168 @@
+using Microsoft.Extensions.Logging;
+using Orleans.Membership.Abstractions;
+using Orleans.Membership.Domain.Ledger;
+using Orleans.Membership.Domain.Members;
+using Orleans.Membership.Domain.Programs;
+
+namespace Orleans.Membership.Grains;
+
+/// <summary>
+/// A member in memory. Every write runs the pure rules on a copy of the state, appends the entries to
+/// the ledger, and only then adopts the copy: a failed append leaves the member exactly as it was.
+/// Reads interleave with writes and see the last durable state.
+/// </summary>
+public sealed class MemberGrain(IMemberLedger ledger, ProgramCatalog programs, TimeProvider clock, ILogger<MemberGrain> logger)
+    : Grain, IMemberGrain
+{
+    private string _key = "";
+    private string _programId = "";
+    private string _memberId = "";
+    private MemberState _state = new();
+
+    // The tier at the last read, valid while nothing changes and no validity ends.
+    private TierStatus? _tier;
+    private long _tierRevision = -1;
+    private int _tierProgramVersion = -1;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _key = this.GetPrimaryKeyString();
+        (_programId, _memberId) = MemberKeys.Parse(_key);
+        var entries = await ledger.ReadAfterAsync(_key, 0, cancellationToken);
+        _state = MemberState.Replay(entries);
+    }
+
+    async Task<WriteResult<EnrollResult>> IMemberGrain.Enroll(EnrollRequest request)
+    {
+        var program = await Program();
+        var w = Begin(program);
+        var result = MemberRules.Enroll(w, request);
+        if (result.Status != WriteStatus.Applied) return new WriteResult<EnrollResult>(result.Status, null, result.Reason, result.Detail, result.Field);
+        MemberRules.WriteDue(w);
+        await Commit(w);
+        return WriteResult<EnrollResult>.Ok(new EnrollResult(result.Value, Summary(program)));
+    }
+
+    async Task<EventOutcome[]> IMemberGrain.ApplyEvents(ScoringEvent[] events)
+    {
+        var program = await Program();
+        var w = Begin(program);
+        var outcomes = new EventOutcome[events.Length];
+        for (var i = 0; i < events.Length; i++) outcomes[i] = MemberRules.ApplyEvent(w, events[i]);
+        if (w.Entries.Count > 0)
+        {
+            MemberRules.WriteDue(w);
+            await Commit(w);
+        }
+        return outcomes;
+    }
+
+    async Task<MemberSummary?> IMemberGrain.GetSummary()
+    {
+        var program = await Program();
+        return _state.Enrolled ? Summary(program) : null;
+    }
+
+    async Task<BenefitCheck?> IMemberGrain.CheckBenefit(string code)
+    {
+        var program = await Program();
+        if (!program.BenefitsByCode.TryGetValue(code, out var benefit)) return null;
+        var now = clock.GetUtcNow();
+        return MemberQueries.Check(_state.Enrolled ? _state : null, program, benefit, now, CurrentTier(program, now).Tier);
+    }
+
+    async Task<BenefitCheck[]> IMemberGrain.CheckBenefits()
+    {
+        var program = await Program();
+        var now = clock.GetUtcNow();
+        var tier = CurrentTier(program, now).Tier;
+        var state = _state.Enrolled ? _state : null;
+        var checks = new BenefitCheck[program.Benefits.Count];
+        for (var i = 0; i < checks.Length; i++) checks[i] = MemberQueries.Check(state, program, program.Benefits[i], now, tier);
+        return checks;
+    }
+
+    Task<WriteResult<BenefitCheck>> IMemberGrain.UseBenefit(BenefitUseRequest request) => Write(MemberRules.UseBenefit, request);
+
+    Task<WriteResult<RedemptionResult>> IMemberGrain.Redeem(RedemptionRequest request) => Write(MemberRules.Redeem, request);
+
+    Task<WriteResult<SubscriptionView>> IMemberGrain.Subscribe(SubscriptionRequest request) => Write(MemberRules.Subscribe, request);
+
+    async Task<LedgerPage?> IMemberGrain.GetLedger(int limit, long? before)
+    {
+        if (!_state.Enrolled) return null;
+        var program = await Program();
+        // The statement always includes what is due: write expiries and re-grades first.
+        var w = Begin(program);
+        MemberRules.WriteDue(w);
+        if (w.Entries.Count > 0) await Commit(w);
+
+        var entries = await ledger.ReadPageAsync(_key, before, limit);
+        long? next = entries.Count == limit && entries[^1].Seq > 1 ? entries[^1].Seq : null;
+        return new LedgerPage(entries, next);
+    }
+
+    async Task IMemberGrain.Erase()
+    {
+        await ledger.EraseAsync(_key);
+        _state = new MemberState();
+        _tier = null;
+        logger.LogInformation("Erased member {MemberKey}", _key);
+        DeactivateOnIdle();
+    }
+
+    private async Task<WriteResult<T>> Write<TRequest, T>(Func<MemberWrite, TRequest, WriteResult<T>> rule, TRequest request)
+    {
+        var w = Begin(await Program());
+        var result = rule(w, request);
+        if (result.Status == WriteStatus.Applied)
+        {
+            MemberRules.WriteDue(w);
+            await Commit(w);
+        }
+        return result;
+    }
+
+    private MemberWrite Begin(MembershipProgram program) => new(_state.Clone(), program, clock.GetUtcNow());
+
+    private async Task Commit(MemberWrite w)
+    {
+        if (w.Entries.Count == 0) return;
+        await ledger.AppendAsync(_key, w.Entries);
+        _state = w.State;
+    }
+
+    private MemberSummary Summary(MembershipProgram program)
+    {
+        var now = clock.GetUtcNow();
+        return MemberQueries.Summary(_memberId, _state, program, now, CurrentTier(program, now));
+    }
+
+    /// <summary>
+    /// The tier now, cached: it cannot change until the state changes, the program changes, or the
+    /// cached validity ends (and no growth is dated after now).
+    /// </summary>
+    private TierStatus CurrentTier(MembershipProgram program, DateTimeOffset now)
+    {
+        if (_tier is { } cached && _tierRevision == _state.Revision && _tierProgramVersion == program.Version
+            && (cached.ValidUntil is not { } end || now < end)
+            && (_state.Growth.Count == 0 || _state.Growth[^1].OccurredAt <= now))
+        {
+            return cached;
+        }
+        _tier = MemberQueries.TierAt(_state, program, now);
+        _tierRevision = _state.Revision;
+        _tierProgramVersion = program.Version;
+        return _tier;
+    }
+
+    private async ValueTask<MembershipProgram> Program()
+        => await programs.GetAsync(_programId) ?? throw new ProgramNotFoundException(_programId);
+}
+
+/// <summary>A member was addressed in a program that does not exist.</summary>
+[GenerateSerializer, Alias("program-not-found")]
+public sealed class ProgramNotFoundException(string programId) : Exception($"program '{programId}' not found")
+{
+    [Id(0)] public string ProgramId { get; } = programId;
+}

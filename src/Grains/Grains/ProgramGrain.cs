@@ -1,0 +1,56 @@
+using Orleans.Membership.Abstractions;
+using Orleans.Membership.Domain.Programs;
+using Orleans.Runtime;
+
+namespace Orleans.Membership.Grains;
+
+/// <summary>The state of a program grain: the accepted definition and its version (0: none yet).</summary>
+[GenerateSerializer, Alias("program-state")]
+public sealed class ProgramState
+{
+    [Id(0)] public int Version { get; set; }
+    [Id(1)] public string? Json { get; set; }
+}
+
+/// <summary>Keeps one program's definition; every accepted change bumps the version by one.</summary>
+public sealed class ProgramGrain([PersistentState("program", StorageNames.Programs)] IPersistentState<ProgramState> state) : Grain, IProgramGrain
+{
+    Task<ProgramDefinition?> IProgramGrain.Get() => Task.FromResult(Current());
+
+    async Task<ProgramUpdate> IProgramGrain.Put(string json)
+    {
+        var id = this.GetPrimaryKeyString();
+        var next = state.State.Version + 1;
+        var compiled = ProgramCompiler.Compile(id, next, json);
+        if (compiled.Program is not { } program)
+        {
+            return new ProgramUpdate(null, compiled.Errors.Select(e => new ProgramProblem(e.Path, e.Message)).ToArray());
+        }
+        if (program.DefinitionJson == state.State.Json) return new ProgramUpdate(state.State.Version, []);
+        state.State.Version = next;
+        state.State.Json = program.DefinitionJson;
+        await state.WriteStateAsync();
+        return new ProgramUpdate(next, []);
+    }
+
+    async Task<ProgramDefinition> IProgramGrain.Ensure(string json)
+    {
+        if (Current() is { } existing) return existing;
+        var update = await ((IProgramGrain)this).Put(json);
+        if (update.Version is null)
+        {
+            throw new InvalidOperationException($"the shipped definition of '{this.GetPrimaryKeyString()}' is invalid: {string.Join("; ", update.Problems.Select(p => $"{p.Path} {p.Message}"))}");
+        }
+        return Current()!;
+    }
+
+    private ProgramDefinition? Current()
+        => state.State.Json is { } json ? new ProgramDefinition(this.GetPrimaryKeyString(), state.State.Version, json) : null;
+}
+
+/// <summary>Names of the grain storage providers the engine uses.</summary>
+public static class StorageNames
+{
+    public const string Programs = "programs";
+    public const string Snapshots = "member-snapshots";
+}
