@@ -1,3 +1,3 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.Run();
+using Orleans.Membership.Silo;
+
+await MembershipNode.Build(args).RunAsync();

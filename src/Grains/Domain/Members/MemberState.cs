@@ -167,14 +167,17 @@ public sealed class MemberState
         }
     }
 
+    /// <summary>An event or a plan action for an unknown member enrolls it at that instant.</summary>
+    private void EnrollImplicitly(DateTimeOffset at)
+    {
+        if (Enrolled) return;
+        Enrolled = true;
+        JoinedAt = at;
+    }
+
     private void ApplyEarn(LedgerEntry e)
     {
-        if (!Enrolled)
-        {
-            // An event for an unknown member enrolls it at the event's time.
-            Enrolled = true;
-            JoinedAt = e.OccurredAt;
-        }
+        EnrollImplicitly(e.OccurredAt);
         LifetimeGrowth += e.Growth;
         if (e.Growth != 0) InsertGrowth(new GrowthRecord(e.Seq, e.OccurredAt, e.Growth));
         Debt -= e.DebtPaid;
@@ -209,6 +212,7 @@ public sealed class MemberState
 
     private void ApplyClawback(LedgerEntry e)
     {
+        EnrollImplicitly(e.OccurredAt);
         LifetimeGrowth += e.Growth;
         if (e.OrderId is { } orderId && Orders.TryGetValue(orderId, out var order))
         {
@@ -228,6 +232,7 @@ public sealed class MemberState
 
     private void ApplySubscription(LedgerEntry e)
     {
+        EnrollImplicitly(e.OccurredAt);
         var plan = e.Plan!;
         if (!Plans.TryGetValue(plan, out var state)) Plans[plan] = state = new PlanState();
         LastPlan = plan;

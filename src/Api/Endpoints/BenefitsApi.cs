@@ -1,0 +1,46 @@
+using Orleans.Membership.Api.Http;
+using Orleans.Membership.Domain.Members;
+
+namespace Orleans.Membership.Api.Endpoints;
+
+/// <summary>Benefits: the checkout hot path (checks) and quota-limited uses.</summary>
+public static class BenefitsApi
+{
+    public static RouteGroupBuilder MapBenefitsApiV1(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/programs/{programId}/members/{memberId}/benefits").RequireRole(Roles.Checkout);
+        group.MapGet("", CheckAll);
+        group.MapGet("/{code}", Check);
+        group.MapPost("/{code}/uses", Use);
+        return group;
+    }
+
+    private static async Task<IResult> CheckAll(string programId, string memberId, MemberRoute route)
+    {
+        var (grain, error) = await route.Resolve(programId, memberId);
+        if (error is not null) return error;
+        return TypedResults.Ok(new BenefitsResponse(await grain!.CheckBenefits()));
+    }
+
+    private static async Task<IResult> Check(string programId, string memberId, string code, MemberRoute route)
+    {
+        var (grain, error) = await route.Resolve(programId, memberId);
+        if (error is not null) return error;
+        var check = await grain!.CheckBenefit(code);
+        return check is null ? Problems.NotFound($"benefit '{code}' is not defined by program '{programId}'") : TypedResults.Ok(check);
+    }
+
+    private static async Task<IResult> Use(string programId, string memberId, string code, HttpRequest request, MemberRoute route)
+    {
+        var (grain, error) = await route.Resolve(programId, memberId);
+        if (error is not null) return error;
+        var (body, bodyError) = await MemberRoute.ReadObject(request);
+        if (bodyError is not null) return bodyError;
+        body!.RejectUnknown("useId", "orderId");
+        var useId = body.Id("useId");
+        var orderId = body.Id("orderId", required: false);
+        if (body.HasErrors) return MembersApi.Invalid(body);
+        var result = await grain!.UseBenefit(new BenefitUseRequest(code, useId!, orderId));
+        return MemberRoute.Answer(result, check => TypedResults.Created((string?)null, check));
+    }
+}

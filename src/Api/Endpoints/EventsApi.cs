@@ -1,0 +1,138 @@
+using System.Text.Json;
+using Orleans.Membership.Abstractions;
+using Orleans.Membership.Api.Http;
+using Orleans.Membership.Domain.Members;
+using Orleans.Membership.Grains;
+
+namespace Orleans.Membership.Api.Endpoints;
+
+/// <summary>Scoring events from producers: one event or a batch of up to <see cref="MaxBatch"/>.</summary>
+public static class EventsApi
+{
+    public const int MaxBatch = 1000;
+
+    public static RouteGroupBuilder MapEventsApiV1(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/programs/{programId}/events").RequireRole(Roles.Ingest);
+        group.MapPost("", Ingest);
+        return group;
+    }
+
+    private static async Task<IResult> Ingest(string programId, HttpRequest request, IGrainFactory grains, ProgramCatalog programs, TimeProvider clock)
+    {
+        if (!CallerIds.IsValid(programId)) return Problems.Validation("programId", CallerIds.Rule);
+        var program = await programs.GetAsync(programId);
+        if (program is null) return Problems.NotFound($"program '{programId}' not found");
+
+        JsonDocument doc;
+        try
+        {
+            doc = await JsonDocument.ParseAsync(request.Body);
+        }
+        catch (JsonException e)
+        {
+            return Problems.Validation("$", $"the body is not valid JSON: {e.Message}");
+        }
+        using var _ = doc;
+        var root = doc.RootElement;
+        if (root.ValueKind != JsonValueKind.Object) return Problems.Validation("$", "the body must be an event object or {\"events\":[...]}");
+
+        List<JsonElement> items;
+        string prefix;
+        if (root.TryGetProperty("events", out var array))
+        {
+            if (array.ValueKind != JsonValueKind.Array) return Problems.Validation("events", "must be an array of events");
+            if (array.GetArrayLength() > MaxBatch) return Problems.Validation("events", $"must hold at most {MaxBatch} events, not {array.GetArrayLength()}");
+            foreach (var p in root.EnumerateObject())
+            {
+                if (p.Name != "events") return Problems.Validation(p.Name, "unknown field (a batch is {\"events\":[...]})");
+            }
+            items = array.EnumerateArray().ToList();
+            prefix = "events";
+        }
+        else
+        {
+            items = [root];
+            prefix = "";
+        }
+
+        // Validate each event alone; a bad one is rejected and the others still apply.
+        var now = clock.GetUtcNow();
+        var rejected = new List<RejectedEvent>();
+        var byMember = new Dictionary<string, List<(int Index, ScoringEvent Event)>>(StringComparer.Ordinal);
+        for (var i = 0; i < items.Count; i++)
+        {
+            var path = prefix.Length == 0 ? "" : $"{prefix}[{i}]";
+            if (Parse(items[i], path, out var memberId, out var ev, out var eventId) is { } problem)
+            {
+                rejected.Add(new RejectedEvent(i, eventId, $"{problem.Key}: {problem.Value}", problem.Key, null));
+                continue;
+            }
+            if (EventValidation.Validate(program, ev!, now) is { } invalid)
+            {
+                var field = path.Length == 0 ? invalid.Field : $"{path}.{invalid.Field}";
+                rejected.Add(new RejectedEvent(i, eventId, $"{field}: {invalid.Message}", field, null));
+                continue;
+            }
+            if (!byMember.TryGetValue(memberId!, out var list)) byMember[memberId!] = list = [];
+            list.Add((i, ev!));
+        }
+
+        // A member's events apply in array order, in one grain call; members run in parallel.
+        var calls = byMember.Select(async kv =>
+        {
+            var grain = grains.GetGrain<IMemberGrain>(MemberKeys.Of(programId, kv.Key));
+            var outcomes = await grain.ApplyEvents(kv.Value.Select(x => x.Event).ToArray());
+            return (kv.Value, outcomes);
+        }).ToList();
+        var accepted = 0;
+        var duplicates = 0;
+        foreach (var (events, outcomes) in await Task.WhenAll(calls))
+        {
+            for (var j = 0; j < outcomes.Length; j++)
+            {
+                var outcome = outcomes[j];
+                var (index, ev) = events[j];
+                switch (outcome.Status)
+                {
+                    case EventStatus.Accepted: accepted++; break;
+                    case EventStatus.Duplicate: duplicates++; break;
+                    default:
+                        var path = prefix.Length == 0 ? "" : $"{prefix}[{index}]";
+                        var field = outcome.Field is null ? null : path.Length == 0 ? outcome.Field : $"{path}.{outcome.Field}";
+                        rejected.Add(new RejectedEvent(index, ev.EventId, field is null ? outcome.Error! : $"{field}: {outcome.Error}", field, outcome.Reason));
+                        break;
+                }
+            }
+        }
+        rejected.Sort((a, b) => a.Index.CompareTo(b.Index));
+        return TypedResults.Ok(new EventsResponse(accepted, duplicates, rejected));
+    }
+
+    private static readonly string[] Fields = ["eventId", "memberId", "type", "occurredAt", "orderId", "amount", "attributes"];
+
+    /// <summary>Reads one event; returns its first problem (field path, message) or null.</summary>
+    private static KeyValuePair<string, string>? Parse(JsonElement item, string path, out string? memberId, out ScoringEvent? ev, out string? eventId)
+    {
+        memberId = null;
+        ev = null;
+        eventId = null;
+        if (item.ValueKind != JsonValueKind.Object)
+        {
+            return new(path.Length == 0 ? "$" : path, "must be an event object");
+        }
+        var body = new JsonBody(item, path, new Dictionary<string, string[]>());
+        if (item.TryGetProperty("eventId", out var idElement) && idElement.ValueKind == JsonValueKind.String) eventId = idElement.GetString();
+        body.RejectUnknown(Fields);
+        var id = body.Id("eventId");
+        memberId = body.Id("memberId");
+        var type = body.String("type", required: true);
+        var occurredAt = body.Instant("occurredAt");
+        var orderId = body.String("orderId");
+        var amount = body.Decimal("amount");
+        var attributes = body.ObjectText("attributes");
+        if (body.HasErrors) return body.Errors.Select(e => new KeyValuePair<string, string>(e.Key, e.Value[0])).First();
+        ev = new ScoringEvent(id!, type!, occurredAt, orderId, amount, attributes);
+        return null;
+    }
+}

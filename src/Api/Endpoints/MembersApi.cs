@@ -1,0 +1,167 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Orleans.Membership.Abstractions;
+using Orleans.Membership.Api.Http;
+using Orleans.Membership.Domain.Ledger;
+using Orleans.Membership.Domain.Members;
+using Orleans.Membership.Grains;
+
+namespace Orleans.Membership.Api.Endpoints;
+
+/// <summary>What a member endpoint needs: the grains, the program catalog, and the route's ids checked.</summary>
+public sealed class MemberRoute(IGrainFactory grains, ProgramCatalog programs)
+{
+    public IGrainFactory Grains => grains;
+
+    /// <summary>Checks the ids of the route and that the program exists; returns the grain, or the error to answer.</summary>
+    public async Task<(IMemberGrain? Grain, IResult? Error)> Resolve(string programId, string memberId)
+    {
+        if (!CallerIds.IsValid(programId)) return (null, Problems.Validation("programId", CallerIds.Rule));
+        if (!CallerIds.IsValid(memberId)) return (null, Problems.Validation("memberId", CallerIds.Rule));
+        if (await programs.GetAsync(programId) is null) return (null, Problems.NotFound($"program '{programId}' not found"));
+        return (grains.GetGrain<IMemberGrain>(MemberKeys.Of(programId, memberId)), null);
+    }
+
+    public static async Task<(JsonBody? Body, IResult? Error)> ReadObject(HttpRequest request, bool optional = false)
+    {
+        JsonDocument doc;
+        try
+        {
+            if (optional && request.ContentLength == 0) return (null, null);
+            doc = await JsonDocument.ParseAsync(request.Body);
+        }
+        catch (JsonException e)
+        {
+            if (optional && e.BytePositionInLine == 0 && e.LineNumber == 0) return (null, null);
+            return (null, Problems.Validation("$", $"the body is not valid JSON: {e.Message}"));
+        }
+        if (doc.RootElement.ValueKind != JsonValueKind.Object) return (null, Problems.Validation("$", "the body must be a JSON object"));
+        return (new JsonBody(doc.RootElement, "", new Dictionary<string, string[]>()), null);
+    }
+
+    /// <summary>Maps a write's outcome to the contract's statuses.</summary>
+    public static IResult Answer<T>(WriteResult<T> result, Func<T, IResult> ok) => result.Status switch
+    {
+        WriteStatus.Applied or WriteStatus.Replayed => ok(result.Value!),
+        WriteStatus.Conflict => Problems.Conflict(result.Reason!, result.Detail!),
+        WriteStatus.NotFound => Problems.NotFound(result.Detail!),
+        _ => Problems.Validation(result.Field!, result.Detail!),
+    };
+}
+
+/// <summary>Members: enrollment, summary, statement, erasure.</summary>
+public static class MembersApi
+{
+    public static RouteGroupBuilder MapMembersApiV1(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/programs/{programId}/members/{memberId}");
+        group.MapPost("", Enroll).RequireRole(Roles.Ingest);
+        group.MapGet("", GetSummary).RequireRole(Roles.Checkout);
+        group.MapGet("/ledger", GetLedger).RequireRole(Roles.Checkout);
+        group.MapDelete("", Erase).RequireRole(Roles.Admin);
+        return group;
+    }
+
+    private static async Task<IResult> Enroll(string programId, string memberId, HttpRequest request, MemberRoute route)
+    {
+        var (grain, error) = await route.Resolve(programId, memberId);
+        if (error is not null) return error;
+        var (body, bodyError) = await MemberRoute.ReadObject(request, optional: true);
+        if (bodyError is not null) return bodyError;
+        string? birthday = null;
+        if (body is not null)
+        {
+            body.RejectUnknown("birthday");
+            birthday = body.String("birthday");
+            if (birthday is not null && !MemberRules.IsBirthday(birthday)) body.Error("birthday", "must be a date as MM-DD, e.g. 03-15");
+            if (body.HasErrors) return Invalid(body);
+        }
+        var result = await grain!.Enroll(new EnrollRequest(birthday));
+        return MemberRoute.Answer(result, r => r.Created
+            ? TypedResults.Created($"/v1/programs/{programId}/members/{memberId}", r.Summary)
+            : TypedResults.Ok(r.Summary));
+    }
+
+    private static async Task<IResult> GetSummary(string programId, string memberId, MemberRoute route)
+    {
+        var (grain, error) = await route.Resolve(programId, memberId);
+        if (error is not null) return error;
+        var summary = await grain!.GetSummary();
+        return summary is null ? Problems.NotFound($"member '{memberId}' not found in program '{programId}'") : TypedResults.Ok(summary);
+    }
+
+    private static async Task<IResult> GetLedger(string programId, string memberId, string? limit, string? before, MemberRoute route)
+    {
+        var (grain, error) = await route.Resolve(programId, memberId);
+        if (error is not null) return error;
+        var errors = new Dictionary<string, string[]>();
+        var pageSize = 100;
+        if (limit is not null && (!int.TryParse(limit, out pageSize) || pageSize < 1 || pageSize > 1000)) errors["limit"] = ["must be a whole number from 1 to 1000"];
+        long? beforeSeq = null;
+        if (before is not null)
+        {
+            if (long.TryParse(before, out var b) && b >= 1) beforeSeq = b;
+            else errors["before"] = ["must be a seq, a whole number of at least 1"];
+        }
+        if (errors.Count > 0) return Problems.Validation(errors);
+
+        var page = await grain!.GetLedger(pageSize, beforeSeq);
+        if (page is null) return Problems.NotFound($"member '{memberId}' not found in program '{programId}'");
+        return TypedResults.Ok(new LedgerResponse(page.Entries.Select(View).ToList(), page.Next));
+    }
+
+    private static async Task<IResult> Erase(string programId, string memberId, MemberRoute route)
+    {
+        var (grain, error) = await route.Resolve(programId, memberId);
+        if (error is not null) return error;
+        await grain!.Erase();
+        return TypedResults.NoContent();
+    }
+
+    internal static IResult Invalid(JsonBody body) => Problems.Validation(body.Errors);
+
+    /// <summary>The statement line of an entry: the contract's fields plus what explains it.</summary>
+    public static LedgerEntryView View(LedgerEntry e)
+    {
+        var d = new JsonObject();
+        void Set(string name, JsonNode? value)
+        {
+            if (value is not null) d[name] = value;
+        }
+        Set("type", e.EventType);
+        Set("orderId", e.OrderId);
+        Set("amount", e.Amount);
+        Set("multiplier", e.Kind == LedgerKinds.Earn && e.Reason is { } x ? x : null);
+        Set("pointsPerUnit", e.Multiplier);
+        if (e.DebtPaid != 0) Set("debtPaid", e.DebtPaid);
+        if (e.DebtAdded != 0) Set("debtAdded", e.DebtAdded);
+        Set("expiresAt", e.BucketExpiresAt);
+        Set("bucketSeq", e.BucketSeq);
+        Set("note", e.Note);
+        if (e.Kind == LedgerKinds.Redeem) Set("reason", e.Reason);
+        if (e.Draws is { Count: > 0 } draws)
+        {
+            var arr = new JsonArray();
+            foreach (var draw in draws) arr.Add(new JsonObject { ["bucketSeq"] = draw.BucketSeq, ["points"] = draw.Points, ["expiresAt"] = draw.ExpiresAt });
+            d["buckets"] = arr;
+        }
+        if (e.Counters is { Count: > 0 } counters)
+        {
+            var obj = new JsonObject();
+            foreach (var (k, v) in counters) obj[k] = v;
+            d["counters"] = obj;
+        }
+        Set("from", e.TierFrom);
+        Set("to", e.TierTo);
+        if (e.Kind == LedgerKinds.Tier) d["validUntil"] = e.TierValidUntil is { } vu ? JsonValue.Create(vu) : null;
+        Set("plan", e.Plan);
+        Set("action", e.PlanAction);
+        Set("term", e.PlanTerm);
+        Set("startsAt", e.PlanStartsAt);
+        if (e.Kind == LedgerKinds.Subscription) Set("planExpiresAt", e.PlanExpiresAt);
+        Set("code", e.BenefitCode);
+        if (e.Kind == LedgerKinds.BenefitUse) Set("period", e.Period);
+        Set("birthday", e.Birthday);
+        return new LedgerEntryView(e.Seq, e.OccurredAt, e.RecordedAt, e.Kind, e.EventId, e.Points, e.Growth, d);
+    }
+}

@@ -1,0 +1,51 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Orleans.Membership.Abstractions;
+using Orleans.Membership.Api.Http;
+using Orleans.Membership.Domain.Members;
+using Orleans.Membership.Grains;
+
+namespace Orleans.Membership.Api.Endpoints;
+
+/// <summary>Program definitions (admin): rules as data, versioned.</summary>
+public static class ProgramsApi
+{
+    public static RouteGroupBuilder MapProgramsApiV1(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/programs/{programId}").RequireRole(Roles.Admin);
+        group.MapPut("", Put);
+        group.MapGet("", Get);
+        return group;
+    }
+
+    private static async Task<IResult> Put(string programId, HttpRequest request, IGrainFactory grains, ProgramCatalog catalog)
+    {
+        if (!CallerIds.IsValid(programId)) return Problems.Validation("programId", CallerIds.Rule);
+        using var reader = new StreamReader(request.Body, Encoding.UTF8);
+        var json = await reader.ReadToEndAsync();
+        var grain = grains.GetGrain<IProgramGrain>(programId);
+        var update = await grain.Put(json);
+        if (update.Version is not { } version)
+        {
+            var errors = update.Problems.GroupBy(p => p.Path).ToDictionary(g => g.Key, g => g.Select(p => p.Message).ToArray());
+            return Problems.Validation(errors, $"the program definition has {update.Problems.Count} problem(s)");
+        }
+        if (await grain.Get() is { } stored) catalog.Publish(stored);
+        return TypedResults.Ok(new ProgramVersion(programId, version));
+    }
+
+    private static async Task<IResult> Get(string programId, IGrainFactory grains)
+    {
+        if (!CallerIds.IsValid(programId)) return Problems.Validation("programId", CallerIds.Rule);
+        var definition = await grains.GetGrain<IProgramGrain>(programId).Get();
+        if (definition is null) return Problems.NotFound($"program '{programId}' not found");
+        var node = JsonNode.Parse(definition.Json)!.AsObject();
+        var result = new JsonObject { ["id"] = programId, ["version"] = definition.Version };
+        foreach (var (key, value) in node.ToList())
+        {
+            node.Remove(key);
+            result[key] = value;
+        }
+        return TypedResults.Ok(result);
+    }
+}

@@ -1,0 +1,30 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Orleans.Membership.Domain.Members;
+
+namespace Orleans.Membership.Api.Http;
+
+public sealed record HealthResponse(string Status);
+public sealed record ProgramVersion(string ProgramId, int Version);
+public sealed record RejectedEvent(int Index, string? EventId, string Error, string? Field, string? Reason);
+public sealed record EventsResponse(int Accepted, int Duplicates, IReadOnlyList<RejectedEvent> Rejected);
+public sealed record BenefitsResponse(IReadOnlyList<BenefitCheck> Benefits);
+public sealed record LedgerEntryView(long Seq, DateTimeOffset OccurredAt, DateTimeOffset RecordedAt, string Kind, string? EventId, long Points, long Growth, JsonObject Detail);
+public sealed record LedgerResponse(IReadOnlyList<LedgerEntryView> Entries, long? Next);
+
+/// <summary>Source-generated JSON for the API's own shapes; the domain's come from <see cref="Domain.DomainJson"/>.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true)]
+[JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(ProgramVersion))]
+[JsonSerializable(typeof(EventsResponse))]
+[JsonSerializable(typeof(BenefitsResponse))]
+[JsonSerializable(typeof(LedgerResponse))]
+[JsonSerializable(typeof(JsonObject))]
+[JsonSerializable(typeof(BenefitCheck))]
+[JsonSerializable(typeof(RedemptionResult))]
+[JsonSerializable(typeof(SubscriptionView))]
+[JsonSerializable(typeof(MemberSummary))]
+[JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
+[JsonSerializable(typeof(Microsoft.AspNetCore.Http.HttpValidationProblemDetails))]
+public sealed partial class ApiJson : JsonSerializerContext;

@@ -1,0 +1,80 @@
+using Microsoft.AspNetCore.Mvc;
+
+namespace Orleans.Membership.Api.Http;
+
+/// <summary>The roles an API key can hold.</summary>
+public static class Roles
+{
+    public const string Checkout = "checkout";
+    public const string Ingest = "ingest";
+    public const string Admin = "admin";
+    public static readonly string[] All = [Checkout, Ingest, Admin];
+}
+
+/// <summary>
+/// API keys from configuration (<c>Membership:ApiKeys:&lt;n&gt;:Key</c> and <c>:Roles</c>, roles as a list or a
+/// comma-separated string). No keys configured: the API is open.
+/// </summary>
+public sealed class ApiKeyRegistry
+{
+    private readonly Dictionary<string, HashSet<string>> _roles = new(StringComparer.Ordinal);
+
+    public ApiKeyRegistry(IConfiguration configuration)
+    {
+        foreach (var entry in configuration.GetSection("Membership:ApiKeys").GetChildren())
+        {
+            var key = entry["Key"];
+            if (string.IsNullOrWhiteSpace(key)) throw new InvalidOperationException($"Membership:ApiKeys:{entry.Key}:Key is missing");
+            var rolesSection = entry.GetSection("Roles");
+            var roles = rolesSection.GetChildren().Any()
+                ? rolesSection.GetChildren().Select(c => c.Value ?? "")
+                : (rolesSection.Value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            var set = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var role in roles)
+            {
+                if (Array.IndexOf(Roles.All, role) < 0)
+                {
+                    throw new InvalidOperationException($"Membership:ApiKeys:{entry.Key}:Roles has unknown role '{role}' (roles: {string.Join(", ", Roles.All)})");
+                }
+                set.Add(role);
+            }
+            _roles[key] = set;
+        }
+    }
+
+    public bool IsOpen => _roles.Count == 0;
+
+    /// <summary>null: allowed; otherwise the status to answer (401 or 403).</summary>
+    public int? Authorize(string? key, string role)
+    {
+        if (IsOpen) return null;
+        if (key is null || !_roles.TryGetValue(key, out var roles)) return StatusCodes.Status401Unauthorized;
+        return roles.Contains(role) || roles.Contains(Roles.Admin) ? null : StatusCodes.Status403Forbidden;
+    }
+}
+
+/// <summary>Endpoint filter: the caller's <c>X-Api-Key</c> must hold the role.</summary>
+public static class ApiKeyAuthorization
+{
+    public const string Header = "X-Api-Key";
+
+    public static TBuilder RequireRole<TBuilder>(this TBuilder builder, string role) where TBuilder : IEndpointConventionBuilder
+    {
+        builder.AddEndpointFilter(async (context, next) =>
+        {
+            var http = context.HttpContext;
+            var registry = http.RequestServices.GetRequiredService<ApiKeyRegistry>();
+            var status = registry.Authorize(http.Request.Headers[Header].FirstOrDefault(), role);
+            if (status is null) return await next(context);
+            return TypedResults.Problem(new ProblemDetails
+            {
+                Status = status,
+                Title = status == 401 ? "Unauthorized" : "Forbidden",
+                Detail = status == 401
+                    ? $"send a valid API key in the {Header} header"
+                    : $"this API key does not hold the '{role}' role",
+            });
+        });
+        return builder;
+    }
+}

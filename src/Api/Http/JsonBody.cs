@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Orleans.Membership.Api.Http;
+
+/// <summary>
+/// Reads fields of a JSON object with exact type checks, collecting every problem under its field path
+/// (<c>events[3].amount</c>), so a caller learns all that is wrong with a body at once.
+/// </summary>
+public sealed partial class JsonBody(JsonElement obj, string prefix, Dictionary<string, string[]> errors)
+{
+    public JsonElement Element => obj;
+
+    /// <summary>Every problem found so far, by field path.</summary>
+    public Dictionary<string, string[]> Errors => errors;
+
+    public string Path(string field) => prefix.Length == 0 ? field : $"{prefix}.{field}";
+
+    public void Error(string field, string message) => errors.TryAdd(Path(field), [message]);
+
+    public bool HasErrors => errors.Count > 0;
+
+    /// <summary>Fields not in <paramref name="known"/> are errors: a typo must not be silently ignored.</summary>
+    public void RejectUnknown(params string[] known)
+    {
+        foreach (var p in obj.EnumerateObject())
+        {
+            if (Array.IndexOf(known, p.Name) < 0) Error(p.Name, "unknown field");
+        }
+    }
+
+    private bool TryGet(string field, out JsonElement value)
+    {
+        if (obj.TryGetProperty(field, out value) && value.ValueKind != JsonValueKind.Null) return true;
+        value = default;
+        return false;
+    }
+
+    public string? String(string field, bool required = false)
+    {
+        if (!TryGet(field, out var v))
+        {
+            if (required) Error(field, "is required");
+            return null;
+        }
+        if (v.ValueKind != JsonValueKind.String)
+        {
+            Error(field, "must be a string");
+            return null;
+        }
+        return v.GetString();
+    }
+
+    public string? Id(string field, bool required = true)
+    {
+        var s = String(field, required);
+        if (s is not null && !Domain.Members.CallerIds.IsValid(s))
+        {
+            Error(field, Domain.Members.CallerIds.Rule);
+            return null;
+        }
+        return s;
+    }
+
+    public decimal? Decimal(string field, bool required = false)
+    {
+        if (!TryGet(field, out var v))
+        {
+            if (required) Error(field, "is required");
+            return null;
+        }
+        if (v.ValueKind != JsonValueKind.Number || !v.TryGetDecimal(out var d))
+        {
+            Error(field, "must be a number");
+            return null;
+        }
+        return d;
+    }
+
+    public long? Integer(string field, bool required = false)
+    {
+        if (!TryGet(field, out var v))
+        {
+            if (required) Error(field, "is required");
+            return null;
+        }
+        if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt64(out var n))
+        {
+            Error(field, "must be a whole number");
+            return null;
+        }
+        return n;
+    }
+
+    /// <summary>An ISO-8601 instant that states its offset (<c>Z</c> or <c>+08:00</c>), returned in UTC.</summary>
+    public DateTimeOffset? Instant(string field)
+    {
+        var s = String(field);
+        if (s is null) return null;
+        if (!OffsetSuffix().IsMatch(s) || !DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.None, out var t))
+        {
+            Error(field, "must be an ISO-8601 instant with an offset, e.g. 2026-11-11T00:00:05+08:00");
+            return null;
+        }
+        return t.ToUniversalTime();
+    }
+
+    /// <summary>A JSON object kept as its compact text (null when absent).</summary>
+    public string? ObjectText(string field)
+    {
+        if (!TryGet(field, out var v)) return null;
+        if (v.ValueKind != JsonValueKind.Object)
+        {
+            Error(field, "must be an object");
+            return null;
+        }
+        return JsonSerializer.Serialize(v);
+    }
+
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})$", RegexOptions.CultureInvariant)]
+    private static partial Regex OffsetSuffix();
+}

@@ -1,0 +1,69 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.AspNetCore.Diagnostics;
+using Orleans.Membership.Api.Endpoints;
+using Orleans.Membership.Api.Http;
+using Orleans.Membership.Domain;
+using Orleans.Membership.Domain.Ledger;
+using Orleans.Membership.Grains;
+
+namespace Orleans.Membership.Api;
+
+/// <summary>Wires the v1 HTTP API into a web application, whether it co-hosts a silo or is a cluster client.</summary>
+public static class MembershipApi
+{
+    public static IServiceCollection AddMembershipApi(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<ApiKeyRegistry>();
+        services.AddSingleton<ProgramCatalog>();
+        services.AddSingleton<MemberRoute>();
+        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJson.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(1, DomainJson.Default);
+        });
+        return services;
+    }
+
+    public static WebApplication MapMembershipApi(this WebApplication app)
+    {
+        app.UseExceptionHandler(errors => errors.Run(async context =>
+        {
+            var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+            var result = Unwrap(error) switch
+            {
+                LedgerUnavailableException e => Problems.Unavailable($"{e.Message}; nothing of this request was applied, retry it with the same ids"),
+                ProgramNotFoundException e => Problems.NotFound(e.Message),
+                BadHttpRequestException e => Problems.Validation("$", e.Message),
+                _ => null,
+            };
+            if (result is null)
+            {
+                app.Logger.LogError(error, "Unhandled error on {Path}", context.Request.Path);
+                result = TypedResults.Problem(statusCode: 500, title: "Internal error", detail: "the request failed inside the engine; it is safe to retry with the same ids");
+            }
+            await result.ExecuteAsync(context);
+        }));
+
+        app.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok")));
+        app.MapProgramsApiV1();
+        app.MapMembersApiV1();
+        app.MapBenefitsApiV1();
+        app.MapPointsApiV1();
+        app.MapSubscriptionsApiV1();
+        app.MapEventsApiV1();
+
+        if (app.Services.GetRequiredService<ApiKeyRegistry>().IsOpen)
+        {
+            app.Logger.LogWarning("No API keys are configured (Membership:ApiKeys): the API is open to anyone who can reach it.");
+        }
+        return app;
+    }
+
+    private static Exception? Unwrap(Exception? e)
+    {
+        while (e is AggregateException { InnerException: { } inner }) e = inner;
+        return e;
+    }
+}

@@ -1,0 +1,78 @@
+using Orleans.Configuration;
+using Orleans.Membership.Abstractions;
+using Orleans.Membership.Api;
+using Orleans.Membership.Domain.Ledger;
+using Orleans.Membership.Grains;
+
+namespace Orleans.Membership.Silo;
+
+/// <summary>
+/// Builds a node: an Orleans silo with the v1 API co-hosted. With no <c>ConnectionStrings:Membership</c>
+/// it is the embedded node (localhost clustering, everything in memory).
+/// </summary>
+public static class MembershipNode
+{
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
+    /// <param name="configure">lets tests replace services (the clock) before the app is built</param>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+        builder.Logging.AddFilter("Orleans", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        var siloPort = builder.Configuration.GetValue("Membership:SiloPort", 11111);
+        var gatewayPort = builder.Configuration.GetValue("Membership:GatewayPort", 30000);
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(siloPort, gatewayPort);
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = builder.Configuration["Membership:ClusterId"] ?? "membership";
+                o.ServiceId = "membership";
+            });
+            silo.AddMemoryGrainStorage(StorageNames.Programs);
+            silo.AddMemoryGrainStorage(StorageNames.Snapshots);
+        });
+        builder.Services.AddSingleton<IMemberLedger, InMemoryMemberLedger>();
+        builder.Services.AddMembershipApi();
+        builder.Services.AddHostedService<ShippedPrograms>();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.MapMembershipApi();
+        app.Lifetime.ApplicationStarted.Register(() => Announce(app));
+        return app;
+    }
+
+    private static void Announce(WebApplication app)
+    {
+        var urls = string.Join(", ", app.Urls);
+        app.Logger.LogWarning(
+            "EMBEDDED MODE: members, ledgers and programs live in this process's memory only. NOTHING IS DURABLE: " +
+            "stopping the node loses every member. Set ConnectionStrings:Membership to run on PostgreSQL.");
+        Console.WriteLine($"Orleans.Membership node listening on {urls} (programs: default, coffee-club)");
+    }
+}
+
+/// <summary>Creates the programs shipped in <c>programs/*.json</c> at first start, unless they exist.</summary>
+internal sealed class ShippedPrograms(IGrainFactory grains, ProgramCatalog catalog, ILogger<ShippedPrograms> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var folder = Path.Combine(AppContext.BaseDirectory, "programs");
+        foreach (var file in Directory.EnumerateFiles(folder, "*.json").Order(StringComparer.Ordinal))
+        {
+            var id = Path.GetFileNameWithoutExtension(file);
+            var definition = await grains.GetGrain<IProgramGrain>(id).Ensure(await File.ReadAllTextAsync(file, cancellationToken));
+            catalog.Publish(definition);
+            logger.LogInformation("Program {ProgramId} v{Version} ready", id, definition.Version);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
