@@ -1,0 +1,552 @@
+using Orleans.Membership.Domain.Ledger;
+using Orleans.Membership.Domain.Members;
+using Orleans.Membership.Tests.Support;
+using static Orleans.Membership.Tests.Support.MemberHarness;
+
+namespace Orleans.Membership.Tests.Domain;
+
+/// <summary>The rules of default-program.md, one case per rule and edge, on the pure domain.</summary>
+public sealed class DefaultProgramRulesTests
+{
+    private static MemberHarness NewMember(string? birthday = null)
+    {
+        var m = new MemberHarness(TestPrograms.Default);
+        m.Enroll(birthday);
+        return m;
+    }
+
+    // ---- growth and points of an order -----------------------------------------------------------------
+
+    [Theory]
+    [InlineData(100.00, 500, 100)]
+    [InlineData(259.00, 1295, 259)]
+    [InlineData(0.19, 0, 0)]
+    [InlineData(99.99, 499, 99)]
+    public void An_order_earns_floor_of_5x_growth_and_1x_points_at_the_base_tier(decimal amount, long growth, long points)
+    {
+        var m = NewMember();
+        Assert.Equal(EventStatus.Accepted, m.Paid("o1", amount, "2026-03-01T10:00:00+08:00").Status);
+        var s = m.Summary();
+        Assert.Equal(growth, s.Growth.Lifetime);
+        Assert.Equal(growth, s.Growth.Qualifying);
+        Assert.Equal(points, s.Points.Balance);
+    }
+
+    [Fact]
+    public void Points_of_an_order_use_the_tier_in_force_just_before_it()
+    {
+        var m = NewMember();
+        m.Paid("o1", 1000m, "2026-01-05T10:00:00+08:00"); // growth 5000: gold after this order
+        Assert.Equal("gold", m.Tier().Tier.Code);
+        Assert.Equal(1000, m.Balance); // earned at member x1.0
+        m.Paid("o2", 100m, "2026-01-06T10:00:00+08:00");
+        Assert.Equal(1000 + 120, m.Balance); // gold x1.2
+    }
+
+    [Theory]
+    [InlineData("2026-03-10T10:00:00+08:00", 200)]
+    [InlineData("2026-03-31T23:59:59+08:00", 200)]
+    [InlineData("2026-04-01T00:00:00+08:00", 100)] // 2026-03-31T16:00Z: already April in Shanghai
+    [InlineData("2026-02-28T23:59:59+08:00", 100)]
+    public void Orders_in_the_birthday_month_earn_double_points_in_the_program_time_zone(string occurredAt, long points)
+    {
+        var m = NewMember(birthday: "03-15");
+        m.Paid("o1", 100m, occurredAt);
+        Assert.Equal(points, m.Balance);
+    }
+
+    [Fact]
+    public void Tier_birthday_and_plus_multipliers_multiply()
+    {
+        var m = NewMember(birthday: "11-05");
+        m.Paid("o0", 1000m, "2026-01-05T10:00:00+08:00"); // gold
+        m.Plan("trial", at: "2026-11-20T00:00:00+08:00");
+        var before = m.Balance;
+        m.Paid("o1", 100m, "2026-11-21T10:00:00+08:00");
+        Assert.Equal(480, m.Balance - before); // 100 x 1.2 x 2 x 2
+    }
+
+    [Fact]
+    public void Plus_doubles_points_only_while_it_runs()
+    {
+        var m = NewMember();
+        m.Plan("trial", at: "2026-11-20T00:00:00+08:00");
+        m.Paid("before", 100m, "2026-11-19T23:59:59+08:00");
+        Assert.Equal(100, m.Balance);
+        m.Paid("during", 100m, "2026-11-20T00:00:00+08:00");
+        Assert.Equal(300, m.Balance);
+    }
+
+    // ---- limits ---------------------------------------------------------------------------------------------
+
+    [Fact]
+    public void Sign_in_earns_once_per_local_day_and_the_extra_is_accepted_with_a_reason()
+    {
+        var m = NewMember();
+        Assert.Equal(EventStatus.Accepted, m.Event("sign-in", "2026-11-22T00:00:00+08:00").Status);
+        Assert.Equal(EventStatus.Accepted, m.Event("sign-in", "2026-11-22T23:59:59+08:00").Status);
+        Assert.Equal(EventStatus.Accepted, m.Event("sign-in", "2026-11-23T00:00:00+08:00").Status);
+        var s = m.Summary();
+        Assert.Equal(20, s.Growth.Lifetime);
+        Assert.Equal(10, s.Points.Balance);
+        var capped = Assert.Single(m.Ledger, e => e.Kind == LedgerKinds.Earn && e.Note is not null);
+        Assert.Equal(0, capped.Points);
+        Assert.Equal(0, capped.Growth);
+        Assert.Equal("limit:perDay:1", capped.Note);
+    }
+
+    [Theory]
+    [InlineData("review", 6, 100, 50)]
+    [InlineData("share", 11, 50, 0)]
+    [InlineData("profile.completed", 2, 100, 50)]
+    public void Activities_stop_earning_at_their_limit(string type, int times, long growth, long points)
+    {
+        var m = NewMember();
+        for (var i = 0; i < times; i++) m.Event(type, $"2026-11-22T10:{i:00}:00+08:00");
+        var s = m.Summary();
+        Assert.Equal(growth, s.Growth.Lifetime);
+        Assert.Equal(points, s.Points.Balance);
+    }
+
+    // ---- expiry ---------------------------------------------------------------------------------------------
+
+    [Theory]
+    [InlineData("2025-03-01T10:00:00+08:00", "2027-01-01T00:00:00+08:00")]
+    [InlineData("2025-12-31T23:59:59+08:00", "2027-01-01T00:00:00+08:00")]
+    [InlineData("2026-01-01T00:00:00+08:00", "2028-01-01T00:00:00+08:00")] // 2025-12-31T16:00Z is 2026 in Shanghai
+    public void Points_expire_at_the_end_of_the_year_after_earning(string earned, string expires)
+    {
+        var m = NewMember();
+        m.Paid("o1", 10m, earned);
+        var bucket = Assert.Single(m.State.Buckets);
+        Assert.Equal(At(expires), bucket.ExpiresAt);
+    }
+
+    [Fact]
+    public void A_bucket_lives_while_now_is_before_its_expiry_and_expires_exactly_at_it()
+    {
+        var m = NewMember();
+        m.Now = At("2026-06-01T12:00:00+08:00");
+        m.Paid("o1", 10m, "2025-05-01T10:00:00+08:00");
+        m.Now = At("2026-12-31T23:59:59+08:00");
+        Assert.Equal(10, m.Balance);
+        m.Now = At("2027-01-01T00:00:00+08:00");
+        Assert.Equal(0, m.Balance);
+        m.Due();
+        var expire = Assert.Single(m.Ledger, e => e.Kind == LedgerKinds.Expire);
+        Assert.Equal(-10, expire.Points);
+        Assert.Equal(At("2027-01-01T00:00:00+08:00"), expire.OccurredAt);
+        Assert.Equal(m.Ledger.Sum(e => e.Points), m.Balance);
+    }
+
+    [Fact]
+    public void An_order_whose_bucket_had_already_expired_earns_and_expires_at_once()
+    {
+        var m = NewMember();
+        m.Paid("old", 100m, "2024-06-01T10:00:00+08:00"); // bucket ends 2026-01-01+08, before now
+        Assert.Equal(0, m.Balance);
+        Assert.Equal(500, m.Summary().Growth.Lifetime);
+        Assert.Equal(0, m.Summary().Growth.Qualifying);
+        Assert.Equal([LedgerKinds.Enroll, LedgerKinds.Earn, LedgerKinds.Expire], m.Ledger.Select(e => e.Kind));
+        Assert.Equal(0, m.Ledger.Sum(e => e.Points));
+    }
+
+    [Fact]
+    public void Expiring_soon_lists_buckets_ending_within_60_days_soonest_first()
+    {
+        var m = NewMember();
+        m.Paid("a", 10m, "2025-03-01T10:00:00+08:00"); // ends 2027-01-01
+        m.Paid("b", 20m, "2025-08-01T10:00:00+08:00"); // ends 2027-01-01
+        m.Paid("c", 30m, "2026-03-01T10:00:00+08:00"); // ends 2028-01-01
+        m.Now = At("2026-11-02T00:00:00+08:00"); // 60 days before 2027-01-01 is 2026-11-02
+        var soon = Assert.Single(m.Summary().Points.ExpiringSoon);
+        Assert.Equal(30, soon.Amount);
+        Assert.Equal(At("2027-01-01T00:00:00+08:00"), soon.ExpiresAt);
+        m.Now = At("2026-11-01T23:59:59+08:00");
+        Assert.Empty(m.Summary().Points.ExpiringSoon);
+    }
+
+    // ---- redemption -----------------------------------------------------------------------------------
+
+    [Fact]
+    public void Redemption_consumes_soonest_expiring_first_and_is_all_or_nothing()
+    {
+        var m = NewMember();
+        m.Paid("late", 100m, "2026-05-01T10:00:00+08:00"); // ends 2028
+        m.Paid("soon", 100m, "2025-05-01T10:00:00+08:00"); // ends 2027, arrived later
+        var r = m.Redeem(150);
+        Assert.Equal(WriteStatus.Applied, r.Status);
+        Assert.Equal(50, r.Value!.Balance);
+        Assert.Equal([(At("2027-01-01T00:00:00+08:00"), 100L), (At("2028-01-01T00:00:00+08:00"), 50L)],
+            r.Value.Consumed.Select(c => (c.ExpiresAt!.Value, c.Points)));
+
+        var entries = m.Ledger.Count;
+        var short_ = m.Redeem(51);
+        Assert.Equal(WriteStatus.Conflict, short_.Status);
+        Assert.Equal("balance", short_.Reason);
+        Assert.Equal(entries, m.Ledger.Count);
+        Assert.Equal(50, m.Balance);
+    }
+
+    // ---- refunds --------------------------------------------------------------------------------------------
+
+    [Fact]
+    public void Partial_refunds_add_up_and_recompute_growth_and_points_on_what_remains()
+    {
+        var m = NewMember();
+        m.Paid("o1", 100m, "2026-05-01T10:00:00+08:00");
+        Assert.Equal(EventStatus.Accepted, m.Refunded("o1", 30m, "2026-05-02T10:00:00+08:00").Status);
+        var claw = m.Ledger[^1];
+        Assert.Equal((LedgerKinds.Clawback, -30L, -150L), (claw.Kind, claw.Points, claw.Growth));
+        Assert.Equal(350, m.Summary().Growth.Lifetime);
+        Assert.Equal(70, m.Balance);
+
+        Assert.Equal(EventStatus.Accepted, m.Refunded("o1", 70m, "2026-05-03T10:00:00+08:00").Status);
+        Assert.Equal(0, m.Summary().Growth.Lifetime);
+        Assert.Equal(0, m.Balance);
+
+        var over = m.Refunded("o1", 0.01m, "2026-05-04T10:00:00+08:00");
+        Assert.Equal(EventStatus.Rejected, over.Status);
+        Assert.Equal("amount", over.Field);
+    }
+
+    [Fact]
+    public void A_refund_reuses_the_multiplier_of_the_payment()
+    {
+        var m = NewMember();
+        m.Paid("o0", 1000m, "2026-01-05T10:00:00+08:00"); // gold
+        m.Paid("o1", 100m, "2026-01-06T10:00:00+08:00"); // 120 points at x1.2
+        m.Refunded("o1", 50m, "2026-01-07T10:00:00+08:00");
+        Assert.Equal(-60, m.Ledger.Single(e => e.Kind == LedgerKinds.Clawback).Points); // 120 - floor(50 x 1.2)
+    }
+
+    [Theory]
+    [InlineData("never-paid", 10, "orderId")]
+    [InlineData("o1", 100.01, "amount")]
+    public void Refunds_of_unknown_orders_or_above_the_paid_amount_are_rejected_and_change_nothing(string orderId, decimal amount, string field)
+    {
+        var m = NewMember();
+        m.Paid("o1", 100m, "2026-05-01T10:00:00+08:00");
+        var entries = m.Ledger.Count;
+        var outcome = m.Refunded(orderId, amount, "2026-05-02T10:00:00+08:00", eventId: "r1");
+        Assert.Equal(EventStatus.Rejected, outcome.Status);
+        Assert.Equal(field, outcome.Field);
+        Assert.Equal(entries, m.Ledger.Count);
+        // A rejected write does not use up its id.
+        Assert.Equal(EventStatus.Accepted, m.Refunded("o1", 10m, "2026-05-02T10:00:00+08:00", eventId: "r1").Status);
+    }
+
+    [Fact]
+    public void Clawback_takes_from_the_orders_own_bucket_first()
+    {
+        var m = NewMember();
+        m.Paid("a", 100m, "2025-05-01T10:00:00+08:00"); // ends 2027 (sooner)
+        m.Paid("b", 100m, "2026-05-01T10:00:00+08:00"); // ends 2028
+        m.Refunded("b", 100m, "2026-05-02T10:00:00+08:00");
+        Assert.Equal([100L, 0L], m.State.Buckets.Select(b => b.Remaining));
+    }
+
+    [Fact]
+    public void A_clawback_the_balance_cannot_cover_becomes_debt_that_later_earnings_pay_first()
+    {
+        var m = NewMember();
+        m.Paid("o1", 100m, "2026-05-01T10:00:00+08:00");
+        m.Redeem(100);
+        m.Refunded("o1", 100m, "2026-05-02T10:00:00+08:00");
+        Assert.Equal(-100, m.Balance);
+        Assert.Equal(100, m.State.Debt);
+        m.Paid("o2", 30m, "2026-06-01T10:00:00+08:00");
+        Assert.Equal(-70, m.Balance);
+        Assert.Equal(30, m.Ledger[^1].DebtPaid);
+        m.Paid("o3", 100m, "2026-06-02T10:00:00+08:00");
+        Assert.Equal(30, m.Balance);
+        Assert.Equal(0, m.State.Debt);
+        Assert.Equal(m.Ledger.Sum(e => e.Points), m.Balance);
+    }
+
+    [Fact]
+    public void A_second_payment_of_the_same_order_is_rejected()
+    {
+        var m = NewMember();
+        m.Paid("o1", 100m, "2026-05-01T10:00:00+08:00");
+        var again = m.Paid("o1", 100m, "2026-05-01T10:00:00+08:00", eventId: "other-id");
+        Assert.Equal(EventStatus.Rejected, again.Status);
+        Assert.Equal("orderId", again.Field);
+    }
+
+    [Theory]
+    [InlineData(0.001, "amount")]
+    [InlineData(-5, "amount")]
+    [InlineData(0, "amount")]
+    public void Bad_amounts_are_rejected_by_field(decimal amount, string field)
+    {
+        var m = NewMember();
+        var outcome = m.Paid("o1", amount, "2026-05-01T10:00:00+08:00");
+        Assert.Equal(EventStatus.Rejected, outcome.Status);
+        Assert.Equal(field, outcome.Field);
+    }
+
+    [Fact]
+    public void Events_more_than_five_minutes_ahead_are_rejected()
+    {
+        var m = NewMember();
+        m.Now = At("2026-11-23T12:00:00+08:00");
+        Assert.Equal(EventStatus.Accepted, m.Event("sign-in", "2026-11-23T12:05:00+08:00").Status);
+        var late = m.Event("review", "2026-11-23T12:05:01+08:00");
+        Assert.Equal(("occurredAt", EventStatus.Rejected), (late.Field, late.Status));
+    }
+
+    // ---- tiers ------------------------------------------------------------------------------------------------
+
+    [Fact]
+    public void Reaching_a_threshold_upgrades_at_once_for_twelve_months()
+    {
+        var m = NewMember();
+        m.Paid("o1", 200m, "2026-02-10T10:00:00+08:00");
+        var t = m.Tier();
+        Assert.Equal("silver", t.Tier.Code);
+        Assert.Equal(At("2026-02-10T10:00:00+08:00"), t.Since);
+        Assert.Equal(At("2027-02-10T10:00:00+08:00"), t.ValidUntil);
+        var entry = Assert.Single(m.Ledger, e => e.Kind == LedgerKinds.Tier);
+        Assert.Equal(("member", "silver"), (entry.TierFrom, entry.TierTo));
+    }
+
+    [Fact]
+    public void The_highest_reached_tier_is_taken_and_an_upgrade_restarts_validity()
+    {
+        var m = NewMember();
+        m.Paid("o1", 200m, "2026-02-01T10:00:00+08:00"); // silver
+        m.Paid("o2", 3800m, "2026-05-01T10:00:00+08:00"); // 20000: platinum, skipping gold
+        var t = m.Tier();
+        Assert.Equal("platinum", t.Tier.Code);
+        Assert.Equal(At("2027-05-01T10:00:00+08:00"), t.ValidUntil);
+    }
+
+    [Theory]
+    [InlineData("2026-06-01T09:59:59+08:00", "silver")]
+    [InlineData("2026-06-01T10:00:00+08:00", "member")]
+    public void At_the_end_of_validity_the_member_is_regraded_on_the_trailing_window(string now, string tier)
+    {
+        var m = NewMember();
+        m.Now = At("2025-06-02T00:00:00+08:00");
+        m.Paid("o1", 200m, "2025-06-01T10:00:00+08:00");
+        m.Now = At(now);
+        Assert.Equal(tier, m.Tier().Tier.Code);
+    }
+
+    [Fact]
+    public void A_regrade_can_keep_the_tier_for_another_validity_period()
+    {
+        var m = NewMember();
+        m.Paid("o1", 200m, "2025-06-01T10:00:00+08:00"); // silver until 2026-06-01T10:00
+        m.Paid("o2", 200m, "2025-12-01T10:00:00+08:00"); // 1000 still qualifying at the re-grade
+        var t = m.Tier();
+        Assert.Equal("silver", t.Tier.Code);
+        Assert.Equal(At("2026-06-01T10:00:00+08:00"), t.Since);
+        Assert.Equal(At("2027-06-01T10:00:00+08:00"), t.ValidUntil);
+    }
+
+    [Fact]
+    public void A_regrade_can_drop_several_tiers()
+    {
+        var m = NewMember();
+        m.Paid("o1", 4000m, "2025-01-10T10:00:00+08:00"); // 20000: platinum until 2026-01-10
+        var t = m.Tier();
+        Assert.Equal("member", t.Tier.Code);
+        Assert.Null(t.ValidUntil);
+        Assert.Equal(At("2026-01-10T10:00:00+08:00"), t.Since);
+    }
+
+    [Fact]
+    public void A_refund_can_undo_the_upgrade_its_order_caused()
+    {
+        var m = NewMember();
+        m.Paid("o1", 200m, "2026-03-01T10:00:00+08:00");
+        Assert.Equal("silver", m.Tier().Tier.Code);
+        m.Refunded("o1", 0.2m, "2026-03-02T10:00:00+08:00"); // 199.80 remains: growth 999
+        Assert.Equal("member", m.Tier().Tier.Code);
+        Assert.Equal(999, m.Summary().Growth.Lifetime);
+        Assert.Equal(("silver", "member"), (m.Ledger[^1].TierFrom, m.Ledger[^1].TierTo));
+    }
+
+    [Fact]
+    public void The_tier_replays_history_in_occurred_order_whatever_the_arrival_order()
+    {
+        var inOrder = NewMember();
+        var reversed = NewMember();
+        var orders = new[] { ("a", 100m, "2025-03-01T10:00:00+08:00"), ("b", 150m, "2025-09-01T10:00:00+08:00"), ("c", 900m, "2026-04-01T10:00:00+08:00") };
+        foreach (var (id, amount, at) in orders) inOrder.Paid(id, amount, at);
+        foreach (var (id, amount, at) in orders.Reverse()) reversed.Paid(id, amount, at);
+        Assert.Equal(inOrder.Tier(), reversed.Tier());
+        Assert.Equal(inOrder.Summary().Growth, reversed.Summary().Growth);
+    }
+
+    // ---- benefits -------------------------------------------------------------------------------------------
+
+    [Fact]
+    public void Free_shipping_quota_is_per_calendar_month_and_never_overdrawn()
+    {
+        var m = NewMember();
+        m.Paid("o1", 200m, "2026-11-01T10:00:00+08:00"); // silver: 2 per month
+        var first = m.Use("free-shipping");
+        Assert.Equal((WriteStatus.Applied, 1), (first.Status, first.Value!.Remaining));
+        var second = m.Use("free-shipping");
+        Assert.Equal((0, false, "quota"), (second.Value!.Remaining, second.Value.Entitled, second.Value.Reason));
+        var third = m.Use("free-shipping");
+        Assert.Equal((WriteStatus.Conflict, "quota"), (third.Status, third.Reason));
+        Assert.Equal(At("2026-12-01T00:00:00+08:00"), m.Check("free-shipping").ResetsAt);
+
+        m.Now = At("2026-12-01T00:00:00+08:00");
+        Assert.Equal(2, m.Check("free-shipping").Remaining);
+    }
+
+    [Fact]
+    public void Tier_and_plus_together_give_the_better_quota_and_the_lowest_price_factor()
+    {
+        var m = NewMember();
+        m.Paid("o1", 1000m, "2026-11-01T10:00:00+08:00"); // gold: 5 free shipping, 0.98
+        Assert.Equal((true, 0.98m), (m.Check("member-price").Entitled, m.Check("member-price").Value));
+        Assert.Equal(5, m.Check("free-shipping").Remaining);
+        m.Plan("trial");
+        var price = m.Check("member-price");
+        Assert.Equal(0.95m, price.Value);
+        Assert.Equal(["tier:gold", "plan:plus"], price.Sources);
+        var shipping = m.Check("free-shipping");
+        Assert.Null(shipping.Remaining);
+        Assert.True(shipping.Entitled);
+        Assert.Null(shipping.ResetsAt);
+    }
+
+    [Fact]
+    public void A_guest_is_entitled_to_nothing_in_the_default_program()
+    {
+        var guest = new MemberHarness(TestPrograms.Default);
+        foreach (var benefit in TestPrograms.Default.Benefits)
+        {
+            var check = guest.Check(benefit.Code);
+            Assert.False(check.Entitled);
+            Assert.Equal("tier", check.Reason);
+        }
+    }
+
+    [Theory]
+    [InlineData("11-05", true, null)]
+    [InlineData("03-15", false, "window")]
+    [InlineData(null, false, "window")]
+    public void Birthday_gift_only_in_the_birthday_month(string? birthday, bool entitled, string? reason)
+    {
+        var m = NewMember(birthday);
+        m.Paid("o1", 200m, "2026-10-01T10:00:00+08:00"); // silver
+        var check = m.Check("birthday-gift");
+        Assert.Equal((entitled, reason), (check.Entitled, check.Reason));
+        Assert.Equal(At("2027-01-01T00:00:00+08:00"), check.ResetsAt);
+    }
+
+    [Theory]
+    [InlineData("2026-12-01T23:59:59+08:00", false)]
+    [InlineData("2026-12-02T00:00:00+08:00", true)]
+    public void Monthly_coupon_from_day_two_of_the_month(string now, bool entitled)
+    {
+        var m = NewMember();
+        m.Paid("o1", 1000m, "2026-11-01T10:00:00+08:00"); // gold
+        m.Now = At(now);
+        Assert.Equal(entitled, m.Check("monthly-coupon").Entitled);
+    }
+
+    [Theory]
+    [InlineData(1000, "priority-service", false)]
+    [InlineData(4000, "priority-service", true)]
+    [InlineData(200, "early-access", false)]
+    [InlineData(1000, "early-access", true)]
+    public void Benefits_follow_the_tier(decimal spend, string code, bool entitled)
+    {
+        var m = NewMember();
+        m.Paid("o1", spend, "2026-11-01T10:00:00+08:00");
+        Assert.Equal(entitled, m.Check(code).Entitled);
+    }
+
+    [Fact]
+    public void A_benefit_use_that_is_refused_writes_nothing()
+    {
+        var m = NewMember();
+        var entries = m.Ledger.Count;
+        var use = m.Use("free-shipping");
+        Assert.Equal((WriteStatus.Conflict, "tier"), (use.Status, use.Reason));
+        Assert.Equal(entries, m.Ledger.Count);
+    }
+
+    // ---- paid plan ----------------------------------------------------------------------------------------
+
+    [Fact]
+    public void Plus_trial_then_purchase_then_cancel_then_expiry()
+    {
+        var m = NewMember();
+        var trial = m.Plan("trial", at: "2026-11-20T00:00:00+08:00");
+        Assert.Equal(("trial", At("2026-11-27T00:00:00+08:00")), (trial.Value!.Status, trial.Value.ExpiresAt!.Value));
+        Assert.Equal((WriteStatus.Conflict, "trial-used"), (m.Plan("trial").Status, m.Plan("trial").Reason));
+
+        var bought = m.Plan("purchase", term: "P1M", at: "2026-11-22T00:00:00+08:00");
+        Assert.Equal("active", bought.Value!.Status);
+        Assert.Equal(At("2026-12-27T00:00:00+08:00"), bought.Value.ExpiresAt); // starts when the trial ends
+        Assert.True(bought.Value.TrialUsed);
+
+        var cancelled = m.Plan("cancel");
+        Assert.Equal(("active", false), (cancelled.Value!.Status, cancelled.Value.AutoRenew));
+        Assert.True(m.Check("early-access").Entitled);
+
+        m.Now = At("2026-12-27T00:00:00+08:00");
+        Assert.Equal("expired", m.Summary().Subscription!.Status);
+        Assert.False(m.Check("early-access").Entitled);
+    }
+
+    [Fact]
+    public void A_trial_expires_after_exactly_seven_days()
+    {
+        var m = NewMember();
+        m.Plan("trial", at: "2026-11-20T10:00:00+08:00");
+        m.Now = At("2026-11-27T09:59:59+08:00");
+        Assert.Equal("trial", m.Summary().Subscription!.Status);
+        m.Now = At("2026-11-27T10:00:00+08:00");
+        Assert.Equal("expired", m.Summary().Subscription!.Status);
+    }
+
+    [Theory]
+    [InlineData("purchase", "P2W", "term")]
+    [InlineData("purchase", null, "term")]
+    [InlineData("upgrade", null, "action")]
+    public void Bad_subscription_requests_name_the_field(string action, string? term, string field)
+    {
+        var m = NewMember();
+        var r = m.Plan(action, term: term);
+        Assert.Equal((WriteStatus.Invalid, field), (r.Status, r.Field));
+    }
+
+    // ---- idempotency ------------------------------------------------------------------------------------
+
+    [Fact]
+    public void The_same_event_id_with_the_same_body_is_a_duplicate_and_with_another_body_is_refused()
+    {
+        var m = NewMember();
+        m.Paid("o1", 100m, "2026-05-01T10:00:00+08:00", eventId: "e1");
+        var entries = m.Ledger.Count;
+        Assert.Equal(EventStatus.Duplicate, m.Paid("o1", 100.00m, "2026-05-01T10:00:00+08:00", eventId: "e1").Status);
+        var reused = m.Paid("o1", 99m, "2026-05-01T10:00:00+08:00", eventId: "e1");
+        Assert.Equal((EventStatus.Rejected, "id-reused"), (reused.Status, reused.Reason));
+        Assert.Equal(entries, m.Ledger.Count);
+        Assert.Equal(100, m.Balance);
+    }
+
+    [Fact]
+    public void A_repeated_redemption_returns_the_first_result_forever()
+    {
+        var m = NewMember();
+        m.Paid("o1", 100m, "2026-05-01T10:00:00+08:00");
+        var first = m.Redeem(40, id: "r1");
+        m.Paid("o2", 100m, "2026-05-02T10:00:00+08:00");
+        var again = m.Redeem(40, id: "r1");
+        Assert.Equal(WriteStatus.Replayed, again.Status);
+        Assert.Equal(first.Value!.Balance, again.Value!.Balance);
+        Assert.Equal(160, m.Balance);
+        Assert.Equal((WriteStatus.Conflict, "id-reused"), (m.Redeem(41, id: "r1").Status, m.Redeem(41, id: "r1").Reason));
+    }
+}

@@ -1,0 +1,178 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Membership.Abstractions;
+using Orleans.Membership.Domain.Ledger;
+using Orleans.Membership.Domain.Members;
+using Orleans.Membership.Grains;
+using Orleans.Membership.Tests.Support;
+using Orleans.TestingHost;
+using static Orleans.Membership.Tests.Support.MemberHarness;
+
+namespace Orleans.Membership.Tests.Grains;
+
+/// <summary>A ledger the test can make fail, shared by every silo of the cluster (as PostgreSQL would be).</summary>
+public sealed class SwitchableLedger : IMemberLedger
+{
+    private readonly InMemoryMemberLedger _inner = new();
+    public volatile bool Down;
+
+    public Task AppendAsync(string memberKey, IReadOnlyList<LedgerEntry> entries, CancellationToken ct = default)
+        => Down ? throw new LedgerUnavailableException("ledger is down (test)") : _inner.AppendAsync(memberKey, entries, ct);
+    public Task<IReadOnlyList<LedgerEntry>> ReadAfterAsync(string memberKey, long afterSeq, CancellationToken ct = default) => _inner.ReadAfterAsync(memberKey, afterSeq, ct);
+    public Task<IReadOnlyList<LedgerEntry>> ReadPageAsync(string memberKey, long? beforeSeq, int limit, CancellationToken ct = default) => _inner.ReadPageAsync(memberKey, beforeSeq, limit, ct);
+    public Task EraseAsync(string memberKey, CancellationToken ct = default) => _inner.EraseAsync(memberKey, ct);
+}
+
+/// <summary>Two in-process silos sharing one ledger and one clock.</summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    public static readonly SwitchableLedger Ledger = new();
+    public static readonly ManualClock Clock = new(At("2026-11-23T12:00:00+08:00"));
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+    public IGrainFactory Grains => Cluster.Client;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(2);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddMemoryGrainStorage(StorageNames.Programs);
+            silo.AddMemoryGrainStorage(StorageNames.Snapshots);
+        });
+        builder.ConfigureSiloHost((_, host) =>
+        {
+            host.Services.AddSingleton<IMemberLedger>(Ledger);
+            host.Services.AddSingleton<TimeProvider>(Clock);
+            host.Services.AddSingleton<ProgramCatalog>();
+        });
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+        await Grains.GetGrain<IProgramGrain>("default").Ensure(TestPrograms.Json("default"));
+    }
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "cluster";
+}
+
+[Collection(ClusterCollection.Name)]
+public sealed class MemberGrainClusterTests(ClusterFixture fixture)
+{
+    private static int s_members;
+    private IMemberGrain NewMember() => fixture.Grains.GetGrain<IMemberGrain>(MemberKeys.Of("default", $"g{Interlocked.Increment(ref s_members)}"));
+
+    private static ScoringEvent Paid(string orderId, decimal amount, string at) => new($"{orderId}-paid", "order.paid", At(at), orderId, amount, null);
+
+    [Fact]
+    public async Task A_replayed_batch_is_all_duplicates_and_changes_nothing()
+    {
+        var member = NewMember();
+        ScoringEvent[] batch = [Paid("o1", 100m, "2026-05-01T10:00:00+08:00"), new("s1", "sign-in", At("2026-05-01T10:00:00+08:00"), null, null, null)];
+        Assert.All(await member.ApplyEvents(batch), o => Assert.Equal(EventStatus.Accepted, o.Status));
+        var before = await member.GetSummary();
+        var ledgerBefore = (await member.GetLedger(100, null))!.Entries.Count;
+
+        Assert.All(await member.ApplyEvents(batch), o => Assert.Equal(EventStatus.Duplicate, o.Status));
+        Assert.Equal(before, await member.GetSummary(), SummaryComparer.Instance);
+        Assert.Equal(ledgerBefore, (await member.GetLedger(100, null))!.Entries.Count);
+    }
+
+    [Fact]
+    public async Task Parallel_redemptions_never_overdraw()
+    {
+        var member = NewMember();
+        await member.ApplyEvents([Paid("o1", 100m, "2026-05-01T10:00:00+08:00")]);
+        var results = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => member.Redeem(new RedemptionRequest($"r{i}", 10, null))));
+        Assert.Equal(10, results.Count(r => r.Status == WriteStatus.Applied));
+        Assert.All(results.Where(r => r.Status != WriteStatus.Applied), r => Assert.Equal("balance", r.Reason));
+        Assert.Equal(0, (await member.GetSummary())!.Points.Balance);
+    }
+
+    [Fact]
+    public async Task Parallel_benefit_uses_never_exceed_the_quota()
+    {
+        var member = NewMember();
+        await member.ApplyEvents([Paid("o1", 200m, "2026-11-01T10:00:00+08:00")]); // silver: 2 a month
+        var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => member.UseBenefit(new BenefitUseRequest("free-shipping", $"u{i}", null))));
+        Assert.Equal(2, results.Count(r => r.Status == WriteStatus.Applied));
+        Assert.Equal(0, (await member.CheckBenefit("free-shipping"))!.Remaining);
+    }
+
+    [Fact]
+    public async Task A_reactivated_member_is_rebuilt_from_its_ledger()
+    {
+        var member = NewMember();
+        await member.Enroll(new EnrollRequest("06-15"));
+        await member.ApplyEvents([Paid("o1", 1000m, "2026-06-01T10:00:00+08:00"), Paid("o2", 50m, "2026-06-02T10:00:00+08:00")]);
+        await member.ApplyEvents([new("rf", "order.refunded", At("2026-06-03T10:00:00+08:00"), "o2", 20m, null)]);
+        await member.Redeem(new RedemptionRequest("r1", 30, null));
+        await member.UseBenefit(new BenefitUseRequest("free-shipping", "u1", null));
+        var before = await member.GetSummary();
+        var checksBefore = await member.CheckBenefits();
+
+        await fixture.Cluster.DeactivateAsync(member.GetGrainId());
+
+        Assert.Equal(before, await member.GetSummary(), SummaryComparer.Instance);
+        Assert.Equal(checksBefore.Select(c => (c.Code, c.Entitled, c.Remaining, c.Value)), (await member.CheckBenefits()).Select(c => (c.Code, c.Entitled, c.Remaining, c.Value)));
+        // The id is still known after reactivation: the ledger is the authority.
+        Assert.Equal(WriteStatus.Replayed, (await member.Redeem(new RedemptionRequest("r1", 30, null))).Status);
+    }
+
+    [Fact]
+    public async Task A_write_whose_append_fails_leaves_the_member_as_it_was()
+    {
+        var member = NewMember();
+        await member.ApplyEvents([Paid("o1", 100m, "2026-05-01T10:00:00+08:00")]);
+        var before = await member.GetSummary();
+        ClusterFixture.Ledger.Down = true;
+        try
+        {
+            await Assert.ThrowsAsync<LedgerUnavailableException>(() => member.Redeem(new RedemptionRequest("r1", 50, null)));
+            await Assert.ThrowsAsync<LedgerUnavailableException>(() => member.ApplyEvents([Paid("o2", 100m, "2026-05-02T10:00:00+08:00")]));
+        }
+        finally
+        {
+            ClusterFixture.Ledger.Down = false;
+        }
+        Assert.Equal(before, await member.GetSummary(), SummaryComparer.Instance);
+        // Nothing used up the ids: the same requests now apply.
+        Assert.Equal(WriteStatus.Applied, (await member.Redeem(new RedemptionRequest("r1", 50, null))).Status);
+        Assert.Equal(EventStatus.Accepted, (await member.ApplyEvents([Paid("o2", 100m, "2026-05-02T10:00:00+08:00")]))[0].Status);
+        Assert.Equal(150, (await member.GetSummary())!.Points.Balance);
+    }
+
+    [Fact]
+    public async Task Reads_of_an_unknown_member_do_not_enroll_it()
+    {
+        var member = NewMember();
+        Assert.Null(await member.GetSummary());
+        var check = await member.CheckBenefit("free-shipping");
+        Assert.False(check!.Entitled);
+        Assert.Null(await member.GetLedger(10, null));
+        Assert.Null(await member.GetSummary());
+    }
+
+    [Fact]
+    public async Task Erasure_removes_the_member_and_its_ledger()
+    {
+        var member = NewMember();
+        await member.Enroll(new EnrollRequest("01-02"));
+        await member.ApplyEvents([Paid("o1", 100m, "2026-05-01T10:00:00+08:00")]);
+        await member.Erase();
+        Assert.Null(await member.GetSummary());
+        Assert.Empty(await ClusterFixture.Ledger.ReadAfterAsync(member.GetPrimaryKeyString(), 0));
+    }
+}
+
+/// <summary>Summaries compared by value (their lists and dictionaries included).</summary>
+public sealed class SummaryComparer : IEqualityComparer<MemberSummary?>
+{
+    public static readonly SummaryComparer Instance = new();
+    public bool Equals(MemberSummary? x, MemberSummary? y)
+        => System.Text.Json.JsonSerializer.Serialize(x, Orleans.Membership.Domain.DomainJson.Default.MemberSummary!)
+           == System.Text.Json.JsonSerializer.Serialize(y, Orleans.Membership.Domain.DomainJson.Default.MemberSummary!);
+    public int GetHashCode(MemberSummary? obj) => 0;
+}
