@@ -80,6 +80,22 @@ public sealed class InvariantPropertyTests
     }
 
     [Fact]
+    public void A_snapshot_plus_the_later_entries_gives_the_same_member()
+    {
+        Histories.Sample(ops =>
+        {
+            var m = Run(ops);
+            var cut = m.Ledger.Count / 2;
+            var restored = MemberState.FromSnapshot(MemberState.Replay(m.Ledger.Take(cut)).ToSnapshot());
+            foreach (var e in m.Ledger.Skip(cut)) restored.Apply(e);
+            var expected = JsonSerializer.Serialize(m.Summary(), DomainJson.Default.MemberSummary);
+            var actual = JsonSerializer.Serialize(MemberQueries.Summary("m", restored, m.Program, m.Now), DomainJson.Default.MemberSummary);
+            Assert.Equal(expected, actual);
+            Assert.Equal(m.State.CallerIds.Count, restored.CallerIds.Count);
+        }, iter: 200);
+    }
+
+    [Fact]
     public void The_tier_is_the_replay_of_growth_history_at_any_instant()
     {
         Histories.Sample(ops =>

@@ -38,7 +38,8 @@ public sealed class OrderRecord
 }
 
 /// <summary>One paid or trial term of a plan: [Start, End).</summary>
-public sealed record PlanTerm(DateTimeOffset Start, DateTimeOffset End, bool IsTrial);
+[GenerateSerializer, Immutable, Alias("plan-term")]
+public sealed record PlanTerm([property: Id(0)] DateTimeOffset Start, [property: Id(1)] DateTimeOffset End, [property: Id(2)] bool IsTrial);
 
 /// <summary>A member's history with one plan.</summary>
 public sealed class PlanState
@@ -301,6 +302,60 @@ public sealed class MemberState
         BenefitUses = new(BenefitUses, StringComparer.Ordinal),
         Plans = Plans.ToDictionary(kv => kv.Key, kv => kv.Value.Clone(), StringComparer.Ordinal),
         CallerIds = new(CallerIds, StringComparer.Ordinal),
+    };
+
+    public MemberSnapshot ToSnapshot() => new()
+    {
+        Seq = LastSeq,
+        Enrolled = Enrolled,
+        JoinedAt = JoinedAt,
+        Birthday = Birthday,
+        LastActivityAt = LastActivityAt,
+        LifetimeGrowth = LifetimeGrowth,
+        LedgerPoints = LedgerPoints,
+        Debt = Debt,
+        ReportedTier = ReportedTier,
+        ReportedTierSince = ReportedTierSince,
+        LastPlan = LastPlan,
+        Growth = Growth.ConvertAll(g => new GrowthRow(g.Seq, g.OccurredAt, g.Amount)),
+        Buckets = Buckets.ConvertAll(b => new BucketRow(b.Seq, b.EarnedAt, b.ExpiresAt, b.Remaining, b.OrderId)),
+        Orders = Orders.Values.Select(o => new OrderRow(o.OrderId, o.EventType, o.EarnSeq, o.OccurredAt, o.Paid, o.Refunded, o.Growth, o.Points,
+            o.GrowthFactor, o.PointsFactor, o.Counters?.ToDictionary(), o.CountersTakenBack)).ToList(),
+        DayCounts = new(DayCounts),
+        MemberCounts = new(MemberCounts),
+        Counters = new(Counters),
+        BenefitUses = new(BenefitUses),
+        Plans = Plans.Select(kv => new PlanRow(kv.Key, [.. kv.Value.Terms], kv.Value.TrialUsed, kv.Value.Cancelled, kv.Value.LastChangeAt)).ToList(),
+        CallerIds = CallerIds.Select(kv => new CallerIdRow(kv.Key, kv.Value.Kind, kv.Value.BodyHash, kv.Value.Seq, kv.Value.Response)).ToList(),
+    };
+
+    public static MemberState FromSnapshot(MemberSnapshot s) => new()
+    {
+        LastSeq = s.Seq,
+        Enrolled = s.Enrolled,
+        JoinedAt = s.JoinedAt,
+        Birthday = s.Birthday,
+        LastActivityAt = s.LastActivityAt,
+        LifetimeGrowth = s.LifetimeGrowth,
+        LedgerPoints = s.LedgerPoints,
+        Debt = s.Debt,
+        ReportedTier = s.ReportedTier,
+        ReportedTierSince = s.ReportedTierSince,
+        LastPlan = s.LastPlan,
+        Growth = s.Growth.ConvertAll(g => new GrowthRecord(g.Seq, g.OccurredAt, g.Amount)),
+        Buckets = s.Buckets.ConvertAll(b => new PointBucket(b.Seq, b.EarnedAt, b.ExpiresAt, b.Remaining, b.OrderId)),
+        Orders = s.Orders.ToDictionary(o => o.OrderId, o => new OrderRecord
+        {
+            OrderId = o.OrderId, EventType = o.EventType, EarnSeq = o.EarnSeq, OccurredAt = o.OccurredAt, Paid = o.Paid, Refunded = o.Refunded,
+            Growth = o.Growth, Points = o.Points, GrowthFactor = o.GrowthFactor, PointsFactor = o.PointsFactor, Counters = o.Counters,
+            CountersTakenBack = o.CountersTakenBack,
+        }, StringComparer.Ordinal),
+        DayCounts = new(s.DayCounts, StringComparer.Ordinal),
+        MemberCounts = new(s.MemberCounts, StringComparer.Ordinal),
+        Counters = new(s.Counters, StringComparer.Ordinal),
+        BenefitUses = new(s.BenefitUses, StringComparer.Ordinal),
+        Plans = s.Plans.ToDictionary(p => p.Plan, p => new PlanState { Terms = [.. p.Terms], TrialUsed = p.TrialUsed, Cancelled = p.Cancelled, LastChangeAt = p.LastChangeAt }, StringComparer.Ordinal),
+        CallerIds = s.CallerIds.ToDictionary(c => c.Id, c => new CallerIdRecord(c.Kind, c.BodyHash, c.Seq, c.Response), StringComparer.Ordinal),
     };
 
     /// <summary>Rebuilds a state from entries in seq order.</summary>
