@@ -11,9 +11,20 @@ namespace Orleans.Membership.Grains;
 /// the ledger, and only then adopts the copy: a failed append leaves the member exactly as it was.
 /// Reads interleave with writes and see the last durable state.
 /// </summary>
-public sealed class MemberGrain(IMemberLedger ledger, ProgramCatalog programs, TimeProvider clock, ILogger<MemberGrain> logger)
+public sealed class MemberGrain(
+    [PersistentState("snapshot", StorageNames.Snapshots)] IPersistentState<MemberSnapshot> snapshot,
+    IMemberLedger ledger,
+    ProgramCatalog programs,
+    TimeProvider clock,
+    ILogger<MemberGrain> logger)
     : Grain, IMemberGrain
 {
+    /// <summary>Ledger rows after the last snapshot that make the next write take a snapshot.</summary>
+    public const int SnapshotEvery = 256;
+
+    /// <summary>Ledger rows after the last snapshot that make a deactivation take one.</summary>
+    public const int SnapshotOnDeactivation = 16;
+
     private string _key = "";
     private string _programId = "";
     private string _memberId = "";
@@ -28,8 +39,34 @@ public sealed class MemberGrain(IMemberLedger ledger, ProgramCatalog programs, T
     {
         _key = this.GetPrimaryKeyString();
         (_programId, _memberId) = MemberKeys.Parse(_key);
-        var entries = await ledger.ReadAfterAsync(_key, 0, cancellationToken);
-        _state = MemberState.Replay(entries);
+        // A snapshot is an optimization: start from it when there is one, then replay the rows after it.
+        _state = snapshot.RecordExists && snapshot.State.Seq > 0 ? MemberState.FromSnapshot(snapshot.State) : new MemberState();
+        _snapshotSeq = _state.LastSeq;
+        foreach (var entry in await ledger.ReadAfterAsync(_key, _state.LastSeq, cancellationToken)) _state.Apply(entry);
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_state.LastSeq - SnapshotSeq >= SnapshotOnDeactivation) await TrySnapshot();
+    }
+
+    /// <summary>The seq of the last snapshot known to be stored.</summary>
+    private long _snapshotSeq;
+    private long SnapshotSeq => _snapshotSeq;
+
+    private async Task TrySnapshot()
+    {
+        try
+        {
+            snapshot.State = _state.ToSnapshot();
+            await snapshot.WriteStateAsync();
+            _snapshotSeq = snapshot.State.Seq;
+        }
+        catch (Exception e)
+        {
+            // The ledger already holds every row: a missing snapshot only makes the next activation replay more.
+            logger.LogWarning(e, "Snapshot of {MemberKey} at seq {Seq} failed", _key, _state.LastSeq);
+        }
     }
 
     async Task<WriteResult<EnrollResult>> IMemberGrain.Enroll(EnrollRequest request)
@@ -105,6 +142,8 @@ public sealed class MemberGrain(IMemberLedger ledger, ProgramCatalog programs, T
     async Task IMemberGrain.Erase()
     {
         await ledger.EraseAsync(_key);
+        await snapshot.ClearStateAsync();
+        _snapshotSeq = 0;
         _state = new MemberState();
         _tier = null;
         logger.LogInformation("Erased member {MemberKey}", _key);
@@ -130,6 +169,7 @@ public sealed class MemberGrain(IMemberLedger ledger, ProgramCatalog programs, T
         if (w.Entries.Count == 0) return;
         await ledger.AppendAsync(_key, w.Entries);
         _state = w.State;
+        if (_state.LastSeq - SnapshotSeq >= SnapshotEvery) await TrySnapshot();
     }
 
     private MemberSummary Summary(MembershipProgram program)
