@@ -14,10 +14,16 @@ public sealed class SwitchableLedger : IMemberLedger
 {
     private readonly InMemoryMemberLedger _inner = new();
     public volatile bool Down;
+    /// <summary>The afterSeq of the last activation read per member: shows whether a snapshot was used.</summary>
+    public readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> LastReadAfter = new();
 
     public Task AppendAsync(string memberKey, IReadOnlyList<LedgerEntry> entries, CancellationToken ct = default)
         => Down ? throw new LedgerUnavailableException("ledger is down (test)") : _inner.AppendAsync(memberKey, entries, ct);
-    public Task<IReadOnlyList<LedgerEntry>> ReadAfterAsync(string memberKey, long afterSeq, CancellationToken ct = default) => _inner.ReadAfterAsync(memberKey, afterSeq, ct);
+    public Task<IReadOnlyList<LedgerEntry>> ReadAfterAsync(string memberKey, long afterSeq, CancellationToken ct = default)
+    {
+        LastReadAfter[memberKey] = afterSeq;
+        return _inner.ReadAfterAsync(memberKey, afterSeq, ct);
+    }
     public Task<IReadOnlyList<LedgerEntry>> ReadPageAsync(string memberKey, long? beforeSeq, int limit, CancellationToken ct = default) => _inner.ReadPageAsync(memberKey, beforeSeq, limit, ct);
     public Task EraseAsync(string memberKey, CancellationToken ct = default) => _inner.EraseAsync(memberKey, ct);
 }
@@ -119,6 +125,27 @@ public sealed class MemberGrainClusterTests(ClusterFixture fixture)
         Assert.Equal(checksBefore.Select(c => (c.Code, c.Entitled, c.Remaining, c.Value)), (await member.CheckBenefits()).Select(c => (c.Code, c.Entitled, c.Remaining, c.Value)));
         // The id is still known after reactivation: the ledger is the authority.
         Assert.Equal(WriteStatus.Replayed, (await member.Redeem(new RedemptionRequest("r1", 30, null))).Status);
+    }
+
+    [Fact]
+    public async Task A_long_history_reactivates_from_a_snapshot_plus_the_rows_after_it()
+    {
+        var member = NewMember();
+        var batch = Enumerable.Range(0, MemberGrain.SnapshotEvery + 40)
+            .Select(i => Paid($"o{i}", 10m + i, "2026-05-01T10:00:00+08:00"))
+            .ToArray();
+        await member.ApplyEvents(batch[..200]);
+        await member.ApplyEvents(batch[200..]); // passes SnapshotEvery rows: a snapshot is taken
+        await member.Redeem(new RedemptionRequest("r1", 25, null));
+        var before = await member.GetSummary();
+
+        await fixture.Cluster.DeactivateAsync(member.GetGrainId());
+
+        Assert.Equal(before, await member.GetSummary(), SummaryComparer.Instance);
+        Assert.True(ClusterFixture.Ledger.LastReadAfter[member.GetPrimaryKeyString()] >= MemberGrain.SnapshotEvery,
+            "the activation replayed the whole ledger instead of starting from the snapshot");
+        Assert.Equal(WriteStatus.Replayed, (await member.Redeem(new RedemptionRequest("r1", 25, null))).Status);
+        Assert.Equal(EventStatus.Duplicate, (await member.ApplyEvents([batch[3]]))[0].Status);
     }
 
     [Fact]
