@@ -22,4 +22,9 @@ public interface IMemberLedger
 }
 
 /// <summary>The ledger store cannot be reached or refused the write; nothing of the call was applied.</summary>
-public sealed class LedgerUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+[GenerateSerializer, Alias("ledger-unavailable")]
+public sealed class LedgerUnavailableException : Exception
+{
+    public LedgerUnavailableException(string message) : base(message) { }
+    public LedgerUnavailableException(string message, Exception? inner) : base(message, inner) { }
+}

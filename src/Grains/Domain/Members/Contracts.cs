@@ -42,7 +42,7 @@ public enum WriteStatus
 }
 
 /// <summary>The answer to a caller-id write (redemption, benefit use, subscription action, enrollment).</summary>
-[GenerateSerializer, Immutable, Alias("write-result")]
+[GenerateSerializer, Immutable, Alias("write-result`1")]
 public sealed record WriteResult<T>(
     [property: Id(0)] WriteStatus Status,
     [property: Id(1)] T? Value,
