@@ -24,6 +24,7 @@ public static class MembershipNode
         }
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
 
         var siloPort = builder.Configuration.GetValue("Membership:SiloPort", 11111);
         var gatewayPort = builder.Configuration.GetValue("Membership:GatewayPort", 30000);
