@@ -1,4 +1,41 @@
-// Standalone API process (an Orleans client); filled in by the topology work.
+using Orleans.Configuration;
+using Orleans.Membership.Api;
+
+// The API as a separate process: an Orleans client of the silos. With ConnectionStrings:Membership it
+// finds them through PostgreSQL clustering; without, it connects to a local silo's gateway.
 var builder = WebApplication.CreateBuilder(args);
+if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+{
+    builder.WebHost.UseUrls("http://127.0.0.1:5090");
+}
+builder.Logging.AddFilter("Orleans", LogLevel.Warning);
+builder.Logging.AddFilter("Polly", LogLevel.Warning);
+builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+var connectionString = builder.Configuration.GetConnectionString("Membership");
+builder.UseOrleansClient(client =>
+{
+    if (string.IsNullOrEmpty(connectionString))
+    {
+        client.UseLocalhostClustering(builder.Configuration.GetValue("Membership:GatewayPort", 30000));
+    }
+    else
+    {
+        client.UseAdoNetClustering(o =>
+        {
+            o.Invariant = "Npgsql";
+            o.ConnectionString = connectionString;
+        });
+    }
+    client.Configure<ClusterOptions>(o =>
+    {
+        o.ClusterId = builder.Configuration["Membership:ClusterId"] ?? "membership";
+        o.ServiceId = "membership";
+    });
+});
+builder.Services.AddMembershipApi();
+
 var app = builder.Build();
-app.Run();
+app.MapMembershipApi();
+app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine($"Orleans.Membership API (cluster client) listening on {string.Join(", ", app.Urls)}"));
+await app.RunAsync();
