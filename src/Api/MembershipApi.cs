@@ -47,6 +47,7 @@ public static class MembershipApi
         }));
 
         app.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok")));
+        app.MapGet("/v1/diagnostics/runtime", () => TypedResults.Ok(RuntimeDiagnostics.Now())).RequireRole(Roles.Admin);
         app.MapProgramsApiV1();
         app.MapMembersApiV1();
         app.MapBenefitsApiV1();

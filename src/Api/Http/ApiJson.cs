@@ -6,6 +6,23 @@ using Orleans.Membership.Domain.Members;
 namespace Orleans.Membership.Api.Http;
 
 public sealed record HealthResponse(string Status);
+
+/// <summary>What an operator (or a load tester) reads to see whether the runtime itself is the bottleneck.</summary>
+public sealed record RuntimeDiagnostics(
+    int ProcessorCount, bool ServerGc, string GcLatencyMode, long WorkingSetBytes, long HeapBytes,
+    int Gen0Collections, int Gen1Collections, int Gen2Collections, double TotalGcPauseMs, double GcPauseTimePercent,
+    int ThreadPoolThreads, long ThreadPoolQueueLength, long ThreadPoolCompletedWorkItems)
+{
+    public static RuntimeDiagnostics Now()
+    {
+        var info = GC.GetGCMemoryInfo();
+        return new RuntimeDiagnostics(
+            Environment.ProcessorCount, System.Runtime.GCSettings.IsServerGC, System.Runtime.GCSettings.LatencyMode.ToString(),
+            Environment.WorkingSet, GC.GetTotalMemory(false), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
+            GC.GetTotalPauseDuration().TotalMilliseconds, info.PauseTimePercentage,
+            ThreadPool.ThreadCount, ThreadPool.PendingWorkItemCount, ThreadPool.CompletedWorkItemCount);
+    }
+}
 public sealed record ProgramVersion(string ProgramId, int Version);
 public sealed record RejectedEvent(int Index, string? EventId, string Error, string? Field, string? Reason);
 public sealed record EventsResponse(int Accepted, int Duplicates, IReadOnlyList<RejectedEvent> Rejected);
@@ -16,6 +33,7 @@ public sealed record LedgerResponse(IReadOnlyList<LedgerEntryView> Entries, long
 /// <summary>Source-generated JSON for the API's own shapes; the domain's come from <see cref="Domain.DomainJson"/>.</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(RuntimeDiagnostics))]
 [JsonSerializable(typeof(ProgramVersion))]
 [JsonSerializable(typeof(EventsResponse))]
 [JsonSerializable(typeof(BenefitsResponse))]

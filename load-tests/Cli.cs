@@ -1,0 +1,173 @@
+using System.Globalization;
+using Orleans.Membership.LoadTests.Harness;
+using Orleans.Membership.LoadTests.Scenarios;
+
+namespace Orleans.Membership.LoadTests;
+
+/// <summary>The command line: parse, validate (naming the flag), run, report, exit code.</summary>
+public static class Cli
+{
+    public const int ThresholdsFailed = 2;
+    public const int InvalidRun = 3;
+    public const int BadArguments = 64;
+
+    public const string Usage = """
+        Orleans.Membership load tests
+
+          dotnet run -c Release --project load-tests -- --scenario NAME --target URL [options]
+
+        scenarios:
+          baseline   GET /healthz: this machine's plain-HTTP ceiling
+          checkout   benefit checks over --members members, Zipf-skewed popularity
+          festival   event batches (--batch events each); reports events/s
+          mixed      festival and checkout at once (--rate is checkout's, --festival-rate festival's)
+          seed       creates --members members with history (run it before checkout)
+
+        options:
+          --target URL          the node (default http://127.0.0.1:5080)
+          --rate N              open model: N iterations per second; without it, a closed model at full speed
+          --copies N            closed model: concurrent workers (default 64)
+          --duration 30s        how long the load runs (s, m; default 30s)
+          --warmup 3s           unmeasured load before the run (default 3s)
+          --members N           member population m0..m(N-1) (default 10000)
+          --batch N             events per batch (default 500)
+          --festival-rate N     mixed: festival batches per second (default 2)
+          --program ID          program id (default default)
+          --max-p99 MS          threshold: p99 latency at most MS
+          --out DIR             where reports go (default load-tests/results/<scenario>-<time>)
+          --api-key K           sent as X-Api-Key
+          --connections N       HTTP connections the generator may open (default 64); requests beyond
+                                them queue in the generator and their wait counts as latency
+
+        exit codes: 0 ok, 2 a threshold failed, 3 the generator fell behind (run invalid), 64 bad arguments
+        """;
+
+    public sealed record Arguments(string Scenario, LoadSettings Settings, int FestivalRate, string Out);
+
+    /// <summary>Parses arguments; returns the error (naming the flag) or the arguments.</summary>
+    public static (Arguments? Args, string? Error) Parse(string[] args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        string[] known = ["--scenario", "--target", "--rate", "--copies", "--duration", "--warmup", "--members", "--batch", "--festival-rate", "--program", "--max-p99", "--out", "--api-key", "--connections"];
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (Array.IndexOf(known, args[i]) < 0) return (null, $"unknown option '{args[i]}'");
+            if (i + 1 >= args.Length) return (null, $"{args[i]} needs a value");
+            values[args[i]] = args[++i];
+        }
+        if (!values.TryGetValue("--scenario", out var scenario)) return (null, "--scenario is required (baseline, checkout, festival, mixed, seed)");
+        if (scenario is not ("baseline" or "checkout" or "festival" or "mixed" or "seed")) return (null, $"--scenario '{scenario}' is not one of baseline, checkout, festival, mixed, seed");
+        var targetText = values.GetValueOrDefault("--target", "http://127.0.0.1:5080");
+        if (!Uri.TryCreate(targetText, UriKind.Absolute, out var target) || target.Scheme is not ("http" or "https")) return (null, $"--target '{targetText}' is not an http(s) URL");
+
+        int? Int(string flag, int min, int max, out string? error)
+        {
+            error = null;
+            if (!values.TryGetValue(flag, out var text)) return null;
+            if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max) return n;
+            error = $"{flag} '{text}' must be a whole number from {min} to {max}";
+            return null;
+        }
+        TimeSpan? Span(string flag, out string? error)
+        {
+            error = null;
+            if (!values.TryGetValue(flag, out var text)) return null;
+            if (ParseDuration(text) is { } d && d <= TimeSpan.FromHours(2)) return d;
+            error = $"{flag} '{text}' must be a duration like 30s, 2m or 500ms, at most 2h";
+            return null;
+        }
+
+        var rate = Int("--rate", 1, 1_000_000, out var e1);
+        var copies = Int("--copies", 1, 10_000, out var e2);
+        var members = Int("--members", 1, 100_000_000, out var e3);
+        var batch = Int("--batch", 1, 1000, out var e4);
+        var festivalRate = Int("--festival-rate", 1, 100_000, out var e5);
+        var connections = Int("--connections", 1, 10_000, out var e9);
+        var duration = Span("--duration", out var e6);
+        var warmup = Span("--warmup", out var e7);
+        double? maxP99 = null;
+        string? e8 = null;
+        if (values.TryGetValue("--max-p99", out var p99Text))
+        {
+            if (double.TryParse(p99Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var p) && p > 0) maxP99 = p;
+            else e8 = $"--max-p99 '{p99Text}' must be a number of milliseconds greater than 0";
+        }
+        if (new[] { e1, e2, e3, e4, e5, e6, e7, e8, e9 }.FirstOrDefault(e => e is not null) is { } error) return (null, error);
+        if (duration == TimeSpan.Zero) return (null, "--duration must be greater than 0");
+
+        var settings = new LoadSettings
+        {
+            Target = target,
+            ApiKey = values.GetValueOrDefault("--api-key"),
+            Program = values.GetValueOrDefault("--program", "default"),
+            Members = members ?? 10_000,
+            Rate = rate,
+            Copies = copies ?? 64,
+            Duration = duration ?? TimeSpan.FromSeconds(30),
+            WarmUp = warmup ?? TimeSpan.FromSeconds(3),
+            BatchSize = batch ?? 500,
+            MaxP99Ms = maxP99,
+            Connections = connections ?? 64,
+        };
+        var stamp = DateTimeOffset.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        var output = values.GetValueOrDefault("--out", Path.Combine("load-tests", "results", $"{scenario}-{stamp}"));
+        return (new Arguments(scenario, settings, festivalRate ?? 2, output), null);
+    }
+
+    public static TimeSpan? ParseDuration(string text)
+    {
+        static TimeSpan? Number(string digits, Func<double, TimeSpan> unit)
+            => double.TryParse(digits, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && n >= 0 ? unit(n) : null;
+        if (text.EndsWith("ms", StringComparison.Ordinal)) return Number(text[..^2], TimeSpan.FromMilliseconds);
+        if (text.EndsWith('s')) return Number(text[..^1], TimeSpan.FromSeconds);
+        if (text.EndsWith('m')) return Number(text[..^1], TimeSpan.FromMinutes);
+        if (text.EndsWith('h')) return Number(text[..^1], TimeSpan.FromHours);
+        return Number(text, TimeSpan.FromSeconds);
+    }
+
+    public static IReadOnlyList<Scenario> Build(Arguments a, HttpClient http) => a.Scenario switch
+    {
+        "baseline" => [MembershipScenarios.Baseline(http, a.Settings)],
+        "checkout" => [MembershipScenarios.Checkout(http, a.Settings)],
+        "festival" => [MembershipScenarios.Festival(http, a.Settings)],
+        "seed" => [MembershipScenarios.Seed(http, a.Settings)],
+        _ =>
+        [
+            MembershipScenarios.Festival(http, a.Settings with { Rate = a.FestivalRate }),
+            MembershipScenarios.Checkout(http, a.Settings),
+        ],
+    };
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter errors)
+    {
+        if (args.Length == 0 || args.Contains("--help") || args.Contains("-h"))
+        {
+            await output.WriteLineAsync(Usage);
+            return args.Length == 0 ? BadArguments : 0;
+        }
+        var (parsed, error) = Parse(args);
+        if (parsed is null)
+        {
+            await errors.WriteLineAsync($"error: {error}\n\n{Usage}");
+            return BadArguments;
+        }
+        using var http = MembershipScenarios.Client(parsed.Settings);
+        var scenarios = Build(parsed, http);
+        IReadOnlyList<ScenarioResult> results;
+        try
+        {
+            results = await Runner.RunAsync(scenarios, new RunOptions { Progress = errors });
+        }
+        catch (Exception e) when (e is InvalidOperationException or HttpRequestException)
+        {
+            await errors.WriteLineAsync($"error: {e.Message}");
+            return 1;
+        }
+        await output.WriteLineAsync(Reports.Console(results));
+        Reports.WriteAll(results, parsed.Out, $"{parsed.Scenario} against {parsed.Settings.Target}");
+        await output.WriteLineAsync($"reports: {Path.GetFullPath(parsed.Out)} (report.json, report.md, report.html, report.csv, *.hgrm)");
+        if (results.Any(r => !r.ThresholdsPassed)) return ThresholdsFailed;
+        if (results.Any(r => !r.Valid)) return InvalidRun;
+        return 0;
+    }
+}

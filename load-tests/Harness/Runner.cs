@@ -1,0 +1,255 @@
+using System.Diagnostics;
+
+namespace Orleans.Membership.LoadTests.Harness;
+
+/// <summary>The result of one scenario in a run.</summary>
+public sealed record ScenarioResult(
+    Scenario Scenario,
+    ScenarioStats Stats,
+    double DurationSeconds,
+    double TargetRate,
+    double AchievedRate,
+    bool Valid,
+    string? InvalidReason,
+    IReadOnlyList<(Threshold Threshold, bool Passed)> Thresholds)
+{
+    public bool ThresholdsPassed => Thresholds.All(t => t.Passed);
+    public StatsView View => StatsView.From(Stats.Iterations, DurationSeconds);
+}
+
+public sealed record RunOptions
+{
+    /// <summary>The generator is behind when p99 of its own start lag exceeds this.</summary>
+    public TimeSpan MaxSchedulerLagP99 { get; init; } = TimeSpan.FromMilliseconds(50);
+    /// <summary>... or when it started fewer than this share of the iterations it should have.</summary>
+    public double MinStartedShare { get; init; } = 0.95;
+    /// <summary>How long iterations still in flight may finish after the load ends.</summary>
+    public TimeSpan Drain { get; init; } = TimeSpan.FromSeconds(15);
+    /// <summary>A hard bound on closed-model iteration phases that have no duration.</summary>
+    public TimeSpan MaxIterationsPhase { get; init; } = TimeSpan.FromMinutes(10);
+    public TextWriter? Progress { get; init; }
+}
+
+/// <summary>
+/// Runs scenarios side by side. Open-model phases compute every iteration's intended start and measure
+/// latency from it, so a stalled system cannot hide behind a generator that waits for it (no
+/// coordinated omission). Closed-model phases measure throughput at a fixed concurrency.
+/// </summary>
+public static class Runner
+{
+    public static async Task<IReadOnlyList<ScenarioResult>> RunAsync(IReadOnlyList<Scenario> scenarios, RunOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new RunOptions();
+        foreach (var s in scenarios)
+        {
+            if (s.Init is not null) await s.Init(cancellationToken);
+        }
+        foreach (var s in scenarios.Where(s => s.WarmUp > TimeSpan.Zero))
+        {
+            var warm = new ScenarioStats(s.Name, Stopwatch.GetTimestamp(), (int)s.WarmUp.TotalSeconds + 2);
+            await RunClosed(s, warm, Math.Min(16, Math.Max(1, s.MaxInFlight)), s.WarmUp, int.MaxValue, cancellationToken);
+        }
+
+        var runStart = Stopwatch.GetTimestamp();
+        var seconds = scenarios.Max(s => (int)Math.Ceiling(PlannedDuration(s, options).TotalSeconds)) + (int)options.Drain.TotalSeconds + 2;
+        var stats = scenarios.Select(s => new ScenarioStats(s.Name, runStart, seconds)).ToList();
+        using var progressStop = new CancellationTokenSource();
+        var progress = options.Progress is { } writer ? ReportProgress(writer, stats, runStart, progressStop.Token) : Task.CompletedTask;
+
+        var runs = scenarios.Select((s, i) => RunPhases(s, stats[i], options, cancellationToken)).ToList();
+        var durations = await Task.WhenAll(runs);
+        await progressStop.CancelAsync();
+        await progress;
+
+        var results = new List<ScenarioResult>();
+        for (var i = 0; i < scenarios.Count; i++)
+        {
+            var s = scenarios[i];
+            var st = stats[i];
+            var duration = durations[i];
+            var target = st.Intended > 0 ? st.Intended / duration : 0;
+            var achieved = (st.Iterations.Ok + st.Iterations.Fail) / Math.Max(duration, 1e-9);
+            string? invalid = null;
+            if (st.Intended > 0)
+            {
+                var lagP99 = st.SchedulerLag.TotalCount == 0 ? 0 : st.SchedulerLag.GetValueAtPercentile(99) / 1000.0;
+                if (lagP99 > options.MaxSchedulerLagP99.TotalMilliseconds)
+                {
+                    invalid = $"the generator fell behind: p99 start lag {lagP99:0.0} ms > {options.MaxSchedulerLagP99.TotalMilliseconds:0} ms";
+                }
+                else if (st.Started < options.MinStartedShare * st.Intended)
+                {
+                    invalid = $"the generator started {st.Started} of {st.Intended} intended iterations";
+                }
+            }
+            var view = StatsView.From(st.Iterations, duration);
+            var checks = s.Thresholds.Select(t =>
+            {
+                var subject = t.StepName is null ? view : StatsView.From(st.StepNamed(t.StepName), duration);
+                bool passed;
+                try { passed = t.Check(subject); }
+                catch (Exception) { passed = false; }
+                return (t, passed);
+            }).ToList();
+            results.Add(new ScenarioResult(s, st, duration, target, achieved, invalid is null, invalid, checks));
+        }
+
+        foreach (var s in scenarios)
+        {
+            if (s.Clean is not null) await s.Clean(cancellationToken);
+        }
+        return results;
+    }
+
+    private static TimeSpan PlannedDuration(Scenario s, RunOptions options)
+        => s.Simulations.Aggregate(TimeSpan.Zero, (sum, p) => sum + (p is LoadSimulation.IterationsForConstantPhase ? options.MaxIterationsPhase : p.During));
+
+    /// <summary>Runs the phases in order; returns the measured duration in seconds.</summary>
+    private static async Task<double> RunPhases(Scenario s, ScenarioStats stats, RunOptions options, CancellationToken ct)
+    {
+        var start = Stopwatch.GetTimestamp();
+        var inFlight = new InFlight(s.MaxInFlight);
+        var previousRate = 0.0;
+        foreach (var phase in s.Simulations)
+        {
+            switch (phase)
+            {
+                case LoadSimulation.InjectPhase p:
+                    previousRate = p.Rate / p.Interval.TotalSeconds;
+                    await RunOpen(s, stats, inFlight, _ => previousRate, p.During, ct);
+                    break;
+                case LoadSimulation.RampingInjectPhase p:
+                    var from = previousRate;
+                    var to = p.Rate / p.Interval.TotalSeconds;
+                    await RunOpen(s, stats, inFlight, elapsed => from + (to - from) * Math.Min(1, elapsed / p.During.TotalSeconds), p.During, ct);
+                    previousRate = to;
+                    break;
+                case LoadSimulation.KeepConstantPhase p:
+                    await RunClosed(s, stats, p.Copies, p.During, int.MaxValue, ct);
+                    break;
+                case LoadSimulation.IterationsForConstantPhase p:
+                    await RunClosed(s, stats, p.Copies, options.MaxIterationsPhase, p.Iterations, ct);
+                    break;
+                case LoadSimulation.PausePhase p:
+                    await Task.Delay(p.During, ct);
+                    break;
+            }
+        }
+        var loadEnd = Stopwatch.GetTimestamp();
+        await inFlight.Drain(options.Drain);
+        // Throughput is counted over the load's duration, not the drain after it.
+        return Stopwatch.GetElapsedTime(start, loadEnd).TotalSeconds;
+    }
+
+    /// <summary>
+    /// Open model: iteration k of the phase is intended at the instant the rate function places it; the
+    /// scheduler wakes about every millisecond and starts every iteration whose instant has come.
+    /// </summary>
+    internal static async Task RunOpen(Scenario s, ScenarioStats stats, InFlight inFlight, Func<double, double> ratePerSecond, TimeSpan during, CancellationToken ct)
+    {
+        var phaseStart = Stopwatch.GetTimestamp();
+        var end = phaseStart + (long)(during.TotalSeconds * Stopwatch.Frequency);
+        double nextAt = 0; // seconds since phase start
+        var random = new Random();
+        while (!ct.IsCancellationRequested)
+        {
+            var now = Stopwatch.GetTimestamp();
+            var elapsed = Stopwatch.GetElapsedTime(phaseStart, now).TotalSeconds;
+            while (nextAt <= elapsed)
+            {
+                var intended = phaseStart + (long)(nextAt * Stopwatch.Frequency);
+                if (intended >= end) return;
+                Interlocked.Increment(ref stats.Intended);
+                if (!inFlight.TryEnter())
+                {
+                    Interlocked.Increment(ref stats.WaitedForInFlightCap);
+                    await inFlight.WaitAsync(ct);
+                }
+                stats.SchedulerLag.RecordValue(Math.Max(1, Measurements.Micros(Stopwatch.GetTimestamp() - intended)));
+                Interlocked.Increment(ref stats.Started);
+                _ = RunIteration(s, stats, intended, random.Next(), inFlight, ct);
+                var rate = ratePerSecond(nextAt);
+                nextAt += rate > 0 ? 1.0 / rate : 0.001;
+            }
+            if (now >= end) return;
+            var wait = Math.Min(nextAt - elapsed, Stopwatch.GetElapsedTime(now, end).TotalSeconds);
+            if (wait > 0.002) await Task.Delay(TimeSpan.FromSeconds(Math.Min(wait, 0.05)), ct).ConfigureAwait(false);
+            else await Task.Yield();
+        }
+    }
+
+    /// <summary>Closed model: each copy runs iterations back to back; latency equals service time here.</summary>
+    internal static async Task RunClosed(Scenario s, ScenarioStats stats, int copies, TimeSpan during, int iterations, CancellationToken ct)
+    {
+        var end = Stopwatch.GetTimestamp() + (long)(during.TotalSeconds * Stopwatch.Frequency);
+        var remaining = (long)iterations;
+        var workers = Enumerable.Range(0, copies).Select(async copy =>
+        {
+            var random = new Random(copy * 7919 + Environment.TickCount);
+            while (!ct.IsCancellationRequested && Stopwatch.GetTimestamp() < end && Interlocked.Decrement(ref remaining) >= 0)
+            {
+                await RunIteration(s, stats, Stopwatch.GetTimestamp(), random.Next(), null, ct);
+            }
+        });
+        await Task.WhenAll(workers);
+    }
+
+    private static long s_invocations;
+
+    private static async Task RunIteration(Scenario s, ScenarioStats stats, long intended, int seed, InFlight? inFlight, CancellationToken ct)
+    {
+        try
+        {
+            await Task.Yield();
+            var context = new ScenarioContext(s.Name, Interlocked.Increment(ref s_invocations), intended, stats, new Random(seed), ct);
+            var start = Stopwatch.GetTimestamp();
+            Response response;
+            try
+            {
+                response = await s.Run(context);
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                response = Response.Fail(message: e.GetType().Name + ": " + e.Message);
+            }
+            stats.Iterations.Record(intended, start, Stopwatch.GetTimestamp(), response);
+        }
+        finally
+        {
+            inFlight?.Exit();
+        }
+    }
+
+    private static async Task ReportProgress(TextWriter writer, IReadOnlyList<ScenarioStats> stats, long runStart, CancellationToken ct)
+    {
+        var last = stats.Select(s => s.Iterations.Ok + s.Iterations.Fail).ToArray();
+        while (!ct.IsCancellationRequested)
+        {
+            try { await Task.Delay(1000, ct); }
+            catch (OperationCanceledException) { return; }
+            var parts = stats.Select((s, i) =>
+            {
+                var total = s.Iterations.Ok + s.Iterations.Fail;
+                var rate = total - last[i];
+                last[i] = total;
+                return $"{s.Name}: {rate}/s ok {s.Iterations.Ok} fail {s.Iterations.Fail}";
+            });
+            await writer.WriteLineAsync($"[{Stopwatch.GetElapsedTime(runStart).TotalSeconds,5:0}s] {string.Join(" | ", parts)}");
+        }
+    }
+}
+
+/// <summary>Iterations in flight, capped so a stalled system cannot make the generator exhaust memory.</summary>
+internal sealed class InFlight(int max)
+{
+    private readonly SemaphoreSlim _slots = new(max, max);
+    public bool TryEnter() => _slots.Wait(0);
+    public Task WaitAsync(CancellationToken ct) => _slots.WaitAsync(ct);
+    public void Exit() => _slots.Release();
+
+    public async Task Drain(TimeSpan timeout)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (_slots.CurrentCount < max && Stopwatch.GetTimestamp() < deadline) await Task.Delay(5);
+    }
+}

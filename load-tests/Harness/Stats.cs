@@ -1,0 +1,102 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using HdrHistogram;
+
+namespace Orleans.Membership.LoadTests.Harness;
+
+/// <summary>
+/// Counts and HdrHistograms (microseconds) of one step or scenario: latency from the intended start,
+/// service time from the actual start, and OK/fail per second of the run for the throughput chart.
+/// </summary>
+public sealed class Measurements
+{
+    private const long MaxMicros = 3_600_000_000; // an hour: anything slower is recorded as an hour
+    private readonly long _runStart;
+    private readonly long[] _okPerSecond;
+    private readonly long[] _failPerSecond;
+    private long _ok, _fail, _bytes;
+
+    public Measurements(string name, long runStart, int seconds)
+    {
+        Name = name;
+        _runStart = runStart;
+        _okPerSecond = new long[seconds + 1];
+        _failPerSecond = new long[seconds + 1];
+    }
+
+    public string Name { get; }
+    public HistogramBase Latency { get; } = new LongConcurrentHistogram(1, 1, MaxMicros, 3);
+    public HistogramBase ServiceTime { get; } = new LongConcurrentHistogram(1, 1, MaxMicros, 3);
+    public long Ok => Interlocked.Read(ref _ok);
+    public long Fail => Interlocked.Read(ref _fail);
+    public long Bytes => Interlocked.Read(ref _bytes);
+    public ConcurrentDictionary<int, long> StatusCodes { get; } = new();
+    public ConcurrentDictionary<string, long> FailMessages { get; } = new();
+
+    public IReadOnlyList<long> OkPerSecond => _okPerSecond;
+    public IReadOnlyList<long> FailPerSecond => _failPerSecond;
+
+    public void Record(long from, long start, long end, Response response)
+    {
+        Latency.RecordValue(Math.Clamp(Micros(end - from), 1, MaxMicros));
+        ServiceTime.RecordValue(Math.Clamp(Micros(end - start), 1, MaxMicros));
+        var second = (int)Math.Clamp(Stopwatch.GetElapsedTime(_runStart, end).TotalSeconds, 0, _okPerSecond.Length - 1);
+        if (response.IsOk)
+        {
+            Interlocked.Increment(ref _ok);
+            Interlocked.Increment(ref _okPerSecond[second]);
+        }
+        else
+        {
+            Interlocked.Increment(ref _fail);
+            Interlocked.Increment(ref _failPerSecond[second]);
+            FailMessages.AddOrUpdate(response.Message ?? $"status {response.StatusCode}", 1, (_, n) => n + 1);
+        }
+        Interlocked.Add(ref _bytes, response.SizeBytes);
+        StatusCodes.AddOrUpdate(response.StatusCode, 1, (_, n) => n + 1);
+    }
+
+    public static long Micros(long stopwatchTicks) => stopwatchTicks * 1_000_000 / Stopwatch.Frequency;
+}
+
+/// <summary>A scenario's measurements: the whole iteration, each step, and the scheduler's own lag.</summary>
+public sealed class ScenarioStats(string name, long runStart, int seconds)
+{
+    private readonly ConcurrentDictionary<string, Measurements> _steps = new();
+    public string Name { get; } = name;
+    public Measurements Iterations { get; } = new(name, runStart, seconds);
+    /// <summary>How late the scheduler started iterations, in microseconds: the generator's own health.</summary>
+    public HistogramBase SchedulerLag { get; } = new LongConcurrentHistogram(1, 1, 3_600_000_000, 3);
+    public long Intended;
+    public long Started;
+    public long WaitedForInFlightCap;
+    public IEnumerable<Measurements> Steps => _steps.Values.OrderBy(s => s.Name, StringComparer.Ordinal);
+    public Measurements StepNamed(string step) => _steps.GetOrAdd(step, n => new Measurements(n, runStart, seconds));
+}
+
+/// <summary>Statistics as thresholds and reports read them, in NBomber's shape (<c>stats.Ok.Latency.Percent99</c>).</summary>
+public sealed record StatsView(string Name, MeasurementView Ok, MeasurementView Fail, double DurationSeconds)
+{
+    public static StatsView From(Measurements m, double seconds) => new(
+        m.Name,
+        new MeasurementView(new RequestView(m.Ok, Rate(m.Ok, seconds), Percent(m.Ok, m.Ok + m.Fail)), LatencyView.From(m.Latency), m.Bytes),
+        new MeasurementView(new RequestView(m.Fail, Rate(m.Fail, seconds), Percent(m.Fail, m.Ok + m.Fail)), LatencyView.From(m.Latency), 0),
+        seconds);
+
+    private static double Rate(long n, double seconds) => seconds <= 0 ? 0 : n / seconds;
+    private static double Percent(long n, long total) => total == 0 ? 0 : 100.0 * n / total;
+}
+
+public sealed record MeasurementView(RequestView Request, LatencyView Latency, long Bytes);
+public sealed record RequestView(long Count, double RPS, double Percent);
+
+/// <summary>Latency percentiles in milliseconds.</summary>
+public sealed record LatencyView(double Percent50, double Percent75, double Percent95, double Percent99, double Percent999, double MaxMs, double MeanMs)
+{
+    public static LatencyView From(HistogramBase h) => h.TotalCount == 0
+        ? new LatencyView(0, 0, 0, 0, 0, 0, 0)
+        : new LatencyView(Ms(h.GetValueAtPercentile(50)), Ms(h.GetValueAtPercentile(75)), Ms(h.GetValueAtPercentile(95)),
+            Ms(h.GetValueAtPercentile(99)), Ms(h.GetValueAtPercentile(99.9)), Ms(h.GetMaxValue()), h.GetMean() / 1000.0);
+
+    private static double Ms(long micros) => micros / 1000.0;
+}

@@ -1,0 +1,3 @@
+using Orleans.Membership.LoadTests;
+
+return await Cli.RunAsync(args, Console.Out, Console.Error);

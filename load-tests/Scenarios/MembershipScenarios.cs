@@ -1,0 +1,189 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Orleans.Membership.LoadTests.Harness;
+
+namespace Orleans.Membership.LoadTests.Scenarios;
+
+/// <summary>What every scenario needs: the node, the key, the member population, the load shape.</summary>
+public sealed record LoadSettings
+{
+    public required Uri Target { get; init; }
+    public string? ApiKey { get; init; }
+    public string Program { get; init; } = "default";
+    public int Members { get; init; } = 10_000;
+    public int? Rate { get; init; }
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(30);
+    public int BatchSize { get; init; } = 500;
+    public int Copies { get; init; } = 64;
+    public TimeSpan WarmUp { get; init; } = TimeSpan.FromSeconds(3);
+    public string RunId { get; init; } = DateTimeOffset.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
+    public double? MaxP99Ms { get; init; }
+    /// <summary>HTTP connections the generator may open; queued requests still count from their intended start.</summary>
+    public int Connections { get; init; } = 64;
+}
+
+/// <summary>The scenarios load testers run against a node (see load-tests/README.md).</summary>
+public static class MembershipScenarios
+{
+    public static HttpClient Client(LoadSettings settings)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            UseProxy = false,
+            MaxConnectionsPerServer = settings.Connections,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(10),
+            AutomaticDecompression = DecompressionMethods.None,
+        };
+        var client = new HttpClient(handler) { BaseAddress = settings.Target, Timeout = TimeSpan.FromSeconds(10) };
+        if (settings.ApiKey is not null) client.DefaultRequestHeaders.Add("X-Api-Key", settings.ApiKey);
+        return client;
+    }
+
+    /// <summary>The load shape: an open-model rate when one is given, else a closed model at full speed.</summary>
+    private static LoadSimulation Load(LoadSettings s) => s.Rate is { } rate
+        ? Simulation.Inject(rate, TimeSpan.FromSeconds(1), s.Duration)
+        : Simulation.KeepConstant(s.Copies, s.Duration);
+
+    private static Threshold[] Thresholds(LoadSettings s)
+    {
+        var list = new List<Threshold> { Threshold.Create(st => st.Fail.Request.Percent < 1, "fewer than 1% of requests fail") };
+        if (s.MaxP99Ms is { } p99) list.Add(Threshold.Create(st => st.Ok.Latency.Percent99 <= p99, $"p99 latency <= {p99} ms"));
+        return [.. list];
+    }
+
+    public static async Task<Response> Send(HttpClient http, HttpMethod method, string path, string? json, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
+        var bytes = (await response.Content.ReadAsByteArrayAsync(ct)).LongLength;
+        return response.IsSuccessStatusCode
+            ? Response.Ok((int)response.StatusCode, bytes)
+            : Response.Fail((int)response.StatusCode, $"HTTP {(int)response.StatusCode} {method} {path.Split('?')[0]}", bytes);
+    }
+
+    /// <summary>GET /healthz: this machine's plain-HTTP ceiling, the yardstick for the others.</summary>
+    public static Scenario Baseline(HttpClient http, LoadSettings s)
+        => Scenario.Create("baseline", ctx => Step.Run("healthz", ctx, () => Send(http, HttpMethod.Get, "/healthz", null, ctx.CancellationToken)))
+            .WithLoadSimulations(Load(s)).WithThresholds(Thresholds(s)).WithWarmUpDuration(s.WarmUp);
+
+    /// <summary>Benefit checks over many members, popular ones far more often (Zipf, s = 1.1), as checkout traffic is.</summary>
+    public static Scenario Checkout(HttpClient http, LoadSettings s)
+    {
+        var zipf = new Zipf(s.Members, 1.1);
+        return Scenario.Create("checkout", ctx =>
+            {
+                var member = zipf.Sample(ctx.Random);
+                var code = ctx.Random.NextDouble() < 0.7 ? "free-shipping" : "member-price";
+                return Step.Run("benefit-check", ctx, () => Send(http, HttpMethod.Get, $"/v1/programs/{s.Program}/members/m{member}/benefits/{code}", null, ctx.CancellationToken));
+            })
+            .WithInit(ct => EnsureProgram(http, s, ct))
+            .WithLoadSimulations(Load(s)).WithThresholds(Thresholds(s)).WithWarmUpDuration(s.WarmUp);
+    }
+
+    /// <summary>Batches of scoring events (orders, sign-ins, reviews) at a rate; reports events/s.</summary>
+    public static Scenario Festival(HttpClient http, LoadSettings s)
+    {
+        long batches = 0;
+        return Scenario.Create("festival", ctx =>
+            {
+                var batch = Interlocked.Increment(ref batches);
+                var json = EventBatch(s, batch, ctx.Random);
+                return Step.Run("event-batch", ctx, () => Send(http, HttpMethod.Post, $"/v1/programs/{s.Program}/events", json, ctx.CancellationToken));
+            })
+            .WithInit(ct => EnsureProgram(http, s, ct))
+            .WithUnitsPerIteration("events", s.BatchSize)
+            .WithLoadSimulations(Load(s)).WithThresholds(Thresholds(s)).WithWarmUpDuration(s.WarmUp);
+    }
+
+    /// <summary>Creates members m0..m(N-1) with history: past-dated orders across two years and a sign-in each.</summary>
+    public static Scenario Seed(HttpClient http, LoadSettings s)
+    {
+        const int eventsPerMember = 4;
+        var membersPerBatch = Math.Max(1, s.BatchSize / eventsPerMember);
+        var batchCount = (s.Members + membersPerBatch - 1) / membersPerBatch;
+        long next = -1;
+        var now = DateTimeOffset.UtcNow;
+        return Scenario.Create("seed", ctx =>
+            {
+                var b = Interlocked.Increment(ref next);
+                var sb = new StringBuilder("{\"events\":[");
+                for (var m = b * membersPerBatch; m < Math.Min(s.Members, (b + 1) * membersPerBatch); m++)
+                {
+                    var rnd = new Random((int)m);
+                    for (var k = 0; k < eventsPerMember - 1; k++)
+                    {
+                        var at = now.AddDays(-rnd.Next(1, 700)).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+                        var amount = (rnd.Next(1000, 300000) / 100m).ToString("0.00", CultureInfo.InvariantCulture);
+                        sb.Append(CultureInfo.InvariantCulture, $"{{\"eventId\":\"seed-m{m}-o{k}\",\"memberId\":\"m{m}\",\"type\":\"order.paid\",\"occurredAt\":\"{at}\",\"orderId\":\"seed-o{k}\",\"amount\":{amount}}},");
+                    }
+                    sb.Append(CultureInfo.InvariantCulture, $"{{\"eventId\":\"seed-m{m}-s\",\"memberId\":\"m{m}\",\"type\":\"sign-in\"}},");
+                }
+                sb.Length--;
+                sb.Append("]}");
+                var json = sb.ToString();
+                return Step.Run("seed-batch", ctx, () => Send(http, HttpMethod.Post, $"/v1/programs/{s.Program}/events", json, ctx.CancellationToken));
+            })
+            .WithInit(ct => EnsureProgram(http, s, ct))
+            .WithUnitsPerIteration("events", membersPerBatch * eventsPerMember)
+            .WithLoadSimulations(Simulation.IterationsForConstant(Math.Min(s.Copies, 8), batchCount))
+            .WithThresholds(Threshold.Create(st => st.Fail.Request.Count == 0, "every seed batch is accepted"));
+    }
+
+    internal static string EventBatch(LoadSettings s, long batch, Random random)
+    {
+        var sb = new StringBuilder("{\"events\":[");
+        for (var i = 0; i < s.BatchSize; i++)
+        {
+            var member = random.Next(s.Members);
+            var id = $"{s.RunId}-b{batch}-{i}";
+            var roll = random.Next(10);
+            if (roll < 7)
+            {
+                var amount = (random.Next(100, 100_000) / 100m).ToString("0.00", CultureInfo.InvariantCulture);
+                sb.Append(CultureInfo.InvariantCulture, $"{{\"eventId\":\"{id}\",\"memberId\":\"m{member}\",\"type\":\"order.paid\",\"orderId\":\"{id}\",\"amount\":{amount}}},");
+            }
+            else
+            {
+                var type = roll < 9 ? "sign-in" : "review";
+                sb.Append(CultureInfo.InvariantCulture, $"{{\"eventId\":\"{id}\",\"memberId\":\"m{member}\",\"type\":\"{type}\"}},");
+            }
+        }
+        sb.Length--;
+        return sb.Append("]}").ToString();
+    }
+
+    private static async Task EnsureProgram(HttpClient http, LoadSettings s, CancellationToken ct)
+    {
+        using var response = await http.GetAsync($"/v1/programs/{s.Program}/members/m0/benefits", ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"{s.Target} does not serve program '{s.Program}' (HTTP {(int)response.StatusCode}); is the node running, and the key right?");
+        }
+    }
+}
+
+/// <summary>Zipf-distributed ranks 0..n-1 (rank 0 the most popular), by inverse transform over the cumulative weights.</summary>
+public sealed class Zipf
+{
+    private readonly double[] _cumulative;
+
+    public Zipf(int n, double exponent)
+    {
+        _cumulative = new double[n];
+        double sum = 0;
+        for (var k = 0; k < n; k++)
+        {
+            sum += 1.0 / Math.Pow(k + 1, exponent);
+            _cumulative[k] = sum;
+        }
+        for (var k = 0; k < n; k++) _cumulative[k] /= sum;
+    }
+
+    public int Sample(Random random)
+    {
+        var i = Array.BinarySearch(_cumulative, random.NextDouble());
+        return Math.Min(i < 0 ? ~i : i, _cumulative.Length - 1);
+    }
+}
