@@ -37,9 +37,13 @@ public sealed record RunOptions
 /// </summary>
 public static class Runner
 {
-    public static async Task<IReadOnlyList<ScenarioResult>> RunAsync(IReadOnlyList<Scenario> scenarios, RunOptions? options = null, CancellationToken cancellationToken = default)
+    public static Task<IReadOnlyList<ScenarioResult>> RunAsync(IReadOnlyList<Scenario> scenarios, RunOptions? options = null, CancellationToken cancellationToken = default)
+        // The scheduler and iterations run on the thread pool, never on a caller's synchronization
+        // context (a UI's, a test framework's): one that serializes continuations would add lag.
+        => Task.Run(() => RunOnPool(scenarios, options ?? new RunOptions(), cancellationToken), cancellationToken);
+
+    private static async Task<IReadOnlyList<ScenarioResult>> RunOnPool(IReadOnlyList<Scenario> scenarios, RunOptions options, CancellationToken cancellationToken)
     {
-        options ??= new RunOptions();
         foreach (var s in scenarios)
         {
             if (s.Init is not null) await s.Init(cancellationToken);
@@ -116,12 +120,11 @@ public static class Runner
             {
                 case LoadSimulation.InjectPhase p:
                     previousRate = p.Rate / p.Interval.TotalSeconds;
-                    await RunOpen(s, stats, inFlight, _ => previousRate, p.During, ct);
+                    await RunOpen(s, stats, inFlight, IntendedTimes.Constant(previousRate), p.During, ct);
                     break;
                 case LoadSimulation.RampingInjectPhase p:
-                    var from = previousRate;
                     var to = p.Rate / p.Interval.TotalSeconds;
-                    await RunOpen(s, stats, inFlight, elapsed => from + (to - from) * Math.Min(1, elapsed / p.During.TotalSeconds), p.During, ct);
+                    await RunOpen(s, stats, inFlight, IntendedTimes.Ramp(previousRate, to, p.During.TotalSeconds), p.During, ct);
                     previousRate = to;
                     break;
                 case LoadSimulation.KeepConstantPhase p:
@@ -142,14 +145,16 @@ public static class Runner
     }
 
     /// <summary>
-    /// Open model: iteration k of the phase is intended at the instant the rate function places it; the
-    /// scheduler wakes about every millisecond and starts every iteration whose instant has come.
+    /// Open model: iteration k of the phase is intended at <paramref name="intendedAt"/>(k) seconds after
+    /// the phase starts; the scheduler wakes about every millisecond and starts every iteration whose
+    /// instant has come.
     /// </summary>
-    internal static async Task RunOpen(Scenario s, ScenarioStats stats, InFlight inFlight, Func<double, double> ratePerSecond, TimeSpan during, CancellationToken ct)
+    internal static async Task RunOpen(Scenario s, ScenarioStats stats, InFlight inFlight, Func<long, double> intendedAt, TimeSpan during, CancellationToken ct)
     {
         var phaseStart = Stopwatch.GetTimestamp();
         var end = phaseStart + (long)(during.TotalSeconds * Stopwatch.Frequency);
-        double nextAt = 0; // seconds since phase start
+        long k = 0;
+        var nextAt = intendedAt(0); // seconds since phase start
         var random = new Random();
         while (!ct.IsCancellationRequested)
         {
@@ -158,7 +163,7 @@ public static class Runner
             while (nextAt <= elapsed)
             {
                 var intended = phaseStart + (long)(nextAt * Stopwatch.Frequency);
-                if (intended >= end) return;
+                if (nextAt >= during.TotalSeconds) return;
                 Interlocked.Increment(ref stats.Intended);
                 if (!inFlight.TryEnter())
                 {
@@ -168,10 +173,9 @@ public static class Runner
                 stats.SchedulerLag.RecordValue(Math.Max(1, Measurements.Micros(Stopwatch.GetTimestamp() - intended)));
                 Interlocked.Increment(ref stats.Started);
                 _ = RunIteration(s, stats, intended, random.Next(), inFlight, ct);
-                var rate = ratePerSecond(nextAt);
-                nextAt += rate > 0 ? 1.0 / rate : 0.001;
+                nextAt = intendedAt(++k);
             }
-            if (now >= end) return;
+            if (now >= end || nextAt >= during.TotalSeconds) return;
             var wait = Math.Min(nextAt - elapsed, Stopwatch.GetElapsedTime(now, end).TotalSeconds);
             if (wait > 0.002) await Task.Delay(TimeSpan.FromSeconds(Math.Min(wait, 0.05)), ct).ConfigureAwait(false);
             else await Task.Yield();
@@ -236,6 +240,25 @@ public static class Runner
             });
             await writer.WriteLineAsync($"[{Stopwatch.GetElapsedTime(runStart).TotalSeconds,5:0}s] {string.Join(" | ", parts)}");
         }
+    }
+}
+
+/// <summary>When the k-th iteration of an open-model phase is due: where the cumulative count reaches k.</summary>
+internal static class IntendedTimes
+{
+    public static Func<long, double> Constant(double ratePerSecond)
+        => k => ratePerSecond > 0 ? k / ratePerSecond : double.PositiveInfinity;
+
+    /// <summary>Rate a + b·t over [0, D]: the count is a·t + b·t²/2, inverted for each k.</summary>
+    public static Func<long, double> Ramp(double from, double to, double seconds)
+    {
+        var b = (to - from) / seconds;
+        if (Math.Abs(b) < 1e-12) return Constant(from);
+        return k =>
+        {
+            var disc = from * from + 2 * b * k;
+            return disc < 0 ? double.PositiveInfinity : (-from + Math.Sqrt(disc)) / b;
+        };
     }
 }
 

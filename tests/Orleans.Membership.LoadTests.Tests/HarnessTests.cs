@@ -1,0 +1,205 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Orleans.Membership.LoadTests;
+using Orleans.Membership.LoadTests.Harness;
+using Orleans.Membership.LoadTests.Scenarios;
+
+namespace Orleans.Membership.LoadTests.Tests;
+
+public sealed class HarnessTests
+{
+    /// <summary>
+    /// A fake system that stops answering for 2 s (a GC pause, a failover): every call that arrives in
+    /// the stall waits until it ends. The stall is the behaviour under test, not a synchronization.
+    /// </summary>
+    private static Scenario Stalling(string name, LoadSimulation load)
+    {
+        var clock = Stopwatch.StartNew();
+        var stallStart = TimeSpan.FromMilliseconds(500);
+        var stallEnd = TimeSpan.FromMilliseconds(2500);
+        return Scenario.Create(name, ctx => Step.Run("call", ctx, async () =>
+        {
+            var now = clock.Elapsed;
+            if (now >= stallStart && now < stallEnd) await Task.Delay(stallEnd - now);
+            return Response.Ok();
+        })).WithLoadSimulations(load);
+    }
+
+    [Fact]
+    public async Task An_open_model_shows_a_2s_stall_in_the_p99_that_a_closed_loop_hides()
+    {
+        var open = (await Runner.RunAsync([Stalling("open", Simulation.Inject(200, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3)))]))[0];
+        var closed = (await Runner.RunAsync([Stalling("closed", Simulation.KeepConstant(1, TimeSpan.FromSeconds(3)))]))[0];
+
+        // Two thirds of the open model's calls were due during the stall: its p99 is close to the stall.
+        Assert.True(open.View.Ok.Latency.Percent99 >= 1500, $"open p99 {open.View.Ok.Latency.Percent99} ms");
+        // A single closed worker sends nothing while it waits, so the stall is one sample among thousands.
+        Assert.True(closed.View.Ok.Latency.MaxMs >= 1500, $"closed max {closed.View.Ok.Latency.MaxMs} ms");
+        Assert.True(closed.View.Ok.Latency.Percent99 < 100, $"closed p99 {closed.View.Ok.Latency.Percent99} ms");
+    }
+
+    [Theory]
+    [InlineData(100, 1, 100)]
+    [InlineData(50, 2, 100)]
+    public async Task Inject_intends_rate_times_duration_iterations(int rate, int seconds, long expected)
+    {
+        var scenario = Scenario.Create("count", ctx => Task.FromResult(Response.Ok()))
+            .WithLoadSimulations(Simulation.Inject(rate, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(seconds)));
+        var result = (await Runner.RunAsync([scenario]))[0];
+        Assert.Equal(expected, result.Stats.Intended);
+        Assert.Equal(expected, result.Stats.Iterations.Ok);
+        Assert.True(result.Valid, result.InvalidReason);
+    }
+
+    [Fact]
+    public async Task Ramping_inject_climbs_linearly_from_the_previous_rate()
+    {
+        // 0 -> 200/s over 1 s intends about 100 iterations (the area under the ramp), then 200 more at 200/s.
+        var scenario = Scenario.Create("ramp", ctx => Task.FromResult(Response.Ok()))
+            .WithLoadSimulations(Simulation.RampingInject(200, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)), Simulation.Inject(200, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)));
+        var result = (await Runner.RunAsync([scenario]))[0];
+        Assert.InRange(result.Stats.Intended, 280, 320);
+    }
+
+    [Fact]
+    public async Task Iterations_for_constant_runs_exactly_that_many_and_steps_have_their_own_stats()
+    {
+        var scenario = Scenario.Create("fixed", async ctx =>
+            {
+                await Step.Run("a", ctx, () => Task.FromResult(Response.Ok(sizeBytes: 10)));
+                return await Step.Run("b", ctx, () => Task.FromResult(ctx.InvocationNumber % 2 == 0 ? Response.Ok() : Response.Fail(500, "odd")));
+            })
+            .WithLoadSimulations(Simulation.IterationsForConstant(4, 50))
+            .WithThresholds(Threshold.Create("a", s => s.Fail.Request.Count == 0, "step a never fails"), Threshold.Create(s => s.Fail.Request.Percent < 1, "under 1% fail"));
+        var result = (await Runner.RunAsync([scenario]))[0];
+        var a = result.Stats.StepNamed("a");
+        var b = result.Stats.StepNamed("b");
+        Assert.Equal((50L, 0L, 500L), (a.Ok, a.Fail, a.Bytes));
+        Assert.Equal(50, b.Ok + b.Fail);
+        Assert.True(b.Fail > 0);
+        Assert.Equal([true, false], result.Thresholds.Select(t => t.Passed));
+    }
+
+    [Fact]
+    public void Zipf_prefers_low_ranks_and_stays_in_range()
+    {
+        var zipf = new Zipf(1000, 1.1);
+        var random = new Random(42);
+        var counts = new int[1000];
+        for (var i = 0; i < 100_000; i++) counts[zipf.Sample(random)]++;
+        Assert.True(counts[0] > counts[1] && counts[1] > counts[10] && counts[10] > counts[500]);
+        Assert.True(counts[0] > 10_000);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--target", "http://x" }, "--scenario is required")]
+    [InlineData(new[] { "--scenario", "lunch" }, "--scenario 'lunch'")]
+    [InlineData(new[] { "--scenario", "checkout", "--rate", "abc" }, "--rate 'abc'")]
+    [InlineData(new[] { "--scenario", "checkout", "--rate", "0" }, "--rate '0'")]
+    [InlineData(new[] { "--scenario", "checkout", "--duration", "soon" }, "--duration 'soon'")]
+    [InlineData(new[] { "--scenario", "checkout", "--target", "ftp://x" }, "--target 'ftp://x'")]
+    [InlineData(new[] { "--scenario", "checkout", "--bogus", "1" }, "unknown option '--bogus'")]
+    [InlineData(new[] { "--scenario", "checkout", "--rate" }, "--rate needs a value")]
+    public void Bad_arguments_are_refused_naming_the_flag(string[] args, string expected)
+    {
+        var (parsed, error) = Cli.Parse(args);
+        Assert.Null(parsed);
+        Assert.StartsWith(expected, error);
+    }
+
+    [Fact]
+    public void Durations_read_as_people_write_them()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(30), Cli.ParseDuration("30s"));
+        Assert.Equal(TimeSpan.FromMinutes(2), Cli.ParseDuration("2m"));
+        Assert.Equal(TimeSpan.FromMilliseconds(500), Cli.ParseDuration("500ms"));
+        Assert.Equal(TimeSpan.FromSeconds(15), Cli.ParseDuration("15"));
+        Assert.Null(Cli.ParseDuration("x"));
+    }
+
+    [Fact]
+    public void Festival_batches_have_unique_event_ids_and_the_asked_size()
+    {
+        var settings = new LoadSettings { Target = new Uri("http://127.0.0.1:1"), BatchSize = 300, Members = 50, RunId = "t" };
+        using var a = JsonDocument.Parse(MembershipScenarios.EventBatch(settings, 1, new Random(1)));
+        using var b = JsonDocument.Parse(MembershipScenarios.EventBatch(settings, 2, new Random(1)));
+        var ids = a.RootElement.GetProperty("events").EnumerateArray().Concat(b.RootElement.GetProperty("events").EnumerateArray())
+            .Select(e => e.GetProperty("eventId").GetString()).ToList();
+        Assert.Equal(600, ids.Count);
+        Assert.Equal(600, ids.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task A_failed_threshold_exits_2_and_every_report_is_written()
+    {
+        await using var server = await FakeNode.StartAsync();
+        var folder = Path.Combine(Path.GetTempPath(), "lt-" + Guid.NewGuid().ToString("N"));
+        var output = new StringWriter();
+        var exit = await Cli.RunAsync(["--scenario", "baseline", "--target", server.Url, "--rate", "50", "--duration", "1s", "--warmup", "0s", "--max-p99", "0.0001", "--out", folder], output, new StringWriter());
+
+        Assert.Equal(Cli.ThresholdsFailed, exit);
+        foreach (var file in new[] { "report.json", "report.md", "report.html", "report.csv", "baseline.hgrm" })
+        {
+            Assert.True(File.Exists(Path.Combine(folder, file)), file);
+        }
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "report.json")));
+        var scenario = json.RootElement.GetProperty("scenarios")[0];
+        Assert.Equal("baseline", scenario.GetProperty("name").GetString());
+        Assert.Equal(50, scenario.GetProperty("ok").GetInt64());
+        Assert.Equal(0, scenario.GetProperty("fail").GetInt64());
+        foreach (var p in new[] { "p50", "p75", "p95", "p99", "p999", "max" }) Assert.True(scenario.GetProperty("latencyMs").GetProperty(p).GetDouble() > 0, p);
+        Assert.True(scenario.GetProperty("bytes").GetInt64() > 0);
+        Assert.True(scenario.GetProperty("rps").GetDouble() > 0);
+        var thresholds = scenario.GetProperty("thresholds").EnumerateArray().ToDictionary(t => t.GetProperty("description").GetString()!, t => t.GetProperty("passed").GetBoolean());
+        Assert.False(thresholds["p99 latency <= 0.0001 ms"]);
+        Assert.True(thresholds["fewer than 1% of requests fail"]);
+        Assert.Equal("healthz", scenario.GetProperty("steps")[0].GetProperty("name").GetString());
+        var html = File.ReadAllText(Path.Combine(folder, "report.html"));
+        Assert.Contains("latency by percentile", html);
+        Assert.Contains("throughput per second", html);
+        Assert.Contains("Value     Percentile TotalCount", File.ReadAllText(Path.Combine(folder, "baseline.hgrm")));
+        Assert.Contains("threshold FAILED: p99 latency <= 0.0001 ms", output.ToString());
+    }
+
+    [Fact]
+    public async Task Checkout_against_a_node_that_is_down_fails_fast_with_a_clear_error()
+    {
+        var errors = new StringWriter();
+        var exit = await Cli.RunAsync(["--scenario", "checkout", "--target", "http://127.0.0.1:9", "--duration", "1s", "--out", Path.GetTempPath()], new StringWriter(), errors);
+        Assert.Equal(1, exit);
+        Assert.Contains("error:", errors.ToString());
+    }
+}
+
+/// <summary>A tiny HTTP server on 127.0.0.1 that answers like a node's health check.</summary>
+internal sealed class FakeNode : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private FakeNode(WebApplication app, string url) { _app = app; Url = url; }
+    public string Url { get; }
+
+    public static async Task<FakeNode> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        app.MapGet("/healthz", () => Results.Text("{\"status\":\"ok\"}", "application/json"));
+        await app.StartAsync();
+        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        return new FakeNode(app, url);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
