@@ -16,6 +16,7 @@ public static class MembershipApi
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ApiKeyRegistry>();
         services.AddSingleton<ProgramCatalog>();
+        services.TryAddSingleton<MemberReadModel>();
         services.AddSingleton<MemberRoute>();
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o =>

@@ -1,4 +1,6 @@
+using Orleans.Membership.Abstractions;
 using Orleans.Membership.Api.Http;
+using Orleans.Membership.Grains;
 using Orleans.Membership.Domain.Members;
 
 namespace Orleans.Membership.Api.Endpoints;
@@ -22,8 +24,15 @@ public static class BenefitsApi
         return TypedResults.Ok(new BenefitsResponse(await grain!.CheckBenefits()));
     }
 
-    private static async Task<IResult> Check(string programId, string memberId, string code, MemberRoute route)
+    private static async Task<IResult> Check(string programId, string memberId, string code, MemberRoute route, MemberReadModel readModel, ProgramCatalog programs, TimeProvider clock)
     {
+        // The hot path: a member active in this silo is answered from its published state, no grain hop.
+        if (readModel.TryGet(MemberKeys.Of(programId, memberId), out var state) && await programs.GetAsync(programId) is { } program)
+        {
+            return program.BenefitsByCode.TryGetValue(code, out var benefit)
+                ? TypedResults.Ok(MemberReadModel.Check(state, program, benefit, clock.GetUtcNow()))
+                : Problems.NotFound($"benefit '{code}' is not defined by program '{programId}'");
+        }
         var (grain, error) = await route.Resolve(programId, memberId);
         if (error is not null) return error;
         var check = await grain!.CheckBenefit(code);

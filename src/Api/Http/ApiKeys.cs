@@ -60,7 +60,9 @@ public static class ApiKeyAuthorization
 
     public static TBuilder RequireRole<TBuilder>(this TBuilder builder, string role) where TBuilder : IEndpointConventionBuilder
     {
-        builder.AddEndpointFilter(async (context, next) =>
+        // With no keys configured the API is open: no filter at all on the hot path.
+        builder.AddEndpointFilterFactory((factoryContext, next) =>
+            factoryContext.ApplicationServices.GetRequiredService<ApiKeyRegistry>().IsOpen ? next : async context =>
         {
             var http = context.HttpContext;
             var registry = http.RequestServices.GetRequiredService<ApiKeyRegistry>();

@@ -15,6 +15,7 @@ public sealed class MemberGrain(
     [PersistentState("snapshot", StorageNames.Snapshots)] IPersistentState<MemberSnapshot> snapshot,
     IMemberLedger ledger,
     ProgramCatalog programs,
+    MemberReadModel readModel,
     TimeProvider clock,
     ILogger<MemberGrain> logger)
     : Grain, IMemberGrain
@@ -43,10 +44,12 @@ public sealed class MemberGrain(
         _state = snapshot.RecordExists && snapshot.State.Seq > 0 ? MemberState.FromSnapshot(snapshot.State) : new MemberState();
         _snapshotSeq = _state.LastSeq;
         foreach (var entry in await ledger.ReadAfterAsync(_key, _state.LastSeq, cancellationToken)) _state.Apply(entry);
+        readModel.Publish(_key, _state);
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        readModel.Withdraw(_key);
         if (_state.LastSeq - SnapshotSeq >= SnapshotOnDeactivation) await TrySnapshot();
     }
 
@@ -145,6 +148,7 @@ public sealed class MemberGrain(
         await snapshot.ClearStateAsync();
         _snapshotSeq = 0;
         _state = new MemberState();
+        readModel.Withdraw(_key);
         _tier = null;
         logger.LogInformation("Erased member {MemberKey}", _key);
         DeactivateOnIdle();
@@ -169,6 +173,7 @@ public sealed class MemberGrain(
         if (w.Entries.Count == 0) return;
         await ledger.AppendAsync(_key, w.Entries);
         _state = w.State;
+        readModel.Publish(_key, _state);
         if (_state.LastSeq - SnapshotSeq >= SnapshotEvery) await TrySnapshot();
     }
 

@@ -178,6 +178,8 @@ public sealed class ApiTests(ClockedNodeFixture node)
 
         var first = await Http.Post($"{P}/members/{m}/benefits/free-shipping/uses", """{"useId":"u1","orderId":"o9"}""");
         Assert.Equal((HttpStatusCode.Created, 1), (first.Status, first.Body.GetProperty("remaining").GetInt32()));
+        // A check right after a use sees it (the check is answered from the member's published state).
+        Assert.Equal(1, (await Http.Get($"{P}/members/{m}/benefits/free-shipping")).Body.GetProperty("remaining").GetInt32());
         var replay = await Http.Post($"{P}/members/{m}/benefits/free-shipping/uses", """{"useId":"u1","orderId":"o9"}""");
         Assert.Equal(first.Body.GetRawText(), replay.Body.GetRawText());
         var reused = await Http.Post($"{P}/members/{m}/benefits/free-shipping/uses", """{"useId":"u1","orderId":"o10"}""");

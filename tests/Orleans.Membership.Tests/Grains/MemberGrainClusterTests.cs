@@ -49,6 +49,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             host.Services.AddSingleton<IMemberLedger>(Ledger);
             host.Services.AddSingleton<TimeProvider>(Clock);
             host.Services.AddSingleton<ProgramCatalog>();
+            host.Services.AddSingleton<MemberReadModel>();
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
