@@ -13,6 +13,7 @@ dotnet build -c Release src/Silo -v q --nologo >/dev/null
 dotnet build -c Release load-tests -v q --nologo >/dev/null
 command -v wrk >/dev/null || { apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null; }
 
+if curl -fs "$URL/healthz" >/dev/null 2>&1; then echo "something already serves $URL: stop it first" >&2; exit 1; fi
 dotnet src/Silo/bin/Release/net10.0/Orleans.Membership.Silo.dll --urls "$URL" >"$OUT/node.log" 2>&1 &
 NODE=$!
 trap 'kill $NODE 2>/dev/null || true' EXIT

@@ -57,7 +57,7 @@ public sealed class ProgramDefinitionTests
         { "benefits[0].period", "\"week\"", "benefits[0].period" },
         { "benefits[3].window.fromDayOfMonth", "31", "benefits[3].window.fromDayOfMonth" },
         { "multipliers[1].when.planActive", "\"gold-card\"", "multipliers[1].when.planActive" },
-        { "plans[0].terms[0]", "\"P1W\"", "plans[0].terms" },
+        { "plans[0].terms[0]", "\"P1W\"", "plans[0].terms[0]" },
         { "tiers[1].colour", "\"grey\"", "tiers[1].colour" },
     };
 

@@ -1,180 +1,259 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
 namespace Orleans.Membership.Domain.Programs;
 
 /// <summary>
-/// Walks one JSON object of a definition with its path, checking types and collecting every problem
-/// instead of stopping at the first.
+/// Reads a JSON program definition element by element, recording every problem with its JSON path
+/// instead of stopping at the first. A read that fails records why and returns null, so the caller
+/// carries on with the rest of the definition.
 /// </summary>
-internal sealed partial class DefinitionReader(JsonElement element, string path, List<ProgramError> errors)
+internal sealed partial class DefinitionReader
 {
-    public JsonElement Element => element;
-    public string Path => path;
-    public List<ProgramError> Errors => errors;
+    private readonly List<ProgramError> _errors = [];
 
-    public string At(string field) => field.Length == 0 ? (path.Length == 0 ? "$" : path) : path.Length == 0 ? field : $"{path}.{field}";
+    public IReadOnlyList<ProgramError> Errors => _errors;
 
-    public void Error(string field, string message) => errors.Add(new ProgramError(At(field), message));
+    public void Error(string path, string message) => _errors.Add(new ProgramError(path, message));
 
-    public bool Has(string field) => element.TryGetProperty(field, out var v) && v.ValueKind != JsonValueKind.Null;
-
-    public void Known(params string[] fields)
+    /// <summary>The path of a property: <c>tiers[0]</c> + <c>code</c> = <c>tiers[0].code</c>.</summary>
+    public static string PropertyPath(string parent, string name)
     {
-        foreach (var p in element.EnumerateObject())
+        var segment = PlainName().IsMatch(name) ? name : $"['{name.Replace("'", "\\'")}']";
+        return parent.Length == 0 ? segment : segment[0] == '[' ? parent + segment : $"{parent}.{segment}";
+    }
+
+    public static string ItemPath(string parent, int index) => $"{parent}[{index}]";
+
+    /// <summary>
+    /// The element as an object whose property names are all in <paramref name="allowed"/>;
+    /// an unknown or repeated property is an error (it is most likely a typo).
+    /// </summary>
+    public DefinitionObject? Object(JsonElement element, string path, params string[] allowed)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
         {
-            if (System.Array.IndexOf(fields, p.Name) < 0) Error(p.Name, $"unknown property (expected one of: {string.Join(", ", fields)})");
-        }
-    }
-
-    private bool Get(string field, bool required, out JsonElement value)
-    {
-        if (element.TryGetProperty(field, out value) && value.ValueKind != JsonValueKind.Null) return true;
-        if (required) Error(field, "is required");
-        return false;
-    }
-
-    public string? String(string field, bool required = false)
-    {
-        if (!Get(field, required, out var v)) return null;
-        if (v.ValueKind == JsonValueKind.String) return v.GetString();
-        Error(field, "must be a string");
-        return null;
-    }
-
-    public string? Code(string field, bool required = true)
-    {
-        var s = String(field, required);
-        if (s is not null && !CodePattern().IsMatch(s))
-        {
-            Error(field, "must match ^[a-z0-9][a-z0-9-]{0,31}$ (lowercase letters, digits, '-')");
+            Error(path, "must be an object");
             return null;
         }
-        return s;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in element.EnumerateObject())
+        {
+            var propertyPath = PropertyPath(path, property.Name);
+            if (!seen.Add(property.Name))
+            {
+                Error(propertyPath, "duplicate property");
+            }
+            else if (!allowed.Contains(property.Name))
+            {
+                Error(propertyPath, $"unknown property; expected one of: {string.Join(", ", allowed)}");
+            }
+        }
+        return new DefinitionObject(this, element, path);
     }
 
-    public decimal? Number(string field, bool required = false, decimal? greaterThan = null)
+    /// <summary>Every property of an object whose names are data (counters), each with its path.</summary>
+    public IReadOnlyList<(string Name, JsonElement Value, string Path)>? Map(JsonElement element, string path)
     {
-        if (!Get(field, required, out var v)) return null;
-        if (v.ValueKind != JsonValueKind.Number || !v.TryGetDecimal(out var d))
+        if (element.ValueKind != JsonValueKind.Object)
         {
-            Error(field, "must be a number");
+            Error(path, "must be an object");
             return null;
         }
-        if (greaterThan is { } min && d <= min)
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var entries = new List<(string, JsonElement, string)>();
+        foreach (var property in element.EnumerateObject())
         {
-            Error(field, $"must be greater than {min.ToString(CultureInfo.InvariantCulture)}");
-            return null;
+            var propertyPath = PropertyPath(path, property.Name);
+            if (!seen.Add(property.Name))
+            {
+                Error(propertyPath, "duplicate property");
+                continue;
+            }
+            entries.Add((property.Name, property.Value, propertyPath));
         }
-        return d;
+        return entries;
     }
 
-    public long? Integer(string field, bool required = false, long min = long.MinValue, long max = long.MaxValue)
+    public IReadOnlyList<(JsonElement Value, string Path)>? Array(JsonElement element, string path, int minCount)
     {
-        if (!Get(field, required, out var v)) return null;
-        if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt64(out var n))
+        if (element.ValueKind != JsonValueKind.Array)
         {
-            Error(field, "must be a whole number");
+            Error(path, "must be an array");
             return null;
         }
-        if (n < min || n > max)
+        var items = element.EnumerateArray().Select((item, i) => (item, ItemPath(path, i))).ToList();
+        if (items.Count < minCount)
         {
-            Error(field, max == long.MaxValue ? $"must be at least {min}" : $"must be from {min} to {max}");
-            return null;
+            Error(path, minCount == 1 ? "must not be empty" : $"must have at least {minCount} items");
         }
-        return n;
-    }
-
-    public bool? Boolean(string field)
-    {
-        if (!Get(field, false, out var v)) return null;
-        if (v.ValueKind is JsonValueKind.True or JsonValueKind.False) return v.GetBoolean();
-        Error(field, "must be true or false");
-        return null;
-    }
-
-    public DefinitionReader? Object(string field, bool required = false)
-    {
-        if (!Get(field, required, out var v)) return null;
-        if (v.ValueKind == JsonValueKind.Object) return new DefinitionReader(v, At(field), errors);
-        Error(field, "must be an object");
-        return null;
-    }
-
-    /// <summary>The items of an array field, each with its path (<c>tiers[2]</c>).</summary>
-    public List<(JsonElement Item, string Path)>? Array(string field, bool required = false, bool nonEmpty = false)
-    {
-        if (!Get(field, required, out var v)) return null;
-        if (v.ValueKind != JsonValueKind.Array)
-        {
-            Error(field, "must be an array");
-            return null;
-        }
-        var items = v.EnumerateArray().Select((item, i) => (item, $"{At(field)}[{i}]")).ToList();
-        if (nonEmpty && items.Count == 0) Error(field, "must not be empty");
         return items;
     }
 
-    public List<DefinitionReader> Objects(string field, bool required = false, bool nonEmpty = false)
+    public string? String(JsonElement element, string path)
     {
-        var result = new List<DefinitionReader>();
-        foreach (var (item, itemPath) in Array(field, required, nonEmpty) ?? [])
+        if (element.ValueKind != JsonValueKind.String)
         {
-            if (item.ValueKind == JsonValueKind.Object) result.Add(new DefinitionReader(item, itemPath, errors));
-            else errors.Add(new ProgramError(itemPath, "must be an object"));
-        }
-        return result;
-    }
-
-    /// <summary>An array of strings, each checked against <paramref name="allowed"/> (a set of defined codes).</summary>
-    public List<string>? Strings(string field, IReadOnlyCollection<string>? allowed = null, string? what = null)
-    {
-        var items = Array(field);
-        if (items is null) return null;
-        var result = new List<string>();
-        foreach (var (item, itemPath) in items)
-        {
-            if (item.ValueKind != JsonValueKind.String)
-            {
-                errors.Add(new ProgramError(itemPath, "must be a string"));
-                continue;
-            }
-            var s = item.GetString()!;
-            if (allowed is not null && !allowed.Contains(s))
-            {
-                errors.Add(new ProgramError(itemPath, $"'{s}' is not a defined {what} ({(allowed.Count == 0 ? "none are defined" : string.Join(", ", allowed))})"));
-                continue;
-            }
-            if (result.Contains(s)) errors.Add(new ProgramError(itemPath, $"'{s}' is listed twice"));
-            else result.Add(s);
-        }
-        return result;
-    }
-
-    /// <summary>A month count written <c>P&lt;n&gt;M</c>.</summary>
-    public int? Months(string field, bool required = false)
-    {
-        var s = String(field, required);
-        if (s is null) return null;
-        var m = MonthsPattern().Match(s);
-        if (!m.Success || !int.TryParse(m.Groups[1].Value, out var n) || n < 1 || n > 120)
-        {
-            Error(field, "must be a number of months as P<n>M, n from 1 to 120 (e.g. P12M)");
+            Error(path, "must be a string");
             return null;
         }
-        return n;
+        var value = element.GetString()!;
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            Error(path, "must not be empty");
+            return null;
+        }
+        return value;
     }
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,31}$", RegexOptions.CultureInvariant)]
-    public static partial Regex CodePattern();
+    /// <summary>A string matching <paramref name="pattern"/>; <paramref name="rule"/> says what that means to a person.</summary>
+    public string? Code(JsonElement element, string path, Regex pattern, string rule)
+    {
+        var value = String(element, path);
+        if (value is not null && !pattern.IsMatch(value))
+        {
+            Error(path, $"'{value}' {rule}");
+            return null;
+        }
+        return value;
+    }
 
-    [GeneratedRegex("^P([0-9]{1,3})M$", RegexOptions.CultureInvariant)]
-    private static partial Regex MonthsPattern();
+    public long? Integer(JsonElement element, string path, long min, long max)
+    {
+        if (element.ValueKind != JsonValueKind.Number)
+        {
+            Error(path, "must be an integer");
+            return null;
+        }
+        if (!element.TryGetDecimal(out var value))
+        {
+            Error(path, "is out of range");
+            return null;
+        }
+        if (value != decimal.Truncate(value))
+        {
+            Error(path, "must be an integer");
+            return null;
+        }
+        if (value < min || value > max)
+        {
+            // Bounds that only guard against overflow are not worth naming unless crossed.
+            Error(path, max < int.MaxValue ? $"must be between {min} and {max}"
+                : value < min ? $"must be at least {min}"
+                : $"must be at most {max}");
+            return null;
+        }
+        return (long)value;
+    }
 
-    [GeneratedRegex("^P([0-9]{1,2})([MY])$", RegexOptions.CultureInvariant)]
-    public static partial Regex TermPattern();
+    public int? Int32(JsonElement element, string path, int min, int max = int.MaxValue)
+        => (int?)Integer(element, path, min, max);
 
-    [GeneratedRegex("^[a-z][a-z0-9._-]{0,63}$", RegexOptions.CultureInvariant)]
-    public static partial Regex EventTypePattern();
+    /// <summary>A number greater than zero (a factor, a rate, a price factor).</summary>
+    public decimal? Positive(JsonElement element, string path)
+    {
+        if (element.ValueKind != JsonValueKind.Number)
+        {
+            Error(path, "must be a number");
+            return null;
+        }
+        if (!element.TryGetDecimal(out var value))
+        {
+            Error(path, "is out of range");
+            return null;
+        }
+        if (value <= 0)
+        {
+            Error(path, "must be greater than 0");
+            return null;
+        }
+        return value;
+    }
+
+    public bool? Boolean(JsonElement element, string path)
+    {
+        if (element.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+        {
+            Error(path, "must be true or false");
+            return null;
+        }
+        return element.GetBoolean();
+    }
+
+    /// <summary>One of a fixed set of words, e.g. <c>purchase | refund | activity</c>.</summary>
+    public T? Choice<T>(JsonElement element, string path, IReadOnlyDictionary<string, T> choices) where T : struct
+    {
+        var value = String(element, path);
+        if (value is null) return null;
+        if (choices.TryGetValue(value, out var choice)) return choice;
+        Error(path, $"'{value}' must be one of: {string.Join(", ", choices.Keys)}");
+        return null;
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_$-]+$")]
+    private static partial Regex PlainName();
+}
+
+/// <summary>An object of a definition whose properties have been checked against the allowed names.</summary>
+internal sealed class DefinitionObject(DefinitionReader reader, JsonElement element, string path)
+{
+    public string Path { get; } = path;
+
+    public string PathOf(string name) => DefinitionReader.PropertyPath(Path, name);
+
+    /// <summary>The property's value; absent and JSON null are the same (an optional field left out).</summary>
+    public JsonElement? Get(string name)
+        => element.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
+
+    public bool Has(string name) => Get(name) is not null;
+
+    /// <summary>The property's value, or null after recording that it is required.</summary>
+    public JsonElement? Require(string name)
+    {
+        var value = Get(name);
+        if (value is null) reader.Error(PathOf(name), "is required");
+        return value;
+    }
+
+    /// <summary>Records an error if the property is set where it makes no sense.</summary>
+    public void Forbid(string name, string reason)
+    {
+        if (Has(name)) reader.Error(PathOf(name), $"not allowed {reason}");
+    }
+
+    public string? RequiredString(string name)
+        => Require(name) is { } value ? reader.String(value, PathOf(name)) : null;
+
+    public string? RequiredCode(string name, Regex pattern, string rule)
+        => Require(name) is { } value ? reader.Code(value, PathOf(name), pattern, rule) : null;
+
+    public long? RequiredInteger(string name, long min, long max = long.MaxValue)
+        => Require(name) is { } value ? reader.Integer(value, PathOf(name), min, max) : null;
+
+    public int? RequiredInt32(string name, int min, int max = int.MaxValue)
+        => Require(name) is { } value ? reader.Int32(value, PathOf(name), min, max) : null;
+
+    public decimal? RequiredPositive(string name)
+        => Require(name) is { } value ? reader.Positive(value, PathOf(name)) : null;
+
+    public long? Integer(string name, long min, long max = long.MaxValue)
+        => Get(name) is { } value ? reader.Integer(value, PathOf(name), min, max) : null;
+
+    public int? Int32(string name, int min, int max = int.MaxValue)
+        => Get(name) is { } value ? reader.Int32(value, PathOf(name), min, max) : null;
+
+    public decimal? Positive(string name)
+        => Get(name) is { } value ? reader.Positive(value, PathOf(name)) : null;
+
+    public bool? Boolean(string name)
+        => Get(name) is { } value ? reader.Boolean(value, PathOf(name)) : null;
+
+    public T? Choice<T>(string name, IReadOnlyDictionary<string, T> choices) where T : struct
+        => Get(name) is { } value ? reader.Choice(value, PathOf(name), choices) : null;
+
+    public DefinitionObject? Object(string name, params string[] allowed)
+        => Get(name) is { } value ? reader.Object(value, PathOf(name), allowed) : null;
+
+    public IReadOnlyList<(JsonElement Value, string Path)>? Array(string name, int minCount)
+        => Get(name) is { } value ? reader.Array(value, PathOf(name), minCount) : null;
 }

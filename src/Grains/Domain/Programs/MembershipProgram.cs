@@ -35,7 +35,7 @@ public sealed class MembershipProgram
     public required FrozenDictionary<string, Benefit> BenefitsByCode { get; init; }
     public required FrozenDictionary<string, Plan> Plans { get; init; }
 
-    /// <summary>The definition as accepted (canonical JSON without <c>version</c>), for <c>GET /v1/programs/{id}</c>.</summary>
+    /// <summary>The definition as accepted (compact JSON without <c>id</c> and <c>version</c>, which the API adds back), for <c>GET /v1/programs/{id}</c>.</summary>
     public required string DefinitionJson { get; init; }
 
     public Tier BaseTier => Tiers[0];
