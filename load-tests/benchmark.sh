@@ -43,8 +43,9 @@ E=$(field "$OUT/festival-max" "r['metrics']['eventsPerSecond']")
 FB=$(field "$OUT/festival-max" "r['rps']")
 echo "festival max: $E events/s ($FB batches of 500/s), batch p99 $(field "$OUT/festival-max" "r['latencyMs']['p99']") ms"
 
-HALF=$(python3 -c "print(max(1,int($FB/2)))")
-CHALF=$(python3 -c "print(max(1,int($C/2)))")
+# Each at a quarter of its own maximum: together about half the machine, as on a sales day with headroom.
+HALF=$(python3 -c "print(max(1,int($FB/4)))")
+CHALF=$(python3 -c "print(max(1,int($C/4)))")
 run mixed --scenario mixed --members 10000 --festival-rate "$HALF" --rate "$CHALF" --duration "${STEP}s"
 echo "mixed (festival $HALF batches/s + checkout $CHALF/s): festival $(field "$OUT/mixed" "'%.0f events/s, batch p99 %.1f ms' % (r['metrics']['eventsPerSecond'], r['latencyMs']['p99'])" 0); checkout $(field "$OUT/mixed" "'p50 %.3f p99 %.3f p99.9 %.3f ms' % (r['latencyMs']['p50'], r['latencyMs']['p99'], r['latencyMs']['p999'])" 1)"
 
