@@ -1,0 +1,212 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using Npgsql;
+using NpgsqlTypes;
+using Orleans.Membership.Domain;
+using Orleans.Membership.Domain.Ledger;
+
+namespace Orleans.Membership.Silo.Postgres;
+
+/// <summary>Knobs of the ledger writer.</summary>
+public sealed record LedgerWriterOptions
+{
+    /// <summary>How long the writer gathers appends before writing them (when fewer than a batch wait).</summary>
+    public TimeSpan MaxDelay { get; init; } = TimeSpan.FromMilliseconds(2);
+    public int MaxBatchRows { get; init; } = 2000;
+    /// <summary>false: one round trip per append (the comparison the benchmark makes).</summary>
+    public bool GroupCommit { get; init; } = true;
+}
+
+/// <summary>
+/// The ledger in PostgreSQL. Appends from every grain of the silo go to one writer, which gathers them
+/// for up to <see cref="LedgerWriterOptions.MaxDelay"/> or <see cref="LedgerWriterOptions.MaxBatchRows"/>
+/// rows, writes them with one binary COPY in one transaction, and completes every waiting caller
+/// together: a caller is acknowledged only after its rows are committed.
+/// </summary>
+public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
+{
+    private sealed record Pending(string MemberKey, IReadOnlyList<LedgerEntry> Entries, TaskCompletionSource Done);
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly LedgerWriterOptions _options;
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _writer;
+    private long _roundTrips;
+    private long _appends;
+
+    public PostgresMemberLedger(string connectionString, LedgerWriterOptions? options = null)
+    {
+        _options = options ?? new LedgerWriterOptions();
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        // Fail fast when the database is away: a caller gets 503 in seconds, never a hang.
+        if (!connectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase)) builder.Timeout = 3;
+        if (!connectionString.Contains("Command Timeout", StringComparison.OrdinalIgnoreCase)) builder.CommandTimeout = 10;
+        _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
+        _writer = Task.Run(WriteLoop);
+    }
+
+    /// <summary>Round trips of the writer so far (a batch, or a single append without group commit).</summary>
+    public long RoundTrips => Interlocked.Read(ref _roundTrips);
+    public long Appends => Interlocked.Read(ref _appends);
+
+    public Task AppendAsync(string memberKey, IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken = default)
+    {
+        if (entries.Count == 0) return Task.CompletedTask;
+        Interlocked.Increment(ref _appends);
+        var pending = new Pending(memberKey, entries, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_queue.Writer.TryWrite(pending)) throw new LedgerUnavailableException("the ledger writer is stopped");
+        return pending.Done.Task;
+    }
+
+    private async Task WriteLoop()
+    {
+        var batch = new List<Pending>();
+        while (await _queue.Reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            var rows = 0;
+            if (_options.GroupCommit)
+            {
+                var deadline = DateTime.UtcNow + _options.MaxDelay;
+                while (rows < _options.MaxBatchRows)
+                {
+                    if (_queue.Reader.TryRead(out var next))
+                    {
+                        batch.Add(next);
+                        rows += next.Entries.Count;
+                        continue;
+                    }
+                    var wait = deadline - DateTime.UtcNow;
+                    if (wait <= TimeSpan.Zero) break;
+                    using var timeout = new CancellationTokenSource(wait);
+                    try
+                    {
+                        if (!await _queue.Reader.WaitToReadAsync(timeout.Token)) break;
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        break;
+                    }
+                }
+            }
+            else if (_queue.Reader.TryRead(out var single))
+            {
+                batch.Add(single);
+            }
+            if (batch.Count > 0) await Flush(batch);
+        }
+    }
+
+    private async Task Flush(List<Pending> batch)
+    {
+        try
+        {
+            await Write(batch);
+            foreach (var p in batch) p.Done.TrySetResult();
+        }
+        catch (PostgresException e) when (batch.Count > 1 && e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            // One caller's rows conflict: write each caller alone so only the offender fails.
+            foreach (var p in batch)
+            {
+                try
+                {
+                    await Write([p]);
+                    p.Done.TrySetResult();
+                }
+                catch (Exception single)
+                {
+                    p.Done.TrySetException(Translate(single));
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            var error = Translate(e);
+            foreach (var p in batch) p.Done.TrySetException(error);
+        }
+    }
+
+    private static Exception Translate(Exception e) => e switch
+    {
+        PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } pg => new LedgerUnavailableException($"the ledger refused a duplicate row: {pg.MessageText}", pg),
+        _ => new LedgerUnavailableException($"the ledger database cannot take writes: {e.Message}", e),
+    };
+
+    private async Task Write(IReadOnlyList<Pending> batch)
+    {
+        Interlocked.Increment(ref _roundTrips);
+        await using var connection = await _dataSource.OpenConnectionAsync();
+        await using var tx = await connection.BeginTransactionAsync();
+        await using (var copy = await connection.BeginBinaryImportAsync(
+            "copy member_ledger (member_key, seq, event_id, kind, occurred_at, recorded_at, points, growth, entry) from stdin (format binary)"))
+        {
+            foreach (var p in batch)
+            {
+                foreach (var e in p.Entries)
+                {
+                    await copy.StartRowAsync();
+                    await copy.WriteAsync(p.MemberKey, NpgsqlDbType.Text);
+                    await copy.WriteAsync(e.Seq, NpgsqlDbType.Bigint);
+                    if (e.EventId is null) await copy.WriteNullAsync();
+                    else await copy.WriteAsync(e.EventId, NpgsqlDbType.Text);
+                    await copy.WriteAsync(e.Kind, NpgsqlDbType.Text);
+                    await copy.WriteAsync(e.OccurredAt.ToUniversalTime(), NpgsqlDbType.TimestampTz);
+                    await copy.WriteAsync(e.RecordedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz);
+                    await copy.WriteAsync(e.Points, NpgsqlDbType.Bigint);
+                    await copy.WriteAsync(e.Growth, NpgsqlDbType.Bigint);
+                    await copy.WriteAsync(JsonSerializer.Serialize(e, DomainJson.Default.LedgerEntry), NpgsqlDbType.Jsonb);
+                }
+            }
+            await copy.CompleteAsync();
+        }
+        await tx.CommitAsync();
+    }
+
+    public async Task<IReadOnlyList<LedgerEntry>> ReadAfterAsync(string memberKey, long afterSeq, CancellationToken cancellationToken = default)
+        => await Query("select entry from member_ledger where member_key = @k and seq > @s order by seq", memberKey, afterSeq, null, cancellationToken);
+
+    public async Task<IReadOnlyList<LedgerEntry>> ReadPageAsync(string memberKey, long? beforeSeq, int limit, CancellationToken cancellationToken = default)
+        => await Query("select entry from member_ledger where member_key = @k and seq < @s order by seq desc limit @n", memberKey, beforeSeq ?? long.MaxValue, limit, cancellationToken);
+
+    private async Task<List<LedgerEntry>> Query(string sql, string memberKey, long seq, int? limit, CancellationToken ct)
+    {
+        try
+        {
+            await using var command = _dataSource.CreateCommand(sql);
+            command.Parameters.AddWithValue("k", memberKey);
+            command.Parameters.AddWithValue("s", seq);
+            if (limit is { } n) command.Parameters.AddWithValue("n", n);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            var result = new List<LedgerEntry>();
+            while (await reader.ReadAsync(ct)) result.Add(JsonSerializer.Deserialize(reader.GetString(0), DomainJson.Default.LedgerEntry)!);
+            return result;
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            throw new LedgerUnavailableException($"the ledger database cannot be read: {e.Message}", e);
+        }
+    }
+
+    public async Task EraseAsync(string memberKey, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await using var command = _dataSource.CreateCommand("delete from member_ledger where member_key = @k");
+            command.Parameters.AddWithValue("k", memberKey);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            throw new LedgerUnavailableException($"the ledger database cannot erase: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Stops taking appends, writes what is queued, and closes the connections.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _writer;
+        await _dataSource.DisposeAsync();
+    }
+}

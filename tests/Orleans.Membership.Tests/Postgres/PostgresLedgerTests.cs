@@ -1,0 +1,212 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Orleans.Membership.Abstractions;
+using Orleans.Membership.Domain;
+using Orleans.Membership.Domain.Ledger;
+using Orleans.Membership.Domain.Members;
+using Orleans.Membership.Grains;
+using Orleans.Membership.Silo.Postgres;
+using Orleans.Membership.Tests.Grains;
+using Orleans.Membership.Tests.Support;
+using Orleans.TestingHost;
+using static Orleans.Membership.Tests.Support.MemberHarness;
+
+namespace Orleans.Membership.Tests.Postgres;
+
+/// <summary>
+/// A real PostgreSQL: <c>MEMBERSHIP_TEST_PG</c> when set (scripts/test.sh sets it), else started by
+/// scripts/postgres-up.sh. The schema is migrated once; tests use their own member keys.
+/// </summary>
+public sealed class PostgresFixture : IAsyncLifetime
+{
+    public string ConnectionString { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        ConnectionString = Environment.GetEnvironmentVariable("MEMBERSHIP_TEST_PG") ?? await StartServer();
+        await SchemaMigrator.MigrateAsync(ConnectionString);
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private static async Task<string> StartServer()
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "scripts", "postgres-up.sh"))) root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("scripts/postgres-up.sh not found above the test folder");
+        var start = new ProcessStartInfo("bash", [Path.Combine(root, "scripts", "postgres-up.sh"), "membership_test"]) { RedirectStandardOutput = true };
+        using var process = Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"scripts/postgres-up.sh failed with exit code {process.ExitCode}");
+        return output.Trim().Split('\n')[^1];
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class PostgresCollection : ICollectionFixture<PostgresFixture>
+{
+    public const string Name = "postgres";
+}
+
+[Collection(PostgresCollection.Name), Trait("Category", "Postgres")]
+public sealed class PostgresLedgerTests(PostgresFixture pg)
+{
+    private static string NewKey() => $"test/{Guid.NewGuid():N}";
+
+    private static LedgerEntry Entry(long seq, string? eventId = null, long points = 10) => new()
+    {
+        Seq = seq,
+        Kind = LedgerKinds.Earn,
+        EventId = eventId ?? $"e{seq}",
+        BodyHash = "H",
+        OccurredAt = At("2026-05-01T10:00:00+08:00").AddMinutes(seq),
+        RecordedAt = At("2026-11-23T12:00:00+08:00"),
+        Points = points,
+        Growth = points * 5,
+        OrderId = $"o{seq}",
+        Amount = points,
+        Multiplier = 1.2m,
+        BucketExpiresAt = At("2028-01-01T00:00:00+08:00"),
+        Draws = [new BucketDraw(1, 3, null)],
+        Counters = new Dictionary<string, int> { ["stamps"] = 1 },
+    };
+
+    private static string Json(IEnumerable<LedgerEntry> entries) => string.Join("\n", entries.Select(e => JsonSerializer.Serialize(e, DomainJson.Default.LedgerEntry)));
+
+    [Fact]
+    public async Task Migrating_again_changes_nothing()
+    {
+        Assert.Empty(await SchemaMigrator.MigrateAsync(pg.ConnectionString));
+        await using var connection = new NpgsqlConnection(pg.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("select count(*) from schema_version where version = 4", connection);
+        Assert.Equal(1L, await command.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task Entries_round_trip_page_newest_first_and_erase()
+    {
+        await using var ledger = new PostgresMemberLedger(pg.ConnectionString);
+        var key = NewKey();
+        var entries = Enumerable.Range(1, 7).Select(i => Entry(i)).ToList();
+        await ledger.AppendAsync(key, entries[..4]);
+        await ledger.AppendAsync(key, entries[4..]);
+
+        Assert.Equal(Json(entries), Json(await ledger.ReadAfterAsync(key, 0)));
+        Assert.Equal(Json(entries[3..]), Json(await ledger.ReadAfterAsync(key, 3)));
+        Assert.Equal([7L, 6, 5], (await ledger.ReadPageAsync(key, null, 3)).Select(e => e.Seq));
+        Assert.Equal([4L, 3, 2], (await ledger.ReadPageAsync(key, 5, 3)).Select(e => e.Seq));
+
+        await ledger.EraseAsync(key);
+        Assert.Empty(await ledger.ReadAfterAsync(key, 0));
+    }
+
+    [Fact]
+    public async Task Concurrent_appends_are_group_committed_in_fewer_round_trips_and_all_durable()
+    {
+        var keys = Enumerable.Range(0, 200).Select(_ => NewKey()).ToList();
+        await using (var ledger = new PostgresMemberLedger(pg.ConnectionString, new LedgerWriterOptions { MaxDelay = TimeSpan.FromMilliseconds(5) }))
+        {
+            await Task.WhenAll(keys.Select(k => Task.Run(() => ledger.AppendAsync(k, [Entry(1), Entry(2)]))));
+            Assert.Equal(200, ledger.Appends);
+            Assert.True(ledger.RoundTrips < 200, $"{ledger.RoundTrips} round trips for 200 appends");
+        }
+        // A new writer (new connections) reads every row back: they were committed before the acknowledgements.
+        await using var reader = new PostgresMemberLedger(pg.ConnectionString);
+        foreach (var k in keys) Assert.Equal(2, (await reader.ReadAfterAsync(k, 0)).Count);
+    }
+
+    [Fact]
+    public async Task A_duplicate_caller_id_fails_only_its_own_append()
+    {
+        await using var ledger = new PostgresMemberLedger(pg.ConnectionString, new LedgerWriterOptions { MaxDelay = TimeSpan.FromMilliseconds(20) });
+        var dupKey = NewKey();
+        await ledger.AppendAsync(dupKey, [Entry(1, "same-id")]);
+        var others = Enumerable.Range(0, 20).Select(_ => NewKey()).ToList();
+        var duplicate = ledger.AppendAsync(dupKey, [Entry(2, "same-id")]);
+        var fine = others.Select(k => ledger.AppendAsync(k, [Entry(1)])).ToList();
+
+        await Assert.ThrowsAsync<LedgerUnavailableException>(() => duplicate);
+        await Task.WhenAll(fine);
+        Assert.Single(await ledger.ReadAfterAsync(dupKey, 0));
+        foreach (var k in others) Assert.Single(await ledger.ReadAfterAsync(k, 0));
+    }
+
+    [Fact]
+    public async Task One_write_per_append_when_group_commit_is_off()
+    {
+        await using var ledger = new PostgresMemberLedger(pg.ConnectionString, new LedgerWriterOptions { GroupCommit = false });
+        await Task.WhenAll(Enumerable.Range(0, 30).Select(_ => ledger.AppendAsync(NewKey(), [Entry(1)])));
+        Assert.Equal(30, ledger.RoundTrips);
+    }
+
+    [Fact]
+    public async Task An_unreachable_database_fails_the_caller_instead_of_hanging()
+    {
+        var unreachable = new NpgsqlConnectionStringBuilder(pg.ConnectionString) { Port = 1 }.ConnectionString;
+        await using var ledger = new PostgresMemberLedger(unreachable);
+        await Assert.ThrowsAsync<LedgerUnavailableException>(() => ledger.AppendAsync(NewKey(), [Entry(1)]));
+        await Assert.ThrowsAsync<LedgerUnavailableException>(() => ledger.ReadAfterAsync(NewKey(), 0));
+    }
+
+    [Fact]
+    public async Task A_member_rebuilt_by_a_new_cluster_from_the_postgres_ledger_is_identical()
+    {
+        var member = $"pg-{Guid.NewGuid():N}";
+        MemberSummary? before;
+        string ledgerBefore;
+        await using (var first = await Cluster.StartAsync(pg.ConnectionString))
+        {
+            var grain = first.Grains.GetGrain<IMemberGrain>(MemberKeys.Of("default", member));
+            await grain.Enroll(new EnrollRequest("06-15"));
+            await grain.ApplyEvents(
+            [
+                new ScoringEvent("o1-paid", "order.paid", At("2026-06-01T10:00:00+08:00"), "o1", 1000m, null),
+                new ScoringEvent("o2-paid", "order.paid", At("2025-03-01T10:00:00+08:00"), "o2", 50m, null),
+                new ScoringEvent("o1-refund", "order.refunded", At("2026-06-02T10:00:00+08:00"), "o1", 100m, null),
+            ]);
+            await grain.Redeem(new RedemptionRequest("r1", 70, null));
+            await grain.UseBenefit(new BenefitUseRequest("free-shipping", "u1", null));
+            before = await grain.GetSummary();
+            ledgerBefore = Json((await grain.GetLedger(1000, null))!.Entries);
+        }
+        await using var second = await Cluster.StartAsync(pg.ConnectionString);
+        var again = second.Grains.GetGrain<IMemberGrain>(MemberKeys.Of("default", member));
+        Assert.Equal(before, await again.GetSummary(), SummaryComparer.Instance);
+        Assert.Equal(ledgerBefore, Json((await again.GetLedger(1000, null))!.Entries));
+        Assert.Equal(WriteStatus.Replayed, (await again.Redeem(new RedemptionRequest("r1", 70, null))).Status);
+    }
+
+    /// <summary>A one-silo cluster whose ledger is PostgreSQL, with a fixed clock.</summary>
+    private sealed class Cluster : IAsyncDisposable
+    {
+        private static readonly ManualClock Clock = new(At("2026-11-23T12:00:00+08:00"));
+        private InProcessTestCluster _cluster = null!;
+        public IGrainFactory Grains => _cluster.Client;
+
+        public static async Task<Cluster> StartAsync(string connectionString)
+        {
+            var builder = new InProcessTestClusterBuilder(1);
+            builder.ConfigureSilo((_, silo) =>
+            {
+                silo.AddMemoryGrainStorage(StorageNames.Programs);
+                silo.AddMemoryGrainStorage(StorageNames.Snapshots);
+            });
+            builder.ConfigureSiloHost((_, host) =>
+            {
+                host.Services.AddSingleton<IMemberLedger>(_ => new PostgresMemberLedger(connectionString));
+                host.Services.AddSingleton<TimeProvider>(Clock);
+                host.Services.AddSingleton<ProgramCatalog>();
+                host.Services.AddSingleton<MemberReadModel>();
+            });
+            var cluster = new Cluster { _cluster = builder.Build() };
+            await cluster._cluster.DeployAsync();
+            await cluster.Grains.GetGrain<IProgramGrain>("default").Ensure(TestPrograms.Json("default"));
+            return cluster;
+        }
+
+        public async ValueTask DisposeAsync() => await _cluster.DisposeAsync();
+    }
+}
