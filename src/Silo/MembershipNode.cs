@@ -3,6 +3,7 @@ using Orleans.Membership.Abstractions;
 using Orleans.Membership.Api;
 using Orleans.Membership.Domain.Ledger;
 using Orleans.Membership.Grains;
+using Orleans.Membership.Silo.Postgres;
 
 namespace Orleans.Membership.Silo;
 
@@ -39,23 +40,48 @@ public static class MembershipNode
             silo.AddMemoryGrainStorage(StorageNames.Programs);
             silo.AddMemoryGrainStorage(StorageNames.Snapshots);
         });
-        builder.Services.AddSingleton<IMemberLedger, InMemoryMemberLedger>();
+        var connectionString = builder.Configuration.GetConnectionString("Membership");
+        if (string.IsNullOrEmpty(connectionString))
+        {
+            builder.Services.AddSingleton<IMemberLedger, InMemoryMemberLedger>();
+        }
+        else
+        {
+            // Ledger first: every acknowledged change is a committed row; members replay it on activation.
+            SchemaMigrator.MigrateAsync(connectionString).GetAwaiter().GetResult();
+            var writer = new LedgerWriterOptions
+            {
+                MaxDelay = TimeSpan.FromMilliseconds(builder.Configuration.GetValue("Membership:Ledger:MaxDelayMs", 2.0)),
+                MaxBatchRows = builder.Configuration.GetValue("Membership:Ledger:MaxBatchRows", 2000),
+                GroupCommit = builder.Configuration.GetValue("Membership:Ledger:GroupCommit", true),
+            };
+            builder.Services.AddSingleton<IMemberLedger>(_ => new PostgresMemberLedger(connectionString, writer));
+        }
         builder.Services.AddMembershipApi();
         builder.Services.AddHostedService<ShippedPrograms>();
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.MapMembershipApi();
-        app.Lifetime.ApplicationStarted.Register(() => Announce(app));
+        app.Lifetime.ApplicationStarted.Register(() => Announce(app, durable: !string.IsNullOrEmpty(connectionString)));
         return app;
     }
 
-    private static void Announce(WebApplication app)
+    private static void Announce(WebApplication app, bool durable)
     {
         var urls = string.Join(", ", app.Urls);
-        app.Logger.LogWarning(
-            "EMBEDDED MODE: members, ledgers and programs live in this process's memory only. NOTHING IS DURABLE: " +
-            "stopping the node loses every member. Set ConnectionStrings:Membership to run on PostgreSQL.");
+        if (durable)
+        {
+            app.Logger.LogWarning(
+                "POSTGRESQL LEDGER: every acknowledged change is committed to the member_ledger table. Program definitions " +
+                "changed through the API are still kept in memory in this version (the shipped programs are re-created at start).");
+        }
+        else
+        {
+            app.Logger.LogWarning(
+                "EMBEDDED MODE: members, ledgers and programs live in this process's memory only. NOTHING IS DURABLE: " +
+                "stopping the node loses every member. Set ConnectionStrings:Membership to run on PostgreSQL.");
+        }
         Console.WriteLine($"Orleans.Membership node listening on {urls} (programs: default, coffee-club)");
     }
 }

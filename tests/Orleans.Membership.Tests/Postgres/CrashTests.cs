@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace Orleans.Membership.Tests.Postgres;
+
+/// <summary>A node as a separate process on the PostgreSQL ledger, which the test can SIGKILL.</summary>
+internal sealed class NodeProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    public Uri Url { get; }
+
+    private NodeProcess(Process process, Uri url)
+    {
+        _process = process;
+        Url = url;
+    }
+
+    public static async Task<NodeProcess> StartAsync(string connectionString, string clusterId)
+    {
+        var port = FreePort();
+        var url = new Uri($"http://127.0.0.1:{port}");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[]
+        {
+            SiloDll(), "--urls", url.ToString().TrimEnd('/'),
+            $"--ConnectionStrings:Membership={connectionString}",
+            $"--Membership:SiloPort={FreePort()}", $"--Membership:GatewayPort={FreePort()}", $"--Membership:ClusterId={clusterId}",
+        })
+        {
+            start.ArgumentList.Add(arg);
+        }
+        var process = Process.Start(start)!;
+        // The node prints this line once it serves: wait for it (or for the process to die).
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data?.StartsWith("Orleans.Membership node listening on", StringComparison.Ordinal) == true) ready.TrySetResult();
+        };
+        process.ErrorDataReceived += (_, _) => { };
+        process.EnableRaisingEvents = true;
+        process.Exited += (_, _) => ready.TrySetException(new InvalidOperationException($"the node exited with code {process.ExitCode} while starting"));
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var node = new NodeProcess(process, url);
+        try
+        {
+            await ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            return node;
+        }
+        catch
+        {
+            await node.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>SIGKILL: no shutdown, no flush, no snapshot.</summary>
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited) Kill();
+        _process.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>The silo built beside this test assembly's configuration (Debug or Release).</summary>
+    private static string SiloDll()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        var configuration = dir.Parent!.Name; // .../bin/<Configuration>/net10.0/
+        var root = dir;
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Orleans.Membership.sln"))) root = root.Parent;
+        var dll = Path.Combine(root!.FullName, "src", "Silo", "bin", configuration, "net10.0", "Orleans.Membership.Silo.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException("build src/Silo first", dll);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+[Collection(PostgresCollection.Name), Trait("Category", "Postgres")]
+public sealed class CrashTests(PostgresFixture pg)
+{
+    [Fact]
+    public async Task A_node_killed_mid_ingest_loses_no_acknowledged_event_and_applies_none_twice()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var cluster = $"crash-{run}";
+        var members = Enumerable.Range(0, 8).Select(i => $"crash-{run}-m{i}").ToArray();
+        var random = new Random(20261123);
+        var sent = new Dictionary<string, (string Member, decimal Amount)>();
+        const int batches = 40;
+        var killAt = new HashSet<int> { 12, 27 }; // before these batches, the node dies (one of them mid-request)
+
+        var node = await NodeProcess.StartAsync(pg.ConnectionString, cluster);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
+        try
+        {
+            for (var b = 0; b < batches; b++)
+            {
+                var events = Enumerable.Range(0, 10).Select(i =>
+                {
+                    var member = members[random.Next(members.Length)];
+                    var amount = random.Next(100, 2000) / 100m; // small: no one leaves the x1.0 tiers
+                    var id = $"b{b}-e{i}";
+                    sent[id] = (member, amount);
+                    return $$"""{"eventId":"{{id}}","memberId":"{{member}}","type":"order.paid","orderId":"{{id}}","occurredAt":"2026-11-01T10:00:00+08:00","amount":{{amount.ToString(CultureInfo.InvariantCulture)}}}""";
+                });
+                var body = $$"""{"events":[{{string.Join(",", events)}}]}""";
+
+                if (killAt.Contains(b))
+                {
+                    // Send, and kill the node while the request may be anywhere between arrival and commit.
+                    var inFlight = Post(http, node.Url, body);
+                    node.Kill();
+                    try { await inFlight; } catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
+                    await node.DisposeAsync();
+                    node = await NodeProcess.StartAsync(pg.ConnectionString, cluster);
+                }
+
+                // The producer retries until the batch is acknowledged: every event is then accepted or a duplicate.
+                for (var attempt = 0; ; attempt++)
+                {
+                    var response = await Post(http, node.Url, body);
+                    if (response.StatusCode == HttpStatusCode.OK)
+                    {
+                        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                        Assert.Equal(0, doc.RootElement.GetProperty("rejected").GetArrayLength());
+                        Assert.Equal(10, doc.RootElement.GetProperty("accepted").GetInt32() + doc.RootElement.GetProperty("duplicates").GetInt32());
+                        break;
+                    }
+                    Assert.True(attempt < 5, $"batch {b} not acknowledged after {attempt} attempts: {response.StatusCode}");
+                }
+            }
+
+            // One more restart so every member is rebuilt from the ledger alone.
+            node.Kill();
+            await node.DisposeAsync();
+            node = await NodeProcess.StartAsync(pg.ConnectionString, cluster);
+
+            foreach (var member in members)
+            {
+                var expected = sent.Where(kv => kv.Value.Member == member).ToList();
+                using var summary = JsonDocument.Parse(await http.GetStringAsync(new Uri(node.Url, $"/v1/programs/default/members/{member}")));
+                var balance = summary.RootElement.GetProperty("points").GetProperty("balance").GetInt64();
+                Assert.Equal(expected.Sum(kv => (long)decimal.Floor(kv.Value.Amount)), balance);
+                Assert.Equal(expected.Sum(kv => (long)decimal.Floor(kv.Value.Amount * 5)), summary.RootElement.GetProperty("growth").GetProperty("lifetime").GetInt64());
+
+                using var ledger = JsonDocument.Parse(await http.GetStringAsync(new Uri(node.Url, $"/v1/programs/default/members/{member}/ledger?limit=1000")));
+                var ids = ledger.RootElement.GetProperty("entries").EnumerateArray()
+                    .Where(e => e.GetProperty("kind").GetString() == "earn")
+                    .Select(e => e.GetProperty("eventId").GetString()!)
+                    .ToList();
+                Assert.Equal(ids.Count, ids.Distinct().Count()); // none applied twice
+                Assert.Equal(expected.Select(kv => kv.Key).Order(), ids.Order()); // none lost
+            }
+        }
+        finally
+        {
+            await node.DisposeAsync();
+        }
+    }
+
+    private static async Task<HttpResponseMessage> Post(HttpClient http, Uri node, string body)
+    {
+        try
+        {
+            return await http.PostAsync(new Uri(node, "/v1/programs/default/events"), new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
+        }
+    }
+}
