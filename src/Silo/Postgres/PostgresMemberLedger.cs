@@ -15,6 +15,8 @@ public sealed record LedgerWriterOptions
     public int MaxBatchRows { get; init; } = 2000;
     /// <summary>false: one round trip per append (the comparison the benchmark makes).</summary>
     public bool GroupCommit { get; init; } = true;
+    /// <summary>Reads in flight at once (activations replaying ledgers); the rest wait in the process, not in the pool.</summary>
+    public int MaxConcurrentReads { get; init; } = 32;
 }
 
 /// <summary>
@@ -31,6 +33,7 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
     private readonly LedgerWriterOptions _options;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
+    private readonly SemaphoreSlim _readers;
     private long _roundTrips;
     private long _appends;
 
@@ -42,6 +45,7 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
         if (!connectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase)) builder.Timeout = 3;
         if (!connectionString.Contains("Command Timeout", StringComparison.OrdinalIgnoreCase)) builder.CommandTimeout = 10;
         _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
+        _readers = new SemaphoreSlim(_options.MaxConcurrentReads, _options.MaxConcurrentReads);
         _writer = Task.Run(WriteLoop);
     }
 
@@ -171,6 +175,7 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
 
     private async Task<List<LedgerEntry>> Query(string sql, string memberKey, long seq, int? limit, CancellationToken ct)
     {
+        await _readers.WaitAsync(ct);
         try
         {
             await using var command = _dataSource.CreateCommand(sql);
@@ -185,6 +190,10 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
             throw new LedgerUnavailableException($"the ledger database cannot be read: {e.Message}", e);
+        }
+        finally
+        {
+            _readers.Release();
         }
     }
 
