@@ -190,3 +190,58 @@ public sealed class CrashTests(PostgresFixture pg)
         }
     }
 }
+
+[Collection(PostgresCollection.Name), Trait("Category", "Postgres")]
+public sealed class OutageTests(PostgresFixture pg)
+{
+    private static async Task Cluster(string action)
+    {
+        var version = Directory.GetDirectories("/usr/lib/postgresql").Select(Path.GetFileName).OrderBy(v => v).Last();
+        using var process = Process.Start(new ProcessStartInfo("pg_ctlcluster", [version!, "main", action, .. action == "stop" ? new[] { "-m", "fast" } : []]))!;
+        await process.WaitForExitAsync();
+        Assert.Equal(0, process.ExitCode);
+    }
+
+    private static string Batch(string run, int b, decimal amount) =>
+        $$"""{"events":[{"eventId":"{{run}}-b{{b}}","memberId":"{{run}}","type":"order.paid","orderId":"{{run}}-o{{b}}","occurredAt":"2026-11-01T10:00:00+08:00","amount":{{amount.ToString(CultureInfo.InvariantCulture)}}}]}""";
+
+    [Fact]
+    public async Task A_database_outage_answers_503_applies_nothing_and_recovers_by_itself()
+    {
+        var run = "outage-" + Guid.NewGuid().ToString("N")[..8];
+        await using var node = await NodeProcess.StartAsync(pg.ConnectionString, run);
+        using var http = new HttpClient { BaseAddress = node.Url, Timeout = TimeSpan.FromSeconds(30) };
+        Task<HttpResponseMessage> Send(int b, decimal amount) => http.PostAsync("/v1/programs/default/events", new StringContent(Batch(run, b, amount), System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.OK, (await Send(1, 100m)).StatusCode);
+        await Cluster("stop");
+        try
+        {
+            var during = await Send(2, 50m);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, during.StatusCode);
+            using var problem = JsonDocument.Parse(await during.Content.ReadAsStringAsync());
+            Assert.Contains("nothing of this request was applied", problem.RootElement.GetProperty("detail").GetString());
+            // Reads of an active member still answer, from its last durable state.
+            using var summary = JsonDocument.Parse(await http.GetStringAsync($"/v1/programs/default/members/{run}"));
+            Assert.Equal(100, summary.RootElement.GetProperty("points").GetProperty("balance").GetInt64());
+        }
+        finally
+        {
+            await Cluster("start");
+        }
+
+        // The producer retries the refused batch; the node recovers without a restart.
+        HttpResponseMessage retried;
+        var attempts = 0;
+        do
+        {
+            retried = await Send(2, 50m);
+            attempts++;
+        } while (retried.StatusCode != HttpStatusCode.OK && attempts < 20);
+        Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
+        using var after = JsonDocument.Parse(await http.GetStringAsync($"/v1/programs/default/members/{run}"));
+        Assert.Equal(150, after.RootElement.GetProperty("points").GetProperty("balance").GetInt64());
+        using var ledger = JsonDocument.Parse(await http.GetStringAsync($"/v1/programs/default/members/{run}/ledger"));
+        Assert.Equal(2, ledger.RootElement.GetProperty("entries").EnumerateArray().Count(e => e.GetProperty("kind").GetString() == "earn"));
+    }
+}
