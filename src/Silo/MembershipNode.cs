@@ -29,33 +29,49 @@ public static class MembershipNode
 
         var siloPort = builder.Configuration.GetValue("Membership:SiloPort", 11111);
         var gatewayPort = builder.Configuration.GetValue("Membership:GatewayPort", 30000);
+        var connectionString = builder.Configuration.GetConnectionString("Membership");
+        var durable = !string.IsNullOrEmpty(connectionString);
+        if (durable)
+        {
+            // The schema (Orleans' query catalog, clustering, storage, reminders, the ledger) before the silo starts.
+            SchemaMigrator.MigrateAsync(connectionString!).GetAwaiter().GetResult();
+        }
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(siloPort, gatewayPort);
             silo.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = builder.Configuration["Membership:ClusterId"] ?? "membership";
                 o.ServiceId = "membership";
             });
-            silo.AddMemoryGrainStorage(StorageNames.Programs);
-            silo.AddMemoryGrainStorage(StorageNames.Snapshots);
+            if (durable)
+            {
+                silo.ConfigureEndpoints(System.Net.IPAddress.Loopback, siloPort, gatewayPort);
+                silo.UseAdoNetClustering(o => { o.Invariant = "Npgsql"; o.ConnectionString = connectionString; });
+                silo.AddAdoNetGrainStorage(StorageNames.Programs, o => { o.Invariant = "Npgsql"; o.ConnectionString = connectionString; });
+                silo.AddAdoNetGrainStorage(StorageNames.Snapshots, o => { o.Invariant = "Npgsql"; o.ConnectionString = connectionString; });
+                silo.UseAdoNetReminderService(o => { o.Invariant = "Npgsql"; o.ConnectionString = connectionString; });
+            }
+            else
+            {
+                silo.UseLocalhostClustering(siloPort, gatewayPort);
+                silo.AddMemoryGrainStorage(StorageNames.Programs);
+                silo.AddMemoryGrainStorage(StorageNames.Snapshots);
+            }
         });
-        var connectionString = builder.Configuration.GetConnectionString("Membership");
-        if (string.IsNullOrEmpty(connectionString))
+        if (!durable)
         {
             builder.Services.AddSingleton<IMemberLedger, InMemoryMemberLedger>();
         }
         else
         {
             // Ledger first: every acknowledged change is a committed row; members replay it on activation.
-            SchemaMigrator.MigrateAsync(connectionString).GetAwaiter().GetResult();
             var writer = new LedgerWriterOptions
             {
                 MaxDelay = TimeSpan.FromMilliseconds(builder.Configuration.GetValue("Membership:Ledger:MaxDelayMs", 2.0)),
                 MaxBatchRows = builder.Configuration.GetValue("Membership:Ledger:MaxBatchRows", 2000),
                 GroupCommit = builder.Configuration.GetValue("Membership:Ledger:GroupCommit", true),
             };
-            builder.Services.AddSingleton<IMemberLedger>(_ => new PostgresMemberLedger(connectionString, writer));
+            builder.Services.AddSingleton<IMemberLedger>(_ => new PostgresMemberLedger(connectionString!, writer));
         }
         builder.Services.AddMembershipApi();
         builder.Services.AddHostedService<ShippedPrograms>();
@@ -63,7 +79,7 @@ public static class MembershipNode
 
         var app = builder.Build();
         app.MapMembershipApi();
-        app.Lifetime.ApplicationStarted.Register(() => Announce(app, durable: !string.IsNullOrEmpty(connectionString)));
+        app.Lifetime.ApplicationStarted.Register(() => Announce(app, durable));
         return app;
     }
 
@@ -72,9 +88,9 @@ public static class MembershipNode
         var urls = string.Join(", ", app.Urls);
         if (durable)
         {
-            app.Logger.LogWarning(
-                "POSTGRESQL LEDGER: every acknowledged change is committed to the member_ledger table. Program definitions " +
-                "changed through the API are still kept in memory in this version (the shipped programs are re-created at start).");
+            app.Logger.LogInformation(
+                "PostgreSQL mode: every acknowledged change is committed to the member ledger; programs, snapshots, " +
+                "clustering and reminders are in PostgreSQL too.");
         }
         else
         {

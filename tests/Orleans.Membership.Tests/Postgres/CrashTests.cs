@@ -18,9 +18,16 @@ internal sealed class NodeProcess : IAsyncDisposable
         Url = url;
     }
 
-    public static async Task<NodeProcess> StartAsync(string connectionString, string clusterId)
+    /// <summary>The ports a node keeps across restarts, as a real restarted node would: a new generation on the same endpoint supersedes the killed one.</summary>
+    public sealed record Ports(int Http, int Silo, int Gateway)
     {
-        var port = FreePort();
+        public static Ports Free() => new(FreePort(), FreePort(), FreePort());
+    }
+
+    public static async Task<NodeProcess> StartAsync(string connectionString, string clusterId, Ports? ports = null)
+    {
+        ports ??= Ports.Free();
+        var port = ports.Http;
         var url = new Uri($"http://127.0.0.1:{port}");
         var start = new ProcessStartInfo("dotnet")
         {
@@ -32,7 +39,7 @@ internal sealed class NodeProcess : IAsyncDisposable
         {
             SiloDll(), "--urls", url.ToString().TrimEnd('/'),
             $"--ConnectionStrings:Membership={connectionString}",
-            $"--Membership:SiloPort={FreePort()}", $"--Membership:GatewayPort={FreePort()}", $"--Membership:ClusterId={clusterId}",
+            $"--Membership:SiloPort={ports.Silo}", $"--Membership:GatewayPort={ports.Gateway}", $"--Membership:ClusterId={clusterId}",
         })
         {
             start.ArgumentList.Add(arg);
@@ -69,8 +76,12 @@ internal sealed class NodeProcess : IAsyncDisposable
         _process.WaitForExit();
     }
 
+    private bool _disposed;
+
     public ValueTask DisposeAsync()
     {
+        if (_disposed) return ValueTask.CompletedTask;
+        _disposed = true;
         if (!_process.HasExited) Kill();
         _process.Dispose();
         return ValueTask.CompletedTask;
@@ -109,7 +120,8 @@ public sealed class CrashTests(PostgresFixture pg)
         const int batches = 40;
         var killAt = new HashSet<int> { 12, 27 }; // before these batches, the node dies (one of them mid-request)
 
-        var node = await NodeProcess.StartAsync(pg.ConnectionString, cluster);
+        var ports = NodeProcess.Ports.Free();
+        var node = await NodeProcess.StartAsync(pg.ConnectionString, cluster, ports);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
         try
         {
@@ -132,7 +144,7 @@ public sealed class CrashTests(PostgresFixture pg)
                     node.Kill();
                     try { await inFlight; } catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
                     await node.DisposeAsync();
-                    node = await NodeProcess.StartAsync(pg.ConnectionString, cluster);
+                    node = await NodeProcess.StartAsync(pg.ConnectionString, cluster, ports);
                 }
 
                 // The producer retries until the batch is acknowledged: every event is then accepted or a duplicate.
@@ -153,7 +165,7 @@ public sealed class CrashTests(PostgresFixture pg)
             // One more restart so every member is rebuilt from the ledger alone.
             node.Kill();
             await node.DisposeAsync();
-            node = await NodeProcess.StartAsync(pg.ConnectionString, cluster);
+            node = await NodeProcess.StartAsync(pg.ConnectionString, cluster, ports);
 
             foreach (var member in members)
             {
