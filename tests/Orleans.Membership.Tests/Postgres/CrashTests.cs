@@ -24,7 +24,11 @@ internal sealed class NodeProcess : IAsyncDisposable
         public static Ports Free() => new(FreePort(), FreePort(), FreePort());
     }
 
-    public static async Task<NodeProcess> StartAsync(string connectionString, string clusterId, Ports? ports = null)
+    /// <summary>The API as a separate process: an Orleans client of the silos, through PostgreSQL clustering.</summary>
+    public static Task<NodeProcess> StartApiAsync(string connectionString, string clusterId)
+        => StartAsync(connectionString, clusterId, Ports.Free(), project: "Api");
+
+    public static async Task<NodeProcess> StartAsync(string connectionString, string clusterId, Ports? ports = null, string project = "Silo")
     {
         ports ??= Ports.Free();
         var port = ports.Http;
@@ -37,7 +41,7 @@ internal sealed class NodeProcess : IAsyncDisposable
         };
         foreach (var arg in new[]
         {
-            SiloDll(), "--urls", url.ToString().TrimEnd('/'),
+            Dll(project), "--urls", url.ToString().TrimEnd('/'),
             $"--ConnectionStrings:Membership={connectionString}",
             $"--Membership:SiloPort={ports.Silo}", $"--Membership:GatewayPort={ports.Gateway}", $"--Membership:ClusterId={clusterId}",
         })
@@ -49,7 +53,11 @@ internal sealed class NodeProcess : IAsyncDisposable
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         process.OutputDataReceived += (_, e) =>
         {
-            if (e.Data?.StartsWith("Orleans.Membership node listening on", StringComparison.Ordinal) == true) ready.TrySetResult();
+            if (e.Data?.StartsWith("Orleans.Membership node listening on", StringComparison.Ordinal) == true
+                || e.Data?.StartsWith("Orleans.Membership API (cluster client) listening on", StringComparison.Ordinal) == true)
+            {
+                ready.TrySetResult();
+            }
         };
         process.ErrorDataReceived += (_, _) => { };
         process.EnableRaisingEvents = true;
@@ -87,15 +95,15 @@ internal sealed class NodeProcess : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>The silo built beside this test assembly's configuration (Debug or Release).</summary>
-    private static string SiloDll()
+    /// <summary>src/Silo or src/Api as built in this test assembly's configuration (Debug or Release).</summary>
+    private static string Dll(string project)
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         var configuration = dir.Parent!.Name; // .../bin/<Configuration>/net10.0/
         var root = dir;
         while (root is not null && !File.Exists(Path.Combine(root.FullName, "Orleans.Membership.sln"))) root = root.Parent;
-        var dll = Path.Combine(root!.FullName, "src", "Silo", "bin", configuration, "net10.0", "Orleans.Membership.Silo.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException("build src/Silo first", dll);
+        var dll = Path.Combine(root!.FullName, "src", project, "bin", configuration, "net10.0", $"Orleans.Membership.{project}.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"build src/{project} first", dll);
     }
 
     private static int FreePort()
@@ -255,5 +263,60 @@ public sealed class OutageTests(PostgresFixture pg)
         Assert.Equal(150, after.RootElement.GetProperty("points").GetProperty("balance").GetInt64());
         using var ledger = JsonDocument.Parse(await http.GetStringAsync($"/v1/programs/default/members/{run}/ledger"));
         Assert.Equal(2, ledger.RootElement.GetProperty("entries").EnumerateArray().Count(e => e.GetProperty("kind").GetString() == "earn"));
+    }
+}
+
+[Collection(PostgresCollection.Name), Trait("Category", "Postgres")]
+public sealed class ClusterTests(PostgresFixture pg)
+{
+    [Fact]
+    public async Task Two_silos_and_an_api_client_keep_serving_every_member_when_one_silo_is_killed()
+    {
+        var cluster = "cluster-" + Guid.NewGuid().ToString("N")[..8];
+        await using var silo1 = await NodeProcess.StartAsync(pg.ConnectionString, cluster);
+        await using var silo2 = await NodeProcess.StartAsync(pg.ConnectionString, cluster);
+        await using var api = await NodeProcess.StartApiAsync(pg.ConnectionString, cluster);
+        using var http = new HttpClient { BaseAddress = api.Url, Timeout = TimeSpan.FromSeconds(10) };
+        var members = Enumerable.Range(0, 12).Select(i => $"{cluster}-m{i}").ToArray();
+        foreach (var m in members)
+        {
+            var body = $$"""{"eventId":"{{m}}-o","memberId":"{{m}}","type":"order.paid","orderId":"o","occurredAt":"2026-11-01T10:00:00+08:00","amount":100}""";
+            var response = await http.PostAsync("/v1/programs/default/events", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        silo1.Kill();
+
+        // Members that lived on the killed silo reactivate on the other from the ledger once membership
+        // settles (Orleans declares the killed silo dead); the client keeps serving throughout.
+        var served = new HashSet<string>();
+        var settle = Stopwatch.StartNew();
+        while (served.Count < members.Length && settle.Elapsed < TimeSpan.FromSeconds(120))
+        {
+            foreach (var m in members.Except(served))
+            {
+                try
+                {
+                    var response = await http.GetAsync($"/v1/programs/default/members/{m}");
+                    if (!response.IsSuccessStatusCode) continue;
+                    using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                    Assert.Equal(100, doc.RootElement.GetProperty("points").GetProperty("balance").GetInt64());
+                    served.Add(m);
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                }
+            }
+        }
+        Assert.Equal(members.Length, served.Count);
+
+        // And it takes writes again: a second order per member lands once.
+        foreach (var m in members)
+        {
+            var body = $$"""{"eventId":"{{m}}-o2","memberId":"{{m}}","type":"order.paid","orderId":"o2","occurredAt":"2026-11-02T10:00:00+08:00","amount":50}""";
+            Assert.Equal(HttpStatusCode.OK, (await http.PostAsync("/v1/programs/default/events", new StringContent(body, System.Text.Encoding.UTF8, "application/json"))).StatusCode);
+            using var doc = JsonDocument.Parse(await http.GetStringAsync($"/v1/programs/default/members/{m}"));
+            Assert.Equal(150, doc.RootElement.GetProperty("points").GetProperty("balance").GetInt64());
+        }
     }
 }
