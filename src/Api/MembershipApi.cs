@@ -34,7 +34,9 @@ public static class MembershipApi
             var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
             var result = Unwrap(error) switch
             {
-                LedgerUnavailableException e => Problems.Unavailable($"{e.Message}; nothing of this request was applied, retry it with the same ids"),
+                LedgerUnavailableException e => Problems.Unavailable(
+                    $"{e.Message}. What failed was not applied; retry the same request with the same ids " +
+                    "(in a batch, events that were applied for other members count as duplicates)"),
                 ProgramNotFoundException e => Problems.NotFound(e.Message),
                 BadHttpRequestException e => Problems.Validation("$", e.Message),
                 _ => null,

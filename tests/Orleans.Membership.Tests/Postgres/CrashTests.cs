@@ -240,7 +240,7 @@ public sealed class OutageTests(PostgresFixture pg)
             var during = await Send(2, 50m);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, during.StatusCode);
             using var problem = JsonDocument.Parse(await during.Content.ReadAsStringAsync());
-            Assert.Contains("nothing of this request was applied", problem.RootElement.GetProperty("detail").GetString());
+            Assert.Contains("What failed was not applied; retry the same request with the same ids", problem.RootElement.GetProperty("detail").GetString());
             // Reads of an active member still answer, from its last durable state.
             using var summary = JsonDocument.Parse(await http.GetStringAsync($"/v1/programs/default/members/{run}"));
             Assert.Equal(100, summary.RootElement.GetProperty("points").GetProperty("balance").GetInt64());
