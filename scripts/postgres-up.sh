@@ -36,4 +36,5 @@ fi
 if [ "$(psql_admin -c "select 1 from pg_database where datname = '$DB'")" != "1" ]; then
   psql_admin -c "create database \"$DB\" owner $ROLE" >/dev/null
 fi
-echo "Host=127.0.0.1;Port=$PORT;Database=$DB;Username=$ROLE;Password=$PASSWORD"
+# Loopback only, so no TLS: it would cost CPU on every round trip and protect nothing.
+echo "Host=127.0.0.1;Port=$PORT;Database=$DB;Username=$ROLE;Password=$PASSWORD;SslMode=Disable"

@@ -58,9 +58,22 @@ public static class MembershipNode
                 silo.AddMemoryGrainStorage(StorageNames.Snapshots);
             }
         });
+        // Membership:Ledger:Mode: group-commit (the default), or the two comparisons docs/benchmarks.md makes:
+        // per-append (one ledger transaction per member write) and grain-state (WriteStateAsync per write).
+        var mode = builder.Configuration["Membership:Ledger:Mode"] ?? "group-commit";
+        if (mode is not ("group-commit" or "per-append" or "grain-state"))
+        {
+            throw new InvalidOperationException(
+                $"Membership:Ledger:Mode must be group-commit, per-append or grain-state, not '{mode}'");
+        }
         if (!durable)
         {
             builder.Services.AddSingleton<IMemberLedger, InMemoryMemberLedger>();
+        }
+        else if (mode == "grain-state")
+        {
+            builder.Services.AddSingleton<IMemberLedger, StateOnlyLedger>();
+            builder.Services.Configure<MemberPersistenceOptions>(o => o.WriteStateEveryChange = true);
         }
         else
         {
@@ -69,7 +82,7 @@ public static class MembershipNode
             {
                 MaxDelay = TimeSpan.FromMilliseconds(builder.Configuration.GetValue("Membership:Ledger:MaxDelayMs", 2.0)),
                 MaxBatchRows = builder.Configuration.GetValue("Membership:Ledger:MaxBatchRows", 2000),
-                GroupCommit = builder.Configuration.GetValue("Membership:Ledger:GroupCommit", true),
+                GroupCommit = mode == "group-commit",
             };
             builder.Services.AddSingleton<IMemberLedger>(_ => new PostgresMemberLedger(connectionString!, writer));
         }
@@ -80,6 +93,11 @@ public static class MembershipNode
         var app = builder.Build();
         app.MapMembershipApi();
         app.Lifetime.ApplicationStarted.Register(() => Announce(app, durable));
+        if (durable && mode != "group-commit")
+        {
+            app.Lifetime.ApplicationStarted.Register(() => app.Logger.LogWarning(
+                "Membership:Ledger:Mode={Mode} is a benchmark comparison, not a production mode", mode));
+        }
         return app;
     }
 

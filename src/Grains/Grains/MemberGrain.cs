@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Membership.Abstractions;
 using Orleans.Membership.Domain.Ledger;
 using Orleans.Membership.Domain.Members;
@@ -17,6 +18,7 @@ public sealed class MemberGrain(
     ProgramCatalog programs,
     MemberReadModel readModel,
     TimeProvider clock,
+    IOptions<MemberPersistenceOptions> persistence,
     ILogger<MemberGrain> logger)
     : Grain, IMemberGrain
 {
@@ -171,6 +173,13 @@ public sealed class MemberGrain(
     private async Task Commit(MemberWrite w)
     {
         if (w.Entries.Count == 0) return;
+        if (persistence.Value.WriteStateEveryChange)
+        {
+            // The plain-Orleans comparison: the whole member is the grain state, written before the ack.
+            snapshot.State = w.State.ToSnapshot();
+            await snapshot.WriteStateAsync();
+            _snapshotSeq = snapshot.State.Seq;
+        }
         await ledger.AppendAsync(_key, w.Entries);
         _state = w.State;
         readModel.Publish(_key, _state);
@@ -203,6 +212,17 @@ public sealed class MemberGrain(
 
     private async ValueTask<MembershipProgram> Program()
         => await programs.GetAsync(_programId) ?? throw new ProgramNotFoundException(_programId);
+}
+
+/// <summary>How a member's state reaches storage.</summary>
+public sealed class MemberPersistenceOptions
+{
+    /// <summary>
+    /// Benchmark switch: write the whole member with <c>WriteStateAsync</c> on every change, as a plain
+    /// Orleans grain would, instead of relying on the ledger. Not a production mode: the comparison
+    /// in docs/benchmarks.md is what it is for.
+    /// </summary>
+    public bool WriteStateEveryChange { get; set; }
 }
 
 /// <summary>A member was addressed in a program that does not exist.</summary>

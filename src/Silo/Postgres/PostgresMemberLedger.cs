@@ -13,10 +13,12 @@ public sealed record LedgerWriterOptions
     /// <summary>How long the writer gathers appends before writing them (when fewer than a batch wait).</summary>
     public TimeSpan MaxDelay { get; init; } = TimeSpan.FromMilliseconds(2);
     public int MaxBatchRows { get; init; } = 2000;
-    /// <summary>false: one round trip per append (the comparison the benchmark makes).</summary>
+    /// <summary>false: every append is its own transaction on its own pooled connection, concurrently (the comparison the benchmark makes).</summary>
     public bool GroupCommit { get; init; } = true;
     /// <summary>Reads in flight at once (activations replaying ledgers); the rest wait in the process, not in the pool.</summary>
     public int MaxConcurrentReads { get; init; } = 32;
+    /// <summary>Without group commit: appends in flight at once (the rest wait in the process, not in the pool).</summary>
+    public int MaxConcurrentWrites { get; init; } = 32;
 }
 
 /// <summary>
@@ -34,6 +36,7 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
     private readonly SemaphoreSlim _readers;
+    private readonly SemaphoreSlim _writers;
     private long _roundTrips;
     private long _appends;
 
@@ -46,6 +49,7 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
         if (!connectionString.Contains("Command Timeout", StringComparison.OrdinalIgnoreCase)) builder.CommandTimeout = 10;
         _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
         _readers = new SemaphoreSlim(_options.MaxConcurrentReads, _options.MaxConcurrentReads);
+        _writers = new SemaphoreSlim(_options.MaxConcurrentWrites, _options.MaxConcurrentWrites);
         _writer = Task.Run(WriteLoop);
     }
 
@@ -56,10 +60,49 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
     public Task AppendAsync(string memberKey, IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken = default)
     {
         if (entries.Count == 0) return Task.CompletedTask;
+        if (!_options.GroupCommit) return WriteAlone(memberKey, entries);
         Interlocked.Increment(ref _appends);
         var pending = new Pending(memberKey, entries, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_queue.Writer.TryWrite(pending)) throw new LedgerUnavailableException("the ledger writer is stopped");
         return pending.Done.Task;
+    }
+
+    /// <summary>One append, one round trip: a batch of INSERTs that PostgreSQL runs as one implicit transaction.</summary>
+    private async Task WriteAlone(string memberKey, IReadOnlyList<LedgerEntry> entries)
+    {
+        Interlocked.Increment(ref _appends);
+        Interlocked.Increment(ref _roundTrips);
+        await _writers.WaitAsync();
+        try
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync();
+            await using var batch = new NpgsqlBatch(connection);
+            foreach (var e in entries)
+            {
+                var insert = new NpgsqlBatchCommand(
+                    "insert into member_ledger (member_key, seq, event_id, kind, occurred_at, recorded_at, points, growth, entry) " +
+                    "values ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
+                insert.Parameters.Add(new NpgsqlParameter { Value = memberKey, NpgsqlDbType = NpgsqlDbType.Text });
+                insert.Parameters.Add(new NpgsqlParameter { Value = e.Seq, NpgsqlDbType = NpgsqlDbType.Bigint });
+                insert.Parameters.Add(new NpgsqlParameter { Value = (object?)e.EventId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+                insert.Parameters.Add(new NpgsqlParameter { Value = e.Kind, NpgsqlDbType = NpgsqlDbType.Text });
+                insert.Parameters.Add(new NpgsqlParameter { Value = e.OccurredAt.ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
+                insert.Parameters.Add(new NpgsqlParameter { Value = e.RecordedAt.ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
+                insert.Parameters.Add(new NpgsqlParameter { Value = e.Points, NpgsqlDbType = NpgsqlDbType.Bigint });
+                insert.Parameters.Add(new NpgsqlParameter { Value = e.Growth, NpgsqlDbType = NpgsqlDbType.Bigint });
+                insert.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(e, DomainJson.Default.LedgerEntry), NpgsqlDbType = NpgsqlDbType.Jsonb });
+                batch.BatchCommands.Add(insert);
+            }
+            await batch.ExecuteNonQueryAsync();
+        }
+        catch (Exception e)
+        {
+            throw Translate(e);
+        }
+        finally
+        {
+            _writers.Release();
+        }
     }
 
     private async Task WriteLoop()
@@ -69,33 +112,26 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
         {
             batch.Clear();
             var rows = 0;
-            if (_options.GroupCommit)
+            var deadline = DateTime.UtcNow + _options.MaxDelay;
+            while (rows < _options.MaxBatchRows)
             {
-                var deadline = DateTime.UtcNow + _options.MaxDelay;
-                while (rows < _options.MaxBatchRows)
+                if (_queue.Reader.TryRead(out var next))
                 {
-                    if (_queue.Reader.TryRead(out var next))
-                    {
-                        batch.Add(next);
-                        rows += next.Entries.Count;
-                        continue;
-                    }
-                    var wait = deadline - DateTime.UtcNow;
-                    if (wait <= TimeSpan.Zero) break;
-                    using var timeout = new CancellationTokenSource(wait);
-                    try
-                    {
-                        if (!await _queue.Reader.WaitToReadAsync(timeout.Token)) break;
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        break;
-                    }
+                    batch.Add(next);
+                    rows += next.Entries.Count;
+                    continue;
                 }
-            }
-            else if (_queue.Reader.TryRead(out var single))
-            {
-                batch.Add(single);
+                var wait = deadline - DateTime.UtcNow;
+                if (wait <= TimeSpan.Zero) break;
+                using var timeout = new CancellationTokenSource(wait);
+                try
+                {
+                    if (!await _queue.Reader.WaitToReadAsync(timeout.Token)) break;
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
             }
             if (batch.Count > 0) await Flush(batch);
         }
