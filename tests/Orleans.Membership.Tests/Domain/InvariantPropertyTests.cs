@@ -96,6 +96,23 @@ public sealed class InvariantPropertyTests
     }
 
     [Fact]
+    public void Writing_on_a_clone_never_changes_the_state_it_was_cloned_from()
+    {
+        // Clones share their rows (buckets, growth, orders, plans); a change must replace a row, never edit it.
+        Histories.Sample(ops =>
+        {
+            var m = Run(ops);
+            var cut = m.Ledger.Count / 2;
+            var original = MemberState.Replay(m.Ledger.Take(cut));
+            var before = JsonSerializer.Serialize(original.ToSnapshot());
+            var clone = original.Clone();
+            foreach (var e in m.Ledger.Skip(cut)) clone.Apply(e);
+            Assert.Equal(before, JsonSerializer.Serialize(original.ToSnapshot()));
+            Assert.Equal(JsonSerializer.Serialize(MemberState.Replay(m.Ledger).ToSnapshot()), JsonSerializer.Serialize(clone.ToSnapshot()));
+        }, iter: 300);
+    }
+
+    [Fact]
     public void The_tier_is_the_replay_of_growth_history_at_any_instant()
     {
         Histories.Sample(ops =>

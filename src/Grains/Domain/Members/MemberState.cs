@@ -10,14 +10,18 @@ public sealed class PointBucket(long seq, DateTimeOffset earnedAt, DateTimeOffse
     public DateTimeOffset EarnedAt { get; } = earnedAt;
     /// <summary>Exclusive end of the bucket's life; null: never expires.</summary>
     public DateTimeOffset? ExpiresAt { get; } = expiresAt;
-    public long Remaining { get; set; } = remaining;
+    public long Remaining { get; } = remaining;
     public string? OrderId { get; } = orderId;
 
     public bool IsLiveAt(DateTimeOffset t) => ExpiresAt is not { } end || t < end;
-    public PointBucket Clone() => new(Seq, EarnedAt, ExpiresAt, Remaining, OrderId);
+    /// <summary>Buckets are shared between a state and its clones: a change is a new bucket.</summary>
+    public PointBucket WithRemaining(long remaining) => new(Seq, EarnedAt, ExpiresAt, remaining, OrderId);
 }
 
-/// <summary>A paid order as refunds need it: what was paid, refunded, and what it earned.</summary>
+/// <summary>
+/// A paid order as refunds need it: what was paid, refunded, and what it earned. Shared between a state
+/// and its clones: <see cref="MemberState"/> changes a copy, never a shared instance.
+/// </summary>
 public sealed class OrderRecord
 {
     public required string OrderId { get; init; }
@@ -41,7 +45,7 @@ public sealed class OrderRecord
 [GenerateSerializer, Immutable, Alias("plan-term")]
 public sealed record PlanTerm([property: Id(0)] DateTimeOffset Start, [property: Id(1)] DateTimeOffset End, [property: Id(2)] bool IsTrial);
 
-/// <summary>A member's history with one plan.</summary>
+/// <summary>A member's history with one plan. Shared between a state and its clones, like <see cref="OrderRecord"/>.</summary>
 public sealed class PlanState
 {
     public List<PlanTerm> Terms { get; init; } = [];
@@ -149,10 +153,7 @@ public sealed class MemberState
                 Draw(e.Draws);
                 break;
             case LedgerKinds.Expire:
-                foreach (var b in Buckets)
-                {
-                    if (b.Seq == e.BucketSeq) b.Remaining += e.Points;
-                }
+                ChangeBucket(e.BucketSeq, e.Points);
                 break;
             case LedgerKinds.BenefitUse:
                 var key = UseKey(e.BenefitCode!, e.Period!);
@@ -215,15 +216,17 @@ public sealed class MemberState
     {
         EnrollImplicitly(e.OccurredAt);
         LifetimeGrowth += e.Growth;
-        if (e.OrderId is { } orderId && Orders.TryGetValue(orderId, out var order))
+        if (e.OrderId is { } orderId && Orders.TryGetValue(orderId, out var shared))
         {
+            var order = shared.Clone();
+            Orders[orderId] = order;
             order.Refunded += e.Amount ?? 0;
             order.Growth += e.Growth;
             order.Points += e.Points;
             if (e.Counters is not null) order.CountersTakenBack = true;
-            foreach (var r in Growth)
+            for (var i = 0; i < Growth.Count; i++)
             {
-                if (r.Seq == order.EarnSeq) r.Amount += e.Growth;
+                if (Growth[i].Seq == order.EarnSeq) Growth[i] = Growth[i].WithAmount(Growth[i].Amount + e.Growth);
             }
         }
         Draw(e.Draws);
@@ -235,7 +238,8 @@ public sealed class MemberState
     {
         EnrollImplicitly(e.OccurredAt);
         var plan = e.Plan!;
-        if (!Plans.TryGetValue(plan, out var state)) Plans[plan] = state = new PlanState();
+        var state = Plans.TryGetValue(plan, out var shared) ? shared.Clone() : new PlanState();
+        Plans[plan] = state;
         LastPlan = plan;
         state.LastChangeAt = e.OccurredAt;
         switch (e.PlanAction)
@@ -257,12 +261,14 @@ public sealed class MemberState
     private void Draw(IReadOnlyList<BucketDraw>? draws)
     {
         if (draws is null) return;
-        foreach (var d in draws)
+        foreach (var d in draws) ChangeBucket(d.BucketSeq, -d.Points);
+    }
+
+    private void ChangeBucket(long? bucketSeq, long points)
+    {
+        for (var i = 0; i < Buckets.Count; i++)
         {
-            foreach (var b in Buckets)
-            {
-                if (b.Seq == d.BucketSeq) b.Remaining -= d.Points;
-            }
+            if (Buckets[i].Seq == bucketSeq) Buckets[i] = Buckets[i].WithRemaining(Buckets[i].Remaining + points);
         }
     }
 
@@ -293,14 +299,15 @@ public sealed class MemberState
         ReportedTier = ReportedTier,
         ReportedTierSince = ReportedTierSince,
         LastPlan = LastPlan,
-        Growth = Growth.ConvertAll(g => g.Clone()),
-        Buckets = Buckets.ConvertAll(b => b.Clone()),
-        Orders = Orders.ToDictionary(kv => kv.Key, kv => kv.Value.Clone(), StringComparer.Ordinal),
+        // Rows are never changed in place (a change replaces the row), so a clone copies the containers only.
+        Growth = new(Growth),
+        Buckets = new(Buckets),
+        Orders = new(Orders, StringComparer.Ordinal),
         DayCounts = new(DayCounts, StringComparer.Ordinal),
         MemberCounts = new(MemberCounts, StringComparer.Ordinal),
         Counters = new(Counters, StringComparer.Ordinal),
         BenefitUses = new(BenefitUses, StringComparer.Ordinal),
-        Plans = Plans.ToDictionary(kv => kv.Key, kv => kv.Value.Clone(), StringComparer.Ordinal),
+        Plans = new(Plans, StringComparer.Ordinal),
         CallerIds = new(CallerIds, StringComparer.Ordinal),
     };
 

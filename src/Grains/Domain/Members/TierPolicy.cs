@@ -8,9 +8,10 @@ public sealed class GrowthRecord(long seq, DateTimeOffset occurredAt, long amoun
     /// <summary>Arrival order: breaks ties between records of the same instant.</summary>
     public long Seq { get; } = seq;
     public DateTimeOffset OccurredAt { get; } = occurredAt;
-    public long Amount { get; set; } = amount;
+    public long Amount { get; } = amount;
 
-    public GrowthRecord Clone() => new(Seq, OccurredAt, Amount);
+    /// <summary>Records are shared between a state and its clones: a change is a new record.</summary>
+    public GrowthRecord WithAmount(long amount) => new(Seq, OccurredAt, amount);
 }
 
 /// <summary>The tier in force at an instant: <see cref="Since"/> starts its validity, <see cref="ValidUntil"/> ends it (exclusive).</summary>
