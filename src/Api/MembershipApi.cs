@@ -17,6 +17,7 @@ public static class MembershipApi
         services.AddSingleton<ApiKeyRegistry>();
         services.AddSingleton<ProgramCatalog>();
         services.TryAddSingleton<MemberReadModel>();
+        services.TryAddSingleton<StreamIngestStats>();
         services.AddSingleton<MemberRoute>();
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o =>
@@ -51,6 +52,9 @@ public static class MembershipApi
 
         app.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok")));
         app.MapGet("/v1/diagnostics/runtime", () => TypedResults.Ok(RuntimeDiagnostics.Now())).RequireRole(Roles.Admin);
+        // Events that came by stream in this process's silo (zero in a standalone API process).
+        app.MapGet("/v1/diagnostics/streams", (StreamIngestStats stats)
+            => TypedResults.Ok(new StreamDiagnostics(stats.Accepted, stats.Duplicates, stats.Rejected))).RequireRole(Roles.Admin);
         app.MapProgramsApiV1();
         app.MapMembersApiV1();
         app.MapBenefitsApiV1();

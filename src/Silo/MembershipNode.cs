@@ -1,4 +1,6 @@
 using Orleans.Configuration;
+using Orleans.Hosting;
+using Orleans.Streams;
 using Orleans.Membership.Abstractions;
 using Orleans.Membership.Api;
 using Orleans.Membership.Domain.Ledger;
@@ -43,6 +45,26 @@ public static class MembershipNode
                 o.ClusterId = builder.Configuration["Membership:ClusterId"] ?? "membership";
                 o.ServiceId = "membership";
             });
+            // Inbound scoring events on the member streams (docs/streams.md): memory queues by default.
+            var streams = builder.Configuration["Membership:Streams:Provider"] ?? "memory";
+            switch (streams)
+            {
+                case "memory":
+                    silo.AddMemoryStreams(ScoringStreams.Provider, s =>
+                    {
+                        s.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
+                        s.ConfigurePartitioning(builder.Configuration.GetValue("Membership:Streams:Queues", 8));
+                        // A batch that cannot be applied (the ledger is away) is redelivered until it applies,
+                        // not skipped after Orleans' default minute: the queue behind it waits, and fills.
+                        s.ConfigurePullingAgent(o => o.Configure(a => a.MaxEventDeliveryTime =
+                            TimeSpan.FromMinutes(builder.Configuration.GetValue("Membership:Streams:MaxDeliveryMinutes", 24 * 60))));
+                    });
+                    break;
+                case "none":
+                    break;
+                default:
+                    throw new InvalidOperationException($"Membership:Streams:Provider must be memory or none, not '{streams}'");
+            }
             if (durable)
             {
                 silo.ConfigureEndpoints(System.Net.IPAddress.Loopback, siloPort, gatewayPort);

@@ -23,6 +23,7 @@ public sealed record RuntimeDiagnostics(
             ThreadPool.ThreadCount, ThreadPool.PendingWorkItemCount, ThreadPool.CompletedWorkItemCount);
     }
 }
+public sealed record StreamDiagnostics(long Accepted, long Duplicates, long Rejected);
 public sealed record ProgramVersion(string ProgramId, int Version);
 public sealed record RejectedEvent(int Index, string? EventId, string Error, string? Field, string? Reason);
 public sealed record EventsResponse(int Accepted, int Duplicates, IReadOnlyList<RejectedEvent> Rejected);
@@ -34,6 +35,7 @@ public sealed record LedgerResponse(IReadOnlyList<LedgerEntryView> Entries, long
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(RuntimeDiagnostics))]
+[JsonSerializable(typeof(StreamDiagnostics))]
 [JsonSerializable(typeof(ProgramVersion))]
 [JsonSerializable(typeof(EventsResponse))]
 [JsonSerializable(typeof(BenefitsResponse))]

@@ -4,14 +4,19 @@ using Orleans.Membership.Abstractions;
 using Orleans.Membership.Domain.Ledger;
 using Orleans.Membership.Domain.Members;
 using Orleans.Membership.Domain.Programs;
+using Orleans.Streams;
+using Orleans.Streams.Core;
 
 namespace Orleans.Membership.Grains;
 
 /// <summary>
 /// A member in memory. Every write runs the pure rules on a copy of the state, appends the entries to
 /// the ledger, and only then adopts the copy: a failed append leaves the member exactly as it was.
-/// Reads interleave with writes and see the last durable state.
+/// Reads interleave with writes and see the last durable state. Scoring events arrive by HTTP (through
+/// <see cref="IMemberGrain.ApplyEvents"/>) or on the member's <see cref="ScoringStreams"/> stream; both
+/// take the same path.
 /// </summary>
+[ImplicitStreamSubscription(ScoringStreams.Namespace)]
 public sealed class MemberGrain(
     [PersistentState("snapshot", StorageNames.Snapshots)] IPersistentState<MemberSnapshot> snapshot,
     IMemberLedger ledger,
@@ -19,8 +24,9 @@ public sealed class MemberGrain(
     MemberReadModel readModel,
     TimeProvider clock,
     IOptions<MemberPersistenceOptions> persistence,
+    StreamIngestStats streamStats,
     ILogger<MemberGrain> logger)
-    : Grain, IMemberGrain
+    : Grain, IMemberGrain, IStreamSubscriptionObserver, IAsyncBatchObserver<ScoringEvent>
 {
     /// <summary>Ledger rows after the last snapshot that make the next write take a snapshot.</summary>
     public const int SnapshotEvery = 256;
@@ -85,7 +91,47 @@ public sealed class MemberGrain(
         return WriteResult<EnrollResult>.Ok(new EnrollResult(result.Value, Summary(program)));
     }
 
-    async Task<EventOutcome[]> IMemberGrain.ApplyEvents(ScoringEvent[] events)
+    Task<EventOutcome[]> IMemberGrain.ApplyEvents(ScoringEvent[] events) => ApplyEvents(events);
+
+    async Task IStreamSubscriptionObserver.OnSubscribed(IStreamSubscriptionHandleFactory handleFactory)
+        => await handleFactory.Create<ScoringEvent>().ResumeAsync(this);
+
+    /// <summary>
+    /// A batch from the stream. Applied exactly like an HTTP batch; a failure (the ledger is away) throws,
+    /// so the stream delivers the batch again, and the events already applied come back as duplicates.
+    /// </summary>
+    async Task IAsyncBatchObserver<ScoringEvent>.OnNextAsync(IList<SequentialItem<ScoringEvent>> items)
+    {
+        var events = new ScoringEvent[items.Count];
+        for (var i = 0; i < events.Length; i++) events[i] = items[i].Item;
+        EventOutcome[] outcomes;
+        try
+        {
+            outcomes = await ApplyEvents(events);
+        }
+        catch (ProgramNotFoundException e)
+        {
+            // Redelivery cannot fix this: reject the batch instead of stalling the queue behind it.
+            outcomes = Array.ConvertAll(events, _ => EventOutcome.Rejected("programId", e.Message, "program-not-found"));
+        }
+        streamStats.Record(outcomes);
+        for (var i = 0; i < outcomes.Length; i++)
+        {
+            if (outcomes[i].Status == EventStatus.Rejected)
+            {
+                logger.LogWarning("Stream event {EventId} of {MemberKey} rejected: {Field}: {Error}",
+                    events[i].EventId, _key, outcomes[i].Field, outcomes[i].Error);
+            }
+        }
+    }
+
+    Task IAsyncBatchObserver<ScoringEvent>.OnErrorAsync(Exception ex)
+    {
+        logger.LogWarning(ex, "Scoring stream of {MemberKey} reported an error", _key);
+        return Task.CompletedTask;
+    }
+
+    private async Task<EventOutcome[]> ApplyEvents(ScoringEvent[] events)
     {
         var program = await Program();
         var w = Begin(program);

@@ -4,6 +4,7 @@ using Orleans.Membership.Domain.Ledger;
 using Orleans.Membership.Domain.Members;
 using Orleans.Membership.Grains;
 using Orleans.Membership.Tests.Support;
+using Orleans.Streams;
 using Orleans.TestingHost;
 using static Orleans.Membership.Tests.Support.MemberHarness;
 
@@ -43,13 +44,17 @@ public sealed class ClusterFixture : IAsyncLifetime
         {
             silo.AddMemoryGrainStorage(StorageNames.Programs);
             silo.AddMemoryGrainStorage(StorageNames.Snapshots);
+            silo.AddMemoryStreams(ScoringStreams.Provider, s => s.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly));
         });
+        builder.ConfigureClient(client =>
+            client.AddMemoryStreams(ScoringStreams.Provider, s => s.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly)));
         builder.ConfigureSiloHost((_, host) =>
         {
             host.Services.AddSingleton<IMemberLedger>(Ledger);
             host.Services.AddSingleton<TimeProvider>(Clock);
             host.Services.AddSingleton<ProgramCatalog>();
             host.Services.AddSingleton<MemberReadModel>();
+            host.Services.AddSingleton<StreamIngestStats>();
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();

@@ -200,6 +200,7 @@ public sealed class PostgresLedgerTests(PostgresFixture pg)
                 host.Services.AddSingleton<TimeProvider>(Clock);
                 host.Services.AddSingleton<ProgramCatalog>();
                 host.Services.AddSingleton<MemberReadModel>();
+                host.Services.AddSingleton<StreamIngestStats>();
             });
             var cluster = new Cluster { _cluster = builder.Build() };
             await cluster._cluster.DeployAsync();
