@@ -18,6 +18,7 @@ public static class MembershipApi
         services.AddSingleton<ProgramCatalog>();
         services.TryAddSingleton<MemberReadModel>();
         services.TryAddSingleton<StreamIngestStats>();
+        services.TryAddSingleton<WebhookSender>();
         services.AddSingleton<MemberRoute>();
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o =>
@@ -61,6 +62,7 @@ public static class MembershipApi
         app.MapPointsApiV1();
         app.MapSubscriptionsApiV1();
         app.MapEventsApiV1();
+        app.MapChangesApiV1();
 
         if (app.Services.GetRequiredService<ApiKeyRegistry>().IsOpen)
         {

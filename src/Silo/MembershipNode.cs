@@ -108,6 +108,7 @@ public static class MembershipNode
             };
             builder.Services.AddSingleton<IMemberLedger>(_ => new PostgresMemberLedger(connectionString!, writer));
         }
+        builder.Services.Configure<WebhookOptions>(builder.Configuration.GetSection("Membership:Webhooks"));
         builder.Services.AddMembershipApi();
         builder.Services.AddHostedService<ShippedPrograms>();
         configure?.Invoke(builder);

@@ -23,6 +23,10 @@ public sealed record RuntimeDiagnostics(
             ThreadPool.ThreadCount, ThreadPool.PendingWorkItemCount, ThreadPool.CompletedWorkItemCount);
     }
 }
+public sealed record WebhookView(string Url);
+public sealed record WebhooksResponse(IReadOnlyList<WebhookView> Webhooks);
+public sealed record DeadLettersResponse(IReadOnlyList<Orleans.Membership.Abstractions.DeadLetter> DeadLetters);
+public sealed record ReplayResponse(int Replayed);
 public sealed record StreamDiagnostics(long Accepted, long Duplicates, long Rejected);
 public sealed record ProgramVersion(string ProgramId, int Version);
 public sealed record RejectedEvent(int Index, string? EventId, string Error, string? Field, string? Reason);
@@ -36,6 +40,9 @@ public sealed record LedgerResponse(IReadOnlyList<LedgerEntryView> Entries, long
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(RuntimeDiagnostics))]
 [JsonSerializable(typeof(StreamDiagnostics))]
+[JsonSerializable(typeof(WebhooksResponse))]
+[JsonSerializable(typeof(DeadLettersResponse))]
+[JsonSerializable(typeof(ReplayResponse))]
 [JsonSerializable(typeof(ProgramVersion))]
 [JsonSerializable(typeof(EventsResponse))]
 [JsonSerializable(typeof(BenefitsResponse))]

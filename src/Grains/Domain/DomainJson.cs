@@ -13,4 +13,5 @@ namespace Orleans.Membership.Domain;
 [JsonSerializable(typeof(MemberSummary))]
 [JsonSerializable(typeof(LedgerEntry))]
 [JsonSerializable(typeof(List<LedgerEntry>))]
+[JsonSerializable(typeof(MemberChange))]
 public sealed partial class DomainJson : JsonSerializerContext;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Membership.Abstractions;
@@ -229,8 +230,32 @@ public sealed class MemberGrain(
         await ledger.AppendAsync(_key, w.Entries);
         _state = w.State;
         readModel.Publish(_key, _state);
+        await PublishChanges(w.Entries);
         if (_state.LastSeq - SnapshotSeq >= SnapshotEvery) await TrySnapshot();
     }
+
+    /// <summary>
+    /// Announces the write's changes on the program's member-changes stream. The write is already durable:
+    /// a failure here is logged, not the caller's problem (docs/streams.md says what that means).
+    /// </summary>
+    private async Task PublishChanges(IReadOnlyList<LedgerEntry> entries)
+    {
+        var changes = MemberChanges.From(_programId, _memberId, entries);
+        if (changes.Count == 0) return;
+        _changes ??= ServiceProvider.GetKeyedService<IStreamProvider>(ScoringStreams.Provider)?
+            .GetStream<MemberChange>(MemberChangeStreams.For(_programId));
+        if (_changes is null) return;
+        try
+        {
+            await _changes.OnNextBatchAsync(changes);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Changes of {MemberKey} at seq {Seq} were not published", _key, _state.LastSeq);
+        }
+    }
+
+    private IAsyncStream<MemberChange>? _changes;
 
     private MemberSummary Summary(MembershipProgram program)
     {

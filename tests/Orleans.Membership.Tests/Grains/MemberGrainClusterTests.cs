@@ -55,6 +55,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             host.Services.AddSingleton<ProgramCatalog>();
             host.Services.AddSingleton<MemberReadModel>();
             host.Services.AddSingleton<StreamIngestStats>();
+            host.Services.AddSingleton<WebhookSender>();
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();

@@ -1,0 +1,151 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Orleans.Membership.Abstractions;
+using Orleans.Membership.Api.Http;
+using Orleans.Membership.Domain;
+using Orleans.Membership.Domain.Members;
+using Orleans.Membership.Grains;
+
+namespace Orleans.Membership.Api.Endpoints;
+
+/// <summary>Member changes of a program (admin): the live feed as server-sent events, webhooks, dead letters.</summary>
+public static class ChangesApi
+{
+    public const int MaxWebhooks = 10;
+
+    public static RouteGroupBuilder MapChangesApiV1(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/programs/{programId}").RequireRole(Roles.Admin);
+        group.MapGet("/changes", Feed);
+        group.MapPut("/webhooks", PutWebhooks);
+        group.MapGet("/webhooks", GetWebhooks);
+        group.MapGet("/webhooks/dead-letters", GetDeadLetters);
+        group.MapPost("/webhooks/dead-letters/replay", Replay);
+        return group;
+    }
+
+    private static async Task<IResult?> Check(string programId, ProgramCatalog programs)
+    {
+        if (!CallerIds.IsValid(programId)) return Problems.Validation("programId", CallerIds.Rule);
+        return await programs.GetAsync(programId) is null ? Problems.NotFound($"program '{programId}' not found") : null;
+    }
+
+    /// <summary>
+    /// Server-sent events: <c>id</c> is the change's place in the program's feed, <c>event</c> its type,
+    /// <c>data</c> its JSON. Resumes after <c>Last-Event-ID</c> (or <c>?after=</c>) while the feed still holds it.
+    /// </summary>
+    private static async Task Feed(string programId, HttpContext context, IGrainFactory grains, ProgramCatalog programs)
+    {
+        if (await Check(programId, programs) is { } problem)
+        {
+            await problem.ExecuteAsync(context);
+            return;
+        }
+        var resume = context.Request.Headers["Last-Event-ID"].FirstOrDefault() ?? context.Request.Query["after"].FirstOrDefault();
+        long after = 0;
+        if (resume is not null && (!long.TryParse(resume, NumberStyles.None, CultureInfo.InvariantCulture, out after)))
+        {
+            await Problems.Validation("after", "must be a whole number (an event id of this feed)").ExecuteAsync(context);
+            return;
+        }
+
+        var feed = grains.GetGrain<IChangeFeedGrain>(programId);
+        var response = context.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        await response.Body.FlushAsync(context.RequestAborted);
+        var aborted = context.RequestAborted;
+        try
+        {
+            while (!aborted.IsCancellationRequested)
+            {
+                var page = await feed.Wait(after, 500, TimeSpan.FromSeconds(15)).WaitAsync(aborted);
+                var text = new StringBuilder();
+                if (page.Items.Count == 0) text.Append(": keep-alive\n\n");
+                foreach (var item in page.Items)
+                {
+                    text.Append("id: ").Append(item.Seq.ToString(CultureInfo.InvariantCulture)).Append('\n')
+                        .Append("event: ").Append(item.Change.Type).Append('\n')
+                        .Append("data: ").Append(JsonSerializer.Serialize(item.Change, DomainJson.Default.MemberChange)).Append("\n\n");
+                    after = item.Seq;
+                }
+                await response.WriteAsync(text.ToString(), aborted);
+                await response.Body.FlushAsync(aborted);
+            }
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            // The operator closed the feed.
+        }
+    }
+
+    private static async Task<IResult> PutWebhooks(string programId, HttpRequest request, IGrainFactory grains, ProgramCatalog programs)
+    {
+        if (await Check(programId, programs) is { } problem) return problem;
+        var (body, bodyError) = await MemberRoute.ReadObject(request);
+        if (bodyError is not null) return bodyError;
+        body!.RejectUnknown("webhooks");
+        var targets = new List<WebhookTarget>();
+        if (!body.Element.TryGetProperty("webhooks", out var list) || list.ValueKind != JsonValueKind.Array)
+        {
+            body.Error("webhooks", "required: an array of {\"url\", \"secret\"} (empty to remove them all)");
+        }
+        else if (list.GetArrayLength() > MaxWebhooks)
+        {
+            body.Error("webhooks", $"must hold at most {MaxWebhooks} webhooks");
+        }
+        else
+        {
+            var i = 0;
+            foreach (var element in list.EnumerateArray())
+            {
+                var path = $"webhooks[{i++}]";
+                if (element.ValueKind != JsonValueKind.Object)
+                {
+                    body.Error(path, "must be an object {\"url\", \"secret\"}");
+                    continue;
+                }
+                var hook = new JsonBody(element, path, body.Errors);
+                hook.RejectUnknown("url", "secret");
+                var url = hook.String("url", required: true);
+                var secret = hook.String("secret", required: true);
+                if (url is not null && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+                {
+                    hook.Error("url", "must be an absolute http or https URL");
+                }
+                else if (url is not null && targets.Any(t => t.Url == url))
+                {
+                    hook.Error("url", "is listed twice");
+                }
+                if (secret is not null && secret.Length is < 16 or > 256) hook.Error("secret", "must be 16 to 256 characters");
+                if (url is not null && secret is not null) targets.Add(new WebhookTarget(url, secret));
+            }
+        }
+        if (body.HasErrors) return MembersApi.Invalid(body);
+        await grains.GetGrain<IChangeFeedGrain>(programId).SetWebhooks([.. targets]);
+        return TypedResults.Ok(new WebhooksResponse(targets.Select(t => new WebhookView(t.Url)).ToList()));
+    }
+
+    private static async Task<IResult> GetWebhooks(string programId, IGrainFactory grains, ProgramCatalog programs)
+    {
+        if (await Check(programId, programs) is { } problem) return problem;
+        var targets = await grains.GetGrain<IChangeFeedGrain>(programId).GetWebhooks();
+        // Secrets are write-only.
+        return TypedResults.Ok(new WebhooksResponse(targets.Select(t => new WebhookView(t.Url)).ToList()));
+    }
+
+    private static async Task<IResult> GetDeadLetters(string programId, IGrainFactory grains, ProgramCatalog programs)
+    {
+        if (await Check(programId, programs) is { } problem) return problem;
+        var letters = await grains.GetGrain<IChangeFeedGrain>(programId).GetDeadLetters();
+        return TypedResults.Ok(new DeadLettersResponse(letters));
+    }
+
+    private static async Task<IResult> Replay(string programId, IGrainFactory grains, ProgramCatalog programs)
+    {
+        if (await Check(programId, programs) is { } problem) return problem;
+        var replayed = await grains.GetGrain<IChangeFeedGrain>(programId).ReplayDeadLetters();
+        return TypedResults.Ok(new ReplayResponse(replayed));
+    }
+}

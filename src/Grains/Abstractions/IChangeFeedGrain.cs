@@ -1,0 +1,44 @@
+using Orleans.Concurrency;
+using Orleans.Membership.Domain.Members;
+
+namespace Orleans.Membership.Abstractions;
+
+/// <summary>
+/// One program's member changes, keyed by the program id: it consumes the program's member-changes
+/// stream, keeps the latest changes for the live feed, and delivers them to the program's webhooks.
+/// </summary>
+[Alias("change-feed")]
+public interface IChangeFeedGrain : IGrainWithStringKey
+{
+    /// <summary>The changes after <paramref name="afterSeq"/>, waiting up to <paramref name="wait"/> for one to come.</summary>
+    [AlwaysInterleave, Alias("wait")] Task<ChangeFeedPage> Wait(long afterSeq, int max, TimeSpan wait);
+
+    [Alias("set-webhooks")] Task SetWebhooks(WebhookTarget[] targets);
+
+    [AlwaysInterleave, ReadOnly, Alias("get-webhooks")] Task<WebhookTarget[]> GetWebhooks();
+
+    [AlwaysInterleave, ReadOnly, Alias("dead-letters")] Task<DeadLetter[]> GetDeadLetters();
+
+    /// <summary>Delivers every dead letter again (each from its first attempt); returns how many.</summary>
+    [Alias("replay")] Task<int> ReplayDeadLetters();
+}
+
+/// <summary>A change with its place in the program's feed (the SSE event id).</summary>
+[GenerateSerializer, Immutable, Alias("feed-item")]
+public sealed record FeedItem([property: Id(0)] long Seq, [property: Id(1)] MemberChange Change);
+
+[GenerateSerializer, Immutable, Alias("feed-page")]
+public sealed record ChangeFeedPage([property: Id(0)] IReadOnlyList<FeedItem> Items, [property: Id(1)] long LastSeq);
+
+/// <summary>Where a program's changes are POSTed, and the secret that signs them.</summary>
+[GenerateSerializer, Immutable, Alias("webhook-target")]
+public sealed record WebhookTarget([property: Id(0)] string Url, [property: Id(1)] string Secret);
+
+/// <summary>A change a webhook did not take after every attempt.</summary>
+[GenerateSerializer, Immutable, Alias("dead-letter")]
+public sealed record DeadLetter(
+    [property: Id(0)] string Url,
+    [property: Id(1)] MemberChange Change,
+    [property: Id(2)] int Attempts,
+    [property: Id(3)] string LastError,
+    [property: Id(4)] DateTimeOffset FailedAt);

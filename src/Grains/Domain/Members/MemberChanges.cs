@@ -1,0 +1,65 @@
+using Orleans.Membership.Domain.Ledger;
+
+namespace Orleans.Membership.Domain.Members;
+
+/// <summary>
+/// Something about a member that other systems want to hear of, as it goes out on the member-changes
+/// stream, to webhooks and to the live feed. <see cref="Id"/> is unique within the program
+/// (<c>"{memberId}:{seq}"</c>, the ledger row it comes from): receivers deduplicate by it.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("member-change")]
+public sealed record MemberChange(
+    [property: Id(0)] string Id,
+    [property: Id(1)] string Type,
+    [property: Id(2)] string ProgramId,
+    [property: Id(3)] string MemberId,
+    [property: Id(4)] DateTimeOffset OccurredAt)
+{
+    [Id(5)] public string? TierFrom { get; init; }
+    [Id(6)] public string? TierTo { get; init; }
+    [Id(7)] public DateTimeOffset? TierValidUntil { get; init; }
+    /// <summary>points-redeemed: the points taken (positive).</summary>
+    [Id(8)] public long? Points { get; init; }
+    [Id(9)] public string? BenefitCode { get; init; }
+    [Id(10)] public string? Period { get; init; }
+    /// <summary>The caller's id that caused it (redemptionId, useId), when there is one.</summary>
+    [Id(11)] public string? CallerId { get; init; }
+}
+
+public static class MemberChangeTypes
+{
+    public const string TierChanged = "tier-changed";
+    public const string PointsRedeemed = "points-redeemed";
+    public const string BenefitUsed = "benefit-used";
+}
+
+public static class MemberChanges
+{
+    /// <summary>The changes a write's ledger entries announce (a pure function of the entries).</summary>
+    public static List<MemberChange> From(string programId, string memberId, IReadOnlyList<LedgerEntry> entries)
+    {
+        List<MemberChange>? changes = null;
+        foreach (var e in entries)
+        {
+            var id = string.Concat(memberId, ":", e.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            MemberChange? change = e.Kind switch
+            {
+                LedgerKinds.Tier => new MemberChange(id, MemberChangeTypes.TierChanged, programId, memberId, e.OccurredAt)
+                {
+                    TierFrom = e.TierFrom, TierTo = e.TierTo, TierValidUntil = e.TierValidUntil,
+                },
+                LedgerKinds.Redeem => new MemberChange(id, MemberChangeTypes.PointsRedeemed, programId, memberId, e.OccurredAt)
+                {
+                    Points = -e.Points, CallerId = e.EventId,
+                },
+                LedgerKinds.BenefitUse => new MemberChange(id, MemberChangeTypes.BenefitUsed, programId, memberId, e.OccurredAt)
+                {
+                    BenefitCode = e.BenefitCode, Period = e.Period, CallerId = e.EventId,
+                },
+                _ => null,
+            };
+            if (change is not null) (changes ??= []).Add(change);
+        }
+        return changes ?? [];
+    }
+}

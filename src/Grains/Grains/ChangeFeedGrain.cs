@@ -1,0 +1,162 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Membership.Abstractions;
+using Orleans.Membership.Domain.Members;
+using Orleans.Streams;
+using Orleans.Streams.Core;
+
+namespace Orleans.Membership.Grains;
+
+/// <summary>What a program's feed keeps in storage: its webhooks and the changes they did not take.</summary>
+[GenerateSerializer, Alias("change-feed-state")]
+public sealed class ChangeFeedState
+{
+    [Id(0)] public List<WebhookTarget> Webhooks { get; set; } = [];
+    [Id(1)] public List<DeadLetter> DeadLetters { get; set; } = [];
+}
+
+/// <summary>
+/// Consumes one program's member-changes stream. Keeps the latest <see cref="FeedCapacity"/> changes in
+/// memory for the live feed, and delivers each change to each webhook with retries and exponential
+/// backoff; a change a webhook never takes is parked as a dead letter (stored) until an admin replays it.
+/// </summary>
+[ImplicitStreamSubscription(MemberChangeStreams.Namespace)]
+public sealed class ChangeFeedGrain(
+    [PersistentState("feed", StorageNames.Programs)] IPersistentState<ChangeFeedState> state,
+    WebhookSender sender,
+    IOptions<WebhookOptions> options,
+    TimeProvider clock,
+    ILogger<ChangeFeedGrain> logger)
+    : Grain, IChangeFeedGrain, IStreamSubscriptionObserver, IAsyncBatchObserver<MemberChange>
+{
+    public const int FeedCapacity = 10_000;
+    public const int DeadLetterCapacity = 10_000;
+
+    private readonly Queue<FeedItem> _feed = new();
+    private long _lastSeq;
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private SemaphoreSlim? _deliveries;
+    private readonly SemaphoreSlim _storage = new(1, 1);
+    private int _inFlight;
+
+    private WebhookOptions Options => options.Value;
+
+    async Task IStreamSubscriptionObserver.OnSubscribed(IStreamSubscriptionHandleFactory handleFactory)
+        => await handleFactory.Create<MemberChange>().ResumeAsync(this);
+
+    Task IAsyncBatchObserver<MemberChange>.OnNextAsync(IList<SequentialItem<MemberChange>> items)
+    {
+        foreach (var item in items)
+        {
+            var fed = new FeedItem(++_lastSeq, item.Item);
+            _feed.Enqueue(fed);
+            if (_feed.Count > FeedCapacity) _feed.Dequeue();
+            foreach (var hook in state.State.Webhooks) Deliver(hook, item.Item);
+        }
+        var changed = _changed;
+        _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        changed.TrySetResult();
+        return Task.CompletedTask;
+    }
+
+    Task IAsyncBatchObserver<MemberChange>.OnErrorAsync(Exception ex)
+    {
+        logger.LogWarning(ex, "member-changes stream of {ProgramId} reported an error", this.GetPrimaryKeyString());
+        return Task.CompletedTask;
+    }
+
+    async Task<ChangeFeedPage> IChangeFeedGrain.Wait(long afterSeq, int max, TimeSpan wait)
+    {
+        if (_lastSeq <= afterSeq && wait > TimeSpan.Zero)
+        {
+            await Task.WhenAny(_changed.Task, Task.Delay(wait, clock));
+        }
+        var items = _feed.Where(f => f.Seq > afterSeq).Take(max).ToList();
+        return new ChangeFeedPage(items, _lastSeq);
+    }
+
+    async Task IChangeFeedGrain.SetWebhooks(WebhookTarget[] targets)
+    {
+        state.State.Webhooks = [.. targets];
+        await Save();
+    }
+
+    Task<WebhookTarget[]> IChangeFeedGrain.GetWebhooks() => Task.FromResult(state.State.Webhooks.ToArray());
+
+    Task<DeadLetter[]> IChangeFeedGrain.GetDeadLetters() => Task.FromResult(state.State.DeadLetters.ToArray());
+
+    async Task<int> IChangeFeedGrain.ReplayDeadLetters()
+    {
+        var letters = state.State.DeadLetters.ToList();
+        state.State.DeadLetters.Clear();
+        await Save();
+        foreach (var letter in letters)
+        {
+            // The URL's current secret signs the replay; a URL no longer configured is skipped.
+            var hook = state.State.Webhooks.FirstOrDefault(h => h.Url == letter.Url);
+            if (hook is not null) Deliver(hook, letter.Change);
+        }
+        return letters.Count;
+    }
+
+    /// <summary>Starts one delivery with its retries; runs on this activation, interleaving with calls.</summary>
+    private void Deliver(WebhookTarget hook, MemberChange change)
+    {
+        _deliveries ??= new SemaphoreSlim(Options.MaxConcurrent, Options.MaxConcurrent);
+        // Retries can outlast the idle-collection age: stay active while deliveries are pending.
+        if (_inFlight++ == 0) DelayDeactivation(Options.MaxDelay * Options.MaxAttempts);
+        _ = DeliverWithRetries(hook, change);
+    }
+
+    private async Task DeliverWithRetries(WebhookTarget hook, MemberChange change)
+    {
+        try
+        {
+            var delay = Options.FirstRetryDelay;
+            string? error = null;
+            for (var attempt = 1; attempt <= Options.MaxAttempts; attempt++)
+            {
+                await _deliveries!.WaitAsync();
+                try
+                {
+                    error = await sender.SendAsync(hook, change, Options.Timeout);
+                }
+                finally
+                {
+                    _deliveries.Release();
+                }
+                if (error is null) return;
+                logger.LogInformation("Webhook {Url} refused change {ChangeId} (attempt {Attempt}): {Error}", hook.Url, change.Id, attempt, error);
+                if (attempt == Options.MaxAttempts) break;
+                await Task.Delay(delay, clock);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, Options.MaxDelay.Ticks));
+            }
+            logger.LogWarning("Webhook {Url} did not take change {ChangeId} after {Attempts} attempts: parked as a dead letter", hook.Url, change.Id, Options.MaxAttempts);
+            state.State.DeadLetters.Add(new DeadLetter(hook.Url, change, Options.MaxAttempts, error ?? "", clock.GetUtcNow()));
+            if (state.State.DeadLetters.Count > DeadLetterCapacity) state.State.DeadLetters.RemoveAt(0);
+            await Save();
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Delivery of change {ChangeId} to {Url} failed", change.Id, hook.Url);
+        }
+        finally
+        {
+            _inFlight--;
+        }
+    }
+
+    private async Task Save()
+    {
+        // Deliveries interleave: one storage write at a time keeps the ETag in order.
+        await _storage.WaitAsync();
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        finally
+        {
+            _storage.Release();
+        }
+    }
+}

@@ -1,0 +1,229 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Orleans.Membership.Grains;
+using Orleans.Membership.Tests.Support;
+
+namespace Orleans.Membership.Tests.Api;
+
+/// <summary>A node whose webhooks retry fast: three attempts, 20 ms then 40 ms apart.</summary>
+public sealed class WebhookNodeFixture : NodeFixture
+{
+    protected override IEnumerable<string> ExtraArgs =>
+    [
+        "--Membership:Webhooks:MaxAttempts=3",
+        "--Membership:Webhooks:FirstRetryDelay=00:00:00.020",
+    ];
+}
+
+/// <summary>A webhook receiver on 127.0.0.1 that refuses the first attempts of each delivery as told.</summary>
+public sealed class WebhookReceiver : IAsyncDisposable
+{
+    public sealed record Delivery(string Id, string Timestamp, string Signature, string Body, int Attempt);
+
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, int> _attempts = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<Delivery>> _accepted = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<int>> _attempted = new();
+
+    /// <summary>Attempts of each delivery answered 500 before one is taken; int.MaxValue refuses all.</summary>
+    public volatile int RefuseFirst;
+
+    public string Url { get; }
+
+    private WebhookReceiver(WebApplication app, string url)
+    {
+        _app = app;
+        Url = url;
+    }
+
+    public static async Task<WebhookReceiver> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        WebhookReceiver? self = null;
+        app.MapPost("/hook", async (HttpRequest request) =>
+        {
+            using var reader = new StreamReader(request.Body, Encoding.UTF8);
+            var body = await reader.ReadToEndAsync();
+            var id = request.Headers[WebhookSender.DeliveryHeader].ToString();
+            var attempt = self!._attempts.AddOrUpdate(id, 1, (_, n) => n + 1);
+            self._attempted.GetOrAdd($"{id}#{attempt}", _ => new()).TrySetResult(attempt);
+            if (attempt <= self.RefuseFirst) return Results.StatusCode(500);
+            var delivery = new Delivery(id, request.Headers[WebhookSender.TimestampHeader].ToString(), request.Headers[WebhookSender.SignatureHeader].ToString(), body, attempt);
+            self._accepted.GetOrAdd(id, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(delivery);
+            return Results.Ok();
+        });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        self = new WebhookReceiver(app, address + "/hook");
+        return self;
+    }
+
+    public Task<Delivery> Accepted(string changeId) => _accepted.GetOrAdd(changeId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+    public Task<int> Attempted(string changeId, int attempt) => _attempted.GetOrAdd($"{changeId}#{attempt}", _ => new()).Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+    public int Attempts(string changeId) => _attempts.GetValueOrDefault(changeId);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class WebhookNodeCollection : ICollectionFixture<WebhookNodeFixture>
+{
+    public const string Name = "webhook-node";
+}
+
+/// <summary>Member changes over HTTP: signed webhooks with retries, dead letters and replay, the live feed.</summary>
+[Collection(WebhookNodeCollection.Name)]
+public sealed class ChangeFeedTests(WebhookNodeFixture node)
+{
+    private const string Secret = "a-secret-of-some-length";
+
+    /// <summary>A program of its own (the default rules) so each test has its own feed and webhooks.</summary>
+    private async Task<string> NewProgram()
+    {
+        var id = $"hooks-{Guid.NewGuid():N}"[..20];
+        var (status, _) = await node.Http.Send(HttpMethod.Put, $"/v1/programs/{id}", TestPrograms.Json("default"));
+        Assert.Equal(HttpStatusCode.OK, status);
+        return id;
+    }
+
+    /// <summary>Earns points for a member, then redeems 100: the redemption is the change the tests follow.</summary>
+    private async Task<string> Redeem(string program, string member, string redemptionId)
+    {
+        var paid = $$"""{"eventId":"{{member}}-p","memberId":"{{member}}","type":"order.paid","orderId":"{{member}}-o","amount":500}""";
+        Assert.Equal(HttpStatusCode.OK, (await node.Http.Post($"/v1/programs/{program}/events", paid)).Status);
+        var (status, body) = await node.Http.Post($"/v1/programs/{program}/members/{member}/points/redemptions", $$"""{"redemptionId":"{{redemptionId}}","points":100}""");
+        Assert.Equal(HttpStatusCode.Created, status);
+        // The change id is "{memberId}:{seq}" of the redemption's ledger row.
+        var (_, ledger) = await node.Http.Get($"/v1/programs/{program}/members/{member}/ledger");
+        var row = ledger.GetProperty("entries").EnumerateArray().Single(e => e.GetProperty("kind").GetString() == "redeem");
+        return $"{member}:{row.GetProperty("seq").GetInt64()}";
+    }
+
+    private async Task UseWebhook(string program, string url)
+    {
+        var (status, body) = await node.Http.Send(HttpMethod.Put, $"/v1/programs/{program}/webhooks", $$"""{"webhooks":[{"url":"{{url}}","secret":"{{Secret}}"}]}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(url, body.GetProperty("webhooks")[0].GetProperty("url").GetString());
+    }
+
+    [Fact]
+    public async Task A_webhook_gets_each_change_signed_and_retried_until_it_takes_it()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.RefuseFirst = 2;
+        var program = await NewProgram();
+        await UseWebhook(program, receiver.Url);
+
+        var changeId = await Redeem(program, "m1", "r-1");
+
+        var delivery = await receiver.Accepted(changeId);
+        Assert.Equal(3, delivery.Attempt);
+        Assert.Equal(WebhookSender.Sign(Secret, delivery.Timestamp, delivery.Body), delivery.Signature);
+        Assert.NotEqual(WebhookSender.Sign("another-secret-entirely", delivery.Timestamp, delivery.Body), delivery.Signature);
+        var change = JsonDocument.Parse(delivery.Body).RootElement;
+        Assert.Equal("points-redeemed", change.GetProperty("type").GetString());
+        Assert.Equal(changeId, change.GetProperty("id").GetString());
+        Assert.Equal(100, change.GetProperty("points").GetInt64());
+        Assert.Equal("r-1", change.GetProperty("callerId").GetString());
+        Assert.Equal(program, change.GetProperty("programId").GetString());
+        Assert.Empty((await node.Http.Get($"/v1/programs/{program}/webhooks/dead-letters")).Body.GetProperty("deadLetters").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task A_change_no_attempt_delivers_is_a_dead_letter_until_replayed()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.RefuseFirst = int.MaxValue;
+        var program = await NewProgram();
+        await UseWebhook(program, receiver.Url);
+
+        var changeId = await Redeem(program, "m2", "r-2");
+        await receiver.Attempted(changeId, 3);
+
+        // The third refusal parks the change: wait until the dead letter is stored. (The order also moved
+        // the member up a tier: that change is refused and parked too.)
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        JsonElement? letter = null;
+        while (letter is null)
+        {
+            var letters = (await node.Http.Get($"/v1/programs/{program}/webhooks/dead-letters")).Body.GetProperty("deadLetters");
+            letter = letters.EnumerateArray().Cast<JsonElement?>().FirstOrDefault(l => l!.Value.GetProperty("change").GetProperty("id").GetString() == changeId);
+            if (letter is null && DateTime.UtcNow > deadline) throw new TimeoutException("no dead letter for " + changeId);
+            if (letter is null) await Task.Delay(20);
+        }
+        Assert.Equal(receiver.Url, letter.Value.GetProperty("url").GetString());
+        Assert.Equal(3, letter.Value.GetProperty("attempts").GetInt32());
+        Assert.Equal("HTTP 500", letter.Value.GetProperty("lastError").GetString());
+        Assert.Equal("points-redeemed", letter.Value.GetProperty("change").GetProperty("type").GetString());
+        Assert.Equal(3, receiver.Attempts(changeId));
+
+        receiver.RefuseFirst = 0;
+        var (status, replay) = await node.Http.Post($"/v1/programs/{program}/webhooks/dead-letters/replay", "{}");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(2, replay.GetProperty("replayed").GetInt32()); // the tier change and the redemption
+        var delivery = await receiver.Accepted(changeId);
+        Assert.Equal(4, delivery.Attempt);
+        Assert.Empty((await node.Http.Get($"/v1/programs/{program}/webhooks/dead-letters")).Body.GetProperty("deadLetters").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task The_live_feed_streams_changes_as_server_sent_events()
+    {
+        var program = await NewProgram();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/programs/{program}/changes");
+        using var response = await node.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+
+        var changeId = await Redeem(program, "m3", "r-3");
+
+        var lines = new List<string>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!lines.Any(l => l.StartsWith("data: ", StringComparison.Ordinal) && l.Contains(changeId, StringComparison.Ordinal)))
+        {
+            lines.Add(await reader.ReadLineAsync(timeout.Token) ?? throw new EndOfStreamException());
+        }
+        var data = lines.Last();
+        var eventLine = lines[^2];
+        Assert.Equal("event: points-redeemed", eventLine);
+        Assert.StartsWith("id: ", lines[^3]);
+        Assert.Equal("r-3", JsonDocument.Parse(data["data: ".Length..]).RootElement.GetProperty("callerId").GetString());
+    }
+
+    [Fact]
+    public async Task Bad_webhooks_are_refused_by_field_and_change_nothing()
+    {
+        var program = await NewProgram();
+        await UseWebhook(program, "http://127.0.0.1:9/kept");
+        var (status, problem) = await node.Http.Send(HttpMethod.Put, $"/v1/programs/{program}/webhooks",
+            """{"webhooks":[{"url":"ftp://example.org/x","secret":"a-secret-of-some-length"},{"url":"http://127.0.0.1:9/ok","secret":"short"},{"url":"http://127.0.0.1:9/ok2","secret":"a-secret-of-some-length","extra":1}],"other":true}""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("http", problem.ErrorFor("webhooks[0].url"));
+        Assert.Contains("16", problem.ErrorFor("webhooks[1].secret"));
+        Assert.Equal("unknown field", problem.ErrorFor("webhooks[2].extra"));
+        Assert.Equal("unknown field", problem.ErrorFor("other"));
+        var kept = (await node.Http.Get($"/v1/programs/{program}/webhooks")).Body.GetProperty("webhooks");
+        Assert.Equal("http://127.0.0.1:9/kept", Assert.Single(kept.EnumerateArray()).GetProperty("url").GetString());
+        Assert.False(Assert.Single(kept.EnumerateArray()).TryGetProperty("secret", out _));
+        Assert.Equal(HttpStatusCode.NotFound, (await node.Http.Get("/v1/programs/no-such-program/webhooks")).Status);
+    }
+}
