@@ -78,6 +78,7 @@ public static class MembershipNode
                 silo.UseLocalhostClustering(siloPort, gatewayPort);
                 silo.AddMemoryGrainStorage(StorageNames.Programs);
                 silo.AddMemoryGrainStorage(StorageNames.Snapshots);
+                silo.UseInMemoryReminderService();
             }
         });
         // Membership:Ledger:Mode: group-commit (the default), or the two comparisons docs/benchmarks.md makes:
@@ -109,8 +110,12 @@ public static class MembershipNode
             builder.Services.AddSingleton<IMemberLedger>(_ => new PostgresMemberLedger(connectionString!, writer));
         }
         builder.Services.Configure<WebhookOptions>(builder.Configuration.GetSection("Membership:Webhooks"));
+        builder.Services.Configure<DueSweepOptions>(builder.Configuration.GetSection("Membership:Notices"));
+        if (durable) builder.Services.AddSingleton<IDueIndex>(_ => new PostgresDueIndex(connectionString!));
+        else builder.Services.AddSingleton<IDueIndex, InMemoryDueIndex>();
         builder.Services.AddMembershipApi();
         builder.Services.AddHostedService<ShippedPrograms>();
+        builder.Services.AddHostedService<DueSweepers>();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -156,6 +161,17 @@ internal sealed class ShippedPrograms(IGrainFactory grains, ProgramCatalog catal
             catalog.Publish(definition);
             logger.LogInformation("Program {ProgramId} v{Version} ready", id, definition.Version);
         }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>Starts the due-time sweepers (their reminders keep them running from then on).</summary>
+internal sealed class DueSweepers(IGrainFactory grains) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        for (var shard = 0; shard < DueShards.Count; shard++) await grains.GetGrain<IDueSweeperGrain>(shard).Start();
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -29,6 +29,9 @@ public interface IMemberGrain : IGrainWithStringKey
     /// <summary>A page of the statement (writing due expiries and re-grades first); null for a member never seen.</summary>
     [Alias("ledger")] Task<LedgerPage?> GetLedger(int limit, long? before);
 
+    /// <summary>Publishes the notices now due that have not fired yet (the due-time sweeper calls it); returns how many.</summary>
+    [Alias("fire-notices")] Task<int> FireNotices();
+
     /// <summary>Erases the member's personal data and history.</summary>
     [Alias("erase")] Task Erase();
 }

@@ -26,6 +26,7 @@ public sealed class MemberGrain(
     TimeProvider clock,
     IOptions<MemberPersistenceOptions> persistence,
     StreamIngestStats streamStats,
+    IDueIndex dueIndex,
     ILogger<MemberGrain> logger)
     : Grain, IMemberGrain, IStreamSubscriptionObserver, IAsyncBatchObserver<ScoringEvent>
 {
@@ -194,6 +195,7 @@ public sealed class MemberGrain(
     async Task IMemberGrain.Erase()
     {
         await ledger.EraseAsync(_key);
+        await dueIndex.EraseAsync(_key);
         await snapshot.ClearStateAsync();
         _snapshotSeq = 0;
         _state = new MemberState();
@@ -231,6 +233,7 @@ public sealed class MemberGrain(
         _state = w.State;
         readModel.Publish(_key, _state);
         await PublishChanges(w.Entries);
+        await ArmNotices(w.Entries);
         if (_state.LastSeq - SnapshotSeq >= SnapshotEvery) await TrySnapshot();
     }
 
@@ -242,17 +245,74 @@ public sealed class MemberGrain(
     {
         var changes = MemberChanges.From(_programId, _memberId, entries);
         if (changes.Count == 0) return;
-        _changes ??= ServiceProvider.GetKeyedService<IStreamProvider>(ScoringStreams.Provider)?
-            .GetStream<MemberChange>(MemberChangeStreams.For(_programId));
-        if (_changes is null) return;
         try
         {
-            await _changes.OnNextBatchAsync(changes);
+            await Publish(changes);
         }
         catch (Exception e)
         {
             logger.LogWarning(e, "Changes of {MemberKey} at seq {Seq} were not published", _key, _state.LastSeq);
         }
+    }
+
+    /// <summary>Puts changes on the program's member-changes stream; false when no stream provider is configured.</summary>
+    private async Task<bool> Publish(List<MemberChange> changes)
+    {
+        _changes ??= ServiceProvider.GetKeyedService<IStreamProvider>(ScoringStreams.Provider)?
+            .GetStream<MemberChange>(MemberChangeStreams.For(_programId));
+        if (_changes is null) return false;
+        await _changes.OnNextBatchAsync(changes);
+        return true;
+    }
+
+    /// <summary>The due time the index holds for this member, as far as this activation knows.</summary>
+    private DateTimeOffset _armed = DateTimeOffset.MaxValue;
+
+    /// <summary>Makes sure the due-time index wakes this member for its next notice (an earlier one than it knows).</summary>
+    private async Task ArmNotices(IReadOnlyList<LedgerEntry> entries)
+    {
+        List<long>? freshBuckets = null;
+        List<string>? freshPlans = null;
+        foreach (var e in entries)
+        {
+            if (e.Kind == LedgerKinds.Earn && e.BucketExpiresAt is not null) (freshBuckets ??= []).Add(e.Seq);
+            if (e.Kind == LedgerKinds.Subscription && e.Plan is { } plan) (freshPlans ??= []).Add(plan);
+        }
+        var next = MemberNoticeTimes.Next(_state, clock.GetUtcNow(), (IReadOnlyCollection<long>?)freshBuckets ?? [], (IReadOnlyCollection<string>?)freshPlans ?? []);
+        if (next is not { } due || due >= _armed) return;
+        try
+        {
+            await dueIndex.ArmAsync(_key, due);
+            _armed = due;
+        }
+        catch (Exception e)
+        {
+            // The write is durable; the notice is late at worst: the next write of this member arms it again.
+            logger.LogWarning(e, "Due-time index not updated for {MemberKey}", _key);
+        }
+    }
+
+    async Task<int> IMemberGrain.FireNotices()
+    {
+        var now = clock.GetUtcNow();
+        var notices = _state.Enrolled ? MemberNotices.All(_programId, _memberId, _state, now) : [];
+        var fired = 0;
+        foreach (var notice in notices)
+        {
+            if (notice.DueAt > now || await dueIndex.HasFiredAsync(_key, notice.Key)) continue;
+            // Published, then marked: a crash between the two repeats the notice, with the same change id.
+            if (!await Publish([notice.Change])) break;
+            await dueIndex.MarkFiredAsync(_key, notice.Key);
+            fired++;
+        }
+        DateTimeOffset? next = null;
+        foreach (var notice in notices)
+        {
+            if (notice.DueAt > now && (next is null || notice.DueAt < next)) next = notice.DueAt;
+        }
+        await dueIndex.SetAsync(_key, next);
+        _armed = next ?? DateTimeOffset.MaxValue;
+        return fired;
     }
 
     private IAsyncStream<MemberChange>? _changes;

@@ -34,6 +34,7 @@ public sealed class ClusterFixture : IAsyncLifetime
 {
     public static readonly SwitchableLedger Ledger = new();
     public static readonly ManualClock Clock = new(At("2026-11-23T12:00:00+08:00"));
+    public static readonly InMemoryDueIndex DueIndex = new();
     public InProcessTestCluster Cluster { get; private set; } = null!;
     public IGrainFactory Grains => Cluster.Client;
 
@@ -56,6 +57,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             host.Services.AddSingleton<MemberReadModel>();
             host.Services.AddSingleton<StreamIngestStats>();
             host.Services.AddSingleton<WebhookSender>();
+            host.Services.AddSingleton<IDueIndex>(DueIndex);
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();

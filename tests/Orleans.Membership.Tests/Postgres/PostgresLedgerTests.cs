@@ -201,6 +201,7 @@ public sealed class PostgresLedgerTests(PostgresFixture pg)
                 host.Services.AddSingleton<ProgramCatalog>();
                 host.Services.AddSingleton<MemberReadModel>();
                 host.Services.AddSingleton<StreamIngestStats>();
+                host.Services.AddSingleton<IDueIndex>(_ => new PostgresDueIndex(connectionString));
             });
             var cluster = new Cluster { _cluster = builder.Build() };
             await cluster._cluster.DeployAsync();

@@ -24,6 +24,9 @@ public sealed record MemberChange(
     [Id(10)] public string? Period { get; init; }
     /// <summary>The caller's id that caused it (redemptionId, useId), when there is one.</summary>
     [Id(11)] public string? CallerId { get; init; }
+    /// <summary>points-expiring: when the bucket's points expire; plan-expiring: when the plan ends.</summary>
+    [Id(12)] public DateTimeOffset? ExpiresAt { get; init; }
+    [Id(13)] public string? Plan { get; init; }
 }
 
 public static class MemberChangeTypes

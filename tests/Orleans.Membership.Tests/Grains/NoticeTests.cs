@@ -1,0 +1,87 @@
+using Orleans.Membership.Abstractions;
+using Orleans.Membership.Domain.Ledger;
+using Orleans.Membership.Domain.Members;
+using Orleans.Membership.Grains;
+using static Orleans.Membership.Tests.Support.MemberHarness;
+
+namespace Orleans.Membership.Tests.Grains;
+
+/// <summary>Notices nobody reads a member for: the due-time index and its sweepers.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class NoticeTests(ClusterFixture fixture)
+{
+    private static ScoringEvent Paid(string orderId, decimal amount, string at) => new($"{orderId}-paid", "order.paid", At(at), orderId, amount, null);
+
+    /// <summary>Sweeps every shard, as the sweepers' timers do; returns the notices fired.</summary>
+    private async Task<int> SweepAll()
+    {
+        var fired = 0;
+        for (var shard = 0; shard < DueShards.Count; shard++) fired += await fixture.Grains.GetGrain<IDueSweeperGrain>(shard).SweepNow();
+        return fired;
+    }
+
+    /// <summary>
+    /// The member's points-expiring changes on the program's feed, read after a marker redemption: the
+    /// member publishes in order, so once the marker is on the feed, every notice before it is too.
+    /// </summary>
+    private async Task<List<MemberChange>> ExpiringOf(IMemberGrain member, string memberId)
+    {
+        var markerId = $"marker-{Guid.NewGuid():N}";
+        Assert.Equal(WriteStatus.Applied, (await member.Redeem(new RedemptionRequest(markerId, 1, null))).Status);
+        var feed = fixture.Grains.GetGrain<IChangeFeedGrain>("default");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var page = await feed.Wait(0, ChangeFeedGrain.FeedCapacity, TimeSpan.FromMilliseconds(200));
+            var mine = page.Items.Select(i => i.Change).Where(c => c.MemberId == memberId).ToList();
+            if (mine.Any(c => c.CallerId == markerId)) return mine.Where(c => c.Type == MemberChangeNotices.PointsExpiring).ToList();
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the marker of {memberId} never reached the feed");
+        }
+    }
+
+    [Fact]
+    public async Task Points_expiring_fires_once_per_bucket_sixty_days_before_it_expires()
+    {
+        var memberId = $"notice-{Guid.NewGuid():N}";
+        var member = fixture.Grains.GetGrain<IMemberGrain>(MemberKeys.Of("default", memberId));
+        var clock = ClusterFixture.Clock;
+        var start = clock.Now;
+        try
+        {
+            // Two buckets earned in 2026 expire at the end of 2027 (Asia/Shanghai): warned from 2027-11-01.
+            await member.ApplyEvents([Paid("o1", 100m, "2026-05-01T10:00:00+08:00"), Paid("o2", 50m, "2026-06-01T10:00:00+08:00")]);
+            var expiresAt = At("2028-01-01T00:00:00+08:00");
+
+            clock.Now = expiresAt - TimeSpan.FromDays(61);
+            await SweepAll();
+            Assert.Empty(await ExpiringOf(member, memberId));
+
+            clock.Now = expiresAt - TimeSpan.FromDays(59);
+            await SweepAll();
+            var warned = await ExpiringOf(member, memberId);
+            Assert.Equal(2, warned.Count);
+            Assert.All(warned, c => Assert.Equal(expiresAt, c.ExpiresAt));
+            Assert.Equal(2, warned.Select(c => c.Id).Distinct().Count());
+            Assert.Contains(warned, c => c.Points == 50);
+
+            // Sweeping again, and a later write of the member, fire nothing more for those buckets.
+            await SweepAll();
+            await member.ApplyEvents([new("late-sign-in", "sign-in", clock.Now, null, null, null)]);
+            await SweepAll();
+            Assert.Equal(warned.Select(c => c.Id).Order(), (await ExpiringOf(member, memberId)).Select(c => c.Id).Order());
+
+            // A late-reported order of 2026 makes a third bucket already inside the 60 days: the member is
+            // woken at once, and only the new bucket is announced.
+            var outcome = await member.ApplyEvents([Paid("o3", 30m, "2026-07-01T10:00:00+08:00")]);
+            Assert.Equal(EventStatus.Accepted, outcome[0].Status);
+            await SweepAll();
+            var all = await ExpiringOf(member, memberId);
+            Assert.Equal(3, all.Count);
+            Assert.Equal(3, all.Select(c => c.Id).Distinct().Count());
+        }
+        finally
+        {
+            clock.Now = start;
+        }
+    }
+}
