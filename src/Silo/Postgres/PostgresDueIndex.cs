@@ -3,10 +3,18 @@ using Orleans.Membership.Domain.Ledger;
 
 namespace Orleans.Membership.Silo.Postgres;
 
-/// <summary>The due-time index in PostgreSQL (<c>member_due</c>, <c>member_notice_fired</c>).</summary>
+/// <summary>
+/// The due-time index in PostgreSQL (<c>member_due</c>, <c>member_notice_fired</c>). At most
+/// <see cref="MaxConcurrent"/> statements at once: thousands of members activating together (each arming
+/// its first notice) wait in the process instead of taking connections the ledger needs.
+/// </summary>
 public sealed class PostgresDueIndex(string connectionString) : IDueIndex, IAsyncDisposable
 {
-    private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { Timeout = 3, CommandTimeout = 10 });
+    public const int MaxConcurrent = 8;
+
+    private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(
+        new NpgsqlConnectionStringBuilder(connectionString) { Timeout = 3, CommandTimeout = 10, MaxPoolSize = MaxConcurrent });
+    private readonly SemaphoreSlim _gate = new(MaxConcurrent, MaxConcurrent);
 
     public Task ArmAsync(string memberKey, DateTimeOffset dueAt) => Execute(
         "insert into member_due (member_key, shard, due_at) values ($1, $2, $3) " +
@@ -22,6 +30,19 @@ public sealed class PostgresDueIndex(string connectionString) : IDueIndex, IAsyn
 
     public async Task<IReadOnlyList<string>> DueAsync(int shard, DateTimeOffset now, int max)
     {
+        await _gate.WaitAsync();
+        try
+        {
+            return await Due(shard, now, max);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<IReadOnlyList<string>> Due(int shard, DateTimeOffset now, int max)
+    {
         await using var command = _dataSource.CreateCommand("select member_key from member_due where shard = $1 and due_at <= $2 order by due_at limit $3");
         command.Parameters.Add(new NpgsqlParameter { Value = (short)shard });
         command.Parameters.Add(new NpgsqlParameter { Value = now.ToUniversalTime() });
@@ -34,10 +55,18 @@ public sealed class PostgresDueIndex(string connectionString) : IDueIndex, IAsyn
 
     public async Task<bool> HasFiredAsync(string memberKey, string noticeKey)
     {
-        await using var command = _dataSource.CreateCommand("select 1 from member_notice_fired where member_key = $1 and notice_key = $2");
-        command.Parameters.Add(new NpgsqlParameter { Value = memberKey });
-        command.Parameters.Add(new NpgsqlParameter { Value = noticeKey });
-        return await command.ExecuteScalarAsync() is not null;
+        await _gate.WaitAsync();
+        try
+        {
+            await using var command = _dataSource.CreateCommand("select 1 from member_notice_fired where member_key = $1 and notice_key = $2");
+            command.Parameters.Add(new NpgsqlParameter { Value = memberKey });
+            command.Parameters.Add(new NpgsqlParameter { Value = noticeKey });
+            return await command.ExecuteScalarAsync() is not null;
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     public Task MarkFiredAsync(string memberKey, string noticeKey) => Execute(
@@ -51,9 +80,17 @@ public sealed class PostgresDueIndex(string connectionString) : IDueIndex, IAsyn
 
     private async Task Execute(string sql, params object[] values)
     {
-        await using var command = _dataSource.CreateCommand(sql);
-        foreach (var value in values) command.Parameters.Add(new NpgsqlParameter { Value = value });
-        await command.ExecuteNonQueryAsync();
+        await _gate.WaitAsync();
+        try
+        {
+            await using var command = _dataSource.CreateCommand(sql);
+            foreach (var value in values) command.Parameters.Add(new NpgsqlParameter { Value = value });
+            await command.ExecuteNonQueryAsync();
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();

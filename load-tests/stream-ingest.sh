@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Stream ingest: examples/StreamProducer puts MEMBERS x EVENTS scoring events on the member streams of a
+# fresh node; the rate is the applied one (the node's /v1/diagnostics/streams counters), from the first
+# batch sent to the last event applied. Embedded, then on PostgreSQL.
+# Usage: bash load-tests/stream-ingest.sh [members] [events-per-member]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MEMBERS="${1:-10000}"; EVENTS="${2:-50}"; TOTAL=$((MEMBERS * EVENTS))
+OUT="load-tests/results/stream-$(date -u +%Y%m%d-%H%M%S)"
+mkdir -p "$OUT"
+dotnet build -c Release src/Silo -v q --nologo >/dev/null
+dotnet build -c Release examples/StreamProducer -v q --nologo >/dev/null
+URL=http://127.0.0.1:5082
+for mode in embedded postgres; do
+  ARGS=(--urls $URL --Membership:SiloPort=11112 --Membership:GatewayPort=30002)
+  if [ $mode = postgres ]; then
+    runuser -u postgres -- psql -qtA -c "drop database if exists membership_bench" >/dev/null
+    ARGS+=("--ConnectionStrings:Membership=$(bash scripts/postgres-up.sh membership_bench | tail -n 1)")
+  fi
+  dotnet src/Silo/bin/Release/net10.0/Orleans.Membership.Silo.dll "${ARGS[@]}" >"$OUT/node-$mode.log" 2>&1 &
+  NODE=$!
+  trap 'kill $NODE 2>/dev/null || true' EXIT
+  for _ in $(seq 1 60); do curl -fs $URL/healthz >/dev/null && break; sleep 1; done
+  START=$(date +%s.%N)
+  dotnet examples/StreamProducer/bin/Release/net10.0/Orleans.Membership.StreamProducer.dll "$MEMBERS" "$EVENTS" default 30002 >"$OUT/producer-$mode.txt" 2>&1
+  APPLIED=0
+  for _ in $(seq 1 600); do
+    APPLIED=$(curl -fs $URL/v1/diagnostics/streams | python3 -c "import json,sys; d=json.load(sys.stdin); print(d['accepted']+d['duplicates']+d['rejected'])")
+    [ "$APPLIED" -ge "$TOTAL" ] && break
+    sleep 0.2
+  done
+  END=$(date +%s.%N)
+  kill $NODE; wait $NODE 2>/dev/null || true
+  python3 -c "print('%-8s %d of %d events applied in %.2f s: %.0f events/s (producer: %s)' % ('$mode', $APPLIED, $TOTAL, $END-$START, $APPLIED/($END-$START), open('$OUT/producer-$mode.txt').read().strip()))"
+done
