@@ -233,7 +233,7 @@ public sealed class MemberGrain(
         _state = w.State;
         readModel.Publish(_key, _state);
         await PublishChanges(w.Entries);
-        await ArmNotices(w.Entries);
+        ArmNotices(w.Entries);
         if (_state.LastSeq - SnapshotSeq >= SnapshotEvery) await TrySnapshot();
     }
 
@@ -269,7 +269,7 @@ public sealed class MemberGrain(
     private DateTimeOffset _armed = DateTimeOffset.MaxValue;
 
     /// <summary>Makes sure the due-time index wakes this member for its next notice (an earlier one than it knows).</summary>
-    private async Task ArmNotices(IReadOnlyList<LedgerEntry> entries)
+    private void ArmNotices(IReadOnlyList<LedgerEntry> entries)
     {
         List<long>? freshBuckets = null;
         List<string>? freshPlans = null;
@@ -280,14 +280,22 @@ public sealed class MemberGrain(
         }
         var next = MemberNoticeTimes.Next(_state, clock.GetUtcNow(), (IReadOnlyCollection<long>?)freshBuckets ?? [], (IReadOnlyCollection<string>?)freshPlans ?? []);
         if (next is not { } due || due >= _armed) return;
+        // Not part of the write's acknowledgement: the index write runs beside the caller's answer (on this
+        // activation), so an activation storm queueing on the index does not slow ingestion.
+        _armed = due;
+        _ = Arm(due);
+    }
+
+    private async Task Arm(DateTimeOffset due)
+    {
         try
         {
             await dueIndex.ArmAsync(_key, due);
-            _armed = due;
         }
         catch (Exception e)
         {
             // The write is durable; the notice is late at worst: the next write of this member arms it again.
+            if (_armed == due) _armed = DateTimeOffset.MaxValue;
             logger.LogWarning(e, "Due-time index not updated for {MemberKey}", _key);
         }
     }

@@ -28,20 +28,7 @@ public sealed class PostgresDueIndex(string connectionString) : IDueIndex, IAsyn
             memberKey, (short)DueShards.Of(memberKey), at.ToUniversalTime())
         : Execute("delete from member_due where member_key = $1", memberKey);
 
-    public async Task<IReadOnlyList<string>> DueAsync(int shard, DateTimeOffset now, int max)
-    {
-        await _gate.WaitAsync();
-        try
-        {
-            return await Due(shard, now, max);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    private async Task<IReadOnlyList<string>> Due(int shard, DateTimeOffset now, int max)
+    public Task<IReadOnlyList<string>> DueAsync(int shard, DateTimeOffset now, int max) => Gated<IReadOnlyList<string>>(async () =>
     {
         await using var command = _dataSource.CreateCommand("select member_key from member_due where shard = $1 and due_at <= $2 order by due_at limit $3");
         command.Parameters.Add(new NpgsqlParameter { Value = (short)shard });
@@ -51,23 +38,15 @@ public sealed class PostgresDueIndex(string connectionString) : IDueIndex, IAsyn
         var keys = new List<string>();
         while (await reader.ReadAsync()) keys.Add(reader.GetString(0));
         return keys;
-    }
+    });
 
-    public async Task<bool> HasFiredAsync(string memberKey, string noticeKey)
+    public Task<bool> HasFiredAsync(string memberKey, string noticeKey) => Gated(async () =>
     {
-        await _gate.WaitAsync();
-        try
-        {
-            await using var command = _dataSource.CreateCommand("select 1 from member_notice_fired where member_key = $1 and notice_key = $2");
-            command.Parameters.Add(new NpgsqlParameter { Value = memberKey });
-            command.Parameters.Add(new NpgsqlParameter { Value = noticeKey });
-            return await command.ExecuteScalarAsync() is not null;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+        await using var command = _dataSource.CreateCommand("select 1 from member_notice_fired where member_key = $1 and notice_key = $2");
+        command.Parameters.Add(new NpgsqlParameter { Value = memberKey });
+        command.Parameters.Add(new NpgsqlParameter { Value = noticeKey });
+        return await command.ExecuteScalarAsync() is not null;
+    });
 
     public Task MarkFiredAsync(string memberKey, string noticeKey) => Execute(
         "insert into member_notice_fired (member_key, notice_key) values ($1, $2) on conflict do nothing", memberKey, noticeKey);
@@ -78,14 +57,19 @@ public sealed class PostgresDueIndex(string connectionString) : IDueIndex, IAsyn
         await Execute("delete from member_notice_fired where member_key = $1", memberKey);
     }
 
-    private async Task Execute(string sql, params object[] values)
+    private Task Execute(string sql, params object[] values) => Gated(async () =>
+    {
+        await using var command = _dataSource.CreateCommand(sql);
+        foreach (var value in values) command.Parameters.Add(new NpgsqlParameter { Value = value });
+        return await command.ExecuteNonQueryAsync();
+    });
+
+    private async Task<T> Gated<T>(Func<Task<T>> work)
     {
         await _gate.WaitAsync();
         try
         {
-            await using var command = _dataSource.CreateCommand(sql);
-            foreach (var value in values) command.Parameters.Add(new NpgsqlParameter { Value = value });
-            await command.ExecuteNonQueryAsync();
+            return await work();
         }
         finally
         {
