@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Checkout during ingest on a fresh node, with the GC's share: seed 10,000 members, 5 s checkout warm-up,
+# then the mixed scenario for 20 s, /v1/diagnostics/runtime read before and after. Extra arguments are
+# environment settings for the node (e.g. DOTNET_GCgen0size=0x4000000). FESTIVAL_RATE (batches/s) and
+# CHECKOUT_RATE (requests/s) set the load; POSTGRES=1 runs the node on PostgreSQL.
+# Usage: bash load-tests/mixed-gc.sh [VAR=value ...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+URL=http://127.0.0.1:5084
+OUT="load-tests/results/mixed-gc-$(date -u +%Y%m%d-%H%M%S)"
+mkdir -p "$OUT"
+dotnet build -c Release src/Silo -v q --nologo >/dev/null
+dotnet build -c Release load-tests -v q --nologo >/dev/null
+ARGS=(--urls $URL --Membership:SiloPort=11114 --Membership:GatewayPort=30004)
+if [ "${POSTGRES:-0}" = 1 ]; then
+  runuser -u postgres -- psql -qtA -c "drop database if exists membership_bench" >/dev/null
+  ARGS+=("--ConnectionStrings:Membership=$(bash scripts/postgres-up.sh membership_bench | tail -n 1)")
+fi
+env "$@" dotnet src/Silo/bin/Release/net10.0/Orleans.Membership.Silo.dll "${ARGS[@]}" >"$OUT/node.log" 2>&1 &
+NODE=$!
+trap 'kill $NODE 2>/dev/null || true' EXIT
+for _ in $(seq 1 60); do curl -fs $URL/healthz >/dev/null && break; sleep 1; done
+LT="dotnet load-tests/bin/Release/net10.0/Orleans.Membership.LoadTests.dll --target $URL"
+$LT --scenario seed --members 10000 --out "$OUT/seed" >/dev/null 2>&1
+$LT --scenario checkout --members 10000 --duration 5s --out "$OUT/warmup" >/dev/null 2>&1 || true
+curl -fs $URL/v1/diagnostics/runtime >"$OUT/before.json"
+$LT --scenario mixed --members 10000 --festival-rate "${FESTIVAL_RATE:-16}" --rate "${CHECKOUT_RATE:-7228}" --duration 20s --out "$OUT/mixed" >/dev/null 2>&1 || true
+curl -fs $URL/v1/diagnostics/runtime >"$OUT/after.json"
+python3 - "$OUT" "$*" <<'PY'
+import json, sys
+out, settings = sys.argv[1], sys.argv[2] or 'defaults'
+f, c = json.load(open(f'{out}/mixed/report.json'))['scenarios'][:2]
+a = json.load(open(f'{out}/before.json')); b = json.load(open(f'{out}/after.json'))
+print('%s: festival %.0f events/s; checkout p50 %.2f p99 %.2f p99.9 %.2f ms (valid %s); GC %d gen0 %d gen1 %d gen2, %.0f ms paused, heap %.0f MB' % (
+    settings, f['metrics']['eventsPerSecond'], c['latencyMs']['p50'], c['latencyMs']['p99'], c['latencyMs']['p999'], c['valid'],
+    b['gen0Collections'] - a['gen0Collections'], b['gen1Collections'] - a['gen1Collections'], b['gen2Collections'] - a['gen2Collections'],
+    b['totalGcPauseMs'] - a['totalGcPauseMs'], b['heapBytes'] / 1e6))
+PY
