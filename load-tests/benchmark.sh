@@ -9,15 +9,12 @@ PORT=5080
 URL="http://127.0.0.1:$PORT"
 mkdir -p "$OUT"
 
-dotnet build -c Release src/Silo -v q --nologo >/dev/null
-dotnet build -c Release load-tests -v q --nologo >/dev/null
+source load-tests/node.sh
+build_release src/Silo load-tests
 command -v wrk >/dev/null || { apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null; }
 
 if curl -fs "$URL/healthz" >/dev/null 2>&1; then echo "something already serves $URL: stop it first" >&2; exit 1; fi
-dotnet src/Silo/bin/Release/net10.0/Orleans.Membership.Silo.dll --urls "$URL" >"$OUT/node.log" 2>&1 &
-NODE=$!
-trap 'kill $NODE 2>/dev/null || true' EXIT
-for _ in $(seq 1 60); do curl -fs "$URL/healthz" >/dev/null && break; sleep 1; done
+start_node "$OUT/node.log" "$URL"
 
 LT="dotnet load-tests/bin/Release/net10.0/Orleans.Membership.LoadTests.dll --target $URL"
 field() { python3 -c "import json,sys; r=json.load(open('$1/report.json'))['scenarios'][${3:-0}]; print($2)"; }

@@ -8,17 +8,11 @@ MODE="${1:-embedded}"
 URL=http://127.0.0.1:5083
 OUT="load-tests/results/alloc-$MODE-$(date -u +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
-dotnet build -c Release src/Silo -v q --nologo >/dev/null
-dotnet build -c Release load-tests -v q --nologo >/dev/null
-ARGS=(--urls $URL --Membership:SiloPort=11113 --Membership:GatewayPort=30003)
-if [ "$MODE" = postgres ]; then
-  runuser -u postgres -- psql -qtA -c "drop database if exists membership_bench" >/dev/null
-  ARGS+=("--ConnectionStrings:Membership=$(bash scripts/postgres-up.sh membership_bench | tail -n 1)")
-fi
-dotnet src/Silo/bin/Release/net10.0/Orleans.Membership.Silo.dll "${ARGS[@]}" >"$OUT/node.log" 2>&1 &
-NODE=$!
-trap 'kill $NODE 2>/dev/null || true' EXIT
-for _ in $(seq 1 60); do curl -fs $URL/healthz >/dev/null && break; sleep 1; done
+source load-tests/node.sh
+build_release src/Silo load-tests
+ARGS=(--Membership:SiloPort=11113 --Membership:GatewayPort=30003)
+if [ "$MODE" = postgres ]; then ARGS+=("--ConnectionStrings:Membership=$(fresh_database membership_bench)"); fi
+start_node "$OUT/node.log" $URL "${ARGS[@]}"
 LT="dotnet load-tests/bin/Release/net10.0/Orleans.Membership.LoadTests.dll --target $URL --scenario festival --members 10000 --copies 8 --batch 500"
 $LT --duration 10s --out "$OUT/warmup" >/dev/null 2>&1 || true
 curl -fs $URL/v1/diagnostics/runtime >"$OUT/before.json"

@@ -9,17 +9,11 @@ cd "$(dirname "$0")/.."
 URL=http://127.0.0.1:5084
 OUT="load-tests/results/mixed-gc-$(date -u +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
-dotnet build -c Release src/Silo -v q --nologo >/dev/null
-dotnet build -c Release load-tests -v q --nologo >/dev/null
-ARGS=(--urls $URL --Membership:SiloPort=11114 --Membership:GatewayPort=30004)
-if [ "${POSTGRES:-0}" = 1 ]; then
-  runuser -u postgres -- psql -qtA -c "drop database if exists membership_bench" >/dev/null
-  ARGS+=("--ConnectionStrings:Membership=$(bash scripts/postgres-up.sh membership_bench | tail -n 1)")
-fi
-env "$@" dotnet src/Silo/bin/Release/net10.0/Orleans.Membership.Silo.dll "${ARGS[@]}" >"$OUT/node.log" 2>&1 &
-NODE=$!
-trap 'kill $NODE 2>/dev/null || true' EXIT
-for _ in $(seq 1 60); do curl -fs $URL/healthz >/dev/null && break; sleep 1; done
+source load-tests/node.sh
+build_release src/Silo load-tests
+ARGS=(--Membership:SiloPort=11114 --Membership:GatewayPort=30004)
+if [ "${POSTGRES:-0}" = 1 ]; then ARGS+=("--ConnectionStrings:Membership=$(fresh_database membership_bench)"); fi
+NODE_ENV="$*" start_node "$OUT/node.log" $URL "${ARGS[@]}"
 LT="dotnet load-tests/bin/Release/net10.0/Orleans.Membership.LoadTests.dll --target $URL"
 $LT --scenario seed --members 10000 --out "$OUT/seed" >/dev/null 2>&1
 $LT --scenario checkout --members 10000 --duration 5s --out "$OUT/warmup" >/dev/null 2>&1 || true

@@ -8,19 +8,13 @@ cd "$(dirname "$0")/.."
 MEMBERS="${1:-10000}"; EVENTS="${2:-50}"; TOTAL=$((MEMBERS * EVENTS))
 OUT="load-tests/results/stream-$(date -u +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
-dotnet build -c Release src/Silo -v q --nologo >/dev/null
-dotnet build -c Release examples/StreamProducer -v q --nologo >/dev/null
+source load-tests/node.sh
+build_release src/Silo examples/StreamProducer
 URL=http://127.0.0.1:5082
 for mode in embedded postgres; do
-  ARGS=(--urls $URL --Membership:SiloPort=11112 --Membership:GatewayPort=30002)
-  if [ $mode = postgres ]; then
-    runuser -u postgres -- psql -qtA -c "drop database if exists membership_bench" >/dev/null
-    ARGS+=("--ConnectionStrings:Membership=$(bash scripts/postgres-up.sh membership_bench | tail -n 1)")
-  fi
-  dotnet src/Silo/bin/Release/net10.0/Orleans.Membership.Silo.dll "${ARGS[@]}" >"$OUT/node-$mode.log" 2>&1 &
-  NODE=$!
-  trap 'kill $NODE 2>/dev/null || true' EXIT
-  for _ in $(seq 1 60); do curl -fs $URL/healthz >/dev/null && break; sleep 1; done
+  ARGS=(--Membership:SiloPort=11112 --Membership:GatewayPort=30002)
+  if [ $mode = postgres ]; then ARGS+=("--ConnectionStrings:Membership=$(fresh_database membership_bench)"); fi
+  start_node "$OUT/node-$mode.log" $URL "${ARGS[@]}"
   START=$(date +%s.%N)
   dotnet examples/StreamProducer/bin/Release/net10.0/Orleans.Membership.StreamProducer.dll "$MEMBERS" "$EVENTS" default 30002 >"$OUT/producer-$mode.txt" 2>&1
   APPLIED=0
@@ -30,6 +24,6 @@ for mode in embedded postgres; do
     sleep 0.2
   done
   END=$(date +%s.%N)
-  kill $NODE; wait $NODE 2>/dev/null || true
+  stop_node
   python3 -c "print('%-8s %d of %d events applied in %.2f s: %.0f events/s (producer: %s)' % ('$mode', $APPLIED, $TOTAL, $END-$START, $APPLIED/($END-$START), open('$OUT/producer-$mode.txt').read().strip()))"
 done

@@ -5,7 +5,6 @@ using Orleans.Membership.Abstractions;
 using Orleans.Membership.Api.Http;
 using Orleans.Membership.Domain;
 using Orleans.Membership.Domain.Members;
-using Orleans.Membership.Grains;
 
 namespace Orleans.Membership.Api.Endpoints;
 
@@ -25,19 +24,13 @@ public static class ChangesApi
         return group;
     }
 
-    private static async Task<IResult?> Check(string programId, ProgramCatalog programs)
-    {
-        if (!CallerIds.IsValid(programId)) return Problems.Validation("programId", CallerIds.Rule);
-        return await programs.GetAsync(programId) is null ? Problems.NotFound($"program '{programId}' not found") : null;
-    }
-
     /// <summary>
     /// Server-sent events: <c>id</c> is the change's place in the program's feed, <c>event</c> its type,
     /// <c>data</c> its JSON. Resumes after <c>Last-Event-ID</c> (or <c>?after=</c>) while the feed still holds it.
     /// </summary>
-    private static async Task Feed(string programId, HttpContext context, IGrainFactory grains, ProgramCatalog programs)
+    private static async Task Feed(string programId, HttpContext context, IGrainFactory grains, MemberRoute route)
     {
-        if (await Check(programId, programs) is { } problem)
+        if (await route.CheckProgram(programId) is { } problem)
         {
             await problem.ExecuteAsync(context);
             return;
@@ -80,9 +73,9 @@ public static class ChangesApi
         }
     }
 
-    private static async Task<IResult> PutWebhooks(string programId, HttpRequest request, IGrainFactory grains, ProgramCatalog programs)
+    private static async Task<IResult> PutWebhooks(string programId, HttpRequest request, IGrainFactory grains, MemberRoute route)
     {
-        if (await Check(programId, programs) is { } problem) return problem;
+        if (await route.CheckProgram(programId) is { } problem) return problem;
         var (body, bodyError) = await MemberRoute.ReadObject(request);
         if (bodyError is not null) return bodyError;
         body!.RejectUnknown("webhooks");
@@ -127,24 +120,24 @@ public static class ChangesApi
         return TypedResults.Ok(new WebhooksResponse(targets.Select(t => new WebhookView(t.Url)).ToList()));
     }
 
-    private static async Task<IResult> GetWebhooks(string programId, IGrainFactory grains, ProgramCatalog programs)
+    private static async Task<IResult> GetWebhooks(string programId, IGrainFactory grains, MemberRoute route)
     {
-        if (await Check(programId, programs) is { } problem) return problem;
+        if (await route.CheckProgram(programId) is { } problem) return problem;
         var targets = await grains.GetGrain<IChangeFeedGrain>(programId).GetWebhooks();
         // Secrets are write-only.
         return TypedResults.Ok(new WebhooksResponse(targets.Select(t => new WebhookView(t.Url)).ToList()));
     }
 
-    private static async Task<IResult> GetDeadLetters(string programId, IGrainFactory grains, ProgramCatalog programs)
+    private static async Task<IResult> GetDeadLetters(string programId, IGrainFactory grains, MemberRoute route)
     {
-        if (await Check(programId, programs) is { } problem) return problem;
+        if (await route.CheckProgram(programId) is { } problem) return problem;
         var letters = await grains.GetGrain<IChangeFeedGrain>(programId).GetDeadLetters();
         return TypedResults.Ok(new DeadLettersResponse(letters));
     }
 
-    private static async Task<IResult> Replay(string programId, IGrainFactory grains, ProgramCatalog programs)
+    private static async Task<IResult> Replay(string programId, IGrainFactory grains, MemberRoute route)
     {
-        if (await Check(programId, programs) is { } problem) return problem;
+        if (await route.CheckProgram(programId) is { } problem) return problem;
         var replayed = await grains.GetGrain<IChangeFeedGrain>(programId).ReplayDeadLetters();
         return TypedResults.Ok(new ReplayResponse(replayed));
     }

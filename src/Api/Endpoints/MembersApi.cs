@@ -18,8 +18,15 @@ public sealed class MemberRoute(IGrainFactory grains, ProgramCatalog programs)
     {
         if (!CallerIds.IsValid(programId)) return (null, Problems.Validation("programId", CallerIds.Rule));
         if (!CallerIds.IsValid(memberId)) return (null, Problems.Validation("memberId", CallerIds.Rule));
-        if (await programs.GetAsync(programId) is null) return (null, Problems.NotFound($"program '{programId}' not found"));
+        if (await CheckProgram(programId) is { } error) return (null, error);
         return (grains.GetGrain<IMemberGrain>(MemberKeys.Of(programId, memberId)), null);
+    }
+
+    /// <summary>Checks a route's program id and that the program exists; null when it does.</summary>
+    public async Task<IResult?> CheckProgram(string programId)
+    {
+        if (!CallerIds.IsValid(programId)) return Problems.Validation("programId", CallerIds.Rule);
+        return await programs.GetAsync(programId) is null ? Problems.NotFound($"program '{programId}' not found") : null;
     }
 
     public static async Task<(JsonBody? Body, IResult? Error)> ReadObject(HttpRequest request, bool optional = false)

@@ -243,8 +243,7 @@ public sealed class MemberGrain(
     /// </summary>
     private async Task PublishChanges(IReadOnlyList<LedgerEntry> entries)
     {
-        var changes = MemberChanges.From(_programId, _memberId, entries);
-        if (changes.Count == 0) return;
+        if (MemberChanges.From(_programId, _memberId, entries) is not { } changes) return;
         try
         {
             await Publish(changes);
@@ -278,7 +277,7 @@ public sealed class MemberGrain(
             if (e.Kind == LedgerKinds.Earn && e.BucketExpiresAt is not null) (freshBuckets ??= []).Add(e.Seq);
             if (e.Kind == LedgerKinds.Subscription && e.Plan is { } plan) (freshPlans ??= []).Add(plan);
         }
-        var next = MemberNoticeTimes.Next(_state, clock.GetUtcNow(), (IReadOnlyCollection<long>?)freshBuckets ?? [], (IReadOnlyCollection<string>?)freshPlans ?? []);
+        var next = MemberNotices.Next(_state, clock.GetUtcNow(), (IReadOnlyCollection<long>?)freshBuckets ?? [], (IReadOnlyCollection<string>?)freshPlans ?? []);
         if (next is not { } due || due >= _armed) return;
         // Not part of the write's acknowledgement: the index write runs beside the caller's answer (on this
         // activation), so an activation storm queueing on the index does not slow ingestion.
@@ -313,11 +312,7 @@ public sealed class MemberGrain(
             await dueIndex.MarkFiredAsync(_key, notice.Key);
             fired++;
         }
-        DateTimeOffset? next = null;
-        foreach (var notice in notices)
-        {
-            if (notice.DueAt > now && (next is null || notice.DueAt < next)) next = notice.DueAt;
-        }
+        var next = MemberNotices.Next(_state, now, [], []);
         await dueIndex.SetAsync(_key, next);
         _armed = next ?? DateTimeOffset.MaxValue;
         return fired;

@@ -34,7 +34,7 @@ public sealed class NoticeTests(ClusterFixture fixture)
         {
             var page = await feed.Wait(0, ChangeFeedGrain.FeedCapacity, TimeSpan.FromMilliseconds(200));
             var mine = page.Items.Select(i => i.Change).Where(c => c.MemberId == memberId).ToList();
-            if (mine.Any(c => c.CallerId == markerId)) return mine.Where(c => c.Type == MemberChangeNotices.PointsExpiring).ToList();
+            if (mine.Any(c => c.CallerId == markerId)) return mine.Where(c => c.Type == MemberChangeTypes.PointsExpiring).ToList();
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"the marker of {memberId} never reached the feed");
         }
     }

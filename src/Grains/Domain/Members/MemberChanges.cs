@@ -34,18 +34,22 @@ public static class MemberChangeTypes
     public const string TierChanged = "tier-changed";
     public const string PointsRedeemed = "points-redeemed";
     public const string BenefitUsed = "benefit-used";
+    public const string PointsExpiring = "points-expiring";
+    public const string PlanExpiring = "plan-expiring";
 }
 
 public static class MemberChanges
 {
-    /// <summary>The changes a write's ledger entries announce (a pure function of the entries).</summary>
-    public static List<MemberChange> From(string programId, string memberId, IReadOnlyList<LedgerEntry> entries)
+    /// <summary>The changes a write's ledger entries announce (a pure function of the entries); null when none.</summary>
+    public static List<MemberChange>? From(string programId, string memberId, IReadOnlyList<LedgerEntry> entries)
     {
         List<MemberChange>? changes = null;
         foreach (var e in entries)
         {
+            // Most writes announce nothing (an earn): nothing is built for them.
+            if (e.Kind is not (LedgerKinds.Tier or LedgerKinds.Redeem or LedgerKinds.BenefitUse)) continue;
             var id = string.Concat(memberId, ":", e.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            MemberChange? change = e.Kind switch
+            (changes ??= []).Add(e.Kind switch
             {
                 LedgerKinds.Tier => new MemberChange(id, MemberChangeTypes.TierChanged, programId, memberId, e.OccurredAt)
                 {
@@ -55,14 +59,12 @@ public static class MemberChanges
                 {
                     Points = -e.Points, CallerId = e.EventId,
                 },
-                LedgerKinds.BenefitUse => new MemberChange(id, MemberChangeTypes.BenefitUsed, programId, memberId, e.OccurredAt)
+                _ => new MemberChange(id, MemberChangeTypes.BenefitUsed, programId, memberId, e.OccurredAt)
                 {
                     BenefitCode = e.BenefitCode, Period = e.Period, CallerId = e.EventId,
                 },
-                _ => null,
-            };
-            if (change is not null) (changes ??= []).Add(change);
+            });
         }
-        return changes ?? [];
+        return changes;
     }
 }

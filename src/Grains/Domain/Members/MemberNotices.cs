@@ -8,51 +8,49 @@ namespace Orleans.Membership.Domain.Members;
 /// </summary>
 public sealed record MemberNotice(string Key, DateTimeOffset DueAt, MemberChange Change);
 
-public static class MemberChangeNotices
-{
-    public const string PointsExpiring = "points-expiring";
-    public const string PlanExpiring = "plan-expiring";
-    public static readonly TimeSpan PointsAhead = TimeSpan.FromDays(60);
-    public static readonly TimeSpan PlanAhead = TimeSpan.FromDays(7);
-}
-
 public static class MemberNotices
 {
+    public static readonly TimeSpan PointsAhead = TimeSpan.FromDays(60);
+    public static readonly TimeSpan PlanAhead = TimeSpan.FromDays(7);
+
+    /// <summary>A bucket with points left that has not expired is warned of 60 days before it does.</summary>
+    private static DateTimeOffset? DueAt(PointBucket b, DateTimeOffset now)
+        => b.Remaining > 0 && b.ExpiresAt is { } end && end > now ? end - PointsAhead : null;
+
+    /// <summary>A plan that has not ended (trial or paid, renewing or not) is warned of 7 days before its end.</summary>
+    private static DateTimeOffset? DueAt(PlanState plan, DateTimeOffset now)
+        => plan.ExpiresAt is { } end && end > now ? end - PlanAhead : null;
+
     /// <summary>
-    /// Every notice of the member's current state: one per live bucket with points left (due 60 days before
-    /// it expires) and one per plan that has not ended (due 7 days before its end). Pure: the caller decides
-    /// which are due and which have fired.
+    /// Every notice of the member's current state. Pure: the caller decides which are due and which have fired.
     /// </summary>
     public static List<MemberNotice> All(string programId, string memberId, MemberState state, DateTimeOffset now)
     {
         var notices = new List<MemberNotice>();
         foreach (var b in state.Buckets)
         {
-            if (b.Remaining <= 0 || b.ExpiresAt is not { } end || end <= now) continue;
+            if (DueAt(b, now) is not { } due) continue;
             var key = "bucket:" + b.Seq.ToString(CultureInfo.InvariantCulture);
-            notices.Add(new MemberNotice(key, end - MemberChangeNotices.PointsAhead,
-                new MemberChange($"{memberId}:{key}", MemberChangeNotices.PointsExpiring, programId, memberId, end - MemberChangeNotices.PointsAhead)
+            notices.Add(new MemberNotice(key, due,
+                new MemberChange($"{memberId}:{key}", MemberChangeTypes.PointsExpiring, programId, memberId, due)
                 {
-                    Points = b.Remaining, ExpiresAt = end,
+                    Points = b.Remaining, ExpiresAt = b.ExpiresAt,
                 }));
         }
         foreach (var (code, plan) in state.Plans)
         {
-            if (plan.ExpiresAt is not { } end || end <= now) continue;
+            if (DueAt(plan, now) is not { } due) continue;
             // Keyed by the end: a renewal moves the end, and the new end gets its own notice.
-            var key = $"plan:{code}:{end.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}";
-            notices.Add(new MemberNotice(key, end - MemberChangeNotices.PlanAhead,
-                new MemberChange($"{memberId}:{key}", MemberChangeNotices.PlanExpiring, programId, memberId, end - MemberChangeNotices.PlanAhead)
+            var key = $"plan:{code}:{plan.ExpiresAt!.Value.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}";
+            notices.Add(new MemberNotice(key, due,
+                new MemberChange($"{memberId}:{key}", MemberChangeTypes.PlanExpiring, programId, memberId, due)
                 {
-                    Plan = code, ExpiresAt = end,
+                    Plan = code, ExpiresAt = plan.ExpiresAt,
                 }));
         }
         return notices;
     }
-}
 
-public static class MemberNoticeTimes
-{
     /// <summary>
     /// The earliest notice due after <paramref name="now"/>, or due already for a bucket or plan this write
     /// created (<paramref name="freshBuckets"/>, <paramref name="freshPlans"/>): what the index must wake the
@@ -63,15 +61,11 @@ public static class MemberNoticeTimes
         DateTimeOffset? next = null;
         foreach (var b in state.Buckets)
         {
-            if (b.Remaining <= 0 || b.ExpiresAt is not { } end || end <= now) continue;
-            var due = end - MemberChangeNotices.PointsAhead;
-            if ((due > now || freshBuckets.Contains(b.Seq)) && (next is null || due < next)) next = due;
+            if (DueAt(b, now) is { } due && (due > now || freshBuckets.Contains(b.Seq)) && (next is null || due < next)) next = due;
         }
         foreach (var (code, plan) in state.Plans)
         {
-            if (plan.ExpiresAt is not { } end || end <= now) continue;
-            var due = end - MemberChangeNotices.PlanAhead;
-            if ((due > now || freshPlans.Contains(code)) && (next is null || due < next)) next = due;
+            if (DueAt(plan, now) is { } due && (due > now || freshPlans.Contains(code)) && (next is null || due < next)) next = due;
         }
         return next;
     }

@@ -1,0 +1,35 @@
+# Shared by the benchmark scripts (sourced, from the repository root): a fresh bench database, and a
+# node started in the background that is stopped when the script exits.
+
+NODE_DLL=src/Silo/bin/Release/net10.0/Orleans.Membership.Silo.dll
+
+# build_release PROJECT...: Release builds, quietly.
+build_release() {
+  for project in "$@"; do dotnet build -c Release "$project" -v q --nologo >/dev/null; done
+}
+
+# fresh_database NAME: drops and recreates it; prints its connection string.
+fresh_database() {
+  runuser -u postgres -- psql -qtA -c "drop database if exists $1" >/dev/null 2>&1 || true
+  bash scripts/postgres-up.sh "$1" | tail -n 1
+}
+
+# start_node LOG URL [node arguments...]: NODE is its pid; returns when /healthz answers. NODE_ENV may
+# hold VAR=value settings for the node's environment.
+start_node() {
+  local log=$1 url=$2
+  shift 2
+  # shellcheck disable=SC2086
+  env ${NODE_ENV:-} dotnet "$NODE_DLL" --urls "$url" "$@" >"$log" 2>&1 &
+  NODE=$!
+  trap 'kill $NODE 2>/dev/null || true' EXIT
+  for _ in $(seq 1 60); do curl -fs "$url/healthz" >/dev/null && return 0; sleep 1; done
+  echo "the node did not answer on $url (its log: $log)" >&2
+  return 1
+}
+
+# stop_node: stops the node of the last start_node and waits for it.
+stop_node() {
+  kill "$NODE" 2>/dev/null || true
+  wait "$NODE" 2>/dev/null || true
+}
