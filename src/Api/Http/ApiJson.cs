@@ -11,7 +11,7 @@ public sealed record HealthResponse(string Status);
 public sealed record RuntimeDiagnostics(
     int ProcessorCount, bool ServerGc, string GcLatencyMode, long WorkingSetBytes, long HeapBytes, long AllocatedBytes,
     int Gen0Collections, int Gen1Collections, int Gen2Collections, double TotalGcPauseMs, double GcPauseTimePercent,
-    int ThreadPoolThreads, long ThreadPoolQueueLength, long ThreadPoolCompletedWorkItems)
+    int ThreadPoolThreads, long ThreadPoolQueueLength, long ThreadPoolCompletedWorkItems, IReadOnlyList<GcView> LastGcs)
 {
     public static RuntimeDiagnostics Now()
     {
@@ -20,7 +20,20 @@ public sealed record RuntimeDiagnostics(
             Environment.ProcessorCount, System.Runtime.GCSettings.IsServerGC, System.Runtime.GCSettings.LatencyMode.ToString(),
             Environment.WorkingSet, GC.GetTotalMemory(false), GC.GetTotalAllocatedBytes(), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
             GC.GetTotalPauseDuration().TotalMilliseconds, info.PauseTimePercentage,
-            ThreadPool.ThreadCount, ThreadPool.PendingWorkItemCount, ThreadPool.CompletedWorkItemCount);
+            ThreadPool.ThreadCount, ThreadPool.PendingWorkItemCount, ThreadPool.CompletedWorkItemCount,
+            [GcView.Last(GCKind.Ephemeral), GcView.Last(GCKind.FullBlocking), GcView.Last(GCKind.Background)]);
+    }
+}
+
+/// <summary>The last collection of one kind: what a pause cost and why (promoted bytes are what it copied).</summary>
+public sealed record GcView(string Kind, long Index, int Generation, double PauseMs, long PromotedBytes, bool Compacted, bool Concurrent)
+{
+    public static GcView Last(GCKind kind)
+    {
+        var info = GC.GetGCMemoryInfo(kind);
+        double pause = 0;
+        foreach (var p in info.PauseDurations) pause += p.TotalMilliseconds;
+        return new GcView(kind.ToString(), info.Index, info.Generation, pause, info.PromotedBytes, info.Compacted, info.Concurrent);
     }
 }
 public sealed record WebhookView(string Url);

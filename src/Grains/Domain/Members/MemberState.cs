@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+using Orleans.Membership.Domain.Collections;
 using Orleans.Membership.Domain.Ledger;
 
 namespace Orleans.Membership.Domain.Members;
@@ -71,8 +73,10 @@ public sealed record CallerIdRecord(string Kind, string? BodyHash, long Seq, str
 
 /// <summary>
 /// A member's whole working state, rebuilt by folding its ledger entries with <see cref="Apply"/>.
-/// Mutable for speed inside one grain; a write works on a <see cref="Clone"/> and swaps it in after
-/// the entries are durable, so readers never see an effect that is not.
+/// A write works on a <see cref="Clone"/> and swaps it in after the entries are durable, so readers
+/// never see an effect that is not. The containers are persistent (immutable, sharing structure with
+/// the versions they came from), so a clone copies nothing and a write allocates only what it changes:
+/// a member with a long history costs no more to write than a new one.
 /// </summary>
 public sealed class MemberState
 {
@@ -90,15 +94,15 @@ public sealed class MemberState
     public string? LastPlan { get; private set; }
 
     /// <summary>Growth history in (occurredAt, seq) order, the input of <see cref="TierPolicy"/>.</summary>
-    public List<GrowthRecord> Growth { get; private init; } = [];
-    public List<PointBucket> Buckets { get; private init; } = [];
-    public Dictionary<string, OrderRecord> Orders { get; private init; } = new(StringComparer.Ordinal);
-    public Dictionary<string, int> DayCounts { get; private init; } = new(StringComparer.Ordinal);
-    public Dictionary<string, int> MemberCounts { get; private init; } = new(StringComparer.Ordinal);
-    public Dictionary<string, long> Counters { get; private init; } = new(StringComparer.Ordinal);
-    public Dictionary<string, int> BenefitUses { get; private init; } = new(StringComparer.Ordinal);
-    public Dictionary<string, PlanState> Plans { get; private init; } = new(StringComparer.Ordinal);
-    public Dictionary<string, CallerIdRecord> CallerIds { get; private init; } = new(StringComparer.Ordinal);
+    public RowList<GrowthRecord> Growth { get; private set; } = RowList<GrowthRecord>.Empty;
+    public RowList<PointBucket> Buckets { get; private set; } = RowList<PointBucket>.Empty;
+    public ImmutableDictionary<string, OrderRecord> Orders { get; private set; } = ImmutableDictionary<string, OrderRecord>.Empty;
+    public ImmutableDictionary<string, int> DayCounts { get; private set; } = ImmutableDictionary<string, int>.Empty;
+    public ImmutableDictionary<string, int> MemberCounts { get; private set; } = ImmutableDictionary<string, int>.Empty;
+    public ImmutableDictionary<string, long> Counters { get; private set; } = ImmutableDictionary<string, long>.Empty;
+    public ImmutableDictionary<string, int> BenefitUses { get; private set; } = ImmutableDictionary<string, int>.Empty;
+    public ImmutableDictionary<string, PlanState> Plans { get; private set; } = ImmutableDictionary<string, PlanState>.Empty;
+    public ImmutableDictionary<string, CallerIdRecord> CallerIds { get; private set; } = ImmutableDictionary<string, CallerIdRecord>.Empty;
 
     /// <summary>Increases with every applied entry; lets readers cache derived values.</summary>
     public long Revision => LastSeq;
@@ -129,7 +133,7 @@ public sealed class MemberState
         LedgerPoints += e.Points;
         if (e.EventId is { } id && !CallerIds.ContainsKey(id))
         {
-            CallerIds[id] = new CallerIdRecord(e.Kind, e.BodyHash, e.Seq, e.Response);
+            CallerIds = CallerIds.Add(id, new CallerIdRecord(e.Kind, e.BodyHash, e.Seq, e.Response));
         }
         if (e.EventId is not null && e.Kind != LedgerKinds.Tier && e.Kind != LedgerKinds.Expire)
         {
@@ -157,7 +161,7 @@ public sealed class MemberState
                 break;
             case LedgerKinds.BenefitUse:
                 var key = UseKey(e.BenefitCode!, e.Period!);
-                BenefitUses[key] = BenefitUsesIn(e.BenefitCode!, e.Period!) + 1;
+                BenefitUses = BenefitUses.SetItem(key, BenefitUsesIn(e.BenefitCode!, e.Period!) + 1);
                 break;
             case LedgerKinds.Subscription:
                 ApplySubscription(e);
@@ -186,17 +190,21 @@ public sealed class MemberState
         var intoBucket = e.Points - e.DebtPaid;
         if (intoBucket > 0 || e.Points > 0)
         {
-            Buckets.Add(new PointBucket(e.Seq, e.OccurredAt, e.BucketExpiresAt, intoBucket, e.OrderId));
+            Buckets = Buckets.Add(new PointBucket(e.Seq, e.OccurredAt, e.BucketExpiresAt, intoBucket, e.OrderId));
         }
         if (e.Note is null && e.EventType is { } type)
         {
-            if (e.Period is { } day) DayCounts[DayCountKey(type, day)] = DayCounts.GetValueOrDefault(DayCountKey(type, day)) + 1;
-            MemberCounts[type] = MemberCounts.GetValueOrDefault(type) + 1;
+            if (e.Period is { } day)
+            {
+                var dayKey = DayCountKey(type, day);
+                DayCounts = DayCounts.SetItem(dayKey, DayCounts.GetValueOrDefault(dayKey) + 1);
+            }
+            MemberCounts = MemberCounts.SetItem(type, MemberCounts.GetValueOrDefault(type) + 1);
         }
         AddCounters(e.Counters);
         if (e.OrderId is { } orderId && e.Amount is { } paid)
         {
-            Orders[orderId] = new OrderRecord
+            Orders = Orders.SetItem(orderId, new OrderRecord
             {
                 OrderId = orderId,
                 EventType = e.EventType ?? "",
@@ -208,7 +216,7 @@ public sealed class MemberState
                 GrowthFactor = e.GrowthFactor,
                 PointsFactor = e.Multiplier,
                 Counters = e.Counters,
-            };
+            });
         }
     }
 
@@ -219,14 +227,14 @@ public sealed class MemberState
         if (e.OrderId is { } orderId && Orders.TryGetValue(orderId, out var shared))
         {
             var order = shared.Clone();
-            Orders[orderId] = order;
+            Orders = Orders.SetItem(orderId, order);
             order.Refunded += e.Amount ?? 0;
             order.Growth += e.Growth;
             order.Points += e.Points;
             if (e.Counters is not null) order.CountersTakenBack = true;
             for (var i = 0; i < Growth.Count; i++)
             {
-                if (Growth[i].Seq == order.EarnSeq) Growth[i] = Growth[i].WithAmount(Growth[i].Amount + e.Growth);
+                if (Growth[i].Seq == order.EarnSeq) Growth = Growth.SetItem(i, Growth[i].WithAmount(Growth[i].Amount + e.Growth));
             }
         }
         Draw(e.Draws);
@@ -239,7 +247,7 @@ public sealed class MemberState
         EnrollImplicitly(e.OccurredAt);
         var plan = e.Plan!;
         var state = Plans.TryGetValue(plan, out var shared) ? shared.Clone() : new PlanState();
-        Plans[plan] = state;
+        Plans = Plans.SetItem(plan, state);
         LastPlan = plan;
         state.LastChangeAt = e.OccurredAt;
         switch (e.PlanAction)
@@ -268,14 +276,14 @@ public sealed class MemberState
     {
         for (var i = 0; i < Buckets.Count; i++)
         {
-            if (Buckets[i].Seq == bucketSeq) Buckets[i] = Buckets[i].WithRemaining(Buckets[i].Remaining + points);
+            if (Buckets[i].Seq == bucketSeq) Buckets = Buckets.SetItem(i, Buckets[i].WithRemaining(Buckets[i].Remaining + points));
         }
     }
 
     private void AddCounters(IReadOnlyDictionary<string, int>? counters)
     {
         if (counters is null) return;
-        foreach (var (name, n) in counters) Counters[name] = Counters.GetValueOrDefault(name) + n;
+        foreach (var (name, n) in counters) Counters = Counters.SetItem(name, Counters.GetValueOrDefault(name) + n);
     }
 
     private void InsertGrowth(GrowthRecord record)
@@ -283,33 +291,11 @@ public sealed class MemberState
         // Keep (occurredAt, seq) order; most events arrive in time order, so search from the end.
         var i = Growth.Count;
         while (i > 0 && Growth[i - 1].OccurredAt > record.OccurredAt) i--;
-        Growth.Insert(i, record);
+        Growth = Growth.Insert(i, record);
     }
 
-    public MemberState Clone() => new()
-    {
-        Enrolled = Enrolled,
-        JoinedAt = JoinedAt,
-        Birthday = Birthday,
-        LastSeq = LastSeq,
-        LastActivityAt = LastActivityAt,
-        LifetimeGrowth = LifetimeGrowth,
-        LedgerPoints = LedgerPoints,
-        Debt = Debt,
-        ReportedTier = ReportedTier,
-        ReportedTierSince = ReportedTierSince,
-        LastPlan = LastPlan,
-        // Rows are never changed in place (a change replaces the row), so a clone copies the containers only.
-        Growth = new(Growth),
-        Buckets = new(Buckets),
-        Orders = new(Orders, StringComparer.Ordinal),
-        DayCounts = new(DayCounts, StringComparer.Ordinal),
-        MemberCounts = new(MemberCounts, StringComparer.Ordinal),
-        Counters = new(Counters, StringComparer.Ordinal),
-        BenefitUses = new(BenefitUses, StringComparer.Ordinal),
-        Plans = new(Plans, StringComparer.Ordinal),
-        CallerIds = new(CallerIds, StringComparer.Ordinal),
-    };
+    /// <summary>A copy to write on: the containers are persistent, so it shares them and copies nothing.</summary>
+    public MemberState Clone() => (MemberState)MemberwiseClone();
 
     public MemberSnapshot ToSnapshot() => new()
     {
@@ -324,8 +310,8 @@ public sealed class MemberState
         ReportedTier = ReportedTier,
         ReportedTierSince = ReportedTierSince,
         LastPlan = LastPlan,
-        Growth = Growth.ConvertAll(g => new GrowthRow(g.Seq, g.OccurredAt, g.Amount)),
-        Buckets = Buckets.ConvertAll(b => new BucketRow(b.Seq, b.EarnedAt, b.ExpiresAt, b.Remaining, b.OrderId)),
+        Growth = Growth.Select(g => new GrowthRow(g.Seq, g.OccurredAt, g.Amount)).ToList(),
+        Buckets = Buckets.Select(b => new BucketRow(b.Seq, b.EarnedAt, b.ExpiresAt, b.Remaining, b.OrderId)).ToList(),
         Orders = Orders.Values.Select(o => new OrderRow(o.OrderId, o.EventType, o.EarnSeq, o.OccurredAt, o.Paid, o.Refunded, o.Growth, o.Points,
             o.GrowthFactor, o.PointsFactor, o.Counters?.ToDictionary(), o.CountersTakenBack)).ToList(),
         DayCounts = new(DayCounts),
@@ -349,20 +335,20 @@ public sealed class MemberState
         ReportedTier = s.ReportedTier,
         ReportedTierSince = s.ReportedTierSince,
         LastPlan = s.LastPlan,
-        Growth = s.Growth.ConvertAll(g => new GrowthRecord(g.Seq, g.OccurredAt, g.Amount)),
-        Buckets = s.Buckets.ConvertAll(b => new PointBucket(b.Seq, b.EarnedAt, b.ExpiresAt, b.Remaining, b.OrderId)),
-        Orders = s.Orders.ToDictionary(o => o.OrderId, o => new OrderRecord
+        Growth = RowList<GrowthRecord>.From(s.Growth.Select(g => new GrowthRecord(g.Seq, g.OccurredAt, g.Amount))),
+        Buckets = RowList<PointBucket>.From(s.Buckets.Select(b => new PointBucket(b.Seq, b.EarnedAt, b.ExpiresAt, b.Remaining, b.OrderId))),
+        Orders = s.Orders.ToImmutableDictionary(o => o.OrderId, o => new OrderRecord
         {
             OrderId = o.OrderId, EventType = o.EventType, EarnSeq = o.EarnSeq, OccurredAt = o.OccurredAt, Paid = o.Paid, Refunded = o.Refunded,
             Growth = o.Growth, Points = o.Points, GrowthFactor = o.GrowthFactor, PointsFactor = o.PointsFactor, Counters = o.Counters,
             CountersTakenBack = o.CountersTakenBack,
-        }, StringComparer.Ordinal),
-        DayCounts = new(s.DayCounts, StringComparer.Ordinal),
-        MemberCounts = new(s.MemberCounts, StringComparer.Ordinal),
-        Counters = new(s.Counters, StringComparer.Ordinal),
-        BenefitUses = new(s.BenefitUses, StringComparer.Ordinal),
-        Plans = s.Plans.ToDictionary(p => p.Plan, p => new PlanState { Terms = [.. p.Terms], TrialUsed = p.TrialUsed, Cancelled = p.Cancelled, LastChangeAt = p.LastChangeAt }, StringComparer.Ordinal),
-        CallerIds = s.CallerIds.ToDictionary(c => c.Id, c => new CallerIdRecord(c.Kind, c.BodyHash, c.Seq, c.Response), StringComparer.Ordinal),
+        }),
+        DayCounts = s.DayCounts.ToImmutableDictionary(),
+        MemberCounts = s.MemberCounts.ToImmutableDictionary(),
+        Counters = s.Counters.ToImmutableDictionary(),
+        BenefitUses = s.BenefitUses.ToImmutableDictionary(),
+        Plans = s.Plans.ToImmutableDictionary(p => p.Plan, p => new PlanState { Terms = [.. p.Terms], TrialUsed = p.TrialUsed, Cancelled = p.Cancelled, LastChangeAt = p.LastChangeAt }),
+        CallerIds = s.CallerIds.ToImmutableDictionary(c => c.Id, c => new CallerIdRecord(c.Kind, c.BodyHash, c.Seq, c.Response)),
     };
 
     /// <summary>Rebuilds a state from entries in seq order.</summary>

@@ -41,10 +41,13 @@ public static class TierPolicy
     /// <summary>The highest tier whose threshold <paramref name="qualifying"/> reaches.</summary>
     public static Tier TierFor(MembershipProgram program, long qualifying)
     {
-        var tier = program.Tiers[0];
-        foreach (var t in program.Tiers)
+        // Indexed, not foreach: this runs once per growth record of every evaluation, and an
+        // enumerator of the IReadOnlyList would be an allocation each time.
+        var tiers = program.Tiers;
+        var tier = tiers[0];
+        for (var i = 1; i < tiers.Count; i++)
         {
-            if (qualifying >= t.Threshold) tier = t;
+            if (qualifying >= tiers[i].Threshold) tier = tiers[i];
         }
         return tier;
     }
