@@ -34,6 +34,7 @@ var streams = host.Services.GetRequiredService<IClusterClient>().GetStreamProvid
 var clock = Stopwatch.StartNew();
 var day = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero);
 var sent = 0;
+var refused = 0;
 using var inFlight = new SemaphoreSlim(64);
 var tasks = new List<Task>();
 for (var m = 0; m < members; m++)
@@ -49,7 +50,7 @@ for (var m = 0; m < members; m++)
     sent += perMember;
 }
 await Task.WhenAll(tasks);
-Console.WriteLine($"queued {sent} events for {members} members in {clock.Elapsed.TotalSeconds:F2} s ({sent / clock.Elapsed.TotalSeconds:F0} events/s)");
+Console.WriteLine($"queued {sent} events for {members} members in {clock.Elapsed.TotalSeconds:F2} s ({sent / clock.Elapsed.TotalSeconds:F0} events/s; {refused} sends refused by a full queue and retried)");
 await host.StopAsync();
 
 async Task Send(IAsyncStream<ScoringEvent> stream, ScoringEvent[] batch)
@@ -57,7 +58,20 @@ async Task Send(IAsyncStream<ScoringEvent> stream, ScoringEvent[] batch)
     try
     {
         // Completes when the batch is in the provider's queue, not when members applied it (docs/streams.md).
-        await stream.OnNextBatchAsync(batch);
+        // A full queue (the members are behind: backpressure) refuses the batch; wait and send it again.
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await stream.OnNextBatchAsync(batch);
+                return;
+            }
+            catch (Exception e) when (attempt < 20 && e.ToString().Contains("has reached its maximum", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref refused);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 50 << Math.Min(attempt, 6))));
+            }
+        }
     }
     finally
     {

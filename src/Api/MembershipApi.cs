@@ -54,8 +54,8 @@ public static class MembershipApi
         app.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok")));
         app.MapGet("/v1/diagnostics/runtime", () => TypedResults.Ok(RuntimeDiagnostics.Now())).RequireRole(Roles.Admin);
         // Events that came by stream in this process's silo (zero in a standalone API process).
-        app.MapGet("/v1/diagnostics/streams", (StreamIngestStats stats)
-            => TypedResults.Ok(new StreamDiagnostics(stats.Accepted, stats.Duplicates, stats.Rejected))).RequireRole(Roles.Admin);
+        app.MapGet("/v1/diagnostics/streams", (StreamIngestStats stats, IServiceProvider services)
+            => TypedResults.Ok(StreamDiagnostics.Of(stats, services.GetService<StreamBackpressureStats>()))).RequireRole(Roles.Admin);
         app.MapProgramsApiV1();
         app.MapMembersApiV1();
         app.MapBenefitsApiV1();

@@ -50,7 +50,12 @@ public static class MembershipNode
             switch (streams)
             {
                 case "memory":
-                    silo.AddMemoryStreams(ScoringStreams.Provider, s =>
+                    // Bounded on the silo side (docs/streams.md, "Backpressure"): batches are held until applied,
+                    // at most MaxHeldPerQueue per queue; beyond that the queues fill and producers are told to retry.
+                    silo.AddBoundedMemoryStreams(ScoringStreams.Provider, new StreamBackpressureOptions
+                    {
+                        MaxHeldPerQueue = builder.Configuration.GetValue("Membership:Streams:MaxHeldPerQueue", 1024),
+                    }, s =>
                     {
                         s.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
                         s.ConfigurePartitioning(builder.Configuration.GetValue("Membership:Streams:Queues", 8));

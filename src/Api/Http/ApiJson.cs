@@ -40,7 +40,12 @@ public sealed record WebhookView(string Url);
 public sealed record WebhooksResponse(IReadOnlyList<WebhookView> Webhooks);
 public sealed record DeadLettersResponse(IReadOnlyList<Orleans.Membership.Abstractions.DeadLetter> DeadLetters);
 public sealed record ReplayResponse(int Replayed);
-public sealed record StreamDiagnostics(long Accepted, long Duplicates, long Rejected);
+/// <summary>Stream ingestion on this node; the held figures are null where this node pulls no memory queues.</summary>
+public sealed record StreamDiagnostics(long Accepted, long Duplicates, long Rejected, long? HeldBatches, long? PeakHeldPerQueue, long? TimesPressured, long? DroppedUnconsumed)
+{
+    public static StreamDiagnostics Of(Orleans.Membership.Grains.StreamIngestStats ingest, Orleans.Membership.Grains.StreamBackpressureStats? held)
+        => new(ingest.Accepted, ingest.Duplicates, ingest.Rejected, held?.Held, held?.PeakHeldPerQueue, held?.Pressured, held?.DroppedUnconsumed);
+}
 public sealed record ProgramVersion(string ProgramId, int Version);
 public sealed record RejectedEvent(int Index, string? EventId, string Error, string? Field, string? Reason);
 public sealed record EventsResponse(int Accepted, int Duplicates, IReadOnlyList<RejectedEvent> Rejected);

@@ -45,7 +45,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         {
             silo.AddMemoryGrainStorage(StorageNames.Programs);
             silo.AddMemoryGrainStorage(StorageNames.Snapshots);
-            silo.AddMemoryStreams(ScoringStreams.Provider, s => s.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly));
+            silo.AddBoundedMemoryStreams(ScoringStreams.Provider, new StreamBackpressureOptions(), s => s.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly));
         });
         builder.ConfigureClient(client =>
             client.AddMemoryStreams(ScoringStreams.Provider, s => s.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly)));
