@@ -151,19 +151,26 @@ public sealed class BoundedStreamCache(StreamBackpressureOptions options, Stream
 
     public IQueueCacheCursor GetCacheCursor(StreamId streamId, StreamSequenceToken? token)
     {
+        var result = TryGetCacheCursor(streamId, token);
+        return result.Kind == QueueCacheCursorResultKind.Success ? result.Cursor! : throw result.CacheMiss!.Value.ToException();
+    }
+
+    public QueueCacheCursorResult<IQueueCacheCursor> TryGetCacheCursor(StreamId streamId, StreamSequenceToken? token)
+    {
         lock (_lock)
         {
             if (!_streams.TryGetValue(streamId, out var log)) _streams[streamId] = log = new StreamLog();
             var start = token?.SequenceNumber ?? (log.Items.Count > 0 ? log.Items[0].Seq : long.MinValue);
             // A cursor asked to start at a batch this cache no longer holds would skip one it does hold
-            // (the agent moves past the token's batch): say so, and the agent starts at the batch it has.
-            if (token is not null && log.Items.Count > 0 && log.Items[0].Seq < start && !log.Items.Exists(i => i.Seq == start))
+            // (the agent moves past the token's batch): a miss, and the agent starts at the batch it has.
+            if (token is not null && !log.Items.Exists(i => i.Seq == start) && log.Items.Exists(i => i.Seq > start))
             {
-                throw new QueueCacheMissException(token, log.Items[0].Batch.SequenceToken, log.Items[^1].Batch.SequenceToken);
+                return QueueCacheCursorResult<IQueueCacheCursor>.FromCacheMiss(
+                    new QueueCacheMissInfo(token, log.Items[0].Batch.SequenceToken, log.Items[^1].Batch.SequenceToken));
             }
             var cursor = new Cursor(this, log, start);
             log.Cursors.Add(cursor);
-            return cursor;
+            return QueueCacheCursorResult<IQueueCacheCursor>.FromCursor(cursor);
         }
     }
 
@@ -200,8 +207,11 @@ public sealed class BoundedStreamCache(StreamBackpressureOptions options, Stream
             return _current;
         }
 
+        [Obsolete("Use MoveNextWithResult instead.")]
+        public bool MoveNext() => MoveNextWithResult().Kind == QueueCacheCursorMoveResultKind.Success;
+
         /// <summary>The agent moves on only once the current batch is delivered (or given up): it is done.</summary>
-        public bool MoveNext()
+        public QueueCacheCursorMoveResult MoveNextWithResult()
         {
             lock (cache._lock)
             {
@@ -216,9 +226,9 @@ public sealed class BoundedStreamCache(StreamBackpressureOptions options, Stream
                     if (seq < _next) continue;
                     _current = batch;
                     _next = seq + 1;
-                    return true;
+                    return QueueCacheCursorMoveResult.Success;
                 }
-                return false;
+                return QueueCacheCursorMoveResult.NoData;
             }
         }
 
