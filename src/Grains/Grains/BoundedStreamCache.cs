@@ -77,6 +77,7 @@ public sealed class BoundedStreamCache(StreamBackpressureOptions options, Stream
     private readonly object _lock = new();
     private readonly Dictionary<StreamId, StreamLog> _streams = [];
     private int _held;
+    private DateTimeOffset _nextScan = DateTimeOffset.MinValue;
 
     private sealed class StreamLog
     {
@@ -130,7 +131,12 @@ public sealed class BoundedStreamCache(StreamBackpressureOptions options, Stream
         List<IBatchContainer>? dropped = null;
         lock (_lock)
         {
-            var before = clock.GetUtcNow() - options.UnconsumedAfter;
+            // The agent asks before every pull; a scan of every stream that often would cost more than
+            // the pull. A batch is dropped between UnconsumedAfter and 1.25 x UnconsumedAfter.
+            var now = clock.GetUtcNow();
+            if (now < _nextScan) return false;
+            _nextScan = now + options.UnconsumedAfter / 4;
+            var before = now - options.UnconsumedAfter;
             foreach (var (id, log) in _streams)
             {
                 if (log.Cursors.Count > 0 || log.LastAdded > before) continue;
