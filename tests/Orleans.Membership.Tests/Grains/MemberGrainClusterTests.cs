@@ -51,13 +51,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             client.AddMemoryStreams(ScoringStreams.Provider, s => s.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly)));
         builder.ConfigureSiloHost((_, host) =>
         {
-            host.Services.AddSingleton<IMemberLedger>(Ledger);
-            host.Services.AddSingleton<TimeProvider>(Clock);
-            host.Services.AddSingleton<ProgramCatalog>();
-            host.Services.AddSingleton<MemberReadModel>();
-            host.Services.AddSingleton<StreamIngestStats>();
-            host.Services.AddSingleton<WebhookSender>();
-            host.Services.AddSingleton<IDueIndex>(DueIndex);
+            host.Services.AddMemberGrainServices(_ => Ledger, Clock, _ => DueIndex);
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();

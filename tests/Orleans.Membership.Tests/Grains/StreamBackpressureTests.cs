@@ -61,13 +61,7 @@ public sealed class StreamBackpressureTests : IAsyncLifetime
         }));
         builder.ConfigureSiloHost((_, host) =>
         {
-            host.Services.AddSingleton<IMemberLedger>(Ledger);
-            host.Services.AddSingleton<TimeProvider>(new ManualClock(At("2026-11-11T12:00:00+08:00")));
-            host.Services.AddSingleton<ProgramCatalog>();
-            host.Services.AddSingleton<MemberReadModel>();
-            host.Services.AddSingleton<StreamIngestStats>();
-            host.Services.AddSingleton<WebhookSender>();
-            host.Services.AddSingleton<IDueIndex>(new InMemoryDueIndex());
+            host.Services.AddMemberGrainServices(_ => Ledger, new ManualClock(At("2026-11-11T12:00:00+08:00")), _ => new InMemoryDueIndex());
         });
         _cluster = builder.Build();
         await _cluster.DeployAsync();

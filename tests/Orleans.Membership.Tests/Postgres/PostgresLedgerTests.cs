@@ -196,12 +196,7 @@ public sealed class PostgresLedgerTests(PostgresFixture pg)
             });
             builder.ConfigureSiloHost((_, host) =>
             {
-                host.Services.AddSingleton<IMemberLedger>(_ => new PostgresMemberLedger(connectionString));
-                host.Services.AddSingleton<TimeProvider>(Clock);
-                host.Services.AddSingleton<ProgramCatalog>();
-                host.Services.AddSingleton<MemberReadModel>();
-                host.Services.AddSingleton<StreamIngestStats>();
-                host.Services.AddSingleton<IDueIndex>(_ => new PostgresDueIndex(connectionString));
+                host.Services.AddMemberGrainServices(_ => new PostgresMemberLedger(connectionString), Clock, _ => new PostgresDueIndex(connectionString));
             });
             var cluster = new Cluster { _cluster = builder.Build() };
             await cluster._cluster.DeployAsync();
