@@ -32,9 +32,9 @@ public sealed class InvariantPropertyTests
                     if (m.Paid(id, a / 100m, at).Status == EventStatus.Accepted) orders.Add(id);
                     break;
                 case 2 when orders.Count > 0:
-                    var order = m.State.Orders[orders[a % orders.Count]];
-                    var refund = decimal.Round(order.Unrefunded * c / 100m, 2);
-                    if (refund > 0) m.Refunded(order.OrderId, refund, at);
+                    var orderId = orders[a % orders.Count];
+                    var refund = decimal.Round(m.State.Orders[orderId].Unrefunded * c / 100m, 2);
+                    if (refund > 0) m.Refunded(orderId, refund, at);
                     break;
                 case 3:
                     m.Event(a % 2 == 0 ? "sign-in" : "review", at);

@@ -8,9 +8,10 @@ namespace Orleans.Membership.Domain.Collections;
 /// A list reads only its own first <see cref="Count"/> slots, so lists sharing storage never see each
 /// other's rows, and readers on other threads may hold any of them. Made for a member's history: a
 /// write almost always appends one row, and copying the whole history for it was most of the garbage
-/// a busy node made.
+/// a busy node made. With value rows (a member's growth and buckets) the array holds the rows themselves,
+/// so a member's history is one object for the collector, not one per row.
 /// </summary>
-public sealed class RowList<T> : IReadOnlyList<T> where T : class
+public sealed class RowList<T> : IReadOnlyList<T>
 {
     private sealed class Storage(T[] items, int taken)
     {
@@ -76,13 +77,17 @@ public sealed class RowList<T> : IReadOnlyList<T> where T : class
         return new RowList<T>(new Storage(items, Count), Count);
     }
 
-    public T? Find(Predicate<T> match)
+    /// <summary>The first row that matches, if any.</summary>
+    public bool TryFind(Predicate<T> match, out T row)
     {
-        foreach (var row in this)
+        foreach (var candidate in this)
         {
-            if (match(row)) return row;
+            if (!match(candidate)) continue;
+            row = candidate;
+            return true;
         }
-        return null;
+        row = default!;
+        return false;
     }
 
     public Enumerator GetEnumerator() => new(this);
@@ -93,7 +98,7 @@ public sealed class RowList<T> : IReadOnlyList<T> where T : class
     {
         private int _index = -1;
         public readonly T Current => list._storage.Items[_index];
-        readonly object IEnumerator.Current => Current;
+        readonly object IEnumerator.Current => Current!;
         public bool MoveNext() => ++_index < list.Count;
         public void Reset() => _index = -1;
         public readonly void Dispose() { }

@@ -153,7 +153,7 @@ public static class MemberRules
         var amount = ev.Amount!.Value;
         if (amount > order.Unrefunded)
         {
-            return EventOutcome.Rejected("amount", $"refund {Money(amount)} is above what remains unrefunded of order '{order.OrderId}' ({Money(order.Unrefunded)})", "refund-exceeds");
+            return EventOutcome.Rejected("amount", $"refund {Money(amount)} is above what remains unrefunded of order '{ev.OrderId}' ({Money(order.Unrefunded)})", "refund-exceeds");
         }
 
         var remaining = order.Unrefunded - amount;
@@ -165,8 +165,7 @@ public static class MemberRules
         // The order's own bucket first (if still live), then soonest-expiring; what is left becomes debt.
         var draws = new List<BucketDraw>();
         var left = pointsBack;
-        var own = s.Buckets.Find(b => b.Seq == order.EarnSeq);
-        if (own is not null && own.Remaining > 0 && own.IsLiveAt(w.Now))
+        if (s.Buckets.TryFind(b => b.Seq == order.EarnSeq, out var own) && own.Remaining > 0 && own.IsLiveAt(w.Now))
         {
             var take = Math.Min(left, own.Remaining);
             if (take > 0) draws.Add(new BucketDraw(own.Seq, take, own.ExpiresAt));
@@ -187,7 +186,7 @@ public static class MemberRules
             EventId = ev.EventId,
             BodyHash = hash,
             EventType = type.Type,
-            OrderId = order.OrderId,
+            OrderId = ev.OrderId,
             Amount = amount,
             Points = -pointsBack,
             Growth = -growthBack,

@@ -4,8 +4,11 @@ using Orleans.Membership.Domain.Ledger;
 
 namespace Orleans.Membership.Domain.Members;
 
-/// <summary>Points earned by one entry that have not been spent, clawed back or expired.</summary>
-public sealed class PointBucket(long seq, DateTimeOffset earnedAt, DateTimeOffset? expiresAt, long remaining, string? orderId)
+/// <summary>
+/// Points earned by one entry that have not been spent, clawed back or expired. A value: a member's buckets
+/// are one array of them, not an object per bucket for the collector to walk.
+/// </summary>
+public readonly struct PointBucket(long seq, DateTimeOffset earnedAt, DateTimeOffset? expiresAt, long remaining, string? orderId)
 {
     /// <summary>The seq of the earn entry that created the bucket: its identity.</summary>
     public long Seq { get; } = seq;
@@ -16,38 +19,35 @@ public sealed class PointBucket(long seq, DateTimeOffset earnedAt, DateTimeOffse
     public string? OrderId { get; } = orderId;
 
     public bool IsLiveAt(DateTimeOffset t) => ExpiresAt is not { } end || t < end;
-    /// <summary>Buckets are shared between a state and its clones: a change is a new bucket.</summary>
     public PointBucket WithRemaining(long remaining) => new(Seq, EarnedAt, ExpiresAt, remaining, OrderId);
 }
 
 /// <summary>
-/// A paid order as refunds need it: what was paid, refunded, and what it earned. Shared between a state
-/// and its clones: <see cref="MemberState"/> changes a copy, never a shared instance.
+/// A paid order as refunds need it: what was paid, refunded, and what it earned. A value, kept in the
+/// member's order map under its order id; a refund stores a changed copy.
 /// </summary>
-public sealed class OrderRecord
+public readonly record struct OrderRecord
 {
-    public required string OrderId { get; init; }
     public required string EventType { get; init; }
     public required long EarnSeq { get; init; }
     public required DateTimeOffset OccurredAt { get; init; }
     public required decimal Paid { get; init; }
-    public decimal Refunded { get; set; }
-    public long Growth { get; set; }
-    public long Points { get; set; }
+    public decimal Refunded { get; init; }
+    public long Growth { get; init; }
+    public long Points { get; init; }
     public decimal? GrowthFactor { get; init; }
     public decimal? PointsFactor { get; init; }
     public IReadOnlyDictionary<string, int>? Counters { get; init; }
-    public bool CountersTakenBack { get; set; }
+    public bool CountersTakenBack { get; init; }
 
     public decimal Unrefunded => Paid - Refunded;
-    public OrderRecord Clone() => (OrderRecord)MemberwiseClone();
 }
 
 /// <summary>One paid or trial term of a plan: [Start, End).</summary>
 [GenerateSerializer, Immutable, Alias("plan-term")]
 public sealed record PlanTerm([property: Id(0)] DateTimeOffset Start, [property: Id(1)] DateTimeOffset End, [property: Id(2)] bool IsTrial);
 
-/// <summary>A member's history with one plan. Shared between a state and its clones, like <see cref="OrderRecord"/>.</summary>
+/// <summary>A member's history with one plan. Shared between a state and its clones: a change is made on a <see cref="Clone"/>.</summary>
 public sealed class PlanState
 {
     public List<PlanTerm> Terms { get; init; } = [];
@@ -96,13 +96,13 @@ public sealed class MemberState
     /// <summary>Growth history in (occurredAt, seq) order, the input of <see cref="TierPolicy"/>.</summary>
     public RowList<GrowthRecord> Growth { get; private set; } = RowList<GrowthRecord>.Empty;
     public RowList<PointBucket> Buckets { get; private set; } = RowList<PointBucket>.Empty;
-    public ImmutableDictionary<string, OrderRecord> Orders { get; private set; } = ImmutableDictionary<string, OrderRecord>.Empty;
+    public KeyedRows<OrderRecord> Orders { get; private set; } = KeyedRows<OrderRecord>.Empty;
     public ImmutableDictionary<string, int> DayCounts { get; private set; } = ImmutableDictionary<string, int>.Empty;
     public ImmutableDictionary<string, int> MemberCounts { get; private set; } = ImmutableDictionary<string, int>.Empty;
     public ImmutableDictionary<string, long> Counters { get; private set; } = ImmutableDictionary<string, long>.Empty;
     public ImmutableDictionary<string, int> BenefitUses { get; private set; } = ImmutableDictionary<string, int>.Empty;
     public ImmutableDictionary<string, PlanState> Plans { get; private set; } = ImmutableDictionary<string, PlanState>.Empty;
-    public ImmutableDictionary<string, CallerIdRecord> CallerIds { get; private set; } = ImmutableDictionary<string, CallerIdRecord>.Empty;
+    public CallerIdTable CallerIds { get; private set; } = CallerIdTable.Empty;
 
     /// <summary>Increases with every applied entry; lets readers cache derived values.</summary>
     public long Revision => LastSeq;
@@ -131,10 +131,7 @@ public sealed class MemberState
     {
         LastSeq = e.Seq;
         LedgerPoints += e.Points;
-        if (e.EventId is { } id && !CallerIds.ContainsKey(id))
-        {
-            CallerIds = CallerIds.Add(id, new CallerIdRecord(e.Kind, e.BodyHash, e.Seq, e.Response));
-        }
+        if (e.EventId is { } id) CallerIds = CallerIds.Add(id, e.Kind, e.BodyHash, e.Seq, e.Response);
         if (e.EventId is not null && e.Kind != LedgerKinds.Tier && e.Kind != LedgerKinds.Expire)
         {
             LastActivityAt = LastActivityAt is { } last && last > e.OccurredAt ? last : e.OccurredAt;
@@ -206,7 +203,6 @@ public sealed class MemberState
         {
             Orders = Orders.SetItem(orderId, new OrderRecord
             {
-                OrderId = orderId,
                 EventType = e.EventType ?? "",
                 EarnSeq = e.Seq,
                 OccurredAt = e.OccurredAt,
@@ -224,14 +220,15 @@ public sealed class MemberState
     {
         EnrollImplicitly(e.OccurredAt);
         LifetimeGrowth += e.Growth;
-        if (e.OrderId is { } orderId && Orders.TryGetValue(orderId, out var shared))
+        if (e.OrderId is { } orderId && Orders.TryGetValue(orderId, out var order))
         {
-            var order = shared.Clone();
-            Orders = Orders.SetItem(orderId, order);
-            order.Refunded += e.Amount ?? 0;
-            order.Growth += e.Growth;
-            order.Points += e.Points;
-            if (e.Counters is not null) order.CountersTakenBack = true;
+            Orders = Orders.SetItem(orderId, order with
+            {
+                Refunded = order.Refunded + (e.Amount ?? 0),
+                Growth = order.Growth + e.Growth,
+                Points = order.Points + e.Points,
+                CountersTakenBack = order.CountersTakenBack || e.Counters is not null,
+            });
             for (var i = 0; i < Growth.Count; i++)
             {
                 if (Growth[i].Seq == order.EarnSeq) Growth = Growth.SetItem(i, Growth[i].WithAmount(Growth[i].Amount + e.Growth));
@@ -312,8 +309,7 @@ public sealed class MemberState
         LastPlan = LastPlan,
         Growth = Growth.Select(g => new GrowthRow(g.Seq, g.OccurredAt, g.Amount)).ToList(),
         Buckets = Buckets.Select(b => new BucketRow(b.Seq, b.EarnedAt, b.ExpiresAt, b.Remaining, b.OrderId)).ToList(),
-        Orders = Orders.Values.Select(o => new OrderRow(o.OrderId, o.EventType, o.EarnSeq, o.OccurredAt, o.Paid, o.Refunded, o.Growth, o.Points,
-            o.GrowthFactor, o.PointsFactor, o.Counters?.ToDictionary(), o.CountersTakenBack)).ToList(),
+        Orders = Orders.Select(kv => OrderRowOf(kv.Key, kv.Value)).ToList(),
         DayCounts = new(DayCounts),
         MemberCounts = new(MemberCounts),
         Counters = new(Counters),
@@ -321,6 +317,9 @@ public sealed class MemberState
         Plans = Plans.Select(kv => new PlanRow(kv.Key, [.. kv.Value.Terms], kv.Value.TrialUsed, kv.Value.Cancelled, kv.Value.LastChangeAt)).ToList(),
         CallerIds = CallerIds.Select(kv => new CallerIdRow(kv.Key, kv.Value.Kind, kv.Value.BodyHash, kv.Value.Seq, kv.Value.Response)).ToList(),
     };
+
+    private static OrderRow OrderRowOf(string orderId, OrderRecord o) => new(orderId, o.EventType, o.EarnSeq, o.OccurredAt, o.Paid, o.Refunded,
+        o.Growth, o.Points, o.GrowthFactor, o.PointsFactor, o.Counters?.ToDictionary(), o.CountersTakenBack);
 
     public static MemberState FromSnapshot(MemberSnapshot s) => new()
     {
@@ -337,18 +336,18 @@ public sealed class MemberState
         LastPlan = s.LastPlan,
         Growth = RowList<GrowthRecord>.From(s.Growth.Select(g => new GrowthRecord(g.Seq, g.OccurredAt, g.Amount))),
         Buckets = RowList<PointBucket>.From(s.Buckets.Select(b => new PointBucket(b.Seq, b.EarnedAt, b.ExpiresAt, b.Remaining, b.OrderId))),
-        Orders = s.Orders.ToImmutableDictionary(o => o.OrderId, o => new OrderRecord
+        Orders = KeyedRows<OrderRecord>.From(s.Orders.Select(o => KeyValuePair.Create(o.OrderId, new OrderRecord
         {
-            OrderId = o.OrderId, EventType = o.EventType, EarnSeq = o.EarnSeq, OccurredAt = o.OccurredAt, Paid = o.Paid, Refunded = o.Refunded,
+            EventType = o.EventType, EarnSeq = o.EarnSeq, OccurredAt = o.OccurredAt, Paid = o.Paid, Refunded = o.Refunded,
             Growth = o.Growth, Points = o.Points, GrowthFactor = o.GrowthFactor, PointsFactor = o.PointsFactor, Counters = o.Counters,
             CountersTakenBack = o.CountersTakenBack,
-        }),
+        }))),
         DayCounts = s.DayCounts.ToImmutableDictionary(),
         MemberCounts = s.MemberCounts.ToImmutableDictionary(),
         Counters = s.Counters.ToImmutableDictionary(),
         BenefitUses = s.BenefitUses.ToImmutableDictionary(),
         Plans = s.Plans.ToImmutableDictionary(p => p.Plan, p => new PlanState { Terms = [.. p.Terms], TrialUsed = p.TrialUsed, Cancelled = p.Cancelled, LastChangeAt = p.LastChangeAt }),
-        CallerIds = s.CallerIds.ToImmutableDictionary(c => c.Id, c => new CallerIdRecord(c.Kind, c.BodyHash, c.Seq, c.Response)),
+        CallerIds = CallerIdTable.From(s.CallerIds.Select(c => KeyValuePair.Create(c.Id, new CallerIdRecord(c.Kind, c.BodyHash, c.Seq, c.Response)))),
     };
 
     /// <summary>Rebuilds a state from entries in seq order.</summary>

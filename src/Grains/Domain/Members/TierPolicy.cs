@@ -2,15 +2,17 @@ using Orleans.Membership.Domain.Programs;
 
 namespace Orleans.Membership.Domain.Members;
 
-/// <summary>Growth earned by one event, at its instant; a refund lowers <see cref="Amount"/> in place.</summary>
-public sealed class GrowthRecord(long seq, DateTimeOffset occurredAt, long amount)
+/// <summary>
+/// Growth earned by one event, at its instant; a refund replaces it with a lower <see cref="Amount"/>.
+/// A value without references: a member's growth history is one flat array the collector never walks.
+/// </summary>
+public readonly struct GrowthRecord(long seq, DateTimeOffset occurredAt, long amount)
 {
     /// <summary>Arrival order: breaks ties between records of the same instant.</summary>
     public long Seq { get; } = seq;
     public DateTimeOffset OccurredAt { get; } = occurredAt;
     public long Amount { get; } = amount;
 
-    /// <summary>Records are shared between a state and its clones: a change is a new record.</summary>
     public GrowthRecord WithAmount(long amount) => new(Seq, OccurredAt, amount);
 }
 
