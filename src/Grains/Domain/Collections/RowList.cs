@@ -34,6 +34,13 @@ public sealed class RowList<T> : IReadOnlyList<T>
 
     public T this[int index] => (uint)index < (uint)Count ? _storage.Items[index] : throw new ArgumentOutOfRangeException(nameof(index));
 
+    /// <summary>
+    /// True when this list's first <paramref name="count"/> rows are <paramref name="other"/>'s: the same
+    /// storage (rows below a list's count are never rewritten in place) and both long enough.
+    /// </summary>
+    public bool StartsWith(RowList<T> other, int count)
+        => ReferenceEquals(_storage, other._storage) && count <= Count && count <= other.Count;
+
     public static RowList<T> From(IEnumerable<T> rows)
     {
         var items = rows.ToArray();

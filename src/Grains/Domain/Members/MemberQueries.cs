@@ -6,7 +6,14 @@ namespace Orleans.Membership.Domain.Members;
 public static class MemberQueries
 {
     public static TierStatus TierAt(MemberState state, MembershipProgram program, DateTimeOffset at)
-        => TierPolicy.Evaluate(program, state.Growth, state.JoinedAt, at);
+    {
+        // Any thread may store a cursor: each is checked against the state it is used on, so whichever
+        // lands is right for it (TierPolicy.Evaluate).
+        var cursor = state.TierCursor;
+        var status = TierPolicy.Evaluate(program, state.Growth, state.JoinedAt, at, ref cursor);
+        state.TierCursor = cursor;
+        return status;
+    }
 
     public static bool PlanActiveAt(MemberState? state, string plan, DateTimeOffset at)
         => state is not null && state.Plans.TryGetValue(plan, out var p) && p.IsActiveAt(at);

@@ -104,6 +104,9 @@ public sealed class MemberState
     public ImmutableDictionary<string, PlanState> Plans { get; private set; } = ImmutableDictionary<string, PlanState>.Empty;
     public CallerIdTable CallerIds { get; private set; } = CallerIdTable.Empty;
 
+    /// <summary>Where the last tier evaluation of this state (or the one it was cloned from) got to; not part of the member.</summary>
+    internal TierCursor? TierCursor { get; set; }
+
     /// <summary>Increases with every applied entry; lets readers cache derived values.</summary>
     public long Revision => LastSeq;
 

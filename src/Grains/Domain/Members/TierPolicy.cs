@@ -1,3 +1,4 @@
+using Orleans.Membership.Domain.Collections;
 using Orleans.Membership.Domain.Programs;
 
 namespace Orleans.Membership.Domain.Members;
@@ -57,11 +58,40 @@ public static class TierPolicy
     /// <summary>The tier at <paramref name="at"/>. <paramref name="sortedRecords"/> must be in (occurredAt, seq) order.</summary>
     public static TierStatus Evaluate(MembershipProgram program, IReadOnlyList<GrowthRecord> sortedRecords, DateTimeOffset start, DateTimeOffset at)
     {
-        var window = new SlidingSum(program, sortedRecords);
-        var current = new TierStatus(program.BaseTier, start, null);
+        TierCursor? none = null;
+        return Evaluate(program, sortedRecords, start, at, ref none);
+    }
+
+    /// <summary>
+    /// The tier at <paramref name="at"/>, resuming from <paramref name="cursor"/> where it still applies
+    /// (same program and start, the records it read unchanged, an instant not before the last one it
+    /// read) and leaving in it where this evaluation got to. A member's evaluations then read each growth
+    /// record once, not once per write: an append keeps the records a cursor read, anything else makes a
+    /// new list and a replay from the first record.
+    /// </summary>
+    public static TierStatus Evaluate(MembershipProgram program, RowList<GrowthRecord> sortedRecords, DateTimeOffset start, DateTimeOffset at, ref TierCursor? cursor)
+        => Evaluate(program, (IReadOnlyList<GrowthRecord>)sortedRecords, start, at, ref cursor);
+
+    private static TierStatus Evaluate(MembershipProgram program, IReadOnlyList<GrowthRecord> sortedRecords, DateTimeOffset start, DateTimeOffset at, ref TierCursor? cursor)
+    {
+        SlidingSum window;
+        TierStatus current;
+        int i;
+        if (cursor is { } c && c.AppliesTo(program, sortedRecords, start, at))
+        {
+            window = new SlidingSum(program, sortedRecords, c.Entered, c.Left, c.Sum);
+            current = c.Current;
+            i = c.Read;
+        }
+        else
+        {
+            window = new SlidingSum(program, sortedRecords);
+            current = new TierStatus(program.BaseTier, start, null);
+            i = 0;
+        }
         var validity = program.TierValidityMonths;
 
-        for (var i = 0; i < sortedRecords.Count; i++)
+        for (; i < sortedRecords.Count; i++)
         {
             var record = sortedRecords[i];
             if (record.OccurredAt > at) break;
@@ -73,6 +103,11 @@ public static class TierPolicy
             {
                 current = new TierStatus(reached, record.OccurredAt, validity is { } m ? record.OccurredAt.AddMonths(m) : null);
             }
+        }
+        // Everything so far depends on the records read, not on at: that is what a later call may resume.
+        if (sortedRecords is RowList<GrowthRecord> rows && (cursor is null || cursor.Read != i || !ReferenceEquals(cursor.Records, rows)))
+        {
+            cursor = new TierCursor(program, start, rows, i, window.Entered, window.Left, window.Sum, current);
         }
         return Regrade(program, window, current, at, validity);
     }
@@ -95,11 +130,13 @@ public static class TierPolicy
     /// Qualifying growth over time with two pointers: instants only move forward, so records enter once
     /// (occurredAt &lt;= t) and leave once (occurredAt + window &lt;= t).
     /// </summary>
-    private sealed class SlidingSum(MembershipProgram program, IReadOnlyList<GrowthRecord> records)
+    private sealed class SlidingSum(MembershipProgram program, IReadOnlyList<GrowthRecord> records, int entered = 0, int left = 0, long sum = 0)
     {
-        private int _entered;
-        private int _left;
-        public long Sum { get; private set; }
+        private int _entered = entered;
+        private int _left = left;
+        public long Sum { get; private set; } = sum;
+        public int Entered => _entered;
+        public int Left => _left;
 
         /// <param name="instant">the instant, never earlier than the last call's</param>
         /// <param name="maxEntered">how many records (in order) may have entered: ties at one instant enter one at a time</param>
@@ -118,4 +155,27 @@ public static class TierPolicy
             }
         }
     }
+}
+
+/// <summary>
+/// Where a tier evaluation of a member got to: the first <see cref="Read"/> growth records of
+/// <see cref="Records"/> replayed, the qualifying window over them, and the tier they give before any
+/// later instant's re-grade. Immutable; any state of the member may hold one.
+/// </summary>
+public sealed class TierCursor(MembershipProgram program, DateTimeOffset start, RowList<GrowthRecord> records, int read, int entered, int left, long sum, TierStatus current)
+{
+    public MembershipProgram Program { get; } = program;
+    public DateTimeOffset Start { get; } = start;
+    public RowList<GrowthRecord> Records { get; } = records;
+    public int Read { get; } = read;
+    public int Entered { get; } = entered;
+    public int Left { get; } = left;
+    public long Sum { get; } = sum;
+    public TierStatus Current { get; } = current;
+
+    /// <summary>True when resuming from here gives what a replay from the first record would.</summary>
+    public bool AppliesTo(MembershipProgram program, IReadOnlyList<GrowthRecord> records, DateTimeOffset start, DateTimeOffset at)
+        => ReferenceEquals(program, Program) && start == Start
+           && records is RowList<GrowthRecord> rows && rows.StartsWith(Records, Read)
+           && (Read == 0 || records[Read - 1].OccurredAt <= at);
 }
