@@ -71,7 +71,7 @@ public sealed class CallerIdTable : IEnumerable<KeyValuePair<string, CallerIdRec
         var extras = _extras;
         var compact = entry.Kind != NoKind && response is null && TryDigest(bodyHash, ref entry);
         if (!compact) extras = extras.Add(_rows.Count, new Extra(kind, bodyHash, response));
-        return new CallerIdTable(_rows.Add(id, entry), extras);
+        return new CallerIdTable(_rows.Append(id, entry), extras);
     }
 
     public static CallerIdTable From(IEnumerable<KeyValuePair<string, CallerIdRecord>> pairs)

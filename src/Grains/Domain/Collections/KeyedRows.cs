@@ -85,6 +85,12 @@ public sealed class KeyedRows<T> : IReadOnlyCollection<KeyValuePair<string, T>>
     {
         ArgumentNullException.ThrowIfNull(key);
         if (ContainsKey(key)) throw new ArgumentException($"'{key}' is already in the map", nameof(key));
+        return Append(key, value);
+    }
+
+    /// <summary>This map with <paramref name="key"/> added; the caller has just found it absent.</summary>
+    internal KeyedRows<T> Append(string key, T value)
+    {
         var s = _storage;
         if (Count < s.Keys.Length && _charCount + key.Length <= s.Chars.Length
             && Interlocked.CompareExchange(ref s.Taken, Count + 1, Count) == Count)
@@ -101,8 +107,9 @@ public sealed class KeyedRows<T> : IReadOnlyCollection<KeyValuePair<string, T>>
     /// <summary>This map with <paramref name="key"/> set to <paramref name="value"/>: replaced in place of order, or added.</summary>
     public KeyedRows<T> SetItem(string key, T value)
     {
+        ArgumentNullException.ThrowIfNull(key);
         var index = IndexOf(key);
-        if (index < 0) return Add(key, value);
+        if (index < 0) return Append(key, value);
         var copy = Copy(Math.Max(4, _storage.Keys.Length), Math.Max(64, _storage.Chars.Length));
         copy.Values[index] = value;
         return new KeyedRows<T>(copy, Count, _charCount);
