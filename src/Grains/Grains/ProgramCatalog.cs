@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
 using Orleans.Membership.Abstractions;
 using Orleans.Membership.Domain.Programs;
 
@@ -7,10 +8,18 @@ namespace Orleans.Membership.Grains;
 /// <summary>
 /// Compiled programs cached in this process by id and version. A cached program is re-checked against
 /// its program grain at most once per <see cref="RefreshInterval"/>, so a change made through another
-/// node is seen within that interval; a change made through this node is seen at once.
+/// node is seen within that interval; a change made through this node is seen at once. When the check
+/// itself fails (the silo that held the program grain just died, storage is away) a cached program keeps
+/// being served and the check is tried again an interval later: a program version seen a little late is
+/// better than failing every request of its members.
 /// </summary>
-public sealed class ProgramCatalog(IGrainFactory grains, TimeProvider clock)
+public sealed class ProgramCatalog(Func<string, Task<ProgramDefinition?>> load, TimeProvider clock, ILogger logger)
 {
+    public ProgramCatalog(IGrainFactory grains, TimeProvider clock, ILogger<ProgramCatalog> logger)
+        : this(programId => grains.GetGrain<IProgramGrain>(programId).Get(), clock, logger)
+    {
+    }
+
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(1);
 
     private sealed record Entry(MembershipProgram? Program, long CheckedAt);
@@ -27,7 +36,18 @@ public sealed class ProgramCatalog(IGrainFactory grains, TimeProvider clock)
 
     private async Task<MembershipProgram?> RefreshAsync(string programId, MembershipProgram? cached)
     {
-        var definition = await grains.GetGrain<IProgramGrain>(programId).Get();
+        ProgramDefinition? definition;
+        try
+        {
+            definition = await load(programId);
+        }
+        catch (Exception e) when (cached is not null && e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Program {ProgramId} could not be re-checked; serving the cached v{Version} and retrying in {Interval}",
+                programId, cached.Version, RefreshInterval);
+            _cache[programId] = new Entry(cached, clock.GetTimestamp());
+            return cached;
+        }
         MembershipProgram? program = null;
         if (definition is not null)
         {
