@@ -10,29 +10,11 @@ using static Orleans.Membership.Tests.Support.MemberHarness;
 
 namespace Orleans.Membership.Tests.Grains;
 
-/// <summary>A ledger the test can make fail, shared by every silo of the cluster (as PostgreSQL would be).</summary>
-public sealed class SwitchableLedger : IMemberLedger
-{
-    private readonly InMemoryMemberLedger _inner = new();
-    public volatile bool Down;
-    /// <summary>The afterSeq of the last activation read per member: shows whether a snapshot was used.</summary>
-    public readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> LastReadAfter = new();
-
-    public Task AppendAsync(string memberKey, IReadOnlyList<LedgerEntry> entries, CancellationToken ct = default)
-        => Down ? throw new LedgerUnavailableException("ledger is down (test)") : _inner.AppendAsync(memberKey, entries, ct);
-    public Task<IReadOnlyList<LedgerEntry>> ReadAfterAsync(string memberKey, long afterSeq, CancellationToken ct = default)
-    {
-        LastReadAfter[memberKey] = afterSeq;
-        return _inner.ReadAfterAsync(memberKey, afterSeq, ct);
-    }
-    public Task<IReadOnlyList<LedgerEntry>> ReadPageAsync(string memberKey, long? beforeSeq, int limit, CancellationToken ct = default) => _inner.ReadPageAsync(memberKey, beforeSeq, limit, ct);
-    public Task EraseAsync(string memberKey, CancellationToken ct = default) => _inner.EraseAsync(memberKey, ct);
-}
-
 /// <summary>Two in-process silos sharing one ledger and one clock.</summary>
 public sealed class ClusterFixture : IAsyncLifetime
 {
-    public static readonly SwitchableLedger Ledger = new();
+    /// <summary>Shared by every silo of the cluster, as PostgreSQL would be; the tests switch it off.</summary>
+    public static readonly TestLedger Ledger = new();
     public static readonly ManualClock Clock = new(At("2026-11-23T12:00:00+08:00"));
     public static readonly InMemoryDueIndex DueIndex = new();
     public InProcessTestCluster Cluster { get; private set; } = null!;

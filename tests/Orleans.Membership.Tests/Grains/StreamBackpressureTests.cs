@@ -10,22 +10,6 @@ using static Orleans.Membership.Tests.Support.MemberHarness;
 
 namespace Orleans.Membership.Tests.Grains;
 
-/// <summary>A ledger whose appends wait until the test opens it: members that cannot keep up.</summary>
-public sealed class GatedLedger : IMemberLedger
-{
-    private readonly InMemoryMemberLedger _inner = new();
-    public readonly TaskCompletionSource Open = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public async Task AppendAsync(string memberKey, IReadOnlyList<LedgerEntry> entries, CancellationToken ct = default)
-    {
-        await Open.Task;
-        await _inner.AppendAsync(memberKey, entries, ct);
-    }
-    public Task<IReadOnlyList<LedgerEntry>> ReadAfterAsync(string memberKey, long afterSeq, CancellationToken ct = default) => _inner.ReadAfterAsync(memberKey, afterSeq, ct);
-    public Task<IReadOnlyList<LedgerEntry>> ReadPageAsync(string memberKey, long? beforeSeq, int limit, CancellationToken ct = default) => _inner.ReadPageAsync(memberKey, beforeSeq, limit, ct);
-    public Task EraseAsync(string memberKey, CancellationToken ct = default) => _inner.EraseAsync(memberKey, ct);
-}
-
 /// <summary>
 /// Producers outrun the members (their ledger is stalled): the silo holds a bounded number of batches,
 /// the queue fills, the producer is told to retry, and once the members catch up every batch the queue
@@ -36,7 +20,7 @@ public sealed class StreamBackpressureTests : IAsyncLifetime
     private const int MaxHeld = 64;
     private const int QueueCapacity = 16_384; // Orleans' memory queue grain refuses more
     private const int Members = 40;
-    private static readonly GatedLedger Ledger = new();
+    private static readonly TestLedger Ledger = new(open: false);
     private InProcessTestCluster _cluster = null!;
 
     public async Task InitializeAsync()
