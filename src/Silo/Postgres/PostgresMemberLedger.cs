@@ -1,8 +1,6 @@
-using System.Text.Json;
 using System.Threading.Channels;
 using Npgsql;
 using NpgsqlTypes;
-using Orleans.Membership.Domain;
 using Orleans.Membership.Domain.Ledger;
 
 namespace Orleans.Membership.Silo.Postgres;
@@ -90,7 +88,7 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
                 insert.Parameters.Add(new NpgsqlParameter { Value = e.RecordedAt.ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
                 insert.Parameters.Add(new NpgsqlParameter { Value = e.Points, NpgsqlDbType = NpgsqlDbType.Bigint });
                 insert.Parameters.Add(new NpgsqlParameter { Value = e.Growth, NpgsqlDbType = NpgsqlDbType.Bigint });
-                insert.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(e, DomainJson.Default.LedgerEntry), NpgsqlDbType = NpgsqlDbType.Jsonb });
+                insert.Parameters.Add(new NpgsqlParameter { Value = LedgerEntryJson.EncodeText(e), NpgsqlDbType = NpgsqlDbType.Jsonb });
                 batch.BatchCommands.Add(insert);
             }
             await batch.ExecuteNonQueryAsync();
@@ -195,7 +193,7 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
                     await copy.WriteAsync(e.RecordedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz);
                     await copy.WriteAsync(e.Points, NpgsqlDbType.Bigint);
                     await copy.WriteAsync(e.Growth, NpgsqlDbType.Bigint);
-                    await copy.WriteAsync(JsonSerializer.Serialize(e, DomainJson.Default.LedgerEntry), NpgsqlDbType.Jsonb);
+                    await copy.WriteAsync(LedgerEntryJson.EncodeText(e), NpgsqlDbType.Jsonb);
                 }
             }
             await copy.CompleteAsync();
@@ -220,7 +218,7 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
             if (limit is { } n) command.Parameters.AddWithValue("n", n);
             await using var reader = await command.ExecuteReaderAsync(ct);
             var result = new List<LedgerEntry>();
-            while (await reader.ReadAsync(ct)) result.Add(JsonSerializer.Deserialize(reader.GetString(0), DomainJson.Default.LedgerEntry)!);
+            while (await reader.ReadAsync(ct)) result.Add(LedgerEntryJson.Decode(reader.GetString(0)));
             return result;
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)

@@ -104,6 +104,44 @@ public sealed class PostgresLedgerTests(PostgresFixture pg)
     }
 
     [Fact]
+    public async Task Every_field_survives_both_write_paths_rows_leave_defaults_out_and_full_rows_still_read()
+    {
+        await using var grouped = new PostgresMemberLedger(pg.ConnectionString);
+        await using var single = new PostgresMemberLedger(pg.ConnectionString, new LedgerWriterOptions { GroupCommit = false });
+        var key = NewKey();
+        // Every field set; caller ids differ, as the database requires within a member.
+        static LedgerEntry Populated(long seq) => LedgerSamples.Populated(seq) with { EventId = $"event-{seq}" };
+        await grouped.AppendAsync(key, [Populated(1), new LedgerEntry { Seq = 2, Kind = LedgerKinds.Tier }]);
+        await single.AppendAsync(key, [Populated(3)]);
+
+        // A row as versions before the compact form wrote it: every field, nulls included.
+        await using var connection = new NpgsqlConnection(pg.ConnectionString);
+        await connection.OpenAsync();
+        var old = Populated(4);
+        await using (var insert = new NpgsqlCommand(
+            "insert into member_ledger (member_key, seq, event_id, kind, occurred_at, recorded_at, points, growth, entry) values ($1, 4, $2, $3, $4, $4, 0, 0, $5::jsonb)", connection))
+        {
+            insert.Parameters.AddWithValue(key);
+            insert.Parameters.AddWithValue(old.EventId!);
+            insert.Parameters.AddWithValue(old.Kind);
+            insert.Parameters.AddWithValue(old.OccurredAt.ToUniversalTime());
+            insert.Parameters.AddWithValue(LedgerSamples.Full(old));
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        var read = await grouped.ReadAfterAsync(key, 0);
+        Assert.Equal(
+            new[] { Populated(1), new LedgerEntry { Seq = 2, Kind = LedgerKinds.Tier }, Populated(3), old }.Select(LedgerSamples.Full),
+            read.Select(LedgerSamples.Full));
+
+        // The engine's own rows hold only what is set: the tier entry is its kind and seq.
+        await using var stored = new NpgsqlCommand("select entry::text from member_ledger where member_key = $1 and seq = 2", connection);
+        stored.Parameters.AddWithValue(key);
+        using var doc = JsonDocument.Parse((string)(await stored.ExecuteScalarAsync())!);
+        Assert.Equal(["kind", "seq"], doc.RootElement.EnumerateObject().Select(p => p.Name).Order());
+    }
+
+    [Fact]
     public async Task Concurrent_appends_are_group_committed_in_fewer_round_trips_and_all_durable()
     {
         var keys = Enumerable.Range(0, 200).Select(_ => NewKey()).ToList();

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace Orleans.Membership.Domain.Ledger;
 
@@ -38,7 +36,7 @@ public sealed class InMemoryMemberLedger : IMemberLedger
     public Task AppendAsync(string memberKey, IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken = default)
     {
         var encoded = new byte[entries.Count][];
-        for (var i = 0; i < encoded.Length; i++) encoded[i] = Encode(entries[i]);
+        for (var i = 0; i < encoded.Length; i++) encoded[i] = LedgerEntryJson.Encode(entries[i]);
         var list = _members.GetOrAdd(memberKey, _ => new Entries());
         lock (list)
         {
@@ -59,7 +57,7 @@ public sealed class InMemoryMemberLedger : IMemberLedger
         {
             var from = (int)Math.Clamp(afterSeq, 0, list.Count);
             var result = new LedgerEntry[list.Count - from];
-            for (var i = 0; i < result.Length; i++) result[i] = Decode(list[from + i]);
+            for (var i = 0; i < result.Length; i++) result[i] = LedgerEntryJson.Decode(list[from + i]);
             return Task.FromResult<IReadOnlyList<LedgerEntry>>(result);
         }
     }
@@ -71,7 +69,7 @@ public sealed class InMemoryMemberLedger : IMemberLedger
         {
             var end = (int)Math.Min(list.Count, (beforeSeq ?? long.MaxValue) - 1);
             var page = new List<LedgerEntry>(Math.Clamp(end, 0, limit));
-            for (var i = end - 1; i >= 0 && page.Count < limit; i--) page.Add(Decode(list[i]));
+            for (var i = end - 1; i >= 0 && page.Count < limit; i--) page.Add(LedgerEntryJson.Decode(list[i]));
             return Task.FromResult<IReadOnlyList<LedgerEntry>>(page);
         }
     }
@@ -81,16 +79,4 @@ public sealed class InMemoryMemberLedger : IMemberLedger
         _members.TryRemove(memberKey, out _);
         return Task.CompletedTask;
     }
-
-    public static byte[] Encode(LedgerEntry entry) => JsonSerializer.SerializeToUtf8Bytes(entry, CompactLedgerJson.Default.LedgerEntry);
-
-    public static LedgerEntry Decode(ReadOnlySpan<byte> bytes) => JsonSerializer.Deserialize(bytes, CompactLedgerJson.Default.LedgerEntry)!;
 }
-
-/// <summary>
-/// Ledger entries as the in-memory ledger keeps them: default values left out (an entry sets few of its
-/// fields, and none of them has an initializer, so leaving defaults out round-trips exactly).
-/// </summary>
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingDefault)]
-[JsonSerializable(typeof(LedgerEntry))]
-internal sealed partial class CompactLedgerJson : JsonSerializerContext;

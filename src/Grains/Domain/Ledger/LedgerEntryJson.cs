@@ -1,0 +1,26 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Orleans.Membership.Domain.Ledger;
+
+/// <summary>
+/// How both ledgers store an entry: JSON with default values left out (an entry sets few of its fields,
+/// and none has an initializer, so leaving defaults out round-trips exactly). A reader takes either form,
+/// so rows written with every field (before this form) read the same.
+/// </summary>
+public static class LedgerEntryJson
+{
+    public static byte[] Encode(LedgerEntry entry) => JsonSerializer.SerializeToUtf8Bytes(entry, CompactLedgerJson.Default.LedgerEntry);
+
+    public static string EncodeText(LedgerEntry entry) => JsonSerializer.Serialize(entry, CompactLedgerJson.Default.LedgerEntry);
+
+    public static LedgerEntry Decode(ReadOnlySpan<byte> utf8) => JsonSerializer.Deserialize(utf8, CompactLedgerJson.Default.LedgerEntry)
+        ?? throw new JsonException("a ledger entry was null");
+
+    public static LedgerEntry Decode(string text) => JsonSerializer.Deserialize(text, CompactLedgerJson.Default.LedgerEntry)
+        ?? throw new JsonException("a ledger entry was null");
+}
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingDefault)]
+[JsonSerializable(typeof(LedgerEntry))]
+internal sealed partial class CompactLedgerJson : JsonSerializerContext;
