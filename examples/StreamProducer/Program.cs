@@ -9,14 +9,16 @@ using Orleans.Membership.Domain.Members;
 using Orleans.Streams;
 
 // A producer of scoring events on the member streams: an Orleans client of an embedded node's gateway.
-//   dotnet run --project examples/StreamProducer -- [members] [eventsPerMember] [program] [gatewayPort]
+//   dotnet run --project examples/StreamProducer -- [members] [eventsPerMember] [program] [gatewayPort] [tag]
 // Each member gets its events as one batch on its own stream ("scoring-events", key "program/member").
-// Event ids and bodies are derived from the member, the index and the UTC day, so running it again the
-// same day finds only duplicates (another day, the same ids come with other times: rejected as reused).
+// Event ids and bodies are derived from the member, the tag, the index and the UTC day, so running it
+// again the same day with the same tag finds only duplicates (another day, the same ids come with other
+// times: rejected as reused); another tag makes new events.
 var members = args.Length > 0 ? int.Parse(args[0]) : 1000;
 var perMember = args.Length > 1 ? int.Parse(args[1]) : 10;
 var programId = args.Length > 2 ? args[2] : "default";
 var gatewayPort = args.Length > 3 ? int.Parse(args[3]) : 30000;
+var tag = args.Length > 4 ? args[4] : "";
 
 var builder = Host.CreateApplicationBuilder();
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -43,7 +45,7 @@ for (var m = 0; m < members; m++)
     var batch = new ScoringEvent[perMember];
     for (var i = 0; i < perMember; i++)
     {
-        batch[i] = new ScoringEvent($"{memberId}-e{i}", "order.paid", day.AddMinutes(-1 - i), $"{memberId}-o{i}", 99.5m + i, null);
+        batch[i] = new ScoringEvent($"{memberId}-{tag}e{i}", "order.paid", day.AddMinutes(-1 - i), $"{memberId}-{tag}o{i}", 99.5m + i, null);
     }
     await inFlight.WaitAsync();
     tasks.Add(Send(streams.GetStream<ScoringEvent>(ScoringStreams.For(programId, memberId)), batch));
