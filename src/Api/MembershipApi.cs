@@ -34,15 +34,7 @@ public static class MembershipApi
         app.UseExceptionHandler(errors => errors.Run(async context =>
         {
             var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
-            var result = Unwrap(error) switch
-            {
-                LedgerUnavailableException e => Problems.Unavailable(
-                    $"{e.Message}. What failed was not applied; retry the same request with the same ids " +
-                    "(in a batch, events that were applied for other members count as duplicates)"),
-                ProgramNotFoundException e => Problems.NotFound(e.Message),
-                BadHttpRequestException e => Problems.Validation("$", e.Message),
-                _ => null,
-            };
+            IResult? result = Problems.ForError(error);
             if (result is null)
             {
                 app.Logger.LogError(error, "Unhandled error on {Path}", context.Request.Path);
@@ -69,11 +61,5 @@ public static class MembershipApi
             app.Logger.LogWarning("No API keys are configured (Membership:ApiKeys): the API is open to anyone who can reach it.");
         }
         return app;
-    }
-
-    private static Exception? Unwrap(Exception? e)
-    {
-        while (e is AggregateException { InnerException: { } inner }) e = inner;
-        return e;
     }
 }

@@ -1,5 +1,8 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Orleans.Membership.Domain.Ledger;
+using Orleans.Membership.Grains;
+using Orleans.Runtime;
 
 namespace Orleans.Membership.Api.Http;
 
@@ -35,6 +38,34 @@ public static class Problems
     public static ProblemHttpResult NotFound(string detail)
         => TypedResults.Problem(new ProblemDetails { Status = StatusCodes.Status404NotFound, Title = "Not found", Detail = detail });
 
-    public static ProblemHttpResult Unavailable(string detail)
-        => TypedResults.Problem(new ProblemDetails { Status = StatusCodes.Status503ServiceUnavailable, Title = "The store is unavailable", Detail = detail });
+    public static ProblemHttpResult Unavailable(string detail, string title = "The store is unavailable")
+        => TypedResults.Problem(new ProblemDetails { Status = StatusCodes.Status503ServiceUnavailable, Title = title, Detail = detail });
+
+    /// <summary>
+    /// The answer for an error a request ended with, or null for an unexpected one (a 500). Transient
+    /// states of the store or the cluster are 503s: the client should retry, and with the same ids that is
+    /// safe (whatever was applied comes back as a duplicate).
+    /// </summary>
+    public static ProblemHttpResult? ForError(Exception? error) => Unwrap(error) switch
+    {
+        LedgerUnavailableException e => Unavailable(
+            $"{e.Message}. What failed was not applied; retry the same request with the same ids " +
+            "(in a batch, events that were applied for other members count as duplicates)"),
+        // A silo left or is joining: the call did not reach the member, or its silo died under it.
+        OrleansMessageRejectionException e => Unavailable(
+            $"the cluster could not reach the member ({e.GetType().Name}: {e.Message}). Retry the same request with the same ids: " +
+            "what was applied before the failure counts as a duplicate", "The cluster is changing"),
+        TimeoutException e => Unavailable(
+            $"the member did not answer in time ({e.Message}). It may or may not have applied the request: retry the same request with the same ids, " +
+            "and what was applied counts as a duplicate", "The member did not answer in time"),
+        ProgramNotFoundException e => NotFound(e.Message),
+        BadHttpRequestException e => Validation("$", e.Message),
+        _ => null,
+    };
+
+    private static Exception? Unwrap(Exception? e)
+    {
+        while (e is AggregateException { InnerException: { } inner }) e = inner;
+        return e;
+    }
 }

@@ -298,7 +298,12 @@ public sealed class ClusterTests(PostgresFixture pg)
                 try
                 {
                     var response = await http.GetAsync($"/v1/programs/default/members/{m}");
-                    if (!response.IsSuccessStatusCode) continue;
+                    // While the cluster settles a request may fail, but as a 503 to retry, never a 500.
+                    if (!response.IsSuccessStatusCode)
+                    {
+                        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+                        continue;
+                    }
                     using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
                     Assert.Equal(100, doc.RootElement.GetProperty("points").GetProperty("balance").GetInt64());
                     served.Add(m);

@@ -1,0 +1,37 @@
+using Orleans.Membership.Api.Http;
+using Orleans.Membership.Domain.Ledger;
+using Orleans.Membership.Grains;
+using Orleans.Runtime;
+
+namespace Orleans.Membership.Tests.Api;
+
+/// <summary>What a client is told when a request ends with an error: transient states are 503s to retry.</summary>
+public sealed class ProblemsTests
+{
+    public static TheoryData<Exception, int, string> Errors => new()
+    {
+        { new LedgerUnavailableException("the ledger database cannot take writes"), 503, "The store is unavailable" },
+        { new SiloUnavailableException("silo S127.0.0.1:11111 is unavailable"), 503, "The cluster is changing" },
+        { new AggregateException(new SiloUnavailableException("gone")), 503, "The cluster is changing" },
+        { new TimeoutException("response did not arrive on time in 00:00:30"), 503, "The member did not answer in time" },
+        { new ProgramNotFoundException("nope"), 404, "Not found" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Errors))]
+    public void Transient_errors_are_503_with_the_retry_advice(Exception error, int status, string title)
+    {
+        var result = Problems.ForError(error);
+        Assert.NotNull(result);
+        Assert.Equal(status, result.StatusCode);
+        Assert.Equal(title, result.ProblemDetails.Title);
+        if (status == 503) Assert.Contains("retry the same request with the same ids", result.ProblemDetails.Detail, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void An_unexpected_error_is_left_to_the_500_handler()
+    {
+        Assert.Null(Problems.ForError(new InvalidOperationException("a bug")));
+        Assert.Null(Problems.ForError(null));
+    }
+}
