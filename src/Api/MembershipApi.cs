@@ -34,7 +34,9 @@ public static class MembershipApi
         app.UseExceptionHandler(errors => errors.Run(async context =>
         {
             var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
-            IResult? result = Problems.ForError(error);
+            var problem = Problems.ForError(error);
+            if (problem is { StatusCode: >= 500 }) app.Logger.LogWarning(error, "Request on {Path} answered {Status}", context.Request.Path, problem.StatusCode);
+            IResult? result = problem;
             if (result is null)
             {
                 app.Logger.LogError(error, "Unhandled error on {Path}", context.Request.Path);

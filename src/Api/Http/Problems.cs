@@ -44,7 +44,8 @@ public static class Problems
     /// <summary>
     /// The answer for an error a request ended with, or null for an unexpected one (a 500). Transient
     /// states of the store or the cluster are 503s: the client should retry, and with the same ids that is
-    /// safe (whatever was applied comes back as a duplicate).
+    /// safe (whatever was applied comes back as a duplicate). Cluster internals (silo addresses) stay in
+    /// the node's log, out of the answer.
     /// </summary>
     public static ProblemHttpResult? ForError(Exception? error) => Unwrap(error) switch
     {
@@ -52,11 +53,11 @@ public static class Problems
             $"{e.Message}. What failed was not applied; retry the same request with the same ids " +
             "(in a batch, events that were applied for other members count as duplicates)"),
         // A silo left or is joining: the call did not reach the member, or its silo died under it.
-        OrleansMessageRejectionException e => Unavailable(
-            $"the cluster could not reach the member ({e.GetType().Name}: {e.Message}). Retry the same request with the same ids: " +
+        OrleansMessageRejectionException => Unavailable(
+            "the cluster could not reach the member (a silo left or is joining). Retry the same request with the same ids: " +
             "what was applied before the failure counts as a duplicate", "The cluster is changing"),
-        TimeoutException e => Unavailable(
-            $"the member did not answer in time ({e.Message}). It may or may not have applied the request: retry the same request with the same ids, " +
+        TimeoutException => Unavailable(
+            "the member did not answer in time. It may or may not have applied the request: retry the same request with the same ids, " +
             "and what was applied counts as a duplicate", "The member did not answer in time"),
         ProgramNotFoundException e => NotFound(e.Message),
         BadHttpRequestException e => Validation("$", e.Message),
