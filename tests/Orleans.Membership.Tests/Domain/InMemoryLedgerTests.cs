@@ -1,8 +1,4 @@
-using System.Reflection;
-using System.Text.Json;
-using Orleans.Membership.Domain;
 using Orleans.Membership.Domain.Ledger;
-
 using static Orleans.Membership.Tests.Support.LedgerSamples;
 
 namespace Orleans.Membership.Tests.Domain;

@@ -3,7 +3,6 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Orleans.Membership.Abstractions;
-using Orleans.Membership.Domain;
 using Orleans.Membership.Domain.Ledger;
 using Orleans.Membership.Domain.Members;
 using Orleans.Membership.Grains;
@@ -73,7 +72,7 @@ public sealed class PostgresLedgerTests(PostgresFixture pg)
         Counters = new Dictionary<string, int> { ["stamps"] = 1 },
     };
 
-    private static string Json(IEnumerable<LedgerEntry> entries) => string.Join("\n", entries.Select(e => JsonSerializer.Serialize(e, DomainJson.Default.LedgerEntry)));
+    private static string Json(IEnumerable<LedgerEntry> entries) => string.Join("\n", entries.Select(LedgerSamples.Full));
 
     [Fact]
     public async Task Migrating_again_changes_nothing()
