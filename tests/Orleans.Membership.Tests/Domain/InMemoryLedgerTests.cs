@@ -1,3 +1,4 @@
+using System.Text;
 using Orleans.Membership.Domain.Ledger;
 using static Orleans.Membership.Tests.Support.LedgerSamples;
 
@@ -35,5 +36,64 @@ public sealed class InMemoryLedgerTests
         Assert.Empty(await ledger.ReadPageAsync("m", null, 10));
         await ledger.AppendAsync("m", [Populated(1)]);
         Assert.Single(await ledger.ReadAfterAsync("m", 0));
+    }
+
+    [Fact]
+    public async Task Members_sharing_small_pages_read_back_their_own_entries_and_an_entry_larger_than_a_page_gets_one_of_its_own()
+    {
+        // A page holds two and a half entries, so the members' entries interleave on shared pages, most
+        // appends cross into a new page, and most entries start inside a page rather than at its start.
+        var entryBytes = LedgerEntryJson.Encode(Populated(99) with { Note = "a-99'" }).Length;
+        var ledger = new InMemoryMemberLedger(pageBytes: entryBytes * 5 / 2);
+        var written = new Dictionary<string, List<LedgerEntry>> { ["a"] = [], ["b"] = [], ["c"] = [] };
+        for (var seq = 1; seq <= 40; seq++)
+        {
+            foreach (var (member, entries) in written)
+            {
+                var batch = new List<LedgerEntry> { Populated(seq * 2 - 1) with { Note = $"{member}-{seq}" }, Populated(seq * 2) with { Note = $"{member}-{seq}'" } };
+                if (member == "c" && seq == 20) batch[1] = batch[1] with { Note = new string('x', 5_000) };
+                await ledger.AppendAsync(member, batch);
+                entries.AddRange(batch);
+            }
+        }
+
+        foreach (var (member, entries) in written)
+        {
+            Assert.Equal(entries.Select(Full), (await ledger.ReadAfterAsync(member, 0)).Select(Full));
+            Assert.Equal(entries.AsEnumerable().Reverse().Take(7).Select(Full), (await ledger.ReadPageAsync(member, null, 7)).Select(Full));
+        }
+        Assert.InRange(ledger.Pages.Count, 3 * 80 / 2, 3 * 80 / 2 + 10);
+        Assert.Contains(ledger.Pages, page => page.Length > 5_000);
+    }
+
+    [Fact]
+    public async Task Erasing_a_member_zeroes_its_bytes_in_the_shared_pages_and_leaves_the_others_intact()
+    {
+        var ledger = new InMemoryMemberLedger(pageBytes: 4_000);
+        for (var seq = 1; seq <= 20; seq++)
+        {
+            await ledger.AppendAsync("erased", [Populated(seq) with { Note = $"secret-{seq:D2}" }]);
+            await ledger.AppendAsync("kept", [Populated(seq) with { Note = $"public-{seq:D2}" }]);
+        }
+        var kept = await ledger.ReadAfterAsync("kept", 0);
+
+        await ledger.EraseAsync("erased");
+
+        Assert.Empty(await ledger.ReadAfterAsync("erased", 0));
+        Assert.Equal(kept.Select(Full), (await ledger.ReadAfterAsync("kept", 0)).Select(Full));
+        var pages = ledger.Pages.Select(p => Encoding.UTF8.GetString(p)).ToList();
+        Assert.DoesNotContain(pages, p => p.Contains("secret-", StringComparison.Ordinal));
+        Assert.Equal(20, pages.Sum(p => CountOf(p, "public-")));
+
+        // The member can start again from seq 1, and its new entries are readable like anyone's.
+        await ledger.AppendAsync("erased", [Populated(1) with { Note = "again" }]);
+        Assert.Equal("again", Assert.Single(await ledger.ReadAfterAsync("erased", 0)).Note);
+    }
+
+    private static int CountOf(string text, string part)
+    {
+        var n = 0;
+        for (var i = text.IndexOf(part, StringComparison.Ordinal); i >= 0; i = text.IndexOf(part, i + 1, StringComparison.Ordinal)) n++;
+        return n;
     }
 }
