@@ -88,7 +88,7 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
                 insert.Parameters.Add(new NpgsqlParameter { Value = e.RecordedAt.ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
                 insert.Parameters.Add(new NpgsqlParameter { Value = e.Points, NpgsqlDbType = NpgsqlDbType.Bigint });
                 insert.Parameters.Add(new NpgsqlParameter { Value = e.Growth, NpgsqlDbType = NpgsqlDbType.Bigint });
-                insert.Parameters.Add(new NpgsqlParameter { Value = LedgerEntryJson.EncodeText(e), NpgsqlDbType = NpgsqlDbType.Jsonb });
+                insert.Parameters.Add(new NpgsqlParameter { Value = LedgerEntryJson.Encode(e), NpgsqlDbType = NpgsqlDbType.Jsonb });
                 batch.BatchCommands.Add(insert);
             }
             await batch.ExecuteNonQueryAsync();
@@ -193,7 +193,7 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
                     await copy.WriteAsync(e.RecordedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz);
                     await copy.WriteAsync(e.Points, NpgsqlDbType.Bigint);
                     await copy.WriteAsync(e.Growth, NpgsqlDbType.Bigint);
-                    await copy.WriteAsync(LedgerEntryJson.EncodeText(e), NpgsqlDbType.Jsonb);
+                    await copy.WriteAsync(LedgerEntryJson.Encode(e), NpgsqlDbType.Jsonb);
                 }
             }
             await copy.CompleteAsync();

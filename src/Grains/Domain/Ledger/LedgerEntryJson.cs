@@ -10,9 +10,8 @@ namespace Orleans.Membership.Domain.Ledger;
 /// </summary>
 public static class LedgerEntryJson
 {
+    /// <summary>The entry as UTF-8 JSON: what the embedded ledger keeps and what PostgreSQL's jsonb is sent.</summary>
     public static byte[] Encode(LedgerEntry entry) => JsonSerializer.SerializeToUtf8Bytes(entry, CompactLedgerJson.Default.LedgerEntry);
-
-    public static string EncodeText(LedgerEntry entry) => JsonSerializer.Serialize(entry, CompactLedgerJson.Default.LedgerEntry);
 
     public static LedgerEntry Decode(ReadOnlySpan<byte> utf8) => JsonSerializer.Deserialize(utf8, CompactLedgerJson.Default.LedgerEntry)
         ?? throw new JsonException("a ledger entry was null");
