@@ -32,6 +32,7 @@ public sealed class MemberSnapshot
 [GenerateSerializer, Alias("snapshot-growth")]
 public sealed record GrowthRow([property: Id(0)] long Seq, [property: Id(1)] DateTimeOffset OccurredAt, [property: Id(2)] long Amount);
 
+/// <summary>A bucket in a snapshot. <see cref="OrderId"/> is no longer written (null); snapshots that have it still read.</summary>
 [GenerateSerializer, Alias("snapshot-bucket")]
 public sealed record BucketRow([property: Id(0)] long Seq, [property: Id(1)] DateTimeOffset EarnedAt, [property: Id(2)] DateTimeOffset? ExpiresAt, [property: Id(3)] long Remaining, [property: Id(4)] string? OrderId);
 

@@ -8,7 +8,13 @@ namespace Orleans.Membership.Domain.Members;
 /// Points earned by one entry that have not been spent, clawed back or expired. A value: a member's buckets
 /// are one array of them, not an object per bucket for the collector to walk.
 /// </summary>
-public readonly struct PointBucket(long seq, DateTimeOffset earnedAt, DateTimeOffset? expiresAt, long remaining, string? orderId)
+/// <remarks>
+/// It holds no references: buckets are appended in place to an array that has usually been promoted to
+/// an old generation, and a reference there to a new object (the order id string it once kept) is one
+/// more old-to-young pointer every young collection must find and follow (tools/GcCensus: gen0 pauses
+/// about 40% shorter without it). The order a bucket came from is in the ledger entry of its seq.
+/// </remarks>
+public readonly struct PointBucket(long seq, DateTimeOffset earnedAt, DateTimeOffset? expiresAt, long remaining)
 {
     /// <summary>The seq of the earn entry that created the bucket: its identity.</summary>
     public long Seq { get; } = seq;
@@ -16,10 +22,9 @@ public readonly struct PointBucket(long seq, DateTimeOffset earnedAt, DateTimeOf
     /// <summary>Exclusive end of the bucket's life; null: never expires.</summary>
     public DateTimeOffset? ExpiresAt { get; } = expiresAt;
     public long Remaining { get; } = remaining;
-    public string? OrderId { get; } = orderId;
 
     public bool IsLiveAt(DateTimeOffset t) => ExpiresAt is not { } end || t < end;
-    public PointBucket WithRemaining(long remaining) => new(Seq, EarnedAt, ExpiresAt, remaining, OrderId);
+    public PointBucket WithRemaining(long remaining) => new(Seq, EarnedAt, ExpiresAt, remaining);
 }
 
 /// <summary>
@@ -190,7 +195,7 @@ public sealed class MemberState
         var intoBucket = e.Points - e.DebtPaid;
         if (intoBucket > 0 || e.Points > 0)
         {
-            Buckets = Buckets.Add(new PointBucket(e.Seq, e.OccurredAt, e.BucketExpiresAt, intoBucket, e.OrderId));
+            Buckets = Buckets.Add(new PointBucket(e.Seq, e.OccurredAt, e.BucketExpiresAt, intoBucket));
         }
         if (e.Note is null && e.EventType is { } type)
         {
@@ -311,7 +316,7 @@ public sealed class MemberState
         ReportedTierSince = ReportedTierSince,
         LastPlan = LastPlan,
         Growth = Growth.Select(g => new GrowthRow(g.Seq, g.OccurredAt, g.Amount)).ToList(),
-        Buckets = Buckets.Select(b => new BucketRow(b.Seq, b.EarnedAt, b.ExpiresAt, b.Remaining, b.OrderId)).ToList(),
+        Buckets = Buckets.Select(b => new BucketRow(b.Seq, b.EarnedAt, b.ExpiresAt, b.Remaining, null)).ToList(),
         Orders = Orders.Select(kv => OrderRowOf(kv.Key, kv.Value)).ToList(),
         DayCounts = new(DayCounts),
         MemberCounts = new(MemberCounts),
@@ -338,7 +343,7 @@ public sealed class MemberState
         ReportedTierSince = s.ReportedTierSince,
         LastPlan = s.LastPlan,
         Growth = RowList<GrowthRecord>.From(s.Growth.Select(g => new GrowthRecord(g.Seq, g.OccurredAt, g.Amount))),
-        Buckets = RowList<PointBucket>.From(s.Buckets.Select(b => new PointBucket(b.Seq, b.EarnedAt, b.ExpiresAt, b.Remaining, b.OrderId))),
+        Buckets = RowList<PointBucket>.From(s.Buckets.Select(b => new PointBucket(b.Seq, b.EarnedAt, b.ExpiresAt, b.Remaining))),
         Orders = KeyedRows<OrderRecord>.From(s.Orders.Select(o => KeyValuePair.Create(o.OrderId, new OrderRecord
         {
             EventType = o.EventType, EarnSeq = o.EarnSeq, OccurredAt = o.OccurredAt, Paid = o.Paid, Refunded = o.Refunded,
