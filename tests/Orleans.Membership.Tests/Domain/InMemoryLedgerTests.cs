@@ -41,10 +41,10 @@ public sealed class InMemoryLedgerTests
     [Fact]
     public async Task Members_sharing_small_pages_read_back_their_own_entries_and_an_entry_larger_than_a_page_gets_one_of_its_own()
     {
-        // A page holds two and a half entries, so the members' entries interleave on shared pages, most
-        // appends cross into a new page, and most entries start inside a page rather than at its start.
+        // A page holds three and a half entries and each append is two, so the members' entries interleave
+        // on shared pages, appends cross into new pages, and most entries start inside a page.
         var entryBytes = LedgerEntryJson.Encode(Populated(99) with { Note = "a-99'" }).Length;
-        var ledger = new InMemoryMemberLedger(pageBytes: entryBytes * 5 / 2);
+        var ledger = new InMemoryMemberLedger(pageBytes: entryBytes * 7 / 2);
         var written = new Dictionary<string, List<LedgerEntry>> { ["a"] = [], ["b"] = [], ["c"] = [] };
         for (var seq = 1; seq <= 40; seq++)
         {
@@ -62,8 +62,10 @@ public sealed class InMemoryLedgerTests
             Assert.Equal(entries.Select(Full), (await ledger.ReadAfterAsync(member, 0)).Select(Full));
             Assert.Equal(entries.AsEnumerable().Reverse().Take(7).Select(Full), (await ledger.ReadPageAsync(member, null, 7)).Select(Full));
         }
-        Assert.InRange(ledger.Pages.Count, 3 * 80 / 2, 3 * 80 / 2 + 10);
-        Assert.Contains(ledger.Pages, page => page.Length > 5_000);
+        var pages = written.Keys.SelectMany(ledger.PagesOf).Distinct(ReferenceEqualityComparer.Instance).Cast<byte[]>().ToList();
+        Assert.InRange(pages.Count, 3 * 80 / 3, 3 * 80 / 3 + 10);
+        Assert.Contains(pages, page => page.Length > 5_000);
+        Assert.True(ledger.PagesOf("a").Intersect(ledger.PagesOf("b"), ReferenceEqualityComparer.Instance).Any(), "members share pages");
     }
 
     [Fact]
@@ -76,12 +78,15 @@ public sealed class InMemoryLedgerTests
             await ledger.AppendAsync("kept", [Populated(seq) with { Note = $"public-{seq:D2}" }]);
         }
         var kept = await ledger.ReadAfterAsync("kept", 0);
+        // The two members' entries alternate, so the kept member's pages are the erased member's too.
+        var shared = ledger.PagesOf("erased").Intersect(ledger.PagesOf("kept"), ReferenceEqualityComparer.Instance).Count();
+        Assert.Equal(ledger.PagesOf("erased").Count, shared);
 
         await ledger.EraseAsync("erased");
 
         Assert.Empty(await ledger.ReadAfterAsync("erased", 0));
         Assert.Equal(kept.Select(Full), (await ledger.ReadAfterAsync("kept", 0)).Select(Full));
-        var pages = ledger.Pages.Select(p => Encoding.UTF8.GetString(p)).ToList();
+        var pages = ledger.PagesOf("kept").Cast<byte[]>().Select(p => Encoding.UTF8.GetString(p)).ToList();
         Assert.DoesNotContain(pages, p => p.Contains("secret-", StringComparison.Ordinal));
         Assert.Equal(20, pages.Sum(p => CountOf(p, "public-")));
 

@@ -38,14 +38,14 @@ public sealed class InMemoryMemberLedger(int pageBytes = InMemoryMemberLedger.De
 
     private readonly ConcurrentDictionary<string, Entries> _members = new(StringComparer.Ordinal);
     private readonly Lock _pageLock = new();
-    private readonly List<byte[]> _pages = [];
     private byte[] _page = [];
     private int _pageUsed;
 
-    /// <summary>A copy of the list of pages, for tests of what erasure leaves in them.</summary>
-    internal IReadOnlyList<byte[]> Pages
+    /// <summary>The pages a member's entries are on (each once), for tests of what pages hold.</summary>
+    internal IReadOnlyList<byte[]> PagesOf(string memberKey)
     {
-        get { lock (_pageLock) return [.. _pages]; }
+        if (!_members.TryGetValue(memberKey, out var list)) return [];
+        lock (list) return list.Slots.Take(list.Count).Select(s => s.Page).Distinct(ReferenceEqualityComparer.Instance).Cast<byte[]>().ToList();
     }
 
     public Task AppendAsync(string memberKey, IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken = default)
@@ -75,7 +75,6 @@ public sealed class InMemoryMemberLedger(int pageBytes = InMemoryMemberLedger.De
         {
             _page = new byte[Math.Max(pageBytes, bytes.Length)];
             _pageUsed = 0;
-            _pages.Add(_page);
         }
         bytes.CopyTo(_page, _pageUsed);
         var slot = new Slot(_page, _pageUsed, bytes.Length);
