@@ -218,7 +218,7 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
             if (limit is { } n) command.Parameters.AddWithValue("n", n);
             await using var reader = await command.ExecuteReaderAsync(ct);
             var result = new List<LedgerEntry>();
-            while (await reader.ReadAsync(ct)) result.Add(LedgerEntryJson.Decode(reader.GetString(0)));
+            while (await reader.ReadAsync(ct)) result.Add(LedgerEntryJson.Decode(reader.GetFieldValue<byte[]>(0)));
             return result;
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)

@@ -13,10 +13,8 @@ public static class LedgerEntryJson
     /// <summary>The entry as UTF-8 JSON: what the embedded ledger keeps and what PostgreSQL's jsonb is sent.</summary>
     public static byte[] Encode(LedgerEntry entry) => JsonSerializer.SerializeToUtf8Bytes(entry, CompactLedgerJson.Default.LedgerEntry);
 
+    /// <summary>An entry from its UTF-8 JSON, compact or full: the embedded ledger's pages, PostgreSQL's jsonb read as bytes.</summary>
     public static LedgerEntry Decode(ReadOnlySpan<byte> utf8) => JsonSerializer.Deserialize(utf8, CompactLedgerJson.Default.LedgerEntry)
-        ?? throw new JsonException("a ledger entry was null");
-
-    public static LedgerEntry Decode(string text) => JsonSerializer.Deserialize(text, CompactLedgerJson.Default.LedgerEntry)
         ?? throw new JsonException("a ledger entry was null");
 }
 
