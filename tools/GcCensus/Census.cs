@@ -4,9 +4,9 @@ using System.Runtime.CompilerServices;
 namespace Orleans.Membership.GcCensus;
 
 /// <summary>
-/// Counts, by type, the objects reachable from a new member version that the version before it did not
-/// reach (the program's objects, shared by every member, left out): what each write adds for the
-/// collector to trace and, while the version lives, to copy.
+/// Counts, by type, the objects reachable from a member's state after a write that it did not reach
+/// before (the program's objects, shared by every member, left out): what each write adds for the
+/// collector to trace and, while the member lives, to copy.
 /// </summary>
 internal sealed class Census
 {
@@ -28,13 +28,23 @@ internal sealed class Census
     public IEnumerable<(string Type, long Count, long Bytes)> Rows()
         => _byType.OrderByDescending(kv => kv.Value.Bytes).ThenByDescending(kv => kv.Value.Count).Select(kv => (kv.Key, kv.Value.Count, kv.Value.Bytes));
 
-    public void Count(object before, object after)
+    private HashSet<object> _before = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Remembers what <paramref name="state"/> reaches before a write.</summary>
+    public void Before(object state)
+    {
+        _before = new HashSet<object>(ReferenceEqualityComparer.Instance);
+        Walk(state, _before, _ => { });
+    }
+
+    /// <summary>Counts what <paramref name="state"/> reaches after the write that it did not before.</summary>
+    public void After(object state)
     {
         Writes++;
-        var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
-        Walk(before, seen, _ => { });
-        Walk(after, seen, o =>
+        // The state and its containers are the same objects, changed in place: walk all of it again.
+        Walk(state, new HashSet<object>(ReferenceEqualityComparer.Instance), o =>
         {
+            if (_before.Contains(o)) return;
             var name = Name(o.GetType());
             var (count, bytes) = _byType.GetValueOrDefault(name);
             _byType[name] = (count + 1, bytes + SizeOf(o));

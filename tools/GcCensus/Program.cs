@@ -7,8 +7,8 @@ using Orleans.Membership.GcCensus;
 // What a festival write leaves for the garbage collector, without HTTP, Orleans or a load generator:
 // the engine's own write path (MemberWrite, MemberRules, the embedded ledger) over members seeded like
 // the load tests' seed scenario, with the festival's event mix. Part 1 forces a gen0 collection every
-// --every events and reports what each copied and how long it stopped the process; part 2 walks each
-// new member version and counts the objects the previous version did not have.
+// --every events and reports what each copied and how long it stopped the process; part 2 walks a
+// member's state before and after each write and counts the objects the write added to it.
 // Usage: dotnet run -c Release --project tools/GcCensus -- [--members 10000] [--every 11000] [--collections 20]
 var options = Options.Parse(args);
 var program = ProgramCompiler.Compile("default", 1, File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "programs", "default.json"))).Program
@@ -41,8 +41,8 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"gen1: {gen1.Count} collections, {Avg(gen1.Select(g => g.Ms)):F1} ms and {Avg(gen1.Select(g => (double)g.Promoted)) / 1e6:F1} MB promoted each"));
 
 var census = new Census(program);
-node.Run(3_000, census.Count);
-Console.WriteLine($"new objects per member version, {census.Writes} writes:");
+node.Run(3_000, census);
+Console.WriteLine($"new objects per write in the member's state, {census.Writes} writes:");
 foreach (var (type, count, bytes) in census.Rows().Take(20))
 {
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {count / (double)census.Writes,6:F2} objects {bytes / (double)census.Writes,7:F0} B  {type}"));
@@ -102,7 +102,7 @@ namespace Orleans.Membership.GcCensus
         }
 
         /// <summary>The festival scenario's mix: 70% orders, 20% sign-ins, 10% reviews, members at random.</summary>
-        public void Run(int count, Action<MemberState, MemberState>? written = null)
+        public void Run(int count, Census? census = null)
         {
             for (var i = 0; i < count; i++, Events++)
             {
@@ -112,20 +112,22 @@ namespace Orleans.Membership.GcCensus
                 var ev = roll < 7
                     ? new ScoringEvent(id, "order.paid", null, id, _random.Next(100, 100_000) / 100m, null)
                     : new ScoringEvent(id, roll < 9 ? "sign-in" : "review", null, null, null, null);
-                var before = _states[m];
+                census?.Before(_states[m]);
                 Write(m, w => MemberRules.ApplyEvent(w, ev));
-                written?.Invoke(before, _states[m]);
+                census?.After(_states[m]);
             }
         }
 
         private void Write(int m, Action<MemberWrite> rule)
         {
-            var w = new MemberWrite(_states[m].Clone(), program, _now);
+            var w = new MemberWrite(_states[m], program, _now);
             rule(w);
-            if (w.Entries.Count == 0) return;
-            MemberRules.WriteDue(w);
-            _ledger.AppendAsync("m" + m, w.Entries).GetAwaiter().GetResult();
-            _states[m] = w.State;
+            if (w.Entries.Count > 0)
+            {
+                MemberRules.WriteDue(w);
+                _ledger.AppendAsync("m" + m, w.Entries).GetAwaiter().GetResult();
+            }
+            w.Keep();
         }
     }
 }

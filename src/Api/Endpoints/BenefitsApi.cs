@@ -26,12 +26,12 @@ public static class BenefitsApi
 
     private static async Task<IResult> Check(string programId, string memberId, string code, MemberRoute route, MemberReadModel readModel, ProgramCatalog programs, TimeProvider clock)
     {
-        // The hot path: a member active in this silo is answered from its published state, no grain hop.
-        if (readModel.TryGet(MemberKeys.Of(programId, memberId), out var state) && await programs.GetAsync(programId) is { } program)
+        // The hot path: a member active in this silo is answered from the facts it published, no grain hop.
+        if (readModel.TryGet(MemberKeys.Of(programId, memberId), out var facts) && await programs.GetAsync(programId) is { } program)
         {
-            return program.BenefitsByCode.TryGetValue(code, out var benefit)
-                ? TypedResults.Ok(MemberReadModel.Check(state, program, benefit, clock.GetUtcNow()))
-                : Problems.NotFound($"benefit '{code}' is not defined by program '{programId}'");
+            if (!program.BenefitsByCode.TryGetValue(code, out var benefit)) return Problems.NotFound($"benefit '{code}' is not defined by program '{programId}'");
+            var now = clock.GetUtcNow();
+            if (facts.Answers(program, now)) return TypedResults.Ok(facts.Check(program, benefit, now));
         }
         var (grain, error) = await route.Resolve(programId, memberId);
         if (error is not null) return error;

@@ -11,11 +11,13 @@ using Orleans.Streams.Core;
 namespace Orleans.Membership.Grains;
 
 /// <summary>
-/// A member in memory. Every write runs the pure rules on a copy of the state, appends the entries to
-/// the ledger, and only then adopts the copy: a failed append leaves the member exactly as it was.
-/// Reads interleave with writes and see the last durable state. Scoring events arrive by HTTP (through
-/// <see cref="IMemberGrain.ApplyEvents"/>) or on the member's <see cref="ScoringStreams"/> stream; both
-/// take the same path.
+/// A member in memory. Every write runs the pure rules, which fold their entries into the member's one
+/// state in place, and appends the entries to the ledger; until the append is done nothing reads the
+/// state (interleaved reads wait for it), and if it fails the entries are taken back out, so a failed
+/// write leaves the member exactly as it was. Checkout on other threads reads the immutable
+/// <see cref="BenefitFacts"/> the grain publishes to the <see cref="MemberReadModel"/>. Scoring events
+/// arrive by HTTP (through <see cref="IMemberGrain.ApplyEvents"/>) or on the member's
+/// <see cref="ScoringStreams"/> stream; both take the same path.
 /// </summary>
 [ImplicitStreamSubscription(ScoringStreams.Namespace)]
 public sealed class MemberGrain(
@@ -41,26 +43,39 @@ public sealed class MemberGrain(
     private string _memberId = "";
     private MemberState _state = new();
 
+    /// <summary>Completes when the write in progress has its entries durable (or the state rebuilt); null when none is.</summary>
+    private Task? _unsettled;
+
+    /// <summary>The benefit facts last published to the read model.</summary>
+    private BenefitFacts? _facts;
+
     // The tier at the last read, valid while nothing changes and no validity ends.
     private TierStatus? _tier;
     private long _tierRevision = -1;
     private int _tierProgramVersion = -1;
+    private DateTimeOffset _tierAt;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _key = this.GetPrimaryKeyString();
         (_programId, _memberId) = MemberKeys.Parse(_key);
-        // A snapshot is an optimization: start from it when there is one, then replay the rows after it.
-        _state = snapshot.RecordExists && snapshot.State.Seq > 0 ? MemberState.FromSnapshot(snapshot.State) : new MemberState();
-        _snapshotSeq = _state.LastSeq;
-        foreach (var entry in await ledger.ReadAfterAsync(_key, _state.LastSeq, cancellationToken)) _state.Apply(entry);
-        readModel.Publish(_key, _state);
+        _state = await Load(cancellationToken);
+        _snapshotSeq = snapshot.RecordExists ? snapshot.State.Seq : 0;
+        if (await programs.GetAsync(_programId) is { } program) PublishFacts(program, clock.GetUtcNow());
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         readModel.Withdraw(_key);
         if (_state.LastSeq - SnapshotSeq >= SnapshotOnDeactivation) await TrySnapshot();
+    }
+
+    /// <summary>The member as storage has it: the snapshot when there is one (an optimization), then the ledger rows after it.</summary>
+    private async Task<MemberState> Load(CancellationToken cancellationToken = default)
+    {
+        var state = snapshot.RecordExists && snapshot.State.Seq > 0 ? MemberState.FromSnapshot(snapshot.State) : new MemberState();
+        foreach (var entry in await ledger.ReadAfterAsync(_key, state.LastSeq, cancellationToken)) state.Apply(entry);
+        return state;
     }
 
     /// <summary>The seq of the last snapshot known to be stored.</summary>
@@ -85,11 +100,8 @@ public sealed class MemberGrain(
     async Task<WriteResult<EnrollResult>> IMemberGrain.Enroll(EnrollRequest request)
     {
         var program = await Program();
-        var w = Begin(program);
-        var result = MemberRules.Enroll(w, request);
+        var result = await Write(program, w => WithDue(w, MemberRules.Enroll(w, request)));
         if (result.Status != WriteStatus.Applied) return new WriteResult<EnrollResult>(result.Status, null, result.Reason, result.Detail, result.Field);
-        MemberRules.WriteDue(w);
-        await Commit(w);
         return WriteResult<EnrollResult>.Ok(new EnrollResult(result.Value, Summary(program)));
     }
 
@@ -136,20 +148,19 @@ public sealed class MemberGrain(
     private async Task<EventOutcome[]> ApplyEvents(ScoringEvent[] events)
     {
         var program = await Program();
-        var w = Begin(program);
-        var outcomes = new EventOutcome[events.Length];
-        for (var i = 0; i < events.Length; i++) outcomes[i] = MemberRules.ApplyEvent(w, events[i]);
-        if (w.Entries.Count > 0)
+        return await Write(program, w =>
         {
-            MemberRules.WriteDue(w);
-            await Commit(w);
-        }
-        return outcomes;
+            var outcomes = new EventOutcome[events.Length];
+            for (var i = 0; i < events.Length; i++) outcomes[i] = MemberRules.ApplyEvent(w, events[i]);
+            if (w.Entries.Count > 0) MemberRules.WriteDue(w);
+            return outcomes;
+        });
     }
 
     async Task<MemberSummary?> IMemberGrain.GetSummary()
     {
         var program = await Program();
+        await Settled();
         return _state.Enrolled ? Summary(program) : null;
     }
 
@@ -157,13 +168,17 @@ public sealed class MemberGrain(
     {
         var program = await Program();
         if (!program.BenefitsByCode.TryGetValue(code, out var benefit)) return null;
+        await Settled();
         var now = clock.GetUtcNow();
+        // The read model sends checks here when the facts it has no longer answer: publish fresh ones.
+        PublishFacts(program, now);
         return MemberQueries.Check(_state.Enrolled ? _state : null, program, benefit, now, CurrentTier(program, now).Tier);
     }
 
     async Task<BenefitCheck[]> IMemberGrain.CheckBenefits()
     {
         var program = await Program();
+        await Settled();
         var now = clock.GetUtcNow();
         var tier = CurrentTier(program, now).Tier;
         var state = _state.Enrolled ? _state : null;
@@ -183,9 +198,11 @@ public sealed class MemberGrain(
         if (!_state.Enrolled) return null;
         var program = await Program();
         // The statement always includes what is due: write expiries and re-grades first.
-        var w = Begin(program);
-        MemberRules.WriteDue(w);
-        if (w.Entries.Count > 0) await Commit(w);
+        await Write(program, w =>
+        {
+            MemberRules.WriteDue(w);
+            return true;
+        });
 
         var entries = await ledger.ReadPageAsync(_key, before, limit);
         long? next = entries.Count == limit && entries[^1].Seq > 1 ? entries[^1].Seq : null;
@@ -200,41 +217,93 @@ public sealed class MemberGrain(
         _snapshotSeq = 0;
         _state = new MemberState();
         readModel.Withdraw(_key);
+        _facts = null;
         _tier = null;
         logger.LogInformation("Erased member {MemberKey}", _key);
         DeactivateOnIdle();
     }
 
     private async Task<WriteResult<T>> Write<TRequest, T>(Func<MemberWrite, TRequest, WriteResult<T>> rule, TRequest request)
+        => await Write(await Program(), w => WithDue(w, rule(w, request)));
+
+    /// <summary>A rule's result, with the entries now due written after it when it applied.</summary>
+    private static WriteResult<T> WithDue<T>(MemberWrite w, WriteResult<T> result)
     {
-        var w = Begin(await Program());
-        var result = rule(w, request);
-        if (result.Status == WriteStatus.Applied)
-        {
-            MemberRules.WriteDue(w);
-            await Commit(w);
-        }
+        if (result.Status == WriteStatus.Applied) MemberRules.WriteDue(w);
         return result;
     }
 
-    private MemberWrite Begin(MembershipProgram program) => new(_state.Clone(), program, clock.GetUtcNow());
-
-    private async Task Commit(MemberWrite w)
+    /// <summary>
+    /// Runs <paramref name="rules"/> on the member's state (they fold what they emit into it) and makes the
+    /// entries durable. A rule that throws or an append that fails takes the entries back out of the state
+    /// before the error goes to the caller.
+    /// </summary>
+    private async Task<T> Write<T>(MembershipProgram program, Func<MemberWrite, T> rules)
     {
-        if (w.Entries.Count == 0) return;
-        if (persistence.Value.WriteStateEveryChange)
+        var w = new MemberWrite(_state, program, clock.GetUtcNow());
+        T result;
+        try
         {
-            // The plain-Orleans comparison: the whole member is the grain state, written before the ack.
-            snapshot.State = w.State.ToSnapshot();
-            await snapshot.WriteStateAsync();
-            _snapshotSeq = snapshot.State.Seq;
+            result = rules(w);
         }
-        await ledger.AppendAsync(_key, w.Entries);
-        _state = w.State;
-        readModel.Publish(_key, _state);
+        catch
+        {
+            w.Undo();
+            _tier = null;
+            throw;
+        }
+        if (w.Entries.Count == 0)
+        {
+            w.Keep();
+            return result;
+        }
+
+        var settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _unsettled = settled.Task;
+        try
+        {
+            if (persistence.Value.WriteStateEveryChange)
+            {
+                // The plain-Orleans comparison: the whole member is the grain state, written before the ack.
+                snapshot.State = _state.ToSnapshot();
+                await snapshot.WriteStateAsync();
+                _snapshotSeq = snapshot.State.Seq;
+            }
+            await ledger.AppendAsync(_key, w.Entries);
+            w.Keep();
+        }
+        catch
+        {
+            w.Undo();
+            _tier = null;
+            throw;
+        }
+        finally
+        {
+            _unsettled = null;
+            settled.SetResult();
+        }
+
+        PublishFacts(program, w.Now);
         await PublishChanges(w.Entries);
         ArmNotices(w.Entries);
         if (_state.LastSeq - SnapshotSeq >= SnapshotEvery) await TrySnapshot();
+        return result;
+    }
+
+    /// <summary>Waits while a write's entries are on their way to the ledger: reads see only durable effects.</summary>
+    private async ValueTask Settled()
+    {
+        while (_unsettled is { } pending) await pending;
+    }
+
+    /// <summary>Publishes the member's benefit facts to the read model when those it has are no longer exact.</summary>
+    private void PublishFacts(MembershipProgram program, DateTimeOffset now)
+    {
+        var tier = CurrentTier(program, now);
+        if (_facts is { } facts && facts.Matches(_state, program, tier, now)) return;
+        _facts = BenefitFacts.Of(_state, program, tier, now);
+        readModel.Publish(_key, _facts);
     }
 
     /// <summary>
@@ -332,7 +401,7 @@ public sealed class MemberGrain(
     /// </summary>
     private TierStatus CurrentTier(MembershipProgram program, DateTimeOffset now)
     {
-        if (_tier is { } cached && _tierRevision == _state.Revision && _tierProgramVersion == program.Version
+        if (_tier is { } cached && _tierRevision == _state.Revision && _tierProgramVersion == program.Version && now >= _tierAt
             && (cached.ValidUntil is not { } end || now < end)
             && (_state.Growth.Count == 0 || _state.Growth[^1].OccurredAt <= now))
         {
@@ -341,6 +410,7 @@ public sealed class MemberGrain(
         _tier = MemberQueries.TierAt(_state, program, now);
         _tierRevision = _state.Revision;
         _tierProgramVersion = program.Version;
+        _tierAt = now;
         return _tier;
     }
 

@@ -195,6 +195,44 @@ public sealed class ApiTests(ClockedNodeFixture node)
         Assert.Equal(HttpStatusCode.NotFound, (await Http.Post($"{P}/members/{NewId("ghost")}/benefits/free-shipping/uses", """{"useId":"u1"}""")).Status);
     }
 
+    [Fact]
+    public async Task A_check_answered_from_published_facts_follows_the_end_of_the_tier_and_program_changes()
+    {
+        // Silver from 2026-11-01 until 2027-11-01; checks are answered from the facts the member published.
+        var m = await MemberWithOrder(200m);
+        var check = (await Http.Get($"{P}/members/{m}/benefits/free-shipping")).Body;
+        Assert.Equal((true, "tier:silver"), (check.GetProperty("entitled").GetBoolean(), check.GetProperty("sources")[0].GetString()));
+
+        var now = node.Clock.Now;
+        try
+        {
+            // The validity ended and the order left the 12-month window: no write happened, the member is re-graded.
+            node.Clock.Now = MemberHarness.At("2027-11-02T12:00:00+08:00");
+            check = (await Http.Get($"{P}/members/{m}/benefits/free-shipping")).Body;
+            Assert.Equal((false, "tier"), (check.GetProperty("entitled").GetBoolean(), check.GetProperty("reason").GetString()));
+        }
+        finally
+        {
+            node.Clock.Now = now;
+        }
+        check = (await Http.Get($"{P}/members/{m}/benefits/free-shipping")).Body;
+        Assert.True(check.GetProperty("entitled").GetBoolean());
+
+        // A program version that raises silver's threshold serves at once, for members already active too.
+        var id = NewId("prog");
+        var definition = JsonNode.Parse((await Http.Get(P)).Body.GetRawText())!.AsObject();
+        definition.Remove("id");
+        Assert.Equal(HttpStatusCode.OK, (await Http.Send(HttpMethod.Put, $"/v1/programs/{id}", definition.ToJsonString())).Status);
+        var (status, body) = await Http.Post($"/v1/programs/{id}/events",
+            $$"""{"eventId":"{{m}}-o1","memberId":"{{m}}","type":"order.paid","occurredAt":"2026-11-01T10:00:00+08:00","orderId":"o1","amount":200}""");
+        Assert.Equal((HttpStatusCode.OK, 1), (status, body.GetProperty("accepted").GetInt32()));
+        Assert.Equal(2, (await Http.Get($"/v1/programs/{id}/members/{m}/benefits/free-shipping")).Body.GetProperty("remaining").GetInt32());
+        definition["tiers"]![1]!["threshold"] = 2000;
+        Assert.Equal(2, (await Http.Send(HttpMethod.Put, $"/v1/programs/{id}", definition.ToJsonString())).Body.GetProperty("version").GetInt32());
+        check = (await Http.Get($"/v1/programs/{id}/members/{m}/benefits/free-shipping")).Body;
+        Assert.Equal((false, "tier"), (check.GetProperty("entitled").GetBoolean(), check.GetProperty("reason").GetString()));
+    }
+
     // ---- redemptions ----------------------------------------------------------------------------------
 
     [Fact]

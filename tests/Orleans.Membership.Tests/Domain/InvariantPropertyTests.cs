@@ -1,6 +1,7 @@
 using System.Text.Json;
 using CsCheck;
 using Orleans.Membership.Domain;
+using Orleans.Membership.Domain.Ledger;
 using Orleans.Membership.Domain.Members;
 using Orleans.Membership.Domain.Programs;
 using Orleans.Membership.Tests.Support;
@@ -16,9 +17,9 @@ public sealed class InvariantPropertyTests
     private static readonly Gen<(int Kind, int A, int B, int C)[]> Histories =
         Gen.Select(Gen.Int[0, 5], Gen.Int[1, 200_000], Gen.Int[0, 1_050 * 24], Gen.Int[1, 100]).Array[1, 40];
 
-    private static MemberHarness Run((int Kind, int A, int B, int C)[] ops)
+    private static MemberHarness Run((int Kind, int A, int B, int C)[] ops, bool rehearse = false)
     {
-        var m = new MemberHarness(TestPrograms.Default);
+        var m = new MemberHarness(TestPrograms.Default) { RehearseWrites = rehearse };
         m.Enroll(birthday: "06-15");
         var orders = new List<string>();
         for (var i = 0; i < ops.Length; i++)
@@ -98,7 +99,7 @@ public sealed class InvariantPropertyTests
     [Fact]
     public void Writing_on_a_clone_never_changes_the_state_it_was_cloned_from()
     {
-        // Clones share their rows (buckets, growth, orders, plans); a change must replace a row, never edit it.
+        // A clone (the trial fold of a subscription) must copy every container the state changes in place.
         Histories.Sample(ops =>
         {
             var m = Run(ops);
@@ -110,6 +111,26 @@ public sealed class InvariantPropertyTests
             Assert.Equal(before, JsonSerializer.Serialize(original.ToSnapshot()));
             Assert.Equal(JsonSerializer.Serialize(MemberState.Replay(m.Ledger).ToSnapshot()), JsonSerializer.Serialize(clone.ToSnapshot()));
         }, iter: 300);
+    }
+
+    [Fact]
+    public void A_write_taken_back_leaves_no_trace()
+    {
+        // Every write of the history is first applied and taken back (the harness checks the state is
+        // as before each time), then applied for real: the member must end as if nothing was ever undone,
+        // down to the tier cursor's resumed evaluations.
+        Histories.Sample(ops =>
+        {
+            var plain = Run(ops);
+            var rehearsed = Run(ops, rehearse: true);
+            Assert.Equal(string.Join("\n", plain.Ledger.Select(e => System.Text.Encoding.UTF8.GetString(LedgerEntryJson.Encode(e)))),
+                string.Join("\n", rehearsed.Ledger.Select(e => System.Text.Encoding.UTF8.GetString(LedgerEntryJson.Encode(e)))));
+            Assert.Equal(JsonSerializer.Serialize(plain.State.ToSnapshot()), JsonSerializer.Serialize(rehearsed.State.ToSnapshot()));
+            for (var probe = Origin; probe <= plain.Now.AddMonths(13); probe = probe.AddDays(41))
+            {
+                Assert.Equal(MemberQueries.TierAt(MemberState.Replay(plain.Ledger), plain.Program, probe), MemberQueries.TierAt(rehearsed.State, rehearsed.Program, probe));
+            }
+        }, iter: 200);
     }
 
     [Fact]

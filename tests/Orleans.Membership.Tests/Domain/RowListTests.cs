@@ -2,74 +2,74 @@ using Orleans.Membership.Domain.Collections;
 
 namespace Orleans.Membership.Tests.Domain;
 
-/// <summary>A member's rows are shared between versions of its state: no version may ever see another's change.</summary>
+/// <summary>A member's rows, changed in place: they must behave exactly like a plain list, and count every change but an append.</summary>
 public sealed class RowListTests
 {
-    private sealed record Row(int Value);
+    private readonly record struct Row(int Value);
 
     private static int[] Values(RowList<Row> list) => list.Select(r => r.Value).ToArray();
 
     [Fact]
-    public void Two_lists_appending_to_the_same_base_keep_their_own_rows()
+    public void Appends_are_not_edits_replacements_inserts_before_the_end_and_removals_are()
     {
-        var baseList = RowList<Row>.Empty.Add(new Row(1)).Add(new Row(2)).Add(new Row(3));
-        var a = baseList.Add(new Row(10));
-        var b = baseList.Add(new Row(20)); // the slot a took is not b's to write
-        Assert.Equal([1, 2, 3], Values(baseList));
-        Assert.Equal([1, 2, 3, 10], Values(a));
-        Assert.Equal([1, 2, 3, 20], Values(b));
-        Assert.Equal([1, 2, 3, 10, 11], Values(a.Add(new Row(11))));
-        Assert.Equal([1, 2, 3, 20, 21], Values(b.Add(new Row(21))));
+        var list = RowList<Row>.From([new Row(1), new Row(2), new Row(3)]);
+        list.Add(new Row(4));
+        list.Insert(4, new Row(5)); // at the end: an append
+        Assert.Equal(0, list.Edits);
+        list[1] = new Row(9);
+        Assert.Equal(1, list.Edits);
+        list.Insert(0, new Row(0));
+        Assert.Equal(2, list.Edits);
+        Assert.Equal([0, 1, 9, 3, 4, 5], Values(list));
+        Assert.Throws<ArgumentOutOfRangeException>(() => list[6]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => list.Insert(7, new Row(7)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => list[6] = new Row(6));
+        Assert.Equal(2, list.Edits);
+        list.RemoveLast();
+        Assert.Equal(3, list.Edits);
+        Assert.Equal([0, 1, 9, 3, 4], Values(list));
     }
 
     [Fact]
-    public void Replacing_or_inserting_never_changes_the_list_it_came_from()
-    {
-        var baseList = RowList<Row>.From([new Row(1), new Row(2), new Row(3)]);
-        var set = baseList.SetItem(1, new Row(9));
-        var inserted = baseList.Insert(0, new Row(0));
-        var appended = baseList.Insert(3, new Row(4));
-        Assert.Equal([1, 2, 3], Values(baseList));
-        Assert.Equal([1, 9, 3], Values(set));
-        Assert.Equal([0, 1, 2, 3], Values(inserted));
-        Assert.Equal([1, 2, 3, 4], Values(appended));
-        Assert.Throws<ArgumentOutOfRangeException>(() => baseList[3]);
-        Assert.Throws<ArgumentOutOfRangeException>(() => baseList.Insert(4, new Row(5)));
-    }
-
-    [Fact]
-    public void Random_histories_match_plain_lists()
+    public void Random_changes_match_a_plain_list_and_a_copy_is_its_own()
     {
         var random = new Random(7);
-        var versions = new List<(RowList<Row> Shared, List<int> Plain)> { (RowList<Row>.Empty, []) };
+        var list = new RowList<Row>();
+        var plain = new List<int>();
+        (RowList<Row> List, int[] Plain)? copy = null;
         for (var step = 0; step < 5000; step++)
         {
-            // Any earlier version may be written again, as a failed write leaves the last durable one.
-            var (shared, plain) = versions[random.Next(versions.Count)];
             var v = random.Next(1000);
-            var op = plain.Count == 0 ? 0 : random.Next(3);
-            (RowList<Row>, List<int>) next = op switch
+            var edits = list.Edits;
+            switch (plain.Count == 0 ? 0 : random.Next(4))
             {
-                0 => (shared.Add(new Row(v)), [.. plain, v]),
-                1 => SetAt(shared, plain, random.Next(plain.Count), v),
-                _ => InsertAt(shared, plain, random.Next(plain.Count + 1), v),
-            };
-            versions.Add(next);
-            if (versions.Count > 50) versions.RemoveAt(random.Next(versions.Count));
-            foreach (var (s, p) in versions) Assert.Equal(p, Values(s));
-        }
-
-        static (RowList<Row>, List<int>) SetAt(RowList<Row> s, List<int> p, int i, int v)
-        {
-            var copy = new List<int>(p) { [i] = v };
-            return (s.SetItem(i, new Row(v)), copy);
-        }
-
-        static (RowList<Row>, List<int>) InsertAt(RowList<Row> s, List<int> p, int i, int v)
-        {
-            var copy = new List<int>(p);
-            copy.Insert(i, v);
-            return (s.Insert(i, new Row(v)), copy);
+                case 3:
+                    var gone = random.Next(plain.Count);
+                    list.RemoveAt(gone);
+                    plain.RemoveAt(gone);
+                    Assert.Equal(edits + 1, list.Edits);
+                    break;
+                case 0:
+                    list.Add(new Row(v));
+                    plain.Add(v);
+                    Assert.Equal(edits, list.Edits);
+                    break;
+                case 1:
+                    var i = random.Next(plain.Count);
+                    list[i] = new Row(v);
+                    plain[i] = v;
+                    Assert.Equal(edits + 1, list.Edits);
+                    break;
+                default:
+                    var at = random.Next(plain.Count + 1);
+                    list.Insert(at, new Row(v));
+                    plain.Insert(at, v);
+                    Assert.Equal(at == plain.Count - 1 ? edits : edits + 1, list.Edits);
+                    break;
+            }
+            Assert.Equal(plain, Values(list));
+            if (step % 500 == 0) copy = (list.Copy(), plain.ToArray());
+            Assert.Equal(copy!.Value.Plain, Values(copy.Value.List));
         }
     }
 }

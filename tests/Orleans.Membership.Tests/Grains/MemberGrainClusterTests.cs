@@ -17,6 +17,12 @@ public sealed class ClusterFixture : IAsyncLifetime
     public static readonly TestLedger Ledger = new();
     public static readonly ManualClock Clock = new(At("2026-11-23T12:00:00+08:00"));
     public static readonly InMemoryDueIndex DueIndex = new();
+
+    /// <summary>Completed when a call of that method reaches that grain (the test adds the entry first).</summary>
+    public static readonly System.Collections.Concurrent.ConcurrentDictionary<(string GrainKey, string Method), TaskCompletionSource> Entered = new();
+
+    public static Task WhenEntered(string grainKey, string method)
+        => Entered.GetOrAdd((grainKey, method), _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
     public InProcessTestCluster Cluster { get; private set; } = null!;
     public IGrainFactory Grains => Cluster.Client;
 
@@ -28,6 +34,11 @@ public sealed class ClusterFixture : IAsyncLifetime
             silo.AddMemoryGrainStorage(StorageNames.Programs);
             silo.AddMemoryGrainStorage(StorageNames.Snapshots);
             silo.AddBoundedMemoryStreams(ScoringStreams.Provider, new StreamBackpressureOptions(), s => s.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly));
+            silo.AddIncomingGrainCallFilter(async context =>
+            {
+                if (Entered.TryRemove((context.TargetId.Key.ToString()!, context.MethodName), out var entered)) entered.SetResult();
+                await context.Invoke();
+            });
         });
         builder.ConfigureClient(client =>
             client.AddMemoryStreams(ScoringStreams.Provider, s => s.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly)));
@@ -154,6 +165,37 @@ public sealed class MemberGrainClusterTests(ClusterFixture fixture)
         Assert.Equal(WriteStatus.Applied, (await member.Redeem(new RedemptionRequest("r1", 50, null))).Status);
         Assert.Equal(EventStatus.Accepted, (await member.ApplyEvents([Paid("o2", 100m, "2026-05-02T10:00:00+08:00")]))[0].Status);
         Assert.Equal(150, (await member.GetSummary())!.Points.Balance);
+    }
+
+    [Fact]
+    public async Task A_read_during_a_write_answers_only_what_is_durable()
+    {
+        var member = NewMember();
+        var key = member.GetPrimaryKeyString();
+        await member.ApplyEvents([Paid("o1", 100m, "2026-05-01T10:00:00+08:00")]);
+        var before = await member.GetSummary();
+
+        // The write's entries are in the member's state while its append hangs; then the append fails.
+        var held = ClusterFixture.Ledger.Hold(key);
+        var write = member.ApplyEvents([Paid("o2", 100m, "2026-05-02T10:00:00+08:00")]);
+        await held.Arrived.Task;
+        var entered = ClusterFixture.WhenEntered(key, nameof(IMemberGrain.GetSummary));
+        var read = member.GetSummary();
+        await entered;
+        held.Fail();
+        await Assert.ThrowsAsync<LedgerUnavailableException>(() => write);
+        Assert.Equal(before, await read, SummaryComparer.Instance);
+
+        // The same while an append that succeeds hangs: the read answers once it is durable, with it.
+        held = ClusterFixture.Ledger.Hold(key);
+        write = member.ApplyEvents([Paid("o2", 100m, "2026-05-02T10:00:00+08:00")]);
+        await held.Arrived.Task;
+        entered = ClusterFixture.WhenEntered(key, nameof(IMemberGrain.GetSummary));
+        read = member.GetSummary();
+        await entered;
+        held.Release();
+        Assert.Equal(EventStatus.Accepted, (await write)[0].Status);
+        Assert.Equal(200, (await read)!.Points.Balance);
     }
 
     [Fact]

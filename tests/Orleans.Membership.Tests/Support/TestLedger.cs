@@ -6,7 +6,8 @@ namespace Orleans.Membership.Tests.Support;
 /// <summary>
 /// The in-memory ledger with the failures tests need: appends that wait until the test opens
 /// <see cref="Open"/> (members that cannot keep up), appends that fail while <see cref="Down"/> (the
-/// store is away), and the last activation read per member (whether a snapshot was used).
+/// store is away), one member's next append held until the test lets it go (<see cref="Hold"/>), and
+/// the last activation read per member (whether a snapshot was used).
 /// </summary>
 public sealed class TestLedger : IMemberLedger
 {
@@ -23,8 +24,23 @@ public sealed class TestLedger : IMemberLedger
     /// <summary>The afterSeq of the last activation read per member.</summary>
     public ConcurrentDictionary<string, long> LastReadAfter { get; } = new();
 
+    private readonly ConcurrentDictionary<string, HeldAppend> _held = new();
+
+    /// <summary>Holds the next append of <paramref name="memberKey"/> until the test completes or fails it.</summary>
+    public HeldAppend Hold(string memberKey)
+    {
+        var held = new HeldAppend();
+        if (!_held.TryAdd(memberKey, held)) throw new InvalidOperationException($"an append of {memberKey} is already held");
+        return held;
+    }
+
     public async Task AppendAsync(string memberKey, IReadOnlyList<LedgerEntry> entries, CancellationToken ct = default)
     {
+        if (_held.TryRemove(memberKey, out var held))
+        {
+            held.Arrived.SetResult();
+            await held.Outcome.Task;
+        }
         if (Down) throw new LedgerUnavailableException("ledger is down (test)");
         await Open.Task;
         await _inner.AppendAsync(memberKey, entries, ct);
@@ -40,4 +56,17 @@ public sealed class TestLedger : IMemberLedger
         => _inner.ReadPageAsync(memberKey, beforeSeq, limit, ct);
 
     public Task EraseAsync(string memberKey, CancellationToken ct = default) => _inner.EraseAsync(memberKey, ct);
+}
+
+/// <summary>An append the test holds: <see cref="Arrived"/> when the member's write reached the ledger, then released.</summary>
+public sealed class HeldAppend
+{
+    public TaskCompletionSource Arrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    internal TaskCompletionSource Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Lets the append go through.</summary>
+    public void Release() => Outcome.SetResult();
+
+    /// <summary>Makes the append fail as if the store went away.</summary>
+    public void Fail() => Outcome.SetException(new LedgerUnavailableException("ledger failed the held append (test)"));
 }

@@ -1,5 +1,4 @@
 using System.Collections;
-using System.Collections.Immutable;
 using Orleans.Membership.Domain.Ledger;
 using Orleans.Membership.Domain.Members;
 
@@ -8,9 +7,9 @@ namespace Orleans.Membership.Domain.Collections;
 /// <summary>
 /// The caller ids a member has seen (every event id, redemption id, use id...), each with what its first
 /// use was. A member gains one per event, so they are kept for the collector's sake: a
-/// <see cref="KeyedRows{T}"/> of small values without references. Kinds and body hashes the engine writes
-/// are kept as codes and bytes; anything else (another spelling of a hash, a stored response) goes to a
-/// small side map.
+/// <see cref="KeyedRows{T}"/> of small values without references, added to in place. Kinds and body
+/// hashes the engine writes are kept as codes and bytes; anything else (another spelling of a hash, a
+/// stored response) goes to a small side map. Not thread-safe: only the member's own activation touches it.
 /// </summary>
 public sealed class CallerIdTable : IEnumerable<KeyValuePair<string, CallerIdRecord>>
 {
@@ -36,12 +35,12 @@ public sealed class CallerIdTable : IEnumerable<KeyValuePair<string, CallerIdRec
     /// <summary>What does not fit an entry: a kind or hash in another form, a stored response.</summary>
     private sealed record Extra(string Kind, string? BodyHash, string? Response);
 
-    public static readonly CallerIdTable Empty = new(KeyedRows<Entry>.Empty, ImmutableDictionary<int, Extra>.Empty);
-
     private readonly KeyedRows<Entry> _rows;
-    private readonly ImmutableDictionary<int, Extra> _extras;
+    private readonly Dictionary<int, Extra> _extras;
 
-    private CallerIdTable(KeyedRows<Entry> rows, ImmutableDictionary<int, Extra> extras)
+    public CallerIdTable() : this(new KeyedRows<Entry>(), []) { }
+
+    private CallerIdTable(KeyedRows<Entry> rows, Dictionary<int, Extra> extras)
     {
         _rows = rows;
         _extras = extras;
@@ -58,28 +57,38 @@ public sealed class CallerIdTable : IEnumerable<KeyValuePair<string, CallerIdRec
         return index >= 0;
     }
 
-    /// <summary>This table with <paramref name="id"/> added; an id already present keeps its first record.</summary>
-    public CallerIdTable Add(string id, CallerIdRecord record) => Add(id, record.Kind, record.BodyHash, record.Seq, record.Response);
+    /// <summary>Adds <paramref name="id"/>; an id already present keeps its first record (false).</summary>
+    public bool Add(string id, CallerIdRecord record) => Add(id, record.Kind, record.BodyHash, record.Seq, record.Response);
 
     /// <inheritdoc cref="Add(string, CallerIdRecord)"/>
-    public CallerIdTable Add(string id, string kind, string? bodyHash, long seq, string? response)
+    public bool Add(string id, string kind, string? bodyHash, long seq, string? response)
     {
         ArgumentNullException.ThrowIfNull(id);
         ArgumentNullException.ThrowIfNull(kind);
-        if (_rows.ContainsKey(id)) return this;
+        if (_rows.ContainsKey(id)) return false;
         var entry = new Entry { Seq = seq, Kind = KindCode(kind) };
-        var extras = _extras;
         var compact = entry.Kind != NoKind && response is null && TryDigest(bodyHash, ref entry);
-        if (!compact) extras = extras.Add(_rows.Count, new Extra(kind, bodyHash, response));
-        return new CallerIdTable(_rows.Append(id, entry), extras);
+        if (!compact) _extras.Add(_rows.Count, new Extra(kind, bodyHash, response));
+        _rows.Append(id, entry);
+        return true;
+    }
+
+    /// <summary>Takes out the id added last (undoing that add).</summary>
+    public void RemoveLast()
+    {
+        _rows.RemoveLast();
+        _extras.Remove(_rows.Count);
     }
 
     public static CallerIdTable From(IEnumerable<KeyValuePair<string, CallerIdRecord>> pairs)
     {
-        var table = Empty;
-        foreach (var (id, record) in pairs) table = table.Add(id, record);
+        var table = new CallerIdTable();
+        foreach (var (id, record) in pairs) table.Add(id, record);
         return table;
     }
+
+    /// <summary>A table of its own with the same ids.</summary>
+    public CallerIdTable Copy() => new(_rows.Copy(), new Dictionary<int, Extra>(_extras));
 
     public IEnumerator<KeyValuePair<string, CallerIdRecord>> GetEnumerator()
     {

@@ -3,19 +3,12 @@ using System.Collections;
 namespace Orleans.Membership.Domain.Collections;
 
 /// <summary>
-/// An immutable map from string keys to value rows, in the order the keys were added, that shares its
-/// storage with the map it was made from, like <see cref="RowList{T}"/>. Made for what a member
-/// accumulates one key at a time (caller ids, orders): as a tree of nodes each key was several objects
-/// that every young collection traced and copied; here the keys are characters in one array, the rows
-/// are values in another and an open-addressing index finds them, so the whole map is four objects.
+/// A map from string keys to value rows, in the order the keys were added, changed in place by the
+/// member's own writes. Made for what a member accumulates one key at a time (caller ids, orders): the
+/// keys are characters in one array, the rows values in another and an open-addressing index finds them,
+/// so the whole map is four arrays for the collector, and adding a key allocates nothing until an array
+/// is full. Not thread-safe: only the member's own activation touches it.
 /// </summary>
-/// <remarks>
-/// Adding writes into the shared arrays only when no other map has added past this one (a CAS on
-/// <c>Taken</c>); any other add, and every replacement, copies this map's own rows. An index slot is
-/// written only from empty to a row, never cleared, and a map ignores slots naming rows at or beyond its
-/// <see cref="Count"/>, so maps sharing storage never see each other's keys, and readers on other threads
-/// may hold any of them.
-/// </remarks>
 public sealed class KeyedRows<T> : IReadOnlyCollection<KeyValuePair<string, T>>
 {
     private struct Key
@@ -25,29 +18,14 @@ public sealed class KeyedRows<T> : IReadOnlyCollection<KeyValuePair<string, T>>
         public int Hash;
     }
 
-    private sealed class Storage(char[] chars, Key[] keys, T[] values, int[] slots, int taken)
-    {
-        public readonly char[] Chars = chars;
-        public readonly Key[] Keys = keys;
-        public readonly T[] Values = values;
-        /// <summary>Open addressing, power-of-two length: 0 is empty, n is row n - 1.</summary>
-        public readonly int[] Slots = slots;
-        public int Taken = taken;
-    }
+    private char[] _chars = [];
+    private Key[] _keys = [];
+    private T[] _values = [];
+    /// <summary>Open addressing, power-of-two length, at least twice the row capacity: 0 is empty, n is row n - 1.</summary>
+    private int[] _slots = new int[4];
+    private int _charCount;
 
-    public static readonly KeyedRows<T> Empty = new(new Storage([], [], [], new int[4], 0), 0, 0);
-
-    private readonly Storage _storage;
-    private readonly int _charCount;
-
-    private KeyedRows(Storage storage, int count, int charCount)
-    {
-        _storage = storage;
-        Count = count;
-        _charCount = charCount;
-    }
-
-    public int Count { get; }
+    public int Count { get; private set; }
 
     public T this[string key] => TryGetValue(key, out var value) ? value : throw new KeyNotFoundException($"'{key}' is not in the map");
 
@@ -56,77 +34,99 @@ public sealed class KeyedRows<T> : IReadOnlyCollection<KeyValuePair<string, T>>
     public bool TryGetValue(string key, out T value)
     {
         var index = IndexOf(key);
-        value = index < 0 ? default! : _storage.Values[index];
+        value = index < 0 ? default! : _values[index];
         return index >= 0;
     }
 
     /// <summary>The position of <paramref name="key"/> in insertion order, or -1.</summary>
     public int IndexOf(string key)
     {
-        var s = _storage;
         var hash = string.GetHashCode(key.AsSpan());
-        var mask = s.Slots.Length - 1;
+        var mask = _slots.Length - 1;
         for (var i = hash & mask; ; i = (i + 1) & mask)
         {
-            var slot = Volatile.Read(ref s.Slots[i]);
+            var slot = _slots[i];
             if (slot == 0) return -1;
-            var index = slot - 1;
-            if (index >= Count) continue; // another map's key
-            ref readonly var k = ref s.Keys[index];
-            if (k.Hash == hash && key.AsSpan().SequenceEqual(s.Chars.AsSpan(k.Start, k.Length))) return index;
+            ref readonly var k = ref _keys[slot - 1];
+            if (k.Hash == hash && key.AsSpan().SequenceEqual(_chars.AsSpan(k.Start, k.Length))) return slot - 1;
         }
     }
 
     /// <summary>The value of the row at <paramref name="index"/> (insertion order).</summary>
-    public T ValueAt(int index) => (uint)index < (uint)Count ? _storage.Values[index] : throw new ArgumentOutOfRangeException(nameof(index));
+    public T ValueAt(int index) => (uint)index < (uint)Count ? _values[index] : throw new ArgumentOutOfRangeException(nameof(index));
 
-    /// <summary>This map with <paramref name="key"/> added at the end; a key already present is an error.</summary>
-    public KeyedRows<T> Add(string key, T value)
+    /// <summary>Adds <paramref name="key"/> at the end; a key already present is an error.</summary>
+    public void Add(string key, T value)
     {
         ArgumentNullException.ThrowIfNull(key);
         if (ContainsKey(key)) throw new ArgumentException($"'{key}' is already in the map", nameof(key));
-        return Append(key, value);
+        Append(key, value);
     }
 
-    /// <summary>This map with <paramref name="key"/> added; the caller has just found it absent.</summary>
-    internal KeyedRows<T> Append(string key, T value)
+    /// <summary>Adds <paramref name="key"/>; the caller has just found it absent.</summary>
+    internal void Append(string key, T value)
     {
-        var s = _storage;
-        if (Count < s.Keys.Length && _charCount + key.Length <= s.Chars.Length
-            && Interlocked.CompareExchange(ref s.Taken, Count + 1, Count) == Count)
-        {
-            Place(s, Count, _charCount, key, value);
-            return new KeyedRows<T>(s, Count + 1, _charCount + key.Length);
-        }
-        var grown = Copy(Math.Max(4, (Count + 1) * 2), Math.Max(64, (_charCount + key.Length) * 2));
-        Place(grown, Count, _charCount, key, value);
-        grown.Taken = Count + 1;
-        return new KeyedRows<T>(grown, Count + 1, _charCount + key.Length);
+        if (Count == _keys.Length) GrowRows(Math.Max(4, Count * 2));
+        if (_charCount + key.Length > _chars.Length) Array.Resize(ref _chars, Math.Max(64, (_charCount + key.Length) * 2));
+        key.CopyTo(0, _chars, _charCount, key.Length);
+        var hash = string.GetHashCode(key.AsSpan());
+        _keys[Count] = new Key { Start = _charCount, Length = key.Length, Hash = hash };
+        _values[Count] = value;
+        Index(Count, hash);
+        _charCount += key.Length;
+        Count++;
     }
 
-    /// <summary>This map with <paramref name="key"/> set to <paramref name="value"/>: replaced in place of order, or added.</summary>
-    public KeyedRows<T> SetItem(string key, T value)
+    /// <summary>Sets <paramref name="key"/> to <paramref name="value"/>: replaced where it is, or added at the end.</summary>
+    public void SetItem(string key, T value)
     {
         ArgumentNullException.ThrowIfNull(key);
         var index = IndexOf(key);
-        if (index < 0) return Append(key, value);
-        var copy = Copy(Math.Max(4, _storage.Keys.Length), Math.Max(64, _storage.Chars.Length));
-        copy.Values[index] = value;
-        return new KeyedRows<T>(copy, Count, _charCount);
+        if (index < 0) Append(key, value);
+        else _values[index] = value;
+    }
+
+    /// <summary>Takes out the key added last (undoing that add).</summary>
+    public void RemoveLast()
+    {
+        if (Count == 0) throw new InvalidOperationException("the map is empty");
+        var last = Count - 1;
+        var k = _keys[last];
+        // Keys added before it were placed while its slot was empty, so no probe of theirs passes it:
+        // clearing the slot is exact when the last key goes first.
+        var mask = _slots.Length - 1;
+        var i = k.Hash & mask;
+        while (_slots[i] != last + 1) i = (i + 1) & mask;
+        _slots[i] = 0;
+        _keys[last] = default;
+        _values[last] = default!;
+        _charCount = k.Start;
+        Count = last;
     }
 
     public static KeyedRows<T> From(IEnumerable<KeyValuePair<string, T>> pairs)
     {
-        var map = Empty;
-        foreach (var (key, value) in pairs) map = map.Add(key, value);
+        var map = new KeyedRows<T>();
+        foreach (var (key, value) in pairs) map.Add(key, value);
         return map;
     }
+
+    /// <summary>A map of its own with the same rows.</summary>
+    public KeyedRows<T> Copy() => new()
+    {
+        _chars = (char[])_chars.Clone(),
+        _keys = (Key[])_keys.Clone(),
+        _values = (T[])_values.Clone(),
+        _slots = (int[])_slots.Clone(),
+        _charCount = _charCount,
+        Count = Count,
+    };
 
     public IEnumerable<T> Values
     {
         get
         {
-            for (var i = 0; i < Count; i++) yield return _storage.Values[i];
+            for (var i = 0; i < Count; i++) yield return _values[i];
         }
     }
 
@@ -134,45 +134,28 @@ public sealed class KeyedRows<T> : IReadOnlyCollection<KeyValuePair<string, T>>
     {
         for (var i = 0; i < Count; i++)
         {
-            var k = _storage.Keys[i];
-            yield return new(new string(_storage.Chars, k.Start, k.Length), _storage.Values[i]);
+            var k = _keys[i];
+            yield return new(new string(_chars, k.Start, k.Length), _values[i]);
         }
     }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    private static void Place(Storage s, int index, int start, string key, T value)
+    private void Index(int index, int hash)
     {
-        key.CopyTo(0, s.Chars, start, key.Length);
-        var hash = string.GetHashCode(key.AsSpan());
-        s.Keys[index] = new Key { Start = start, Length = key.Length, Hash = hash };
-        s.Values[index] = value;
-        var mask = s.Slots.Length - 1;
+        var mask = _slots.Length - 1;
         var i = hash & mask;
-        // Slots naming rows only other maps can see are skipped, never reused: those maps may still be read.
-        while (s.Slots[i] != 0) i = (i + 1) & mask;
-        Volatile.Write(ref s.Slots[i], index + 1);
+        while (_slots[i] != 0) i = (i + 1) & mask;
+        _slots[i] = index + 1;
     }
 
-    /// <summary>A new storage holding this map's rows only, with room for the given counts.</summary>
-    private Storage Copy(int rowCapacity, int charCapacity)
+    private void GrowRows(int capacity)
     {
-        var chars = new char[charCapacity];
-        Array.Copy(_storage.Chars, chars, _charCount);
-        var keys = new Key[rowCapacity];
-        Array.Copy(_storage.Keys, keys, Count);
-        var values = new T[rowCapacity];
-        Array.Copy(_storage.Values, values, Count);
+        Array.Resize(ref _keys, capacity);
+        Array.Resize(ref _values, capacity);
         var slotCount = 4;
-        while (slotCount < rowCapacity * 2) slotCount *= 2;
-        var copy = new Storage(chars, keys, values, new int[slotCount], Count);
-        var mask = slotCount - 1;
-        for (var index = 0; index < Count; index++)
-        {
-            var i = keys[index].Hash & mask;
-            while (copy.Slots[i] != 0) i = (i + 1) & mask;
-            copy.Slots[i] = index + 1;
-        }
-        return copy;
+        while (slotCount < capacity * 2) slotCount *= 2;
+        _slots = new int[slotCount];
+        for (var index = 0; index < Count; index++) Index(index, _keys[index].Hash);
     }
 }

@@ -3,86 +3,87 @@ using System.Collections;
 namespace Orleans.Membership.Domain.Collections;
 
 /// <summary>
-/// An immutable list of rows that shares its storage with the list it was made from. Adding at the end
-/// writes into the shared array when no other list has taken that slot yet; every other change copies.
-/// A list reads only its own first <see cref="Count"/> slots, so lists sharing storage never see each
-/// other's rows, and readers on other threads may hold any of them. Made for a member's history: a
-/// write almost always appends one row, and copying the whole history for it was most of the garbage
-/// a busy node made. With value rows (a member's growth and buckets) the array holds the rows themselves,
-/// so a member's history is one object for the collector, not one per row.
+/// A member's rows of one kind (growth records, point buckets) in one growable array, changed in place by
+/// the member's own writes. With value rows the array holds the rows themselves, so a member's history
+/// is one object for the collector whatever its length, and a write that appends a row allocates nothing
+/// (unless the array is full). Not thread-safe: only the member's own activation touches it.
 /// </summary>
+/// <remarks>
+/// <see cref="Edits"/> counts every change other than an append, so a reader that remembers how many
+/// rows it read and the count it saw can tell whether those rows are still exactly as it read them
+/// (<see cref="Members.TierCursor"/> resumes tier evaluations that way).
+/// </remarks>
 public sealed class RowList<T> : IReadOnlyList<T>
 {
-    private sealed class Storage(T[] items, int taken)
+    private T[] _items;
+
+    public RowList() => _items = [];
+
+    private RowList(T[] items, int count)
     {
-        public readonly T[] Items = items;
-        /// <summary>Slots some list has written: a list may append in place only at this index.</summary>
-        public int Taken = taken;
-    }
-
-    public static readonly RowList<T> Empty = new(new Storage([], 0), 0);
-
-    private readonly Storage _storage;
-
-    private RowList(Storage storage, int count)
-    {
-        _storage = storage;
+        _items = items;
         Count = count;
     }
 
-    public int Count { get; }
+    public int Count { get; private set; }
 
-    public T this[int index] => (uint)index < (uint)Count ? _storage.Items[index] : throw new ArgumentOutOfRangeException(nameof(index));
+    /// <summary>Changes other than appends (replacements, inserts before the end, removals) made so far.</summary>
+    public long Edits { get; private set; }
 
-    /// <summary>
-    /// True when this list's first <paramref name="count"/> rows are <paramref name="other"/>'s: the same
-    /// storage (rows below a list's count are never rewritten in place) and both long enough.
-    /// </summary>
-    public bool StartsWith(RowList<T> other, int count)
-        => ReferenceEquals(_storage, other._storage) && count <= Count && count <= other.Count;
+    public T this[int index]
+    {
+        get => (uint)index < (uint)Count ? _items[index] : throw new ArgumentOutOfRangeException(nameof(index));
+        set
+        {
+            if ((uint)index >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(index));
+            _items[index] = value;
+            Edits++;
+        }
+    }
 
     public static RowList<T> From(IEnumerable<T> rows)
     {
         var items = rows.ToArray();
-        return items.Length == 0 ? Empty : new RowList<T>(new Storage(items, items.Length), items.Length);
+        return new RowList<T>(items, items.Length);
     }
 
-    /// <summary>This list with <paramref name="row"/> at the end.</summary>
-    public RowList<T> Add(T row)
+    /// <summary>A list of its own with the same rows.</summary>
+    public RowList<T> Copy() => new(_items.AsSpan(0, Count).ToArray(), Count);
+
+    public void Add(T row)
     {
-        var items = _storage.Items;
-        if (Count < items.Length && Interlocked.CompareExchange(ref _storage.Taken, Count + 1, Count) == Count)
-        {
-            items[Count] = row;
-            return new RowList<T>(_storage, Count + 1);
-        }
-        var grown = new T[Math.Max(4, Count * 2)];
-        Array.Copy(items, grown, Count);
-        grown[Count] = row;
-        return new RowList<T>(new Storage(grown, Count + 1), Count + 1);
+        if (Count == _items.Length) Grow();
+        _items[Count++] = row;
     }
 
-    /// <summary>This list with <paramref name="row"/> at <paramref name="index"/> (0..Count), the rows from there on after it.</summary>
-    public RowList<T> Insert(int index, T row)
+    /// <summary>Puts <paramref name="row"/> at <paramref name="index"/> (0..Count), the rows from there on after it.</summary>
+    public void Insert(int index, T row)
     {
         if ((uint)index > (uint)Count) throw new ArgumentOutOfRangeException(nameof(index));
-        if (index == Count) return Add(row);
-        var items = new T[Math.Max(4, Count * 2)];
-        Array.Copy(_storage.Items, items, index);
-        items[index] = row;
-        Array.Copy(_storage.Items, index, items, index + 1, Count - index);
-        return new RowList<T>(new Storage(items, Count + 1), Count + 1);
+        if (index == Count)
+        {
+            Add(row);
+            return;
+        }
+        if (Count == _items.Length) Grow();
+        Array.Copy(_items, index, _items, index + 1, Count - index);
+        _items[index] = row;
+        Count++;
+        Edits++;
     }
 
-    /// <summary>This list with the row at <paramref name="index"/> replaced.</summary>
-    public RowList<T> SetItem(int index, T row)
+    /// <summary>Takes out the row at <paramref name="index"/>, the rows after it moving up (an edit).</summary>
+    public void RemoveAt(int index)
     {
         if ((uint)index >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(index));
-        var items = new T[Math.Max(4, Count + Count / 2)];
-        Array.Copy(_storage.Items, items, Count);
-        items[index] = row;
-        return new RowList<T>(new Storage(items, Count), Count);
+        Count--;
+        Array.Copy(_items, index + 1, _items, index, Count - index);
+        _items[Count] = default!;
+        Edits++;
     }
+
+    /// <summary>Takes out the last row (an edit: a reader may have read it).</summary>
+    public void RemoveLast() => RemoveAt(Count - 1);
 
     /// <summary>The first row that matches, if any.</summary>
     public bool TryFind(Predicate<T> match, out T row)
@@ -97,6 +98,13 @@ public sealed class RowList<T> : IReadOnlyList<T>
         return false;
     }
 
+    private void Grow()
+    {
+        var grown = new T[Math.Max(4, _items.Length * 2)];
+        Array.Copy(_items, grown, Count);
+        _items = grown;
+    }
+
     public Enumerator GetEnumerator() => new(this);
     IEnumerator<T> IEnumerable<T>.GetEnumerator() => GetEnumerator();
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
@@ -104,7 +112,7 @@ public sealed class RowList<T> : IReadOnlyList<T>
     public struct Enumerator(RowList<T> list) : IEnumerator<T>
     {
         private int _index = -1;
-        public readonly T Current => list._storage.Items[_index];
+        public readonly T Current => list._items[_index];
         readonly object IEnumerator.Current => Current!;
         public bool MoveNext() => ++_index < list.Count;
         public void Reset() => _index = -1;

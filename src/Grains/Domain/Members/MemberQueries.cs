@@ -7,16 +7,16 @@ public static class MemberQueries
 {
     public static TierStatus TierAt(MemberState state, MembershipProgram program, DateTimeOffset at)
     {
-        // Any thread may store a cursor: each is checked against the state it is used on, so whichever
-        // lands is right for it (TierPolicy.Evaluate).
+        // The cursor is the state's own (only the member's activation evaluates its tier); it is checked
+        // against the growth list it is used on (TierPolicy.Evaluate).
         var cursor = state.TierCursor;
         var status = TierPolicy.Evaluate(program, state.Growth, state.JoinedAt, at, ref cursor);
         state.TierCursor = cursor;
         return status;
     }
 
-    public static bool PlanActiveAt(MemberState? state, string plan, DateTimeOffset at)
-        => state is not null && state.Plans.TryGetValue(plan, out var p) && p.IsActiveAt(at);
+    public static bool PlanActiveAt(IBenefitFacts? member, string plan, DateTimeOffset at)
+        => member is not null && member.PlanActiveAt(plan, at);
 
     public static SubscriptionView? Subscription(MemberState state, string? plan, DateTimeOffset now)
     {
@@ -62,9 +62,10 @@ public static class MemberQueries
 
     /// <summary>
     /// The benefit check at <paramref name="now"/>. <paramref name="state"/> null is a guest: the base tier
-    /// with no plan, no birthday and nothing used.
+    /// with no plan, no birthday and nothing used. The state is the member's live one (on its activation)
+    /// or the <see cref="BenefitFacts"/> it published (anywhere).
     /// </summary>
-    public static BenefitCheck Check(MemberState? state, MembershipProgram program, Benefit benefit, DateTimeOffset now, Tier tier)
+    public static BenefitCheck Check(IBenefitFacts? state, MembershipProgram program, Benefit benefit, DateTimeOffset now, Tier tier)
     {
         List<string>? sources = null;
         var unlimited = false;
@@ -88,7 +89,7 @@ public static class MemberQueries
             if (grant.IsUnlimited) unlimited = true;
             else
             {
-                var q = grant.Quota ?? (grant.EarnedBy is { } by ? (state?.Counters.GetValueOrDefault(by.Counter) ?? 0) / by.Every : 0);
+                var q = grant.Quota ?? (grant.EarnedBy is { } by ? (state?.Counter(by.Counter) ?? 0) / by.Every : 0);
                 if (q > quota) quota = q;
             }
             if (grant.Value is { } v)
@@ -115,7 +116,7 @@ public static class MemberQueries
         return new BenefitCheck(benefit.Code, reason is null, value, remaining, resetsAt, sources, reason);
     }
 
-    private static bool InWindow(MemberState? state, MembershipProgram program, BenefitWindow window, DateTimeOffset now)
+    private static bool InWindow(IBenefitFacts? state, MembershipProgram program, BenefitWindow window, DateTimeOffset now)
     {
         if (window.BirthdayMonthOnly && !program.IsBirthdayMonth(state?.BirthMonth, now)) return false;
         if (window.FromDayOfMonth is { } day && program.Local(now).Day < day) return false;

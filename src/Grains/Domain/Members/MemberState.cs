@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Orleans.Membership.Domain.Collections;
 using Orleans.Membership.Domain.Ledger;
 
@@ -52,7 +51,7 @@ public readonly record struct OrderRecord
 [GenerateSerializer, Immutable, Alias("plan-term")]
 public sealed record PlanTerm([property: Id(0)] DateTimeOffset Start, [property: Id(1)] DateTimeOffset End, [property: Id(2)] bool IsTrial);
 
-/// <summary>A member's history with one plan. Shared between a state and its clones: a change is made on a <see cref="Clone"/>.</summary>
+/// <summary>A member's history with one plan, changed in place by the member's writes.</summary>
 public sealed class PlanState
 {
     public List<PlanTerm> Terms { get; init; } = [];
@@ -78,47 +77,139 @@ public sealed record CallerIdRecord(string Kind, string? BodyHash, long Seq, str
 
 /// <summary>
 /// A member's whole working state, rebuilt by folding its ledger entries with <see cref="Apply"/>.
-/// A write works on a <see cref="Clone"/> and swaps it in after the entries are durable, so readers
-/// never see an effect that is not. The containers are persistent (immutable, sharing structure with
-/// the versions they came from), so a clone copies nothing and a write allocates only what it changes:
-/// a member with a long history costs no more to write than a new one.
+/// It is changed in place: a write folds its entries into the member's one state as the rules emit
+/// them, and the grain makes them durable before anyone reads the result; a write that fails is undone
+/// by rebuilding the state from storage (<c>MemberGrain</c>). One state per member, not a version per
+/// write: each write allocates only the rows it adds, and nothing it leaves behind references a young
+/// object, which is what keeps young collections short while festival ingest runs (docs/architecture.md).
+/// Not thread-safe: only the member's own activation touches it; other threads read the immutable
+/// <see cref="BenefitFacts"/> it publishes.
 /// </summary>
-public sealed class MemberState
+public sealed class MemberState : IBenefitFacts
 {
-    public bool Enrolled { get; private set; }
-    public DateTimeOffset JoinedAt { get; private set; }
-    public string? Birthday { get; private set; }
-    public long LastSeq { get; private set; }
-    public DateTimeOffset? LastActivityAt { get; private set; }
-    public long LifetimeGrowth { get; private set; }
+    /// <summary>The member's single values, together so a change can save and restore them at once.</summary>
+    private struct Values
+    {
+        public bool Enrolled;
+        public DateTimeOffset JoinedAt;
+        public string? Birthday;
+        public long LastSeq;
+        public DateTimeOffset? LastActivityAt;
+        public long LifetimeGrowth;
+        public long LedgerPoints;
+        public long Debt;
+        public string? ReportedTier;
+        public DateTimeOffset? ReportedTierSince;
+        public string? LastPlan;
+        public long FactsRevision;
+    }
+
+    private Values _v;
+
+    public bool Enrolled { get => _v.Enrolled; private set => _v.Enrolled = value; }
+    public DateTimeOffset JoinedAt { get => _v.JoinedAt; private set => _v.JoinedAt = value; }
+    public string? Birthday { get => _v.Birthday; private set => _v.Birthday = value; }
+    public long LastSeq { get => _v.LastSeq; private set => _v.LastSeq = value; }
+    public DateTimeOffset? LastActivityAt { get => _v.LastActivityAt; private set => _v.LastActivityAt = value; }
+    public long LifetimeGrowth { get => _v.LifetimeGrowth; private set => _v.LifetimeGrowth = value; }
     /// <summary>The sum of points over all entries: always the balance once due expiries are written.</summary>
-    public long LedgerPoints { get; private set; }
-    public long Debt { get; private set; }
-    public string? ReportedTier { get; private set; }
-    public DateTimeOffset? ReportedTierSince { get; private set; }
-    public string? LastPlan { get; private set; }
+    public long LedgerPoints { get => _v.LedgerPoints; private set => _v.LedgerPoints = value; }
+    public long Debt { get => _v.Debt; private set => _v.Debt = value; }
+    public string? ReportedTier { get => _v.ReportedTier; private set => _v.ReportedTier = value; }
+    public DateTimeOffset? ReportedTierSince { get => _v.ReportedTierSince; private set => _v.ReportedTierSince = value; }
+    public string? LastPlan { get => _v.LastPlan; private set => _v.LastPlan = value; }
 
     /// <summary>Growth history in (occurredAt, seq) order, the input of <see cref="TierPolicy"/>.</summary>
-    public RowList<GrowthRecord> Growth { get; private set; } = RowList<GrowthRecord>.Empty;
-    public RowList<PointBucket> Buckets { get; private set; } = RowList<PointBucket>.Empty;
-    public KeyedRows<OrderRecord> Orders { get; private set; } = KeyedRows<OrderRecord>.Empty;
-    public ImmutableDictionary<string, int> DayCounts { get; private set; } = ImmutableDictionary<string, int>.Empty;
-    public ImmutableDictionary<string, int> MemberCounts { get; private set; } = ImmutableDictionary<string, int>.Empty;
-    public ImmutableDictionary<string, long> Counters { get; private set; } = ImmutableDictionary<string, long>.Empty;
-    public ImmutableDictionary<string, int> BenefitUses { get; private set; } = ImmutableDictionary<string, int>.Empty;
-    public ImmutableDictionary<string, PlanState> Plans { get; private set; } = ImmutableDictionary<string, PlanState>.Empty;
-    public CallerIdTable CallerIds { get; private set; } = CallerIdTable.Empty;
+    public RowList<GrowthRecord> Growth { get; private set; } = new();
+    public RowList<PointBucket> Buckets { get; private set; } = new();
+    public KeyedRows<OrderRecord> Orders { get; private set; } = new();
+    private Dictionary<string, int> _dayCounts = new(StringComparer.Ordinal);
+    private Dictionary<string, int> _memberCounts = new(StringComparer.Ordinal);
+    private Dictionary<string, long> _counters = new(StringComparer.Ordinal);
+    private Dictionary<string, int> _benefitUses = new(StringComparer.Ordinal);
+    private Dictionary<string, PlanState> _plans = new(StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, int> DayCounts => _dayCounts;
+    public IReadOnlyDictionary<string, int> MemberCounts => _memberCounts;
+    public IReadOnlyDictionary<string, long> Counters => _counters;
+    public IReadOnlyDictionary<string, int> BenefitUses => _benefitUses;
+    public IReadOnlyDictionary<string, PlanState> Plans => _plans;
+    public CallerIdTable CallerIds { get; private set; } = new();
 
-    /// <summary>Where the last tier evaluation of this state (or the one it was cloned from) got to; not part of the member.</summary>
+    /// <summary>Where the last tier evaluation of this state got to; not part of the member.</summary>
     internal TierCursor? TierCursor { get; set; }
 
     /// <summary>Increases with every applied entry; lets readers cache derived values.</summary>
     public long Revision => LastSeq;
 
+    /// <summary>
+    /// Increases with every entry that changes what <see cref="BenefitFacts"/> holds apart from the tier
+    /// (enrollment and birthday, plans, benefit uses, counters, reported tier): a published view with
+    /// the same value and the same tier is still exact.
+    /// </summary>
+    public long FactsRevision { get => _v.FactsRevision; private set => _v.FactsRevision = value; }
+
+    // ---- changes that can be undone -------------------------------------------------------------------
+
+    /// <summary>How to undo each in-place change of the open change, in order; reused from change to change.</summary>
+    private List<Action>? _journal;
+    private bool _open;
+    private Values _before;
+
+    /// <summary>
+    /// Opens a change: until <see cref="CommitChange"/> or <see cref="UndoChange"/>, every entry folded in
+    /// records how to take it back. A write's entries are folded in before they are durable; a failed
+    /// append (or a rule that throws) takes them back, leaving the state exactly as it was.
+    /// </summary>
+    public void BeginChange()
+    {
+        if (_open) throw new InvalidOperationException("a change of this member is already open");
+        _journal ??= [];
+        _before = _v;
+        _open = true;
+    }
+
+    /// <summary>Keeps what the open change folded in.</summary>
+    public void CommitChange()
+    {
+        if (!_open) throw new InvalidOperationException("no change of this member is open");
+        _journal!.Clear();
+        _open = false;
+    }
+
+    /// <summary>Takes back everything the open change folded in, last first.</summary>
+    public void UndoChange()
+    {
+        if (!_open) throw new InvalidOperationException("no change of this member is open");
+        for (var i = _journal!.Count - 1; i >= 0; i--) _journal[i]();
+        _journal.Clear();
+        _v = _before;
+        _open = false;
+    }
+
+    private void Journal(Action undo)
+    {
+        if (_open) _journal!.Add(undo);
+    }
+
+    /// <summary>Sets <paramref name="key"/> in <paramref name="map"/>, journaled.</summary>
+    private void Set<T>(Dictionary<string, T> map, string key, T value)
+    {
+        if (_open)
+        {
+            if (map.TryGetValue(key, out var old)) Journal(() => map[key] = old);
+            else Journal(() => map.Remove(key));
+        }
+        map[key] = value;
+    }
+
     public int? BirthMonth => Birthday is { Length: 5 } b ? int.Parse(b.AsSpan(0, 2), System.Globalization.CultureInfo.InvariantCulture) : null;
 
     public int BenefitUsesIn(string code, string period)
-        => BenefitUses.TryGetValue(UseKey(code, period), out var n) ? n : 0;
+        => _benefitUses.TryGetValue(UseKey(code, period), out var n) ? n : 0;
+
+    public bool PlanActiveAt(string plan, DateTimeOffset at) => _plans.TryGetValue(plan, out var p) && p.IsActiveAt(at);
+
+    public long Counter(string name) => _counters.GetValueOrDefault(name);
 
     public static string UseKey(string code, string period) => string.Concat(code, "|", period);
     public static string DayCountKey(string type, string day) => string.Concat(type, "|", day);
@@ -139,7 +230,8 @@ public sealed class MemberState
     {
         LastSeq = e.Seq;
         LedgerPoints += e.Points;
-        if (e.EventId is { } id) CallerIds = CallerIds.Add(id, e.Kind, e.BodyHash, e.Seq, e.Response);
+        if (e.EventId is { } id && CallerIds.Add(id, e.Kind, e.BodyHash, e.Seq, e.Response)) Journal(CallerIds.RemoveLast);
+        if (e.Counters is not null || e.Kind is LedgerKinds.Enroll or LedgerKinds.BenefitUse or LedgerKinds.Subscription or LedgerKinds.Tier) FactsRevision++;
         if (e.EventId is not null && e.Kind != LedgerKinds.Tier && e.Kind != LedgerKinds.Expire)
         {
             LastActivityAt = LastActivityAt is { } last && last > e.OccurredAt ? last : e.OccurredAt;
@@ -166,7 +258,7 @@ public sealed class MemberState
                 break;
             case LedgerKinds.BenefitUse:
                 var key = UseKey(e.BenefitCode!, e.Period!);
-                BenefitUses = BenefitUses.SetItem(key, BenefitUsesIn(e.BenefitCode!, e.Period!) + 1);
+                Set(_benefitUses, key, _benefitUses.GetValueOrDefault(key) + 1);
                 break;
             case LedgerKinds.Subscription:
                 ApplySubscription(e);
@@ -195,21 +287,22 @@ public sealed class MemberState
         var intoBucket = e.Points - e.DebtPaid;
         if (intoBucket > 0 || e.Points > 0)
         {
-            Buckets = Buckets.Add(new PointBucket(e.Seq, e.OccurredAt, e.BucketExpiresAt, intoBucket));
+            Buckets.Add(new PointBucket(e.Seq, e.OccurredAt, e.BucketExpiresAt, intoBucket));
+            Journal(Buckets.RemoveLast);
         }
         if (e.Note is null && e.EventType is { } type)
         {
             if (e.Period is { } day)
             {
                 var dayKey = DayCountKey(type, day);
-                DayCounts = DayCounts.SetItem(dayKey, DayCounts.GetValueOrDefault(dayKey) + 1);
+                Set(_dayCounts, dayKey, _dayCounts.GetValueOrDefault(dayKey) + 1);
             }
-            MemberCounts = MemberCounts.SetItem(type, MemberCounts.GetValueOrDefault(type) + 1);
+            Set(_memberCounts, type, _memberCounts.GetValueOrDefault(type) + 1);
         }
         AddCounters(e.Counters);
         if (e.OrderId is { } orderId && e.Amount is { } paid)
         {
-            Orders = Orders.SetItem(orderId, new OrderRecord
+            SetOrder(orderId, new OrderRecord
             {
                 EventType = e.EventType ?? "",
                 EarnSeq = e.Seq,
@@ -230,7 +323,7 @@ public sealed class MemberState
         LifetimeGrowth += e.Growth;
         if (e.OrderId is { } orderId && Orders.TryGetValue(orderId, out var order))
         {
-            Orders = Orders.SetItem(orderId, order with
+            SetOrder(orderId, order with
             {
                 Refunded = order.Refunded + (e.Amount ?? 0),
                 Growth = order.Growth + e.Growth,
@@ -239,7 +332,7 @@ public sealed class MemberState
             });
             for (var i = 0; i < Growth.Count; i++)
             {
-                if (Growth[i].Seq == order.EarnSeq) Growth = Growth.SetItem(i, Growth[i].WithAmount(Growth[i].Amount + e.Growth));
+                if (Growth[i].Seq == order.EarnSeq) SetRow(Growth, i, Growth[i].WithAmount(Growth[i].Amount + e.Growth));
             }
         }
         Draw(e.Draws);
@@ -251,8 +344,10 @@ public sealed class MemberState
     {
         EnrollImplicitly(e.OccurredAt);
         var plan = e.Plan!;
-        var state = Plans.TryGetValue(plan, out var shared) ? shared.Clone() : new PlanState();
-        Plans = Plans.SetItem(plan, state);
+        if (_plans.TryGetValue(plan, out var state)) state = state.Clone();
+        else state = new PlanState();
+        // A new object for the plan, so the one in force stays as it was until the change is kept.
+        Set(_plans, plan, state);
         LastPlan = plan;
         state.LastChangeAt = e.OccurredAt;
         switch (e.PlanAction)
@@ -281,14 +376,14 @@ public sealed class MemberState
     {
         for (var i = 0; i < Buckets.Count; i++)
         {
-            if (Buckets[i].Seq == bucketSeq) Buckets = Buckets.SetItem(i, Buckets[i].WithRemaining(Buckets[i].Remaining + points));
+            if (Buckets[i].Seq == bucketSeq) SetRow(Buckets, i, Buckets[i].WithRemaining(Buckets[i].Remaining + points));
         }
     }
 
     private void AddCounters(IReadOnlyDictionary<string, int>? counters)
     {
         if (counters is null) return;
-        foreach (var (name, n) in counters) Counters = Counters.SetItem(name, Counters.GetValueOrDefault(name) + n);
+        foreach (var (name, n) in counters) Set(_counters, name, _counters.GetValueOrDefault(name) + n);
     }
 
     private void InsertGrowth(GrowthRecord record)
@@ -296,11 +391,51 @@ public sealed class MemberState
         // Keep (occurredAt, seq) order; most events arrive in time order, so search from the end.
         var i = Growth.Count;
         while (i > 0 && Growth[i - 1].OccurredAt > record.OccurredAt) i--;
-        Growth = Growth.Insert(i, record);
+        Growth.Insert(i, record);
+        Journal(() => Growth.RemoveAt(i));
     }
 
-    /// <summary>A copy to write on: the containers are persistent, so it shares them and copies nothing.</summary>
-    public MemberState Clone() => (MemberState)MemberwiseClone();
+    private void SetRow<T>(RowList<T> rows, int index, T row)
+    {
+        if (_open)
+        {
+            var old = rows[index];
+            Journal(() => rows[index] = old);
+        }
+        rows[index] = row;
+    }
+
+    private void SetOrder(string orderId, OrderRecord order)
+    {
+        if (_open)
+        {
+            if (Orders.TryGetValue(orderId, out var old)) Journal(() => Orders.SetItem(orderId, old));
+            else Journal(Orders.RemoveLast);
+        }
+        Orders.SetItem(orderId, order);
+    }
+
+    /// <summary>
+    /// A state of its own with the content this one has now (a trial fold, a test's reference copy), with
+    /// no change open; the tier cursor is not copied.
+    /// </summary>
+    public MemberState Clone()
+    {
+        var copy = (MemberState)MemberwiseClone();
+        copy.TierCursor = null;
+        copy._journal = null;
+        copy._open = false;
+        copy.Growth = Growth.Copy();
+        copy.Buckets = Buckets.Copy();
+        copy.Orders = Orders.Copy();
+        copy.CallerIds = CallerIds.Copy();
+        copy._dayCounts = new(_dayCounts, StringComparer.Ordinal);
+        copy._memberCounts = new(_memberCounts, StringComparer.Ordinal);
+        copy._counters = new(_counters, StringComparer.Ordinal);
+        copy._benefitUses = new(_benefitUses, StringComparer.Ordinal);
+        copy._plans = _plans.ToDictionary(kv => kv.Key, kv => kv.Value.Clone(), StringComparer.Ordinal);
+        return copy;
+    }
 
     public MemberSnapshot ToSnapshot() => new()
     {
@@ -350,11 +485,11 @@ public sealed class MemberState
             Growth = o.Growth, Points = o.Points, GrowthFactor = o.GrowthFactor, PointsFactor = o.PointsFactor, Counters = o.Counters,
             CountersTakenBack = o.CountersTakenBack,
         }))),
-        DayCounts = s.DayCounts.ToImmutableDictionary(),
-        MemberCounts = s.MemberCounts.ToImmutableDictionary(),
-        Counters = s.Counters.ToImmutableDictionary(),
-        BenefitUses = s.BenefitUses.ToImmutableDictionary(),
-        Plans = s.Plans.ToImmutableDictionary(p => p.Plan, p => new PlanState { Terms = [.. p.Terms], TrialUsed = p.TrialUsed, Cancelled = p.Cancelled, LastChangeAt = p.LastChangeAt }),
+        _dayCounts = new(s.DayCounts, StringComparer.Ordinal),
+        _memberCounts = new(s.MemberCounts, StringComparer.Ordinal),
+        _counters = new(s.Counters, StringComparer.Ordinal),
+        _benefitUses = new(s.BenefitUses, StringComparer.Ordinal),
+        _plans = s.Plans.ToDictionary(p => p.Plan, p => new PlanState { Terms = [.. p.Terms], TrialUsed = p.TrialUsed, Cancelled = p.Cancelled, LastChangeAt = p.LastChangeAt }, StringComparer.Ordinal),
         CallerIds = CallerIdTable.From(s.CallerIds.Select(c => KeyValuePair.Create(c.Id, new CallerIdRecord(c.Kind, c.BodyHash, c.Seq, c.Response)))),
     };
 

@@ -64,10 +64,11 @@ public static class TierPolicy
 
     /// <summary>
     /// The tier at <paramref name="at"/>, resuming from <paramref name="cursor"/> where it still applies
-    /// (same program and start, the records it read unchanged, an instant not before the last one it
-    /// read) and leaving in it where this evaluation got to. A member's evaluations then read each growth
-    /// record once, not once per write: an append keeps the records a cursor read, anything else makes a
-    /// new list and a replay from the first record.
+    /// (same program and start, the same list with the records it read unchanged, an instant not before
+    /// the last one it read) and leaving in it where this evaluation got to. A member's evaluations then
+    /// read each growth record once, not once per write: an append keeps the records a cursor read; an
+    /// insert before the end or a replacement (<see cref="RowList{T}.Edits"/>) means a replay from the
+    /// first record. The cursor is updated in place: it belongs to one list's owner.
     /// </summary>
     public static TierStatus Evaluate(MembershipProgram program, RowList<GrowthRecord> sortedRecords, DateTimeOffset start, DateTimeOffset at, ref TierCursor? cursor)
         => Evaluate(program, (IReadOnlyList<GrowthRecord>)sortedRecords, start, at, ref cursor);
@@ -105,9 +106,10 @@ public static class TierPolicy
             }
         }
         // Everything so far depends on the records read, not on at: that is what a later call may resume.
-        if (sortedRecords is RowList<GrowthRecord> rows && (cursor is null || cursor.Read != i || !ReferenceEquals(cursor.Records, rows)))
+        if (sortedRecords is RowList<GrowthRecord> rows)
         {
-            cursor = new TierCursor(program, start, rows, i, window.Entered, window.Left, window.Sum, current);
+            cursor ??= new TierCursor();
+            cursor.MoveTo(program, start, rows, i, window.Entered, window.Left, window.Sum, current);
         }
         return Regrade(program, window, current, at, validity);
     }
@@ -159,23 +161,39 @@ public static class TierPolicy
 
 /// <summary>
 /// Where a tier evaluation of a member got to: the first <see cref="Read"/> growth records of
-/// <see cref="Records"/> replayed, the qualifying window over them, and the tier they give before any
-/// later instant's re-grade. Immutable; any state of the member may hold one.
+/// <see cref="Records"/> (as they were at <see cref="Edits"/>) replayed, the qualifying window over them,
+/// and the tier they give before any later instant's re-grade. Changed in place by each evaluation; it
+/// belongs to the state that holds it.
 /// </summary>
-public sealed class TierCursor(MembershipProgram program, DateTimeOffset start, RowList<GrowthRecord> records, int read, int entered, int left, long sum, TierStatus current)
+public sealed class TierCursor
 {
-    public MembershipProgram Program { get; } = program;
-    public DateTimeOffset Start { get; } = start;
-    public RowList<GrowthRecord> Records { get; } = records;
-    public int Read { get; } = read;
-    public int Entered { get; } = entered;
-    public int Left { get; } = left;
-    public long Sum { get; } = sum;
-    public TierStatus Current { get; } = current;
+    public MembershipProgram? Program { get; private set; }
+    public DateTimeOffset Start { get; private set; }
+    public RowList<GrowthRecord>? Records { get; private set; }
+    /// <summary>The list's <see cref="RowList{T}.Edits"/> when the records were read.</summary>
+    public long Edits { get; private set; }
+    public int Read { get; private set; }
+    public int Entered { get; private set; }
+    public int Left { get; private set; }
+    public long Sum { get; private set; }
+    public TierStatus Current { get; private set; } = null!;
+
+    internal void MoveTo(MembershipProgram program, DateTimeOffset start, RowList<GrowthRecord> records, int read, int entered, int left, long sum, TierStatus current)
+    {
+        Program = program;
+        Start = start;
+        Records = records;
+        Edits = records.Edits;
+        Read = read;
+        Entered = entered;
+        Left = left;
+        Sum = sum;
+        Current = current;
+    }
 
     /// <summary>True when resuming from here gives what a replay from the first record would.</summary>
     public bool AppliesTo(MembershipProgram program, IReadOnlyList<GrowthRecord> records, DateTimeOffset start, DateTimeOffset at)
         => ReferenceEquals(program, Program) && start == Start
-           && records is RowList<GrowthRecord> rows && rows.StartsWith(Records, Read)
+           && ReferenceEquals(records, Records) && Records.Edits == Edits && Read <= Records.Count
            && (Read == 0 || records[Read - 1].OccurredAt <= at);
 }
