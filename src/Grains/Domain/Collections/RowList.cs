@@ -100,9 +100,7 @@ public sealed class RowList<T> : IReadOnlyList<T>
 
     private void Grow()
     {
-        var grown = new T[Math.Max(4, _items.Length * 2)];
-        Array.Copy(_items, grown, Count);
-        _items = grown;
+        _items = RowArrays.Grow(_items, Count, Math.Max(4, _items.Length * 2));
     }
 
     public Enumerator GetEnumerator() => new(this);
