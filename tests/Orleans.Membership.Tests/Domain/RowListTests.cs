@@ -31,17 +31,6 @@ public sealed class RowListTests
     }
 
     [Fact]
-    public void Grown_arrays_of_rows_without_references_start_in_the_old_generation()
-    {
-        // Young collections must not copy a member's history arrays as they grow (docs/architecture.md).
-        var rows = RowArrays.Grow(new Row[] { new(1), new(2) }, 2, 64);
-        Assert.Equal(GC.MaxGeneration, GC.GetGeneration(rows));
-        Assert.Equal([1, 2, 0], rows.Take(3).Select(r => r.Value));
-        // Rows with references cannot go there (the pinned heap refuses them): they are allocated as usual.
-        Assert.Equal("a", RowArrays.Grow(new[] { "a" }, 1, 64)[0]);
-    }
-
-    [Fact]
     public void Random_changes_match_a_plain_list_and_a_copy_is_its_own()
     {
         var random = new Random(7);

@@ -67,7 +67,7 @@ public sealed class KeyedRows<T> : IReadOnlyCollection<KeyValuePair<string, T>>
     internal void Append(string key, T value)
     {
         if (Count == _keys.Length) GrowRows(Math.Max(4, Count * 2));
-        if (_charCount + key.Length > _chars.Length) _chars = RowArrays.Grow(_chars, _charCount, Math.Max(64, (_charCount + key.Length) * 2));
+        if (_charCount + key.Length > _chars.Length) Array.Resize(ref _chars, Math.Max(64, (_charCount + key.Length) * 2));
         key.CopyTo(0, _chars, _charCount, key.Length);
         var hash = string.GetHashCode(key.AsSpan());
         _keys[Count] = new Key { Start = _charCount, Length = key.Length, Hash = hash };
@@ -151,11 +151,11 @@ public sealed class KeyedRows<T> : IReadOnlyCollection<KeyValuePair<string, T>>
 
     private void GrowRows(int capacity)
     {
-        _keys = RowArrays.Grow(_keys, Count, capacity);
-        _values = RowArrays.Grow(_values, Count, capacity);
+        Array.Resize(ref _keys, capacity);
+        Array.Resize(ref _values, capacity);
         var slotCount = 4;
         while (slotCount < capacity * 2) slotCount *= 2;
-        _slots = RowArrays.Grow(_slots, 0, slotCount);
+        _slots = new int[slotCount];
         for (var index = 0; index < Count; index++) Index(index, _keys[index].Hash);
     }
 }

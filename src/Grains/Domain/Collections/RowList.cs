@@ -100,7 +100,9 @@ public sealed class RowList<T> : IReadOnlyList<T>
 
     private void Grow()
     {
-        _items = RowArrays.Grow(_items, Count, Math.Max(4, _items.Length * 2));
+        var grown = new T[Math.Max(4, _items.Length * 2)];
+        Array.Copy(_items, grown, Count);
+        _items = grown;
     }
 
     public Enumerator GetEnumerator() => new(this);
