@@ -248,8 +248,7 @@ public sealed class MemberGrain(
         }
         catch
         {
-            w.Undo();
-            _tier = null;
+            Undo(w);
             throw;
         }
         if (w.Entries.Count == 0)
@@ -258,37 +257,61 @@ public sealed class MemberGrain(
             return result;
         }
 
-        var settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _unsettled = settled.Task;
+        Task durable;
         try
         {
-            if (persistence.Value.WriteStateEveryChange)
-            {
-                // The plain-Orleans comparison: the whole member is the grain state, written before the ack.
-                snapshot.State = _state.ToSnapshot();
-                await snapshot.WriteStateAsync();
-                _snapshotSeq = snapshot.State.Seq;
-            }
-            await ledger.AppendAsync(_key, w.Entries);
-            w.Keep();
+            durable = MakeDurable(w.Entries);
         }
         catch
         {
-            w.Undo();
-            _tier = null;
+            Undo(w);
             throw;
         }
-        finally
+        if (!durable.IsCompletedSuccessfully)
         {
-            _unsettled = null;
-            settled.SetResult();
+            // The append is in flight (or failed): interleaved reads wait until it is kept or undone.
+            var settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _unsettled = settled.Task;
+            try
+            {
+                await durable;
+            }
+            catch
+            {
+                Undo(w);
+                throw;
+            }
+            finally
+            {
+                _unsettled = null;
+                settled.SetResult();
+            }
         }
+        w.Keep();
 
         PublishFacts(program, w.Now);
         await PublishChanges(w.Entries);
         ArmNotices(w.Entries);
         if (_state.LastSeq - SnapshotSeq >= SnapshotEvery) await TrySnapshot();
         return result;
+    }
+
+    private Task MakeDurable(IReadOnlyList<LedgerEntry> entries)
+        => persistence.Value.WriteStateEveryChange ? WriteStateThenAppend(entries) : ledger.AppendAsync(_key, entries);
+
+    /// <summary>The plain-Orleans comparison: the whole member is the grain state, written before the ack.</summary>
+    private async Task WriteStateThenAppend(IReadOnlyList<LedgerEntry> entries)
+    {
+        snapshot.State = _state.ToSnapshot();
+        await snapshot.WriteStateAsync();
+        _snapshotSeq = snapshot.State.Seq;
+        await ledger.AppendAsync(_key, entries);
+    }
+
+    private void Undo(MemberWrite w)
+    {
+        w.Undo();
+        _tier = null;
     }
 
     /// <summary>Waits while a write's entries are on their way to the ledger: reads see only durable effects.</summary>
