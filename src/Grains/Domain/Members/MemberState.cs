@@ -276,6 +276,7 @@ public sealed class MemberState : IBenefitFacts
         if (Enrolled) return;
         Enrolled = true;
         JoinedAt = at;
+        FactsRevision++;
     }
 
     private void ApplyEarn(LedgerEntry e)
