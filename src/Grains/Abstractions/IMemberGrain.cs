@@ -5,7 +5,8 @@ namespace Orleans.Membership.Abstractions;
 
 /// <summary>
 /// One member of one program, keyed <c>"{programId}/{memberId}"</c>. Writes are serialized; the reads
-/// (summary, benefit checks) interleave with them and see the last durable state.
+/// (summary, benefit checks) interleave with them and see only durable effects (one that arrives while a
+/// write's append is in flight answers when the append has ended).
 /// </summary>
 [Alias("member")]
 public interface IMemberGrain : IGrainWithStringKey
