@@ -2,7 +2,8 @@
 # Checkout during ingest on a fresh node, with the GC's share: seed 10,000 members, 5 s checkout warm-up,
 # then the mixed scenario for 20 s, /v1/diagnostics/runtime read before and after. Extra arguments are
 # environment settings for the node (e.g. DOTNET_GCgen0size=0x4000000). FESTIVAL_RATE (batches/s) and
-# CHECKOUT_RATE (requests/s) set the load; WARMUP (default 5s) the checkout warm-up after seeding;
+# CHECKOUT_RATE (requests/s) set the load, BATCH (default 500) the events per festival batch; WARMUP
+# (default 5s) the checkout warm-up after seeding;
 # POSTGRES=1 runs the node on PostgreSQL.
 # Usage: bash load-tests/mixed-gc.sh [VAR=value ...]
 set -euo pipefail
@@ -19,7 +20,7 @@ LT="dotnet load-tests/bin/Release/net10.0/Orleans.Membership.LoadTests.dll --tar
 $LT --scenario seed --members 10000 --out "$OUT/seed" >/dev/null 2>&1
 $LT --scenario checkout --members 10000 --duration "${WARMUP:-5s}" --out "$OUT/warmup" >/dev/null 2>&1 || true
 curl -fs $URL/v1/diagnostics/runtime >"$OUT/before.json"
-$LT --scenario mixed --members 10000 --festival-rate "${FESTIVAL_RATE:-16}" --rate "${CHECKOUT_RATE:-7228}" --duration 20s --out "$OUT/mixed" >/dev/null 2>&1 || true
+$LT --scenario mixed --members 10000 --festival-rate "${FESTIVAL_RATE:-16}" --batch "${BATCH:-500}" --rate "${CHECKOUT_RATE:-7228}" --duration 20s --out "$OUT/mixed" >/dev/null 2>&1 || true
 curl -fs $URL/v1/diagnostics/runtime >"$OUT/after.json"
 python3 - "$OUT" "$*" <<'PY'
 import json, sys
