@@ -289,6 +289,9 @@ public sealed class MemberGrain(
         }
         w.Keep();
 
+        // The rules' own tier at this instant is the one now in force (computed already unless a later
+        // entry of the write changed the state): the facts need no second evaluation.
+        RememberTier(w.TierAt(w.Now), program, w.Now);
         PublishFacts(program, w.Now);
         await PublishChanges(w.Entries);
         ArmNotices(w.Entries);
@@ -430,11 +433,16 @@ public sealed class MemberGrain(
         {
             return cached;
         }
-        _tier = MemberQueries.TierAt(_state, program, now);
+        return RememberTier(MemberQueries.TierAt(_state, program, now), program, now);
+    }
+
+    private TierStatus RememberTier(TierStatus tier, MembershipProgram program, DateTimeOffset at)
+    {
+        _tier = tier;
         _tierRevision = _state.Revision;
         _tierProgramVersion = program.Version;
-        _tierAt = now;
-        return _tier;
+        _tierAt = at;
+        return tier;
     }
 
     private async ValueTask<MembershipProgram> Program()
