@@ -43,7 +43,7 @@ public sealed class MemberGrain(
     private string _memberId = "";
     private MemberState _state = new();
 
-    /// <summary>Completes when the write in progress has its entries durable (or the state rebuilt); null when none is.</summary>
+    /// <summary>Completes when the append of the write in progress has ended (kept or undone); null when none is in flight.</summary>
     private Task? _unsettled;
 
     /// <summary>The benefit facts last published to the read model.</summary>
@@ -59,8 +59,10 @@ public sealed class MemberGrain(
     {
         _key = this.GetPrimaryKeyString();
         (_programId, _memberId) = MemberKeys.Parse(_key);
-        _state = await Load(cancellationToken);
-        _snapshotSeq = snapshot.RecordExists ? snapshot.State.Seq : 0;
+        // A snapshot is an optimization: start from it when there is one, then replay the rows after it.
+        _state = snapshot.RecordExists && snapshot.State.Seq > 0 ? MemberState.FromSnapshot(snapshot.State) : new MemberState();
+        _snapshotSeq = _state.LastSeq;
+        foreach (var entry in await ledger.ReadAfterAsync(_key, _state.LastSeq, cancellationToken)) _state.Apply(entry);
         if (await programs.GetAsync(_programId) is { } program) PublishFacts(program, clock.GetUtcNow());
     }
 
@@ -68,14 +70,6 @@ public sealed class MemberGrain(
     {
         readModel.Withdraw(_key);
         if (_state.LastSeq - SnapshotSeq >= SnapshotOnDeactivation) await TrySnapshot();
-    }
-
-    /// <summary>The member as storage has it: the snapshot when there is one (an optimization), then the ledger rows after it.</summary>
-    private async Task<MemberState> Load(CancellationToken cancellationToken = default)
-    {
-        var state = snapshot.RecordExists && snapshot.State.Seq > 0 ? MemberState.FromSnapshot(snapshot.State) : new MemberState();
-        foreach (var entry in await ledger.ReadAfterAsync(_key, state.LastSeq, cancellationToken)) state.Apply(entry);
-        return state;
     }
 
     /// <summary>The seq of the last snapshot known to be stored.</summary>
@@ -242,9 +236,11 @@ public sealed class MemberGrain(
     {
         var w = new MemberWrite(_state, program, clock.GetUtcNow());
         T result;
+        Task durable;
         try
         {
             result = rules(w);
+            durable = w.Entries.Count == 0 ? Task.CompletedTask : MakeDurable(w.Entries);
         }
         catch
         {
@@ -255,17 +251,6 @@ public sealed class MemberGrain(
         {
             w.Keep();
             return result;
-        }
-
-        Task durable;
-        try
-        {
-            durable = MakeDurable(w.Entries);
-        }
-        catch
-        {
-            Undo(w);
-            throw;
         }
         if (!durable.IsCompletedSuccessfully)
         {
