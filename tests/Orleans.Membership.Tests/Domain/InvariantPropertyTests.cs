@@ -134,6 +134,29 @@ public sealed class InvariantPropertyTests
     }
 
     [Fact]
+    public void Counters_and_benefit_uses_taken_back_leave_no_trace()
+    {
+        // The random histories above run the default program, which counts nothing: here a program with
+        // a stamp counter and quotas, every write rehearsed (applied, undone, checked) before it is kept.
+        MemberHarness Run(bool rehearse)
+        {
+            var m = new MemberHarness(TestPrograms.Coffee) { RehearseWrites = rehearse };
+            m.Enroll();
+            for (var i = 0; i < 24; i++) m.Paid($"o{i}", 30m + i, Origin.AddDays(i).ToString("O"));
+            m.Refunded("o3", 33m, Origin.AddDays(30).ToString("O"));
+            for (var i = 0; i < 3; i++) m.Use("free-drink");
+            m.Use("free-upsize");
+            return m;
+        }
+
+        var plain = Run(rehearse: false);
+        var rehearsed = Run(rehearse: true);
+        Assert.True(plain.State.Counters["stamps"] > 0, "the history must count stamps");
+        Assert.True(plain.State.BenefitUsesIn("free-drink", ProgramCalendar.LifetimePeriod) > 0, "the history must use a benefit");
+        Assert.Equal(JsonSerializer.Serialize(plain.State.ToSnapshot()), JsonSerializer.Serialize(rehearsed.State.ToSnapshot()));
+    }
+
+    [Fact]
     public void The_tier_is_the_replay_of_growth_history_at_any_instant()
     {
         Histories.Sample(ops =>

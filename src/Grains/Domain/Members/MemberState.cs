@@ -79,7 +79,7 @@ public sealed record CallerIdRecord(string Kind, string? BodyHash, long Seq, str
 /// A member's whole working state, rebuilt by folding its ledger entries with <see cref="Apply"/>.
 /// It is changed in place: a write folds its entries into the member's one state as the rules emit
 /// them, and the grain makes them durable before anyone reads the result; a write that fails is undone
-/// by rebuilding the state from storage (<c>MemberGrain</c>). One state per member, not a version per
+/// from the change's journal (<see cref="UndoChange"/>). One state per member, not a version per
 /// write: each write allocates only the rows it adds, and nothing it leaves behind references a young
 /// object, which is what keeps young collections short while festival ingest runs (docs/architecture.md).
 /// Not thread-safe: only the member's own activation touches it; other threads read the immutable
@@ -150,8 +150,11 @@ public sealed class MemberState : IBenefitFacts
 
     // ---- changes that can be undone -------------------------------------------------------------------
 
-    /// <summary>How to undo each in-place change of the open change, in order; reused from change to change.</summary>
-    private List<Action>? _journal;
+    /// <summary>
+    /// How to undo each in-place change of the open change, in order; reused from change to change. Steps
+    /// are plain values, not closures: journaling a change allocates nothing once the list has grown.
+    /// </summary>
+    private List<UndoStep>? _journal;
     private bool _open;
     private Values _before;
 
@@ -180,26 +183,62 @@ public sealed class MemberState : IBenefitFacts
     public void UndoChange()
     {
         if (!_open) throw new InvalidOperationException("no change of this member is open");
-        for (var i = _journal!.Count - 1; i >= 0; i--) _journal[i]();
+        for (var i = _journal!.Count - 1; i >= 0; i--) Revert(_journal[i]);
         _journal.Clear();
         _v = _before;
         _open = false;
     }
 
-    private void Journal(Action undo)
+    private enum UndoKind : byte
     {
-        if (_open) _journal!.Add(undo);
+        RemoveLastCallerId, RemoveLastBucket, SetBucket, RemoveGrowth, SetGrowth, RemoveLastOrder, SetOrder,
+        RemoveCount, SetCount, RemoveCounter, SetCounter, RemovePlan, SetPlan,
     }
 
-    /// <summary>Sets <paramref name="key"/> in <paramref name="map"/>, journaled.</summary>
-    private void Set<T>(Dictionary<string, T> map, string key, T value)
+    /// <summary>One journaled change: what to do to take it back, and the value it replaced.</summary>
+    private struct UndoStep
     {
-        if (_open)
+        public UndoKind Kind;
+        public int Index;
+        public string? Key;
+        public Dictionary<string, int>? Counts;
+        public long Number;
+        public object? Old;
+        public PointBucket Bucket;
+        public GrowthRecord Growth;
+    }
+
+    private void Journal(in UndoStep step)
+    {
+        if (_open) _journal!.Add(step);
+    }
+
+    private void Revert(in UndoStep step)
+    {
+        switch (step.Kind)
         {
-            if (map.TryGetValue(key, out var old)) Journal(() => map[key] = old);
-            else Journal(() => map.Remove(key));
+            case UndoKind.RemoveLastCallerId: CallerIds.RemoveLast(); break;
+            case UndoKind.RemoveLastBucket: Buckets.RemoveLast(); break;
+            case UndoKind.SetBucket: Buckets[step.Index] = step.Bucket; break;
+            case UndoKind.RemoveGrowth: Growth.RemoveAt(step.Index); break;
+            case UndoKind.SetGrowth: Growth[step.Index] = step.Growth; break;
+            case UndoKind.RemoveLastOrder: Orders.RemoveLast(); break;
+            case UndoKind.SetOrder: Orders.SetItem(step.Key!, (OrderRecord)step.Old!); break;
+            case UndoKind.RemoveCount: step.Counts!.Remove(step.Key!); break;
+            case UndoKind.SetCount: step.Counts![step.Key!] = (int)step.Number; break;
+            case UndoKind.RemoveCounter: _counters.Remove(step.Key!); break;
+            case UndoKind.SetCounter: _counters[step.Key!] = step.Number; break;
+            case UndoKind.RemovePlan: _plans.Remove(step.Key!); break;
+            case UndoKind.SetPlan: _plans[step.Key!] = (PlanState)step.Old!; break;
         }
-        map[key] = value;
+    }
+
+    /// <summary>Adds <paramref name="n"/> to <paramref name="key"/>'s count in <paramref name="counts"/>, journaled.</summary>
+    private void AddCount(Dictionary<string, int> counts, string key, int n)
+    {
+        var exists = counts.TryGetValue(key, out var old);
+        Journal(new UndoStep { Kind = exists ? UndoKind.SetCount : UndoKind.RemoveCount, Counts = counts, Key = key, Number = old });
+        counts[key] = old + n;
     }
 
     public int? BirthMonth => Birthday is { Length: 5 } b ? int.Parse(b.AsSpan(0, 2), System.Globalization.CultureInfo.InvariantCulture) : null;
@@ -230,7 +269,7 @@ public sealed class MemberState : IBenefitFacts
     {
         LastSeq = e.Seq;
         LedgerPoints += e.Points;
-        if (e.EventId is { } id && CallerIds.Add(id, e.Kind, e.BodyHash, e.Seq, e.Response)) Journal(CallerIds.RemoveLast);
+        if (e.EventId is { } id && CallerIds.Add(id, e.Kind, e.BodyHash, e.Seq, e.Response)) Journal(new UndoStep { Kind = UndoKind.RemoveLastCallerId });
         if (e.Counters is not null || e.Kind is LedgerKinds.Enroll or LedgerKinds.BenefitUse or LedgerKinds.Subscription or LedgerKinds.Tier) FactsRevision++;
         if (e.EventId is not null && e.Kind != LedgerKinds.Tier && e.Kind != LedgerKinds.Expire)
         {
@@ -257,8 +296,7 @@ public sealed class MemberState : IBenefitFacts
                 ChangeBucket(e.BucketSeq, e.Points);
                 break;
             case LedgerKinds.BenefitUse:
-                var key = UseKey(e.BenefitCode!, e.Period!);
-                Set(_benefitUses, key, _benefitUses.GetValueOrDefault(key) + 1);
+                AddCount(_benefitUses, UseKey(e.BenefitCode!, e.Period!), 1);
                 break;
             case LedgerKinds.Subscription:
                 ApplySubscription(e);
@@ -289,16 +327,15 @@ public sealed class MemberState : IBenefitFacts
         if (intoBucket > 0 || e.Points > 0)
         {
             Buckets.Add(new PointBucket(e.Seq, e.OccurredAt, e.BucketExpiresAt, intoBucket));
-            Journal(Buckets.RemoveLast);
+            Journal(new UndoStep { Kind = UndoKind.RemoveLastBucket });
         }
         if (e.Note is null && e.EventType is { } type)
         {
             if (e.Period is { } day)
             {
-                var dayKey = DayCountKey(type, day);
-                Set(_dayCounts, dayKey, _dayCounts.GetValueOrDefault(dayKey) + 1);
+                AddCount(_dayCounts, DayCountKey(type, day), 1);
             }
-            Set(_memberCounts, type, _memberCounts.GetValueOrDefault(type) + 1);
+            AddCount(_memberCounts, type, 1);
         }
         AddCounters(e.Counters);
         if (e.OrderId is { } orderId && e.Amount is { } paid)
@@ -333,7 +370,7 @@ public sealed class MemberState : IBenefitFacts
             });
             for (var i = 0; i < Growth.Count; i++)
             {
-                if (Growth[i].Seq == order.EarnSeq) SetRow(Growth, i, Growth[i].WithAmount(Growth[i].Amount + e.Growth));
+                if (Growth[i].Seq == order.EarnSeq) SetGrowth(i, Growth[i].WithAmount(Growth[i].Amount + e.Growth));
             }
         }
         Draw(e.Draws);
@@ -348,7 +385,9 @@ public sealed class MemberState : IBenefitFacts
         if (_plans.TryGetValue(plan, out var state)) state = state.Clone();
         else state = new PlanState();
         // A new object for the plan, so the one in force stays as it was until the change is kept.
-        Set(_plans, plan, state);
+        var hadPlan = _plans.TryGetValue(plan, out var before);
+        Journal(new UndoStep { Kind = hadPlan ? UndoKind.SetPlan : UndoKind.RemovePlan, Key = plan, Old = before });
+        _plans[plan] = state;
         LastPlan = plan;
         state.LastChangeAt = e.OccurredAt;
         switch (e.PlanAction)
@@ -377,14 +416,23 @@ public sealed class MemberState : IBenefitFacts
     {
         for (var i = 0; i < Buckets.Count; i++)
         {
-            if (Buckets[i].Seq == bucketSeq) SetRow(Buckets, i, Buckets[i].WithRemaining(Buckets[i].Remaining + points));
+            if (Buckets[i].Seq == bucketSeq)
+            {
+                Journal(new UndoStep { Kind = UndoKind.SetBucket, Index = i, Bucket = Buckets[i] });
+                Buckets[i] = Buckets[i].WithRemaining(Buckets[i].Remaining + points);
+            }
         }
     }
 
     private void AddCounters(IReadOnlyDictionary<string, int>? counters)
     {
         if (counters is null) return;
-        foreach (var (name, n) in counters) Set(_counters, name, _counters.GetValueOrDefault(name) + n);
+        foreach (var (name, n) in counters)
+        {
+            var exists = _counters.TryGetValue(name, out var old);
+            Journal(new UndoStep { Kind = exists ? UndoKind.SetCounter : UndoKind.RemoveCounter, Key = name, Number = old });
+            _counters[name] = old + n;
+        }
     }
 
     private void InsertGrowth(GrowthRecord record)
@@ -393,25 +441,22 @@ public sealed class MemberState : IBenefitFacts
         var i = Growth.Count;
         while (i > 0 && Growth[i - 1].OccurredAt > record.OccurredAt) i--;
         Growth.Insert(i, record);
-        Journal(() => Growth.RemoveAt(i));
+        Journal(new UndoStep { Kind = UndoKind.RemoveGrowth, Index = i });
     }
 
-    private void SetRow<T>(RowList<T> rows, int index, T row)
+    private void SetGrowth(int index, GrowthRecord row)
     {
-        if (_open)
-        {
-            var old = rows[index];
-            Journal(() => rows[index] = old);
-        }
-        rows[index] = row;
+        Journal(new UndoStep { Kind = UndoKind.SetGrowth, Index = index, Growth = Growth[index] });
+        Growth[index] = row;
     }
 
     private void SetOrder(string orderId, OrderRecord order)
     {
         if (_open)
         {
-            if (Orders.TryGetValue(orderId, out var old)) Journal(() => Orders.SetItem(orderId, old));
-            else Journal(Orders.RemoveLast);
+            Journal(Orders.TryGetValue(orderId, out var old)
+                ? new UndoStep { Kind = UndoKind.SetOrder, Key = orderId, Old = old }
+                : new UndoStep { Kind = UndoKind.RemoveLastOrder });
         }
         Orders.SetItem(orderId, order);
     }
