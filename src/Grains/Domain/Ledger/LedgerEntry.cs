@@ -21,12 +21,26 @@ public static class LedgerKinds
 [GenerateSerializer, Immutable, Alias("ledger-entry")]
 public sealed record LedgerEntry
 {
-    [Id(0)] public long Seq { get; init; }
+    [Id(0)] private long _seq;
+    [Id(3)] private DateTimeOffset _recordedAt;
+
+    public long Seq { get => _seq; init => _seq = value; }
     [Id(1)] public required string Kind { get; init; }
     /// <summary>When the change took effect (the event's occurredAt, a bucket's expiry, a re-grade instant).</summary>
     [Id(2)] public DateTimeOffset OccurredAt { get; init; }
     /// <summary>When the engine wrote it.</summary>
-    [Id(3)] public DateTimeOffset RecordedAt { get; init; }
+    public DateTimeOffset RecordedAt { get => _recordedAt; init => _recordedAt = value; }
+
+    /// <summary>
+    /// Gives a new entry its seq and recording instant as a write emits it (<see cref="Members.MemberWrite.Emit"/>),
+    /// before anyone else holds it: the entry is not copied for two fields. Entries are immutable from then on.
+    /// </summary>
+    internal LedgerEntry Stamp(long seq, DateTimeOffset recordedAt)
+    {
+        _seq = seq;
+        _recordedAt = recordedAt;
+        return this;
+    }
     /// <summary>The caller's id (eventId, useId, redemptionId, subscriptionEventId); null for derived entries.</summary>
     [Id(4)] public string? EventId { get; init; }
     /// <summary>Fingerprint of the request body, so a reused id with another body is told apart.</summary>

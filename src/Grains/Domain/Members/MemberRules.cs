@@ -37,7 +37,14 @@ public static class MemberRules
     {
         if (EventValidation.Validate(w.Program, ev, w.Now) is { } problem) return EventOutcome.Rejected(problem.Field, problem.Message);
 
-        var hash = Hash("event", ev.Type, ev.OccurredAt?.ToString("O", CultureInfo.InvariantCulture), ev.OrderId, Money(ev.Amount), ev.AttributesJson);
+        var body = new BodyHash(stackalloc byte[256]);
+        body.Add("event");
+        body.Add(ev.Type);
+        body.Add(ev.OccurredAt);
+        body.Add(ev.OrderId);
+        body.AddMoney(ev.Amount);
+        body.Add(ev.AttributesJson);
+        var hash = body.Finish();
         if (w.State.CallerIds.TryGetValue(ev.EventId, out var seen))
         {
             return seen.BodyHash == hash
@@ -223,7 +230,11 @@ public static class MemberRules
         if (!CallerIds.IsValid(request.RedemptionId)) return WriteResult<RedemptionResult>.Invalid("redemptionId", CallerIds.Rule);
         if (request.Points <= 0) return WriteResult<RedemptionResult>.Invalid("points", "must be a whole number greater than 0");
         if (!w.State.Enrolled) return WriteResult<RedemptionResult>.NotFound("member not found");
-        var hash = Hash("redeem", request.Points.ToString(CultureInfo.InvariantCulture), request.Reason);
+        var body = new BodyHash(stackalloc byte[128]);
+        body.Add("redeem");
+        body.Add(request.Points);
+        body.Add(request.Reason);
+        var hash = body.Finish();
         if (Replay(w.State, request.RedemptionId, hash, DomainJson.Default.RedemptionResult, out WriteResult<RedemptionResult>? replay)) return replay!;
 
         var balance = w.State.BalanceAt(w.Now);
@@ -305,7 +316,13 @@ public static class MemberRules
             return WriteResult<SubscriptionView>.Invalid("term", $"must be one of {string.Join(", ", plan.Terms)} for a purchase of '{plan.Code}'");
         }
         if (r.At is { } future && future > w.Now + EventValidation.MaxFutureSkew) return WriteResult<SubscriptionView>.Invalid("at", "is more than 5 minutes in the future");
-        var hash = Hash("subscription", r.Plan, r.Action, r.Term, r.At?.ToString("O", CultureInfo.InvariantCulture));
+        var body = new BodyHash(stackalloc byte[128]);
+        body.Add("subscription");
+        body.Add(r.Plan);
+        body.Add(r.Action);
+        body.Add(r.Term);
+        body.Add(r.At);
+        var hash = body.Finish();
         if (Replay(w.State, r.SubscriptionEventId, hash, DomainJson.Default.SubscriptionView, out WriteResult<SubscriptionView>? replay)) return replay!;
 
         var at = (r.At ?? w.Now).ToUniversalTime();
@@ -409,14 +426,14 @@ public static class MemberRules
     }
 
     /// <summary>A fingerprint of a request body: same body, same hash.</summary>
-    public static string Hash(params string?[] parts)
-    {
-        var text = string.Join("\u001f", parts.Select(p => p ?? "\u0000"));
-        Span<byte> digest = stackalloc byte[32];
-        SHA256.HashData(Encoding.UTF8.GetBytes(text), digest);
-        return Convert.ToHexString(digest[..12]);
-    }
-
     private static string? Money(decimal? amount) => amount?.ToString("0.00", CultureInfo.InvariantCulture);
+
+    /// <summary>The fingerprint of <paramref name="parts"/> (<see cref="BodyHash"/>).</summary>
+    public static string Hash(params ReadOnlySpan<string?> parts)
+    {
+        var body = new BodyHash(stackalloc byte[128]);
+        foreach (var part in parts) body.Add(part);
+        return body.Finish();
+    }
     private static long Floor(decimal value) => (long)decimal.Floor(value);
 }

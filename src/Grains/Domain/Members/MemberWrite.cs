@@ -30,10 +30,14 @@ public sealed class MemberWrite
     public DateTimeOffset Now { get; }
     public IReadOnlyList<LedgerEntry> Entries => _entries;
 
-    /// <summary>Assigns the next seq and the recording instant, folds the entry in, and keeps it.</summary>
+    /// <summary>
+    /// Assigns the next seq and the recording instant, folds the entry in, and keeps it. The entry must be
+    /// a new one that nothing else holds (the rules build each with <c>new</c> or <c>with</c>).
+    /// </summary>
     public LedgerEntry Emit(LedgerEntry entry)
     {
-        var e = entry with { Seq = State.LastSeq + 1, RecordedAt = Now };
+        if (entry.Seq != 0) throw new InvalidOperationException("an entry is emitted once: this one already has a seq");
+        var e = entry.Stamp(State.LastSeq + 1, Now);
         State.Apply(e);
         _entries.Add(e);
         return e;

@@ -18,16 +18,33 @@ public static class ProgramCalendar
     }
 
     public static string DayKey(this MembershipProgram program, DateTimeOffset instant)
-        => program.Local(instant).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+    {
+        var local = program.Local(instant);
+        var key = (local.Year * 100 + local.Month) * 100 + local.Day;
+        if (t_dayKey is { } last && last.Key == key) return last.Text;
+        var text = local.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        t_dayKey = new CachedKey(key, text);
+        return text;
+    }
 
     public static string PeriodKey(this MembershipProgram program, QuotaPeriod period, DateTimeOffset instant)
     {
         if (period == QuotaPeriod.Lifetime) return LifetimePeriod;
         var local = program.Local(instant);
-        return period == QuotaPeriod.Month
-            ? local.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture)
-            : local.Year.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (period != QuotaPeriod.Month) return local.Year.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var key = local.Year * 100 + local.Month;
+        if (t_monthKey is { } last && last.Key == key) return last.Text;
+        var text = local.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
+        t_monthKey = new CachedKey(key, text);
+        return text;
     }
+
+    // Nearly every event and check of a day names the same day and month: each thread keeps the last key
+    // it wrote (a string per event and per check otherwise).
+    private sealed record CachedKey(int Key, string Text);
+
+    [ThreadStatic] private static CachedKey? t_dayKey;
+    [ThreadStatic] private static CachedKey? t_monthKey;
 
     /// <summary>Start of the next quota period after <paramref name="instant"/>; null for lifetime.</summary>
     public static DateTimeOffset? NextPeriodStart(this MembershipProgram program, QuotaPeriod period, DateTimeOffset instant)
