@@ -11,6 +11,8 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(
 builder.Logging.AddFilter("Orleans", LogLevel.Warning);
 builder.Logging.AddFilter("Polly", LogLevel.Warning);
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+// Hosting logs nothing at Warning; left enabled, it still opens a log scope and an Activity per request.
+builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
 
 var connectionString = builder.Configuration.GetConnectionString("Membership");
 builder.UseOrleansClient(client =>

@@ -27,6 +27,8 @@ public static class MembershipNode
         }
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // Hosting logs nothing at Warning; left enabled, it still opens a log scope and an Activity per request.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
 
         var siloPort = builder.Configuration.GetValue("Membership:SiloPort", 11111);

@@ -7,7 +7,8 @@ using Orleans.Membership.GcCensus;
 // What a festival write leaves for the garbage collector, without HTTP, Orleans or a load generator:
 // the engine's own write path (MemberWrite, MemberRules, the embedded ledger) over members seeded like
 // the load tests' seed scenario, with the festival's event mix. Part 1 forces a gen0 collection every
-// --every events and reports what each copied and how long it stopped the process; part 2 walks a
+// --every events and reports what each copied and how long it stopped the process (after what the events
+// keep and allocate, by type); part 2 walks a
 // member's state before and after each write and counts the objects the write added to it.
 // Usage: dotnet run -c Release --project tools/GcCensus -- [--members 10000] [--every 11000] [--collections 20]
 var options = Options.Parse(args);
@@ -17,7 +18,19 @@ var node = new Node(program, options.Members);
 node.Seed();
 node.Run(40_000); // every member active, arrays past their first doublings
 GC.Collect();
-
+{
+    // What the events keep (the members' rows and the embedded ledger), and what they allocate by type
+    // (the runtime's allocation samples, one about every 100 KB).
+    const int Sampled = 200_000;
+    var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
+    using var sampler = new AllocationSampler();
+    sampler.On = true;
+    node.Run(Sampled);
+    sampler.On = false;
+    var heapAfter = GC.GetTotalMemory(forceFullCollection: true);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Sampled} events keep {(heapAfter - heapBefore) / (double)Sampled:F0} B/event; allocated by type:"));
+    foreach (var (type, bytes) in sampler.Top(15)) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {bytes / (double)Sampled,7:F0} B/event  {type}"));
+}
 var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
 var eventsBefore = node.Events;
 var gen0 = new List<(double Ms, long Promoted)>();

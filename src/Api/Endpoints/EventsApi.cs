@@ -81,7 +81,7 @@ public static class EventsApi
         // A member's events apply in array order, in one grain call; members run in parallel.
         var calls = byMember.Select(async kv =>
         {
-            var grain = grains.GetGrain<IMemberGrain>(MemberKeys.Of(programId, kv.Key));
+            var grain = grains.Member(MemberKeys.Of(programId, kv.Key));
             var outcomes = await grain.ApplyEvents(kv.Value.Select(x => x.Event).ToArray());
             return (kv.Value, outcomes);
         }).ToList();

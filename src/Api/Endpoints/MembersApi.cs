@@ -19,7 +19,7 @@ public sealed class MemberRoute(IGrainFactory grains, ProgramCatalog programs)
         if (!CallerIds.IsValid(programId)) return (null, Problems.Validation("programId", CallerIds.Rule));
         if (!CallerIds.IsValid(memberId)) return (null, Problems.Validation("memberId", CallerIds.Rule));
         if (await CheckProgram(programId) is { } error) return (null, error);
-        return (grains.GetGrain<IMemberGrain>(MemberKeys.Of(programId, memberId)), null);
+        return (grains.Member(MemberKeys.Of(programId, memberId)), null);
     }
 
     /// <summary>Checks a route's program id and that the program exists; null when it does.</summary>

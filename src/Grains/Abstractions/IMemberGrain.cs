@@ -39,6 +39,21 @@ public interface IMemberGrain : IGrainWithStringKey
 
 public static class MemberKeys
 {
+    private static (GrainType Grain, GrainInterfaceType Interface)? s_types;
+
+    /// <summary>
+    /// The member grain of <paramref name="memberKey"/>. <c>GetGrain&lt;IMemberGrain&gt;(key)</c> resolves the
+    /// interface's Orleans type names from the CLR type on every call (attributes read, names formatted
+    /// and parsed); on the ingest path that is once per member per batch, so the names are resolved once.
+    /// </summary>
+    public static IMemberGrain Member(this IGrainFactory grains, string memberKey)
+    {
+        var (grain, @interface) = s_types ??= TypesOf((GrainReference)(object)grains.GetGrain<IMemberGrain>(memberKey));
+        return (IMemberGrain)grains.GetGrain(GrainId.Create(grain, memberKey), @interface);
+    }
+
+    private static (GrainType, GrainInterfaceType) TypesOf(GrainReference sample) => (sample.GrainId.Type, sample.InterfaceType);
+
     public static string Of(string programId, string memberId) => string.Concat(programId, "/", memberId);
 
     public static (string ProgramId, string MemberId) Parse(string key)

@@ -60,7 +60,7 @@ public sealed class DueSweeperGrain(IDueIndex index, TimeProvider clock, IOption
                 await gate.WaitAsync();
                 try
                 {
-                    return await GrainFactory.GetGrain<IMemberGrain>(key).FireNotices();
+                    return await GrainFactory.Member(key).FireNotices();
                 }
                 finally
                 {

@@ -69,6 +69,21 @@ public sealed class MemberGrainClusterTests(ClusterFixture fixture)
     private static ScoringEvent Paid(string orderId, decimal amount, string at) => new($"{orderId}-paid", "order.paid", At(at), orderId, amount, null);
 
     [Fact]
+    public async Task A_member_reference_from_cached_type_names_is_the_one_GetGrain_makes()
+    {
+        var key = MemberKeys.Of("default", $"g{Interlocked.Increment(ref s_members)}");
+        var plain = fixture.Grains.GetGrain<IMemberGrain>(key);
+        var cached = fixture.Grains.Member(key);
+        Assert.Equal(plain.GetGrainId(), cached.GetGrainId());
+        Assert.Equal(((GrainReference)(object)plain).InterfaceType, ((GrainReference)(object)cached).InterfaceType);
+        // One activation behind both: a write through one is read through the other.
+        Assert.All(await cached.ApplyEvents([Paid("o1", 100m, "2026-05-01T10:00:00+08:00")]), o => Assert.Equal(EventStatus.Accepted, o.Status));
+        var growth = (await plain.GetSummary())!.Growth.Lifetime;
+        Assert.True(growth > 0, "the order must have earned growth");
+        Assert.Equal(growth, (await cached.GetSummary())!.Growth.Lifetime);
+    }
+
+    [Fact]
     public async Task A_replayed_batch_is_all_duplicates_and_changes_nothing()
     {
         var member = NewMember();
