@@ -19,11 +19,20 @@ fresh_database() {
 start_node() {
   local log=$1 url=$2
   shift 2
+  # Another node still on this address would answer for the new one, and the measurement would be its.
+  if curl -fs "$url/healthz" >/dev/null 2>&1; then
+    echo "something already answers on $url: stop it first" >&2
+    return 1
+  fi
   # shellcheck disable=SC2086
   env ${NODE_ENV:-} dotnet "$NODE_DLL" --urls "$url" "$@" >"$log" 2>&1 &
   NODE=$!
   trap stop_node EXIT
-  for _ in $(seq 1 60); do curl -fs "$url/healthz" >/dev/null && return 0; sleep 1; done
+  for _ in $(seq 1 60); do
+    kill -0 "$NODE" 2>/dev/null || { echo "the node exited at start (its log: $log)" >&2; return 1; }
+    curl -fs "$url/healthz" >/dev/null && return 0
+    sleep 1
+  done
   echo "the node did not answer on $url (its log: $log)" >&2
   return 1
 }
