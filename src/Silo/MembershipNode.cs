@@ -123,6 +123,8 @@ public static class MembershipNode
         builder.Services.AddMembershipApi();
         builder.Services.AddHostedService<ShippedPrograms>();
         builder.Services.AddHostedService<DueSweepers>();
+        builder.Services.AddSingleton<PacedYoungCollections>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<PacedYoungCollections>());
         configure?.Invoke(builder);
 
         var app = builder.Build();

@@ -175,8 +175,7 @@ public sealed class MemberState : IBenefitFacts
     public void CommitChange()
     {
         if (!_open) throw new InvalidOperationException("no change of this member is open");
-        _journal!.Clear();
-        _open = false;
+        EndChange();
     }
 
     /// <summary>Takes back everything the open change folded in, last first.</summary>
@@ -184,8 +183,14 @@ public sealed class MemberState : IBenefitFacts
     {
         if (!_open) throw new InvalidOperationException("no change of this member is open");
         for (var i = _journal!.Count - 1; i >= 0; i--) Revert(_journal[i]);
-        _journal.Clear();
         _v = _before;
+        EndChange();
+    }
+
+    private void EndChange()
+    {
+        if (_journal!.Count > KeptJournalSteps) _journal = null;
+        else _journal.Clear();
         _open = false;
     }
 
@@ -203,10 +208,12 @@ public sealed class MemberState : IBenefitFacts
         public string? Key;
         public Dictionary<string, int>? Counts;
         public long Number;
+        /// <summary>The replaced order, plan or (boxed: rare) bucket or growth row.</summary>
         public object? Old;
-        public PointBucket Bucket;
-        public GrowthRecord Growth;
     }
+
+    /// <summary>A journal longer than this (a large batch for one member) is let go after its change, not kept.</summary>
+    private const int KeptJournalSteps = 64;
 
     private void Journal(in UndoStep step)
     {
@@ -219,9 +226,9 @@ public sealed class MemberState : IBenefitFacts
         {
             case UndoKind.RemoveLastCallerId: CallerIds.RemoveLast(); break;
             case UndoKind.RemoveLastBucket: Buckets.RemoveLast(); break;
-            case UndoKind.SetBucket: Buckets[step.Index] = step.Bucket; break;
+            case UndoKind.SetBucket: Buckets[step.Index] = (PointBucket)step.Old!; break;
             case UndoKind.RemoveGrowth: Growth.RemoveAt(step.Index); break;
-            case UndoKind.SetGrowth: Growth[step.Index] = step.Growth; break;
+            case UndoKind.SetGrowth: Growth[step.Index] = (GrowthRecord)step.Old!; break;
             case UndoKind.RemoveLastOrder: Orders.RemoveLast(); break;
             case UndoKind.SetOrder: Orders.SetItem(step.Key!, (OrderRecord)step.Old!); break;
             case UndoKind.RemoveCount: step.Counts!.Remove(step.Key!); break;
@@ -418,7 +425,7 @@ public sealed class MemberState : IBenefitFacts
         {
             if (Buckets[i].Seq == bucketSeq)
             {
-                Journal(new UndoStep { Kind = UndoKind.SetBucket, Index = i, Bucket = Buckets[i] });
+                if (_open) Journal(new UndoStep { Kind = UndoKind.SetBucket, Index = i, Old = Buckets[i] });
                 Buckets[i] = Buckets[i].WithRemaining(Buckets[i].Remaining + points);
             }
         }
@@ -446,7 +453,7 @@ public sealed class MemberState : IBenefitFacts
 
     private void SetGrowth(int index, GrowthRecord row)
     {
-        Journal(new UndoStep { Kind = UndoKind.SetGrowth, Index = index, Growth = Growth[index] });
+        if (_open) Journal(new UndoStep { Kind = UndoKind.SetGrowth, Index = index, Old = Growth[index] });
         Growth[index] = row;
     }
 
