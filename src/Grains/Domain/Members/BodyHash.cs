@@ -35,34 +35,21 @@ public ref struct BodyHash
         _length += Encoding.UTF8.GetBytes(field, _buffer[_length..]);
     }
 
-    public void Add(DateTimeOffset? instant)
+    public void Add(DateTimeOffset? instant) => AddFormatted(instant, "O");
+
+    public void AddMoney(decimal? amount) => AddFormatted(amount, "0.00");
+
+    public void Add(long number) => AddFormatted((long?)number, default);
+
+    private void AddFormatted<T>(T? value, ReadOnlySpan<char> format) where T : struct, IUtf8SpanFormattable
     {
-        if (instant is not { } at)
+        if (value is not { } v)
         {
             AddMissing();
             return;
         }
-        Separate(64);
-        if (!at.TryFormat(_buffer[_length..], out var written, "O", CultureInfo.InvariantCulture)) throw new InvalidOperationException("an instant did not fit its buffer");
-        _length += written;
-    }
-
-    public void AddMoney(decimal? amount)
-    {
-        if (amount is not { } value)
-        {
-            AddMissing();
-            return;
-        }
-        Separate(64);
-        if (!value.TryFormat(_buffer[_length..], out var written, "0.00", CultureInfo.InvariantCulture)) throw new InvalidOperationException("an amount did not fit its buffer");
-        _length += written;
-    }
-
-    public void Add(long number)
-    {
-        Separate(24);
-        if (!number.TryFormat(_buffer[_length..], out var written, default, CultureInfo.InvariantCulture)) throw new InvalidOperationException("a number did not fit its buffer");
+        Separate(64); // the longest: an instant in the "O" format, 33 bytes
+        if (!v.TryFormat(_buffer[_length..], out var written, format, CultureInfo.InvariantCulture)) throw new InvalidOperationException("a field did not fit its buffer");
         _length += written;
     }
 
