@@ -425,10 +425,9 @@ public static class MemberRules
         return true;
     }
 
-    /// <summary>A fingerprint of a request body: same body, same hash.</summary>
     private static string? Money(decimal? amount) => amount?.ToString("0.00", CultureInfo.InvariantCulture);
 
-    /// <summary>The fingerprint of <paramref name="parts"/> (<see cref="BodyHash"/>).</summary>
+    /// <summary>A fingerprint of a request body: same body, same hash (<see cref="BodyHash"/>).</summary>
     public static string Hash(params ReadOnlySpan<string?> parts)
     {
         var body = new BodyHash(stackalloc byte[128]);

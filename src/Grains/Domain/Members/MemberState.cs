@@ -389,10 +389,9 @@ public sealed class MemberState : IBenefitFacts
     {
         EnrollImplicitly(e.OccurredAt);
         var plan = e.Plan!;
-        if (_plans.TryGetValue(plan, out var state)) state = state.Clone();
-        else state = new PlanState();
         // A new object for the plan, so the one in force stays as it was until the change is kept.
         var hadPlan = _plans.TryGetValue(plan, out var before);
+        var state = hadPlan ? before!.Clone() : new PlanState();
         Journal(new UndoStep { Kind = hadPlan ? UndoKind.SetPlan : UndoKind.RemovePlan, Key = plan, Old = before });
         _plans[plan] = state;
         LastPlan = plan;

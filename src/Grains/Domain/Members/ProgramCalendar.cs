@@ -20,11 +20,7 @@ public static class ProgramCalendar
     public static string DayKey(this MembershipProgram program, DateTimeOffset instant)
     {
         var local = program.Local(instant);
-        var key = (local.Year * 100 + local.Month) * 100 + local.Day;
-        if (t_dayKey is { } last && last.Key == key) return last.Text;
-        var text = local.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
-        t_dayKey = new CachedKey(key, text);
-        return text;
+        return Cached(ref t_dayKey, (local.Year * 100 + local.Month) * 100 + local.Day, local, "yyyy-MM-dd");
     }
 
     public static string PeriodKey(this MembershipProgram program, QuotaPeriod period, DateTimeOffset instant)
@@ -32,11 +28,7 @@ public static class ProgramCalendar
         if (period == QuotaPeriod.Lifetime) return LifetimePeriod;
         var local = program.Local(instant);
         if (period != QuotaPeriod.Month) return local.Year.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var key = local.Year * 100 + local.Month;
-        if (t_monthKey is { } last && last.Key == key) return last.Text;
-        var text = local.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
-        t_monthKey = new CachedKey(key, text);
-        return text;
+        return Cached(ref t_monthKey, local.Year * 100 + local.Month, local, "yyyy-MM");
     }
 
     // Nearly every event and check of a day names the same day and month: each thread keeps the last key
@@ -45,6 +37,14 @@ public static class ProgramCalendar
 
     [ThreadStatic] private static CachedKey? t_dayKey;
     [ThreadStatic] private static CachedKey? t_monthKey;
+
+    private static string Cached(ref CachedKey? last, int key, DateTime local, string format)
+    {
+        if (last is { } known && known.Key == key) return known.Text;
+        var text = local.ToString(format, System.Globalization.CultureInfo.InvariantCulture);
+        last = new CachedKey(key, text);
+        return text;
+    }
 
     /// <summary>Start of the next quota period after <paramref name="instant"/>; null for lifetime.</summary>
     public static DateTimeOffset? NextPeriodStart(this MembershipProgram program, QuotaPeriod period, DateTimeOffset instant)
