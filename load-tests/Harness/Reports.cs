@@ -65,6 +65,7 @@ public static class Reports
             scenario["targetRps"] = Round(r.TargetRate);
             scenario["achievedRps"] = Round(r.AchievedRate);
             scenario["schedulerLagMs"] = Latency(LatencyView.From(r.Stats.SchedulerLag));
+            scenario["maxLatencyMsPerSecond"] = new JsonArray(SecondsOf(r).Select(us => (JsonNode)Round(us / 1000.0)).ToArray());
             scenario["valid"] = r.Valid;
             scenario["invalidReason"] = r.InvalidReason;
             var units = new JsonObject();
@@ -88,6 +89,15 @@ public static class Reports
         };
     }
 
+    /// <summary>The slowest latency of the iterations due in each second, up to the last second one was due in.</summary>
+    private static long[] SecondsOf(ScenarioResult r)
+    {
+        var seconds = r.Stats.Iterations.MaxLatencyMicrosPerSecond;
+        var last = seconds.Count - 1;
+        while (last >= 0 && seconds[last] == 0) last--;
+        return seconds.Take(last + 1).ToArray();
+    }
+
     public static string Console(IReadOnlyList<ScenarioResult> results)
     {
         var sb = new StringBuilder();
@@ -102,6 +112,12 @@ public static class Reports
             foreach (var (unit, per) in r.Scenario.UnitsPerOkIteration) sb.AppendLine(Inv, $"  {unit}/s: {r.View.Ok.Request.RPS * per:0.0}");
             var lag = LatencyView.From(r.Stats.SchedulerLag);
             if (r.Stats.Intended > 0) sb.AppendLine(Inv, $"  scheduler lag p50 {lag.Percent50:0.000} p99 {lag.Percent99:0.000} max {lag.MaxMs:0.000} ms");
+            var seconds = SecondsOf(r);
+            if (seconds.Length > 0)
+            {
+                var worst = Array.IndexOf(seconds, seconds.Max());
+                sb.AppendLine(Inv, $"  slowest second: {worst} s into the run, max {seconds[worst] / 1000.0:0.000} ms");
+            }
             foreach (var (t, passed) in r.Thresholds) sb.AppendLine(Inv, $"  threshold {(passed ? "passed" : "FAILED")}: {t.Description}");
             foreach (var (message, count) in r.Stats.Iterations.FailMessages.OrderByDescending(k => k.Value).Take(3)) sb.AppendLine(Inv, $"  failure x{count}: {message}");
         }

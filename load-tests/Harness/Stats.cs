@@ -14,6 +14,7 @@ public sealed class Measurements
     private readonly long _runStart;
     private readonly long[] _okPerSecond;
     private readonly long[] _failPerSecond;
+    private readonly long[] _maxMicrosPerSecond;
     private long _ok, _fail, _bytes;
 
     public Measurements(string name, long runStart, int seconds)
@@ -22,6 +23,7 @@ public sealed class Measurements
         _runStart = runStart;
         _okPerSecond = new long[seconds + 1];
         _failPerSecond = new long[seconds + 1];
+        _maxMicrosPerSecond = new long[seconds + 1];
     }
 
     public string Name { get; }
@@ -35,10 +37,20 @@ public sealed class Measurements
 
     public IReadOnlyList<long> OkPerSecond => _okPerSecond;
     public IReadOnlyList<long> FailPerSecond => _failPerSecond;
+    /// <summary>The slowest latency (microseconds) of the iterations due in each second of the run: where a stall was.</summary>
+    public IReadOnlyList<long> MaxLatencyMicrosPerSecond => _maxMicrosPerSecond;
 
     public void Record(long from, long start, long end, Response response)
     {
-        Latency.RecordValue(Math.Clamp(Micros(end - from), 1, MaxMicros));
+        var latency = Math.Clamp(Micros(end - from), 1, MaxMicros);
+        Latency.RecordValue(latency);
+        ref var slowest = ref _maxMicrosPerSecond[(int)Math.Clamp(Stopwatch.GetElapsedTime(_runStart, from).TotalSeconds, 0, _maxMicrosPerSecond.Length - 1)];
+        for (var seen = Volatile.Read(ref slowest); latency > seen;)
+        {
+            var before = Interlocked.CompareExchange(ref slowest, latency, seen);
+            if (before == seen) break;
+            seen = before;
+        }
         ServiceTime.RecordValue(Math.Clamp(Micros(end - start), 1, MaxMicros));
         var second = (int)Math.Clamp(Stopwatch.GetElapsedTime(_runStart, end).TotalSeconds, 0, _okPerSecond.Length - 1);
         if (response.IsOk)

@@ -45,6 +45,55 @@ public sealed class HarnessTests
         Assert.True(closed.View.Ok.Latency.Percent99 < 1000, $"closed p99 {closed.View.Ok.Latency.Percent99} ms");
     }
 
+    [Fact]
+    public async Task The_report_names_the_second_a_stall_began_in()
+    {
+        // The stall runs from 0.5 s to 2.5 s: a call due at 0.5 s waits 2 s, one due at 1.5 s waits 1 s,
+        // and the calls of the fourth second wait for nothing.
+        var result = (await Runner.RunAsync([Stalling("stall", Simulation.Inject(200, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4)))]))[0];
+
+        var json = Reports.Json([result], "stall")["scenarios"]![0]!["maxLatencyMsPerSecond"]!.AsArray().Select(n => n!.GetValue<double>()).ToArray();
+        // Seconds count from the run's start, a moment before the load's first instant: the last calls
+        // may fall into a fifth second.
+        Assert.InRange(json.Length, 4, 5);
+        Assert.True(json[0] >= 1500, $"second 0: {json[0]} ms");
+        Assert.True(json[0] > json[1] && json[1] > json[3], string.Join(", ", json));
+        Assert.True(json[3] < 1000, $"second 3: {json[3]} ms");
+        Assert.Contains("slowest second: 0 s into the run", Reports.Console([result]));
+    }
+
+    [Fact]
+    public async Task Warm_up_runs_the_scenario_s_own_load_and_is_not_counted()
+    {
+        var calls = 0;
+        var scenario = Scenario.Create("warm", ctx => { Interlocked.Increment(ref calls); return Task.FromResult(Response.Ok()); })
+            .WithLoadSimulations(Simulation.Inject(100, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)))
+            .WithWarmUpDuration(TimeSpan.FromSeconds(1));
+        var result = (await Runner.RunAsync([scenario]))[0];
+
+        Assert.Equal(100, result.Stats.Iterations.Ok);
+        Assert.Equal(200, calls); // 100 in the warm-up at the same rate, 100 measured
+    }
+
+    [Fact]
+    public void Warm_up_is_the_first_part_of_the_load_shape()
+    {
+        var second = TimeSpan.FromSeconds(1);
+        var ramp = Scenario.Create("ramp", ctx => Task.FromResult(Response.Ok()))
+            .WithLoadSimulations(Simulation.RampingInject(200, second, 2 * second), Simulation.Inject(200, second, 10 * second));
+
+        // Half the ramp: the rate it reached by then.
+        Assert.Equal([new LoadSimulation.RampingInjectPhase(100, second, second)], Runner.WarmUpPhases(ramp.WithWarmUpDuration(second)));
+        // The whole ramp, then the first second of the plateau.
+        Assert.Equal(
+            [new LoadSimulation.RampingInjectPhase(200, second, 2 * second), new LoadSimulation.InjectPhase(200, second, second)],
+            Runner.WarmUpPhases(ramp.WithWarmUpDuration(3 * second)));
+        // A fixed number of iterations warms up as the same workers for the warm-up's time.
+        var fixedCount = Scenario.Create("fixed", ctx => Task.FromResult(Response.Ok()))
+            .WithLoadSimulations(Simulation.IterationsForConstant(4, 50)).WithWarmUpDuration(2 * second);
+        Assert.Equal([new LoadSimulation.KeepConstantPhase(4, 2 * second)], Runner.WarmUpPhases(fixedCount));
+    }
+
     [Theory]
     [InlineData(100, 1, 100)]
     [InlineData(50, 2, 100)]
