@@ -49,7 +49,7 @@ public static class Runner
             if (s.Init is not null) await s.Init(cancellationToken);
         }
         // Warm-up runs each scenario's own load shape for its warm-up duration, all at once, and throws
-        // the numbers away (as NBomber's does): connections, threads and compiled code are then what the
+        // the numbers away: connections, threads and compiled code are then what the
         // measured load needs, not what a gentler warm-up needed.
         await Task.WhenAll(scenarios.Where(s => s.WarmUp > TimeSpan.Zero).Select(s =>
         {
