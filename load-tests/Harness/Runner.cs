@@ -49,8 +49,7 @@ public static class Runner
             if (s.Init is not null) await s.Init(cancellationToken);
         }
         // Warm-up runs each scenario's own load shape for its warm-up duration, all at once, and throws
-        // the numbers away: connections, threads and compiled code are then what the
-        // measured load needs, not what a gentler warm-up needed.
+        // the numbers away: connections, threads and compiled code are then what the measured load needs.
         await Task.WhenAll(scenarios.Where(s => s.WarmUp > TimeSpan.Zero).Select(s =>
         {
             var warm = new ScenarioStats(s.Name, Stopwatch.GetTimestamp(), (int)Math.Ceiling(s.WarmUp.TotalSeconds) + (int)options.Drain.TotalSeconds + 2);
@@ -191,7 +190,7 @@ public static class Runner
     /// <summary>
     /// Open model: iteration k of the phase is intended at <paramref name="intendedAt"/>(k) seconds after
     /// the phase starts. A thread of its own starts every iteration whose instant has come, then sleeps
-    /// until the next one is due (about a millisecond at least): it neither waits behind the iterations
+    /// until the next one is due (see <see cref="Pause"/>): it neither waits behind the iterations
     /// in the thread pool's queue nor spins a core the system under test shares.
     /// </summary>
     internal static Task RunOpen(Scenario s, ScenarioStats stats, InFlight inFlight, Func<long, double> intendedAt, TimeSpan during, CancellationToken ct)
