@@ -1,5 +1,6 @@
 using System.Globalization;
 using Orleans.Membership.LoadTests.Harness;
+using Orleans.Membership.LoadTests.Http;
 using Orleans.Membership.LoadTests.Scenarios;
 
 namespace Orleans.Membership.LoadTests;
@@ -38,6 +39,8 @@ public static class Cli
           --api-key K           sent as X-Api-Key
           --connections N       HTTP connections the generator may open (default 64); requests beyond
                                 them queue in the generator and their wait counts as latency
+          --client KIND         lean (default for http://: a small HTTP/1.1 client that leaves the
+                                CPU to the node) or httpclient (.NET's HttpClient; https needs it)
 
         exit codes: 0 ok, 2 a threshold failed, 3 the generator fell behind (run invalid), 64 bad arguments
         """;
@@ -48,7 +51,7 @@ public static class Cli
     public static (Arguments? Args, string? Error) Parse(string[] args)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        string[] known = ["--scenario", "--target", "--rate", "--copies", "--duration", "--warmup", "--members", "--batch", "--festival-rate", "--program", "--max-p99", "--out", "--api-key", "--connections"];
+        string[] known = ["--scenario", "--target", "--rate", "--copies", "--duration", "--warmup", "--members", "--batch", "--festival-rate", "--program", "--max-p99", "--out", "--api-key", "--connections", "--client"];
         for (var i = 0; i < args.Length; i++)
         {
             if (Array.IndexOf(known, args[i]) < 0) return (null, $"unknown option '{args[i]}'");
@@ -94,6 +97,18 @@ public static class Cli
         }
         if (new[] { e1, e2, e3, e4, e5, e6, e7, e8, e9 }.FirstOrDefault(e => e is not null) is { } error) return (null, error);
         if (duration == TimeSpan.Zero) return (null, "--duration must be greater than 0");
+        var client = target.Scheme == "https" ? ClientKind.HttpClient : ClientKind.Lean;
+        if (values.TryGetValue("--client", out var clientText))
+        {
+            client = clientText switch
+            {
+                "lean" => ClientKind.Lean,
+                "httpclient" => ClientKind.HttpClient,
+                _ => (ClientKind)(-1),
+            };
+            if (!Enum.IsDefined(client)) return (null, $"--client '{clientText}' is not one of lean, httpclient");
+            if (client == ClientKind.Lean && target.Scheme == "https") return (null, "--client lean speaks plain HTTP only: use --client httpclient for an https --target");
+        }
 
         var settings = new LoadSettings
         {
@@ -108,6 +123,7 @@ public static class Cli
             BatchSize = batch ?? 500,
             MaxP99Ms = maxP99,
             Connections = connections ?? 64,
+            Client = client,
         };
         var stamp = DateTimeOffset.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
         var output = values.GetValueOrDefault("--out", Path.Combine("load-tests", "results", $"{scenario}-{stamp}"));
@@ -125,7 +141,7 @@ public static class Cli
         return Number(text, TimeSpan.FromSeconds);
     }
 
-    public static IReadOnlyList<Scenario> Build(Arguments a, HttpClient http) => a.Scenario switch
+    public static IReadOnlyList<Scenario> Build(Arguments a, IHttpTransport http) => a.Scenario switch
     {
         "baseline" => [MembershipScenarios.Baseline(http, a.Settings)],
         "checkout" => [MembershipScenarios.Checkout(http, a.Settings)],

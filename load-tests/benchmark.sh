@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every figure of docs/benchmarks.md (embedded node), in one run on one node, so ratios compare like
-# with like on a noisy shared machine. Usage: bash load-tests/benchmark.sh [seconds-per-step]
+# with like on a noisy shared machine. CLIENT=httpclient sends through .NET's HttpClient instead of the
+# lean client. Usage: bash load-tests/benchmark.sh [seconds-per-step]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STEP="${1:-20}"
@@ -16,7 +17,7 @@ command -v wrk >/dev/null || { apt-get update -qq >/dev/null && apt-get install 
 if curl -fs "$URL/healthz" >/dev/null 2>&1; then echo "something already serves $URL: stop it first" >&2; exit 1; fi
 start_node "$OUT/node.log" "$URL"
 
-LT="dotnet load-tests/bin/Release/net10.0/Orleans.Membership.LoadTests.dll --target $URL"
+LT="dotnet load-tests/bin/Release/net10.0/Orleans.Membership.LoadTests.dll --target $URL --client ${CLIENT:-lean}"
 field() { python3 -c "import json,sys; r=json.load(open('$1/report.json'))['scenarios'][${3:-0}]; print($2)"; }
 run() { local name=$1; shift; $LT "$@" --out "$OUT/$name" >"$OUT/$name.txt" 2>/dev/null || true; }
 

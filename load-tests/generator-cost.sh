@@ -2,13 +2,15 @@
 # What the generator itself costs: one open-model run on a fresh seeded node (10,000 members; 5 s of
 # unmeasured load first), with the CPU the node and the generator each took over 10 s of it. GENERATOR
 # may name another build's output folder (an older generator, for a pair); extra arguments are
-# environment settings for the generator (VAR=value).
-# Usage: bash load-tests/generator-cost.sh [checkout|baseline] [rate] [VAR=value ...]
+# environment settings for the generator (VAR=value) or its own options (--client httpclient).
+# Usage: bash load-tests/generator-cost.sh [checkout|baseline] [rate] [VAR=value ...] [--option value ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCENARIO=${1:-checkout}
 RATE=${2:-13100}
 shift $(( $# < 2 ? $# : 2 ))
+SETTINGS=(); OPTIONS=()
+for a in "$@"; do if [[ $a == *=* && $a != -* ]]; then SETTINGS+=("$a"); else OPTIONS+=("$a"); fi; done
 URL=http://127.0.0.1:5092
 OUT="load-tests/results/generator-cost-$(date -u +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
@@ -19,7 +21,7 @@ LT="dotnet ${GENERATOR:-load-tests/bin/Release/net10.0}/Orleans.Membership.LoadT
 $LT --scenario seed --members 10000 --out "$OUT/seed" >/dev/null 2>&1
 $LT --scenario "$SCENARIO" --members 10000 --duration 5s --out "$OUT/w" >/dev/null 2>&1 || true
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, in clock ticks
-env "$@" $LT --scenario "$SCENARIO" --members 10000 --rate "$RATE" --duration 20s --out "$OUT/c" >/dev/null 2>&1 &
+env "${SETTINGS[@]}" $LT --scenario "$SCENARIO" --members 10000 --rate "$RATE" --duration 20s --out "$OUT/c" "${OPTIONS[@]}" >/dev/null 2>&1 &
 G=$!
 sleep 5 # the generator's own warm-up (3 s) and start, then 10 s of the measured load
 n0=$(cpu $NODE); g0=$(cpu $G); t0=$(date +%s.%N)

@@ -1,7 +1,7 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
 using Orleans.Membership.LoadTests.Harness;
+using Orleans.Membership.LoadTests.Http;
 
 namespace Orleans.Membership.LoadTests.Scenarios;
 
@@ -21,24 +21,14 @@ public sealed record LoadSettings
     public double? MaxP99Ms { get; init; }
     /// <summary>HTTP connections the generator may open; queued requests still count from their intended start.</summary>
     public int Connections { get; init; } = 64;
+    /// <summary>What sends the requests: the lean HTTP/1.1 client (plain http) or HttpClient.</summary>
+    public ClientKind Client { get; init; } = ClientKind.Lean;
 }
 
 /// <summary>The scenarios load testers run against a node (see load-tests/README.md).</summary>
 public static class MembershipScenarios
 {
-    public static HttpClient Client(LoadSettings settings)
-    {
-        var handler = new SocketsHttpHandler
-        {
-            UseProxy = false,
-            MaxConnectionsPerServer = settings.Connections,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(10),
-            AutomaticDecompression = DecompressionMethods.None,
-        };
-        var client = new HttpClient(handler) { BaseAddress = settings.Target, Timeout = TimeSpan.FromSeconds(10) };
-        if (settings.ApiKey is not null) client.DefaultRequestHeaders.Add("X-Api-Key", settings.ApiKey);
-        return client;
-    }
+    public static IHttpTransport Client(LoadSettings s) => Transports.Create(s.Client, s.Target, s.Connections, s.ApiKey);
 
     /// <summary>The load shape: an open-model rate when one is given, else a closed model at full speed.</summary>
     private static LoadSimulation Load(LoadSettings s) => s.Rate is { } rate
@@ -52,45 +42,34 @@ public static class MembershipScenarios
         return [.. list];
     }
 
-    public static async Task<Response> Send(HttpClient http, HttpMethod method, string path, string? json, CancellationToken ct)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
-        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
-        var bytes = (await response.Content.ReadAsByteArrayAsync(ct)).LongLength;
-        return response.IsSuccessStatusCode
-            ? Response.Ok((int)response.StatusCode, bytes)
-            : Response.Fail((int)response.StatusCode, $"HTTP {(int)response.StatusCode} {method} {path.Split('?')[0]}", bytes);
-    }
-
     /// <summary>GET /healthz: this machine's plain-HTTP ceiling, the yardstick for the others.</summary>
-    public static Scenario Baseline(HttpClient http, LoadSettings s)
-        => Scenario.Create("baseline", ctx => Step.Run("healthz", ctx, () => Send(http, HttpMethod.Get, "/healthz", null, ctx.CancellationToken)))
+    public static Scenario Baseline(IHttpTransport http, LoadSettings s)
+        => Scenario.Create("baseline", ctx => Step.Run("healthz", ctx, () => http.Send(HttpMethod.Get, "/healthz", null, ctx.CancellationToken)))
             .WithLoadSimulations(Load(s)).WithThresholds(Thresholds(s)).WithWarmUpDuration(s.WarmUp);
 
     /// <summary>Benefit checks over many members, popular ones far more often (Zipf, s = 1.1), as checkout traffic is.</summary>
-    public static Scenario Checkout(HttpClient http, LoadSettings s)
+    public static Scenario Checkout(IHttpTransport http, LoadSettings s)
     {
         var zipf = new Zipf(s.Members, 1.1);
         return Scenario.Create("checkout", ctx =>
             {
                 var member = zipf.Sample(ctx.Random);
                 var code = ctx.Random.NextDouble() < 0.7 ? "free-shipping" : "member-price";
-                return Step.Run("benefit-check", ctx, () => Send(http, HttpMethod.Get, $"/v1/programs/{s.Program}/members/m{member}/benefits/{code}", null, ctx.CancellationToken));
+                return Step.Run("benefit-check", ctx, () => http.Send(HttpMethod.Get, $"/v1/programs/{s.Program}/members/m{member}/benefits/{code}", null, ctx.CancellationToken));
             })
             .WithInit(ct => EnsureProgram(http, s, ct))
             .WithLoadSimulations(Load(s)).WithThresholds(Thresholds(s)).WithWarmUpDuration(s.WarmUp);
     }
 
     /// <summary>Batches of scoring events (orders, sign-ins, reviews) at a rate; reports events/s.</summary>
-    public static Scenario Festival(HttpClient http, LoadSettings s)
+    public static Scenario Festival(IHttpTransport http, LoadSettings s)
     {
         long batches = 0;
         return Scenario.Create("festival", ctx =>
             {
                 var batch = Interlocked.Increment(ref batches);
                 var json = EventBatch(s, batch, ctx.Random);
-                return Step.Run("event-batch", ctx, () => Send(http, HttpMethod.Post, $"/v1/programs/{s.Program}/events", json, ctx.CancellationToken));
+                return Step.Run("event-batch", ctx, () => http.Send(HttpMethod.Post, $"/v1/programs/{s.Program}/events", json, ctx.CancellationToken));
             })
             .WithInit(ct => EnsureProgram(http, s, ct))
             .WithUnitsPerIteration("events", s.BatchSize)
@@ -98,7 +77,7 @@ public static class MembershipScenarios
     }
 
     /// <summary>Creates members m0..m(N-1) with history: past-dated orders across two years and a sign-in each.</summary>
-    public static Scenario Seed(HttpClient http, LoadSettings s)
+    public static Scenario Seed(IHttpTransport http, LoadSettings s)
     {
         const int eventsPerMember = 4;
         var membersPerBatch = Math.Max(1, s.BatchSize / eventsPerMember);
@@ -123,7 +102,7 @@ public static class MembershipScenarios
                 sb.Length--;
                 sb.Append("]}");
                 var json = sb.ToString();
-                return Step.Run("seed-batch", ctx, () => Send(http, HttpMethod.Post, $"/v1/programs/{s.Program}/events", json, ctx.CancellationToken));
+                return Step.Run("seed-batch", ctx, () => http.Send(HttpMethod.Post, $"/v1/programs/{s.Program}/events", json, ctx.CancellationToken));
             })
             .WithInit(ct => EnsureProgram(http, s, ct))
             .WithUnitsPerIteration("events", membersPerBatch * eventsPerMember)
@@ -154,12 +133,20 @@ public static class MembershipScenarios
         return sb.Append("]}").ToString();
     }
 
-    private static async Task EnsureProgram(HttpClient http, LoadSettings s, CancellationToken ct)
+    private static async Task EnsureProgram(IHttpTransport http, LoadSettings s, CancellationToken ct)
     {
-        using var response = await http.GetAsync($"/v1/programs/{s.Program}/members/m0/benefits", ct);
-        if (!response.IsSuccessStatusCode)
+        Response response;
+        try
         {
-            throw new InvalidOperationException($"{s.Target} does not serve program '{s.Program}' (HTTP {(int)response.StatusCode}); is the node running, and the key right?");
+            response = await http.Send(HttpMethod.Get, $"/v1/programs/{s.Program}/members/m0/benefits", null, ct);
+        }
+        catch (Exception e) when (e is HttpRequestException or System.Net.Sockets.SocketException or IOException or TimeoutException)
+        {
+            throw new InvalidOperationException($"{s.Target} does not answer ({e.Message}); is the node running?", e);
+        }
+        if (!response.IsOk)
+        {
+            throw new InvalidOperationException($"{s.Target} does not serve program '{s.Program}' (HTTP {response.StatusCode}); is the node running, and the key right?");
         }
     }
 }

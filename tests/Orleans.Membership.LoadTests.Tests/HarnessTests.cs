@@ -155,6 +155,8 @@ public sealed class HarnessTests
     [InlineData(new[] { "--scenario", "checkout", "--target", "ftp://x" }, "--target 'ftp://x'")]
     [InlineData(new[] { "--scenario", "checkout", "--bogus", "1" }, "unknown option '--bogus'")]
     [InlineData(new[] { "--scenario", "checkout", "--rate" }, "--rate needs a value")]
+    [InlineData(new[] { "--scenario", "checkout", "--client", "curl" }, "--client 'curl'")]
+    [InlineData(new[] { "--scenario", "checkout", "--client", "lean", "--target", "https://x" }, "--client lean speaks plain HTTP only")]
     public void Bad_arguments_are_refused_naming_the_flag(string[] args, string expected)
     {
         var (parsed, error) = Cli.Parse(args);
