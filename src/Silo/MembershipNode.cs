@@ -99,6 +99,7 @@ public static class MembershipNode
         if (!durable)
         {
             builder.Services.AddSingleton<IMemberLedger, InMemoryMemberLedger>();
+            builder.Services.Configure<MemberPersistenceOptions>(o => o.SnapshotsOutliveProcess = false);
         }
         else if (mode == "grain-state")
         {

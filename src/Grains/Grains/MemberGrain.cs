@@ -69,6 +69,9 @@ public sealed class MemberGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         readModel.Withdraw(_key);
+        // Snapshots that die with the process are not worth taking as it stops (and the memory storage's
+        // own grains are already going: each write would fail and be logged).
+        if (reason.ReasonCode == DeactivationReasonCode.ShuttingDown && !persistence.Value.SnapshotsOutliveProcess) return;
         if (_state.LastSeq - SnapshotSeq >= SnapshotOnDeactivation) await TrySnapshot();
     }
 
@@ -443,6 +446,12 @@ public sealed class MemberPersistenceOptions
     /// in docs/benchmarks.md is what it is for.
     /// </summary>
     public bool WriteStateEveryChange { get; set; }
+
+    /// <summary>
+    /// Whether the snapshot storage outlives this process (a database: true). The embedded node keeps
+    /// snapshots in memory and sets false: a member then takes no snapshot when the silo shuts down.
+    /// </summary>
+    public bool SnapshotsOutliveProcess { get; set; } = true;
 }
 
 /// <summary>A member was addressed in a program that does not exist.</summary>
