@@ -32,8 +32,23 @@ public sealed class MemberGrain(
     ILogger<MemberGrain> logger)
     : Grain, IMemberGrain, IStreamSubscriptionObserver, IAsyncBatchObserver<ScoringEvent>
 {
-    /// <summary>Ledger rows after the last snapshot that make the next write take a snapshot.</summary>
+    /// <summary>Ledger rows after the last snapshot that make the next write take a snapshot, at the least.</summary>
     public const int SnapshotEvery = 256;
+
+    /// <summary>
+    /// The rows after the last snapshot that make this member's next write take one: <see cref="SnapshotEvery"/>
+    /// plus a share of it that depends on the member key (0 to SnapshotEvery - 1). Members written at the same
+    /// pace (a festival spreads its events evenly) would otherwise all cross the same count in the same
+    /// seconds and snapshot together: ten thousand copies of whole histories at once stalled the node.
+    /// </summary>
+    public static int SnapshotAfter(string memberKey)
+    {
+        var hash = 2166136261u; // FNV-1a: the same spread in every process
+        foreach (var c in memberKey) hash = (hash ^ c) * 16777619u;
+        return SnapshotEvery + (int)(hash % SnapshotEvery);
+    }
+
+    private int _snapshotAfter = SnapshotEvery;
 
     /// <summary>Ledger rows after the last snapshot that make a deactivation take one.</summary>
     public const int SnapshotOnDeactivation = 16;
@@ -59,9 +74,11 @@ public sealed class MemberGrain(
     {
         _key = this.GetPrimaryKeyString();
         (_programId, _memberId) = MemberKeys.Parse(_key);
+        _snapshotAfter = SnapshotAfter(_key);
         // A snapshot is an optimization: start from it when there is one, then replay the rows after it.
         _state = snapshot.RecordExists && snapshot.State.Seq > 0 ? MemberState.FromSnapshot(snapshot.State) : new MemberState();
         _snapshotSeq = _state.LastSeq;
+        ReleaseSnapshot();
         foreach (var entry in await ledger.ReadAfterAsync(_key, _state.LastSeq, cancellationToken)) _state.Apply(entry);
         if (await programs.GetAsync(_programId) is { } program) PublishFacts(program, clock.GetUtcNow());
     }
@@ -92,7 +109,18 @@ public sealed class MemberGrain(
             // The ledger already holds every row: a missing snapshot only makes the next activation replay more.
             logger.LogWarning(e, "Snapshot of {MemberKey} at seq {Seq} failed", _key, _state.LastSeq);
         }
+        finally
+        {
+            ReleaseSnapshot();
+        }
     }
+
+    /// <summary>
+    /// Lets go of the snapshot's object copy of the member once it is read or written: kept as the grain
+    /// state, it held a second copy of the whole history (rows, strings) for as long as the member lived.
+    /// The storage keeps its etag apart from the state, so the next write still finds its record.
+    /// </summary>
+    private void ReleaseSnapshot() => snapshot.State = new MemberSnapshot();
 
     async Task<WriteResult<EnrollResult>> IMemberGrain.Enroll(EnrollRequest request)
     {
@@ -283,7 +311,7 @@ public sealed class MemberGrain(
         PublishFacts(program, w.Now);
         await PublishChanges(w.Entries);
         ArmNotices(w.Entries);
-        if (_state.LastSeq - SnapshotSeq >= SnapshotEvery) await TrySnapshot();
+        if (_state.LastSeq - SnapshotSeq >= _snapshotAfter) await TrySnapshot();
         return result;
     }
 
@@ -296,6 +324,7 @@ public sealed class MemberGrain(
         snapshot.State = _state.ToSnapshot();
         await snapshot.WriteStateAsync();
         _snapshotSeq = snapshot.State.Seq;
+        ReleaseSnapshot();
         await ledger.AppendAsync(_key, entries);
     }
 

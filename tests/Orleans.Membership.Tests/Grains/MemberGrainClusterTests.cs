@@ -142,18 +142,19 @@ public sealed class MemberGrainClusterTests(ClusterFixture fixture)
     public async Task A_long_history_reactivates_from_a_snapshot_plus_the_rows_after_it()
     {
         var member = NewMember();
-        var batch = Enumerable.Range(0, MemberGrain.SnapshotEvery + 40)
+        var snapshotAfter = MemberGrain.SnapshotAfter(member.GetPrimaryKeyString());
+        var batch = Enumerable.Range(0, snapshotAfter + 40)
             .Select(i => Paid($"o{i}", 10m + i, "2026-05-01T10:00:00+08:00"))
             .ToArray();
         await member.ApplyEvents(batch[..200]);
-        await member.ApplyEvents(batch[200..]); // passes SnapshotEvery rows: a snapshot is taken
+        await member.ApplyEvents(batch[200..]); // passes the member's snapshot count: a snapshot is taken
         await member.Redeem(new RedemptionRequest("r1", 25, null));
         var before = await member.GetSummary();
 
         await fixture.Cluster.DeactivateAsync(member.GetGrainId());
 
         Assert.Equal(before, await member.GetSummary(), SummaryComparer.Instance);
-        Assert.True(ClusterFixture.Ledger.LastReadAfter[member.GetPrimaryKeyString()] >= MemberGrain.SnapshotEvery,
+        Assert.True(ClusterFixture.Ledger.LastReadAfter[member.GetPrimaryKeyString()] >= snapshotAfter,
             "the activation replayed the whole ledger instead of starting from the snapshot");
         Assert.Equal(WriteStatus.Replayed, (await member.Redeem(new RedemptionRequest("r1", 25, null))).Status);
         Assert.Equal(EventStatus.Duplicate, (await member.ApplyEvents([batch[3]]))[0].Status);
