@@ -3,8 +3,9 @@
 # then the mixed scenario for 20 s, /v1/diagnostics/runtime read before and after. Extra arguments are
 # environment settings for the node (e.g. DOTNET_GCgen0size=0x4000000). FESTIVAL_RATE (batches/s) and
 # CHECKOUT_RATE (requests/s) set the load, BATCH (default 500) the events per festival batch; WARMUP
-# (default 5s) the checkout warm-up after seeding;
-# POSTGRES=1 runs the node on PostgreSQL.
+# (default 5s) the checkout warm-up after seeding; PREFILL (e.g. 30s) runs the festival at full speed for
+# that long first, as benchmark.sh's festival step does before its mixed step;
+# POSTGRES=1 runs the node on PostgreSQL; NODE_DLL another build's node (for a pair).
 # Usage: bash load-tests/mixed-gc.sh [VAR=value ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,7 @@ if [ "${POSTGRES:-0}" = 1 ]; then ARGS+=("--ConnectionStrings:Membership=$(fresh
 NODE_ENV="$*" start_node "$OUT/node.log" $URL "${ARGS[@]}"
 LT="dotnet load-tests/bin/Release/net10.0/Orleans.Membership.LoadTests.dll --target $URL"
 $LT --scenario seed --members 10000 --out "$OUT/seed" >/dev/null 2>&1
+if [ -n "${PREFILL:-}" ]; then $LT --scenario festival --members 10000 --copies 8 --duration "$PREFILL" --out "$OUT/prefill" >/dev/null 2>&1 || true; fi
 $LT --scenario checkout --members 10000 --duration "${WARMUP:-5s}" --out "$OUT/warmup" >/dev/null 2>&1 || true
 curl -fs $URL/v1/diagnostics/runtime >"$OUT/before.json"
 $LT --scenario mixed --members 10000 --festival-rate "${FESTIVAL_RATE:-16}" --batch "${BATCH:-500}" --rate "${CHECKOUT_RATE:-7228}" --duration 20s --out "$OUT/mixed" >/dev/null 2>&1 || true

@@ -1,7 +1,7 @@
 # Shared by the benchmark scripts (sourced, from the repository root): a fresh bench database, and a
 # node started in the background that is stopped when the script exits.
 
-NODE_DLL=src/Silo/bin/Release/net10.0/Orleans.Membership.Silo.dll
+NODE_DLL=${NODE_DLL:-src/Silo/bin/Release/net10.0/Orleans.Membership.Silo.dll} # another build's node for a pair
 
 # build_release PROJECT...: Release builds, quietly.
 build_release() {
