@@ -61,16 +61,11 @@ public sealed class LeanHttp : IHttpTransport
                     else Close(connection);
                     return Transports.Outcome(status, bytes, method, path);
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                catch (Exception e)
                 {
                     Close(connection);
-                    if (connection.TimedOut) throw new TimeoutException($"no answer to {method} {path.Split('?')[0]} within {TimeSpan.FromSeconds((double)_timeoutTicks / Stopwatch.Frequency).TotalSeconds:0.###} s");
-                    if (!reused || connection.Answered) throw;
-                }
-                catch
-                {
-                    Close(connection);
-                    throw;
+                    if (connection.TimedOut) throw new TimeoutException($"no answer to {method} {path.Split('?')[0]} within {(double)_timeoutTicks / Stopwatch.Frequency:0.###} s");
+                    if (e is OperationCanceledException || !reused || connection.Answered) throw;
                 }
             }
         }
@@ -252,31 +247,41 @@ public sealed class LeanHttp : IHttpTransport
             long total = 0;
             while (true)
             {
-                var line = await ReadLine(ct);
-                var sizeText = line.AsSpan(0, line.IndexOf(';') is var semi and >= 0 ? semi : line.Length).Trim();
-                if (!long.TryParse(sizeText, System.Globalization.NumberStyles.AllowHexSpecifier, null, out var size) || size < 0)
-                {
-                    throw new InvalidDataException($"bad chunk size '{line}'");
-                }
+                var size = ChunkSize(await NextLine(ct));
                 if (size == 0)
                 {
-                    while ((await ReadLine(ct)).Length > 0) { } // trailers, then the empty line
+                    int trailer;
+                    while ((trailer = await NextLine(ct)) > 0) _start += trailer + 2;
+                    _start += 2; // the empty line that ends the body
                     return total;
                 }
                 await Skip(size, ct);
                 total += size;
-                if ((await ReadLine(ct)).Length != 0) throw new InvalidDataException("a chunk did not end with CRLF");
+                if (await NextLine(ct) != 0) throw new InvalidDataException("a chunk did not end with CRLF");
+                _start += 2;
             }
         }
 
-        /// <summary>The next line without its CRLF (chunk sizes and trailers are short: ASCII).</summary>
-        private async ValueTask<string> ReadLine(CancellationToken ct)
+        /// <summary>Reads the chunk-size line at <c>_start</c> (hex digits, perhaps an extension after ';') and moves past it.</summary>
+        private long ChunkSize(int lineLength)
+        {
+            var line = _in.AsSpan(_start, lineLength);
+            var semi = line.IndexOf((byte)';');
+            var digits = (semi >= 0 ? line[..semi] : line).Trim((byte)' ');
+            if (digits.Length == 0 || !Utf8Parser.TryParse(digits, out ulong size, out var used, 'X') || used != digits.Length || size > long.MaxValue)
+            {
+                throw new InvalidDataException($"bad chunk size '{Encoding.ASCII.GetString(line)}'");
+            }
+            _start += lineLength + 2;
+            return (long)size;
+        }
+
+        /// <summary>Makes sure a whole line is unread at <c>_start</c>; returns its length without the CRLF.</summary>
+        private async ValueTask<int> NextLine(CancellationToken ct)
         {
             int end;
             while ((end = _in.AsSpan(_start, _end - _start).IndexOf("\r\n"u8)) < 0) await Fill(ct);
-            var line = end == 0 ? "" : end == 1 && _in[_start] == (byte)'0' ? "0" : Encoding.ASCII.GetString(_in, _start, end);
-            _start += end + 2;
-            return line;
+            return end;
         }
 
         private async ValueTask Skip(long count, CancellationToken ct)
