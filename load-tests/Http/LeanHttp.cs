@@ -64,7 +64,7 @@ public sealed class LeanHttp : IHttpTransport
                 catch (Exception e)
                 {
                     Close(connection);
-                    if (connection.TimedOut) throw new TimeoutException($"no answer to {method} {path.Split('?')[0]} within {(double)_timeoutTicks / Stopwatch.Frequency:0.###} s");
+                    if (connection.TimedOut) throw new TimeoutException($"no answer to {method} {Transports.Route(path)} within {(double)_timeoutTicks / Stopwatch.Frequency:0.###} s");
                     if (e is OperationCanceledException || !reused || connection.Answered) throw;
                 }
             }

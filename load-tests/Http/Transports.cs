@@ -34,7 +34,10 @@ public static class Transports
     internal static Response Outcome(int status, long bytes, HttpMethod method, string path)
         => status is >= 200 and < 300
             ? Response.Ok(status, bytes)
-            : Response.Fail(status, $"HTTP {status} {method} {path.Split('?')[0]}", bytes);
+            : Response.Fail(status, $"HTTP {status} {method} {Route(path)}", bytes);
+
+    /// <summary>A request's path without its query, as failures name it.</summary>
+    internal static string Route(string path) => path.Split('?')[0];
 }
 
 /// <summary>Requests through <see cref="HttpClient"/> (SocketsHttpHandler, one pool of connections).</summary>
