@@ -7,9 +7,12 @@ namespace Orleans.Membership.Api.Http;
 
 public sealed record HealthResponse(string Status);
 
-/// <summary>What an operator (or a load tester) reads to see whether the runtime itself is the bottleneck.</summary>
+/// <summary>
+/// What an operator (or a load tester) reads to see whether the runtime itself is the bottleneck.
+/// <see cref="NativeRowBytes"/> is what members' rows hold outside the collector's heap (not in <see cref="HeapBytes"/>).
+/// </summary>
 public sealed record RuntimeDiagnostics(
-    int ProcessorCount, bool ServerGc, string GcLatencyMode, long WorkingSetBytes, long HeapBytes, long AllocatedBytes,
+    int ProcessorCount, bool ServerGc, string GcLatencyMode, long WorkingSetBytes, long HeapBytes, long NativeRowBytes, long AllocatedBytes,
     int Gen0Collections, int Gen1Collections, int Gen2Collections, double TotalGcPauseMs, double GcPauseTimePercent,
     int ThreadPoolThreads, long ThreadPoolQueueLength, long ThreadPoolCompletedWorkItems, IReadOnlyList<GcView> LastGcs)
 {
@@ -18,7 +21,7 @@ public sealed record RuntimeDiagnostics(
         var info = GC.GetGCMemoryInfo();
         return new RuntimeDiagnostics(
             Environment.ProcessorCount, System.Runtime.GCSettings.IsServerGC, System.Runtime.GCSettings.LatencyMode.ToString(),
-            Environment.WorkingSet, GC.GetTotalMemory(false), GC.GetTotalAllocatedBytes(), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
+            Environment.WorkingSet, GC.GetTotalMemory(false), Orleans.Membership.Domain.Collections.RowArrays.Bytes, GC.GetTotalAllocatedBytes(), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
             GC.GetTotalPauseDuration().TotalMilliseconds, info.PauseTimePercentage,
             ThreadPool.ThreadCount, ThreadPool.PendingWorkItemCount, ThreadPool.CompletedWorkItemCount,
             [GcView.Last(GCKind.Ephemeral), GcView.Last(GCKind.FullBlocking), GcView.Last(GCKind.Background)]);

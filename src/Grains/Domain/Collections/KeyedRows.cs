@@ -7,9 +7,9 @@ namespace Orleans.Membership.Domain.Collections;
 /// member's own writes. Made for what a member accumulates one key at a time (caller ids, orders): the
 /// keys are characters in one array, the rows values in another and an open-addressing index finds them,
 /// so the whole map is four arrays for the collector, and adding a key allocates nothing until an array
-/// is full. Not thread-safe: only the member's own activation touches it.
+/// is full. The arrays are in native memory (<see cref="RowArray{T}"/>), so keys and values hold no references. Not thread-safe: only the member's own activation touches it.
 /// </summary>
-public sealed class KeyedRows<T> : IReadOnlyCollection<KeyValuePair<string, T>>
+public sealed class KeyedRows<T> : IReadOnlyCollection<KeyValuePair<string, T>> where T : unmanaged
 {
     private struct Key
     {
@@ -18,11 +18,11 @@ public sealed class KeyedRows<T> : IReadOnlyCollection<KeyValuePair<string, T>>
         public int Hash;
     }
 
-    private char[] _chars = [];
-    private Key[] _keys = [];
-    private T[] _values = [];
+    private RowArray<char> _chars = RowArray<char>.Empty;
+    private RowArray<Key> _keys = RowArray<Key>.Empty;
+    private RowArray<T> _values = RowArray<T>.Empty;
     /// <summary>Open addressing, power-of-two length, at least twice the row capacity: 0 is empty, n is row n - 1.</summary>
-    private int[] _slots = new int[4];
+    private RowArray<int> _slots = RowArray<int>.New(4);
     private int _charCount;
 
     public int Count { get; private set; }
@@ -48,7 +48,7 @@ public sealed class KeyedRows<T> : IReadOnlyCollection<KeyValuePair<string, T>>
             var slot = _slots[i];
             if (slot == 0) return -1;
             ref readonly var k = ref _keys[slot - 1];
-            if (k.Hash == hash && key.AsSpan().SequenceEqual(_chars.AsSpan(k.Start, k.Length))) return slot - 1;
+            if (k.Hash == hash && key.AsSpan().SequenceEqual(_chars.Span.Slice(k.Start, k.Length))) return slot - 1;
         }
     }
 
@@ -67,8 +67,8 @@ public sealed class KeyedRows<T> : IReadOnlyCollection<KeyValuePair<string, T>>
     internal void Append(string key, T value)
     {
         if (Count == _keys.Length) GrowRows(Math.Max(4, Count * 2));
-        if (_charCount + key.Length > _chars.Length) Array.Resize(ref _chars, Math.Max(64, (_charCount + key.Length) * 2));
-        key.CopyTo(0, _chars, _charCount, key.Length);
+        if (_charCount + key.Length > _chars.Length) _chars = _chars.Grow(_charCount, Math.Max(64, (_charCount + key.Length) * 2));
+        key.CopyTo(_chars.Span[_charCount..]);
         var hash = string.GetHashCode(key.AsSpan());
         _keys[Count] = new Key { Start = _charCount, Length = key.Length, Hash = hash };
         _values[Count] = value;
@@ -99,7 +99,7 @@ public sealed class KeyedRows<T> : IReadOnlyCollection<KeyValuePair<string, T>>
         while (_slots[i] != last + 1) i = (i + 1) & mask;
         _slots[i] = 0;
         _keys[last] = default;
-        _values[last] = default!;
+        _values[last] = default;
         _charCount = k.Start;
         Count = last;
     }
@@ -114,10 +114,10 @@ public sealed class KeyedRows<T> : IReadOnlyCollection<KeyValuePair<string, T>>
     /// <summary>A map of its own with the same rows.</summary>
     public KeyedRows<T> Copy() => new()
     {
-        _chars = (char[])_chars.Clone(),
-        _keys = (Key[])_keys.Clone(),
-        _values = (T[])_values.Clone(),
-        _slots = (int[])_slots.Clone(),
+        _chars = _chars.CopyTo(_charCount, _chars.Length),
+        _keys = _keys.CopyTo(Count, _keys.Length),
+        _values = _values.CopyTo(Count, _values.Length),
+        _slots = _slots.CopyTo(_slots.Length, _slots.Length),
         _charCount = _charCount,
         Count = Count,
     };
@@ -135,7 +135,7 @@ public sealed class KeyedRows<T> : IReadOnlyCollection<KeyValuePair<string, T>>
         for (var i = 0; i < Count; i++)
         {
             var k = _keys[i];
-            yield return new(new string(_chars, k.Start, k.Length), _values[i]);
+            yield return new(new string(_chars.Span.Slice(k.Start, k.Length)), _values[i]);
         }
     }
 
@@ -151,11 +151,12 @@ public sealed class KeyedRows<T> : IReadOnlyCollection<KeyValuePair<string, T>>
 
     private void GrowRows(int capacity)
     {
-        Array.Resize(ref _keys, capacity);
-        Array.Resize(ref _values, capacity);
+        _keys = _keys.Grow(Count, capacity);
+        _values = _values.Grow(Count, capacity);
         var slotCount = 4;
         while (slotCount < capacity * 2) slotCount *= 2;
-        _slots = new int[slotCount];
+        _slots.Free();
+        _slots = RowArray<int>.New(slotCount);
         for (var index = 0; index < Count; index++) Index(index, _keys[index].Hash);
     }
 }

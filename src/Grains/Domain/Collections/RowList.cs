@@ -6,20 +6,20 @@ namespace Orleans.Membership.Domain.Collections;
 /// A member's rows of one kind (growth records, point buckets) in one growable array, changed in place by
 /// the member's own writes. With value rows the array holds the rows themselves, so a member's history
 /// is one object for the collector whatever its length, and a write that appends a row allocates nothing
-/// (unless the array is full). Not thread-safe: only the member's own activation touches it.
+/// (unless the array is full). The rows are in native memory (<see cref="RowArray{T}"/>). Not thread-safe: only the member's own activation touches it.
 /// </summary>
 /// <remarks>
 /// <see cref="Edits"/> counts every change other than an append, so a reader that remembers how many
 /// rows it read and the count it saw can tell whether those rows are still exactly as it read them
 /// (<see cref="Members.TierCursor"/> resumes tier evaluations that way).
 /// </remarks>
-public sealed class RowList<T> : IReadOnlyList<T>
+public sealed class RowList<T> : IReadOnlyList<T> where T : unmanaged
 {
-    private T[] _items;
+    private RowArray<T> _items;
 
-    public RowList() => _items = [];
+    public RowList() => _items = RowArray<T>.Empty;
 
-    private RowList(T[] items, int count)
+    private RowList(RowArray<T> items, int count)
     {
         _items = items;
         Count = count;
@@ -43,12 +43,13 @@ public sealed class RowList<T> : IReadOnlyList<T>
 
     public static RowList<T> From(IEnumerable<T> rows)
     {
-        var items = rows.ToArray();
-        return new RowList<T>(items, items.Length);
+        var list = new RowList<T>();
+        foreach (var row in rows) list.Add(row);
+        return list;
     }
 
     /// <summary>A list of its own with the same rows.</summary>
-    public RowList<T> Copy() => new(_items.AsSpan(0, Count).ToArray(), Count);
+    public RowList<T> Copy() => new(_items.CopyTo(Count, _items.Length), Count);
 
     public void Add(T row)
     {
@@ -66,7 +67,7 @@ public sealed class RowList<T> : IReadOnlyList<T>
             return;
         }
         if (Count == _items.Length) Grow();
-        Array.Copy(_items, index, _items, index + 1, Count - index);
+        _items.Span[index..Count].CopyTo(_items.Span[(index + 1)..]);
         _items[index] = row;
         Count++;
         Edits++;
@@ -77,8 +78,8 @@ public sealed class RowList<T> : IReadOnlyList<T>
     {
         if ((uint)index >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(index));
         Count--;
-        Array.Copy(_items, index + 1, _items, index, Count - index);
-        _items[Count] = default!;
+        _items.Span[(index + 1)..(Count + 1)].CopyTo(_items.Span[index..]);
+        _items[Count] = default;
         Edits++;
     }
 
@@ -98,12 +99,7 @@ public sealed class RowList<T> : IReadOnlyList<T>
         return false;
     }
 
-    private void Grow()
-    {
-        var grown = new T[Math.Max(4, _items.Length * 2)];
-        Array.Copy(_items, grown, Count);
-        _items = grown;
-    }
+    private void Grow() => _items = _items.Grow(Count, Math.Max(4, _items.Length * 2));
 
     public Enumerator GetEnumerator() => new(this);
     IEnumerator<T> IEnumerable<T>.GetEnumerator() => GetEnumerator();

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using Orleans.Membership.Domain.Collections;
 
 namespace Orleans.Membership.Domain.Ledger;
 
@@ -7,45 +9,90 @@ namespace Orleans.Membership.Domain.Ledger;
 /// Entries are kept as their compact JSON, not as records and strings: a busy node keeps every entry it
 /// ever wrote, and as objects (six or so per entry) they were the largest share of what each young
 /// collection had to trace and copy. The bytes go one after another into pages of a megabyte shared by all
-/// members: a page is on the large-object heap, which young collections neither trace nor copy, so an
-/// appended entry costs them nothing (a member's own growing array did: each doubling was a new young
-/// array to copy, about twice the entry's bytes). A member keeps only where its entries are.
-/// Reads (activation replay, statement pages) decode.
+/// members, and the pages are native memory, outside the collector's heap: as large-object-heap arrays
+/// they cost young collections nothing, but their allocation (about 300 bytes per event, all of it kept)
+/// ran down the large-object budget and started a full background collection every second or two during
+/// festival ingest, whose marking took the two cores' time from requests. A member keeps only where
+/// its entries are (rows in native memory too, <see cref="RowArray{T}"/>). Reads (activation replay,
+/// statement pages) decode. The pages are freed when the ledger is collected.
 /// </summary>
 public sealed class InMemoryMemberLedger(int pageBytes = InMemoryMemberLedger.DefaultPageBytes) : IMemberLedger
 {
-    /// <summary>Over the large-object threshold (85,000 bytes), and a few hundred entries a page.</summary>
+    /// <summary>A few thousand entries a page.</summary>
     public const int DefaultPageBytes = 1 << 20;
 
-    /// <summary>Where one entry's bytes are.</summary>
-    private readonly record struct Slot(byte[] Page, int Offset, int Length)
-    {
-        public ReadOnlySpan<byte> Bytes => Page.AsSpan(Offset, Length);
-    }
+    /// <summary>Where one entry's bytes are: a page by its number, and a place on it.</summary>
+    private readonly record struct Slot(int Page, int Offset, int Length);
 
     /// <summary>One member's entries: entry i has seq i + 1.</summary>
     private sealed class Entries
     {
-        public Slot[] Slots = [];
+        public RowArray<Slot> Slots = RowArray<Slot>.Empty;
         public int Count;
 
         public void Add(Slot slot)
         {
-            if (Count == Slots.Length) Array.Resize(ref Slots, Math.Max(8, Count * 2));
+            if (Count == Slots.Length) Slots = Slots.Grow(Count, Math.Max(8, Count * 2));
             Slots[Count++] = slot;
+        }
+    }
+
+    /// <summary>One page of native memory, freed by its finalizer once nothing can reach it.</summary>
+    private sealed unsafe class Page
+    {
+        private readonly byte* _bytes;
+        public int Length { get; }
+
+        public Page(int length)
+        {
+            _bytes = (byte*)NativeMemory.AllocZeroed((nuint)length);
+            Length = length;
+        }
+
+        ~Page() => NativeMemory.Free(_bytes);
+
+        public Span<byte> Span(int offset, int length)
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)offset + (uint)length, (uint)Length, nameof(length));
+            return new Span<byte>(_bytes + offset, length);
         }
     }
 
     private readonly ConcurrentDictionary<string, Entries> _members = new(StringComparer.Ordinal);
     private readonly Lock _pageLock = new();
-    private byte[] _page = [];
+    /// <summary>
+    /// Every page so far, by number. Replaced (not changed) when it grows, under the page lock and before
+    /// any slot names the new page; a reader takes a member's lock after the slots it reads were written
+    /// under it, so the array it then reads holds their pages.
+    /// </summary>
+    private Page[] _pages = [];
+    private int _pageCount;
     private int _pageUsed;
 
-    /// <summary>The pages a member's entries are on (each once), for tests of what pages hold.</summary>
-    internal IReadOnlyList<byte[]> PagesOf(string memberKey)
+    /// <summary>Decodes the entry in <paramref name="slot"/>; the page stays reachable (not finalized) until the decode is done.</summary>
+    private LedgerEntry Decode(Slot slot)
+    {
+        var page = Volatile.Read(ref _pages)[slot.Page];
+        var entry = LedgerEntryJson.Decode(page.Span(slot.Offset, slot.Length));
+        GC.KeepAlive(page);
+        return entry;
+    }
+
+    /// <summary>The numbers of the pages a member's entries are on (each once), for tests of what pages hold.</summary>
+    internal IReadOnlyList<int> PagesOf(string memberKey)
     {
         if (!_members.TryGetValue(memberKey, out var list)) return [];
-        lock (list) return list.Slots.Take(list.Count).Select(s => s.Page).Distinct(ReferenceEqualityComparer.Instance).Cast<byte[]>().ToList();
+        lock (list) return list.Slots.Span[..list.Count].ToArray().Select(s => s.Page).Distinct().ToList();
+    }
+
+    /// <summary>A copy of page <paramref name="number"/>'s bytes, for tests of what pages hold.</summary>
+    internal byte[] PageBytes(int number)
+    {
+        lock (_pageLock)
+        {
+            var page = _pages[number];
+            return page.Span(0, page.Length).ToArray();
+        }
     }
 
     public Task AppendAsync(string memberKey, IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken = default)
@@ -71,13 +118,20 @@ public sealed class InMemoryMemberLedger(int pageBytes = InMemoryMemberLedger.De
     /// <summary>Copies an entry's bytes to the current page (a new one when they do not fit; what was left of the old one stays unused).</summary>
     private Slot Store(byte[] bytes)
     {
-        if (bytes.Length > _page.Length - _pageUsed)
+        if (_pageCount == 0 || bytes.Length > _pages[_pageCount - 1].Length - _pageUsed)
         {
-            _page = new byte[Math.Max(pageBytes, bytes.Length)];
+            if (_pageCount == _pages.Length)
+            {
+                var pages = new Page[Math.Max(16, _pageCount * 2)];
+                Array.Copy(_pages, pages, _pageCount);
+                Volatile.Write(ref _pages, pages);
+            }
+            _pages[_pageCount++] = new Page(Math.Max(pageBytes, bytes.Length));
             _pageUsed = 0;
         }
-        bytes.CopyTo(_page, _pageUsed);
-        var slot = new Slot(_page, _pageUsed, bytes.Length);
+        var page = _pages[_pageCount - 1];
+        bytes.CopyTo(page.Span(_pageUsed, bytes.Length));
+        var slot = new Slot(_pageCount - 1, _pageUsed, bytes.Length);
         _pageUsed += bytes.Length;
         return slot;
     }
@@ -89,7 +143,7 @@ public sealed class InMemoryMemberLedger(int pageBytes = InMemoryMemberLedger.De
         {
             var from = (int)Math.Clamp(afterSeq, 0, list.Count);
             var result = new LedgerEntry[list.Count - from];
-            for (var i = 0; i < result.Length; i++) result[i] = LedgerEntryJson.Decode(list.Slots[from + i].Bytes);
+            for (var i = 0; i < result.Length; i++) result[i] = Decode(list.Slots[from + i]);
             return Task.FromResult<IReadOnlyList<LedgerEntry>>(result);
         }
     }
@@ -101,7 +155,7 @@ public sealed class InMemoryMemberLedger(int pageBytes = InMemoryMemberLedger.De
         {
             var end = (int)Math.Min(list.Count, (beforeSeq ?? long.MaxValue) - 1);
             var page = new List<LedgerEntry>(Math.Clamp(end, 0, limit));
-            for (var i = end - 1; i >= 0 && page.Count < limit; i--) page.Add(LedgerEntryJson.Decode(list.Slots[i].Bytes));
+            for (var i = end - 1; i >= 0 && page.Count < limit; i--) page.Add(Decode(list.Slots[i]));
             return Task.FromResult<IReadOnlyList<LedgerEntry>>(page);
         }
     }
@@ -113,9 +167,16 @@ public sealed class InMemoryMemberLedger(int pageBytes = InMemoryMemberLedger.De
         {
             lock (list)
             {
-                for (var i = 0; i < list.Count; i++) Array.Clear(list.Slots[i].Page, list.Slots[i].Offset, list.Slots[i].Length);
+                var pages = Volatile.Read(ref _pages);
+                for (var i = 0; i < list.Count; i++)
+                {
+                    var slot = list.Slots[i];
+                    pages[slot.Page].Span(slot.Offset, slot.Length).Clear();
+                }
+                GC.KeepAlive(pages);
                 list.Count = 0;
-                list.Slots = [];
+                list.Slots.Free();
+                list.Slots = RowArray<Slot>.Empty;
             }
         }
         return Task.CompletedTask;

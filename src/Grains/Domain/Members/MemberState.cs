@@ -28,7 +28,7 @@ public readonly struct PointBucket(long seq, DateTimeOffset earnedAt, DateTimeOf
 
 /// <summary>
 /// A paid order as refunds need it: what was paid, refunded, and what it earned. A value, kept in the
-/// member's order map under its order id; a refund stores a changed copy.
+/// member's <see cref="OrderTable"/> under its order id; a refund stores a changed copy.
 /// </summary>
 public readonly record struct OrderRecord
 {
@@ -122,7 +122,7 @@ public sealed class MemberState : IBenefitFacts
     /// <summary>Growth history in (occurredAt, seq) order, the input of <see cref="TierPolicy"/>.</summary>
     public RowList<GrowthRecord> Growth { get; private set; } = new();
     public RowList<PointBucket> Buckets { get; private set; } = new();
-    public KeyedRows<OrderRecord> Orders { get; private set; } = new();
+    public OrderTable Orders { get; private set; } = new();
     private Dictionary<string, int> _dayCounts = new(StringComparer.Ordinal);
     private Dictionary<string, int> _memberCounts = new(StringComparer.Ordinal);
     private Dictionary<string, long> _counters = new(StringComparer.Ordinal);
@@ -531,7 +531,7 @@ public sealed class MemberState : IBenefitFacts
         LastPlan = s.LastPlan,
         Growth = RowList<GrowthRecord>.From(s.Growth.Select(g => new GrowthRecord(g.Seq, g.OccurredAt, g.Amount))),
         Buckets = RowList<PointBucket>.From(s.Buckets.Select(b => new PointBucket(b.Seq, b.EarnedAt, b.ExpiresAt, b.Remaining))),
-        Orders = KeyedRows<OrderRecord>.From(s.Orders.Select(o => KeyValuePair.Create(o.OrderId, new OrderRecord
+        Orders = OrderTable.From(s.Orders.Select(o => KeyValuePair.Create(o.OrderId, new OrderRecord
         {
             EventType = o.EventType, EarnSeq = o.EarnSeq, OccurredAt = o.OccurredAt, Paid = o.Paid, Refunded = o.Refunded,
             Growth = o.Growth, Points = o.Points, GrowthFactor = o.GrowthFactor, PointsFactor = o.PointsFactor, Counters = o.Counters,

@@ -1,0 +1,110 @@
+using System.Runtime.InteropServices;
+
+namespace Orleans.Membership.Domain.Collections;
+
+/// <summary>
+/// A fixed number of rows without references in native memory, outside the collector's heap: the storage
+/// of what members accumulate one row per event (<see cref="RowList{T}"/>, <see cref="KeyedRows{T}"/>,
+/// the embedded ledger's slots). One owner changes it, on one thread at a time; it is replaced by a
+/// bigger one when full, and the owner frees the old one then (<see cref="Free"/>). What the owner still
+/// holds when it is collected is freed by the finalizer.
+/// </summary>
+/// <remarks>
+/// Why not arrays: a member's history grows by doubling its arrays. As ordinary arrays each new one was
+/// young, and the next young collection copied it whole (most of what every young collection promoted
+/// during festival ingest, and a young collection stops the process while it copies). On the pinned
+/// object heap they were never young, but their allocation ran down that heap's budget and started a
+/// full background collection every second or two, whose marking took the machine's two cores from
+/// requests (docs/benchmarks.md, "Young and background collections during ingest"). Here they cost the
+/// collector nothing but the small owner object.
+/// </remarks>
+internal sealed unsafe class RowArray<T> where T : unmanaged
+{
+    private static readonly RowArray<T> EmptyArray = new(0);
+
+    private T* _rows;
+    private int _length;
+
+    private RowArray(int length)
+    {
+        if (length == 0) return;
+        _rows = (T*)NativeMemory.AllocZeroed((nuint)length, (nuint)sizeof(T));
+        _length = length;
+        RowArrays.Allocated((long)length * sizeof(T));
+    }
+
+    /// <summary>No rows (shared; nothing to free).</summary>
+    public static RowArray<T> Empty => EmptyArray;
+
+    /// <summary>A zeroed array of <paramref name="length"/> rows.</summary>
+    public static RowArray<T> New(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        return length == 0 ? EmptyArray : new RowArray<T>(length);
+    }
+
+    public int Length => _length;
+
+    /// <summary>The rows; empty once freed.</summary>
+    public Span<T> Span => new(_rows, _length);
+
+    public ref T this[int index]
+    {
+        get
+        {
+            if ((uint)index >= (uint)_length) throw new ArgumentOutOfRangeException(nameof(index));
+            return ref _rows[index];
+        }
+    }
+
+    /// <summary>A new array of <paramref name="length"/> rows starting with the first <paramref name="count"/> of these; these are not freed.</summary>
+    public RowArray<T> CopyTo(int count, int length)
+    {
+        var copy = New(length);
+        Span[..Math.Min(count, length)].CopyTo(copy.Span);
+        return copy;
+    }
+
+    /// <summary>
+    /// A new array of <paramref name="length"/> rows starting with the first <paramref name="count"/> of
+    /// these, which are freed: the caller must hold no other reference to them.
+    /// </summary>
+    public RowArray<T> Grow(int count, int length)
+    {
+        var grown = CopyTo(count, length);
+        Free();
+        return grown;
+    }
+
+    /// <summary>Gives the rows back; the array is empty from then on.</summary>
+    public void Free()
+    {
+        if (ReferenceEquals(this, EmptyArray)) return;
+        Release();
+        GC.SuppressFinalize(this);
+    }
+
+    private void Release()
+    {
+        var rows = _rows;
+        var bytes = (long)_length * sizeof(T);
+        _rows = null;
+        _length = 0;
+        if (rows is null) return;
+        NativeMemory.Free(rows);
+        RowArrays.Allocated(-bytes);
+    }
+
+    ~RowArray() => Release();
+}
+
+/// <summary>What <see cref="RowArray{T}"/>s hold now, for the runtime diagnostics.</summary>
+public static class RowArrays
+{
+    private static long _bytes;
+
+    /// <summary>Bytes of rows in native memory now.</summary>
+    public static long Bytes => Interlocked.Read(ref _bytes);
+
+    internal static void Allocated(long bytes) => Interlocked.Add(ref _bytes, bytes);
+}
