@@ -1,12 +1,15 @@
 namespace Orleans.Membership.Silo;
 
 /// <summary>
-/// Keeps young garbage collections short while ingest runs: when no gen0 collection has happened for
-/// <c>Membership:Gc:YoungCollectionEveryMs</c> (default 250; 0 turns it off), it asks for one. A young
-/// collection stops the process for as long as it takes to copy what survived since the last one, so the
-/// longest stop (what a checkout's p99 sees) grows with the time between collections; the server GC left
-/// alone collects about once a second under festival ingest. More, shorter stops cost some throughput
-/// (docs/benchmarks.md, "Paced young collections"). Runs on a thread of its own, not the thread pool.
+/// Paces young garbage collections: when no gen0 collection has happened for
+/// <c>Membership:Gc:YoungCollectionEveryMs</c> milliseconds, it asks for one (default 0: off). A young
+/// collection stops the process for as long as it takes to copy what survived since the last one; when
+/// members' rows were arrays on the collector's heap, what survived grew with the time between
+/// collections, and pacing them every 250 ms (the default then) made the stops shorter. Since members'
+/// rows are in native memory, young collections under festival ingest come every 80 ms or so by
+/// themselves and copy little; the induced ones added gen1 collections and the checkout tail was no
+/// better, so it is off unless set (docs/benchmarks.md, "Members' rows outside the collector's heap").
+/// Runs on a thread of its own, not the thread pool.
 /// </summary>
 internal sealed class PacedYoungCollections : IHostedService, IDisposable
 {
@@ -16,10 +19,13 @@ internal sealed class PacedYoungCollections : IHostedService, IDisposable
 
     public PacedYoungCollections(IConfiguration configuration)
     {
-        var ms = configuration.GetValue("Membership:Gc:YoungCollectionEveryMs", 250);
+        var ms = configuration.GetValue("Membership:Gc:YoungCollectionEveryMs", 0);
         if (ms < 0) throw new InvalidOperationException($"Membership:Gc:YoungCollectionEveryMs must be 0 (off) or a number of milliseconds, not {ms}");
         _every = TimeSpan.FromMilliseconds(ms);
     }
+
+    /// <summary>Whether it paces at all (a period was set).</summary>
+    public bool Paces => _every > TimeSpan.Zero;
 
     /// <summary>Young collections this service asked for.</summary>
     public long Requested => Interlocked.Read(ref _requested);
@@ -27,7 +33,7 @@ internal sealed class PacedYoungCollections : IHostedService, IDisposable
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (_every == TimeSpan.Zero) return Task.CompletedTask;
+        if (!Paces) return Task.CompletedTask;
         _thread = new Thread(Run) { IsBackground = true, Name = "Paced young GC" };
         _thread.Start();
         return Task.CompletedTask;

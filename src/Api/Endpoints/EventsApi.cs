@@ -62,15 +62,14 @@ public static class EventsApi
         var byMember = new Dictionary<string, List<(int Index, ScoringEvent Event)>>(StringComparer.Ordinal);
         for (var i = 0; i < items.Count; i++)
         {
-            var path = prefix.Length == 0 ? "" : $"{prefix}[{i}]";
-            if (Parse(items[i], path, out var memberId, out var ev, out var eventId) is { } problem)
+            if (Parse(items[i], prefix, i, out var memberId, out var ev, out var eventId) is { } problem)
             {
                 rejected.Add(new RejectedEvent(i, eventId, $"{problem.Key}: {problem.Value}", problem.Key, null));
                 continue;
             }
             if (EventValidation.Validate(program, ev!, now) is { } invalid)
             {
-                var field = path.Length == 0 ? invalid.Field : $"{path}.{invalid.Field}";
+                var field = prefix.Length == 0 ? invalid.Field : $"{prefix}[{i}].{invalid.Field}";
                 rejected.Add(new RejectedEvent(i, eventId, $"{field}: {invalid.Message}", field, null));
                 continue;
             }
@@ -82,7 +81,9 @@ public static class EventsApi
         var calls = byMember.Select(async kv =>
         {
             var grain = grains.Member(MemberKeys.Of(programId, kv.Key));
-            var outcomes = await grain.ApplyEvents(kv.Value.Select(x => x.Event).ToArray());
+            var events = new ScoringEvent[kv.Value.Count];
+            for (var j = 0; j < events.Length; j++) events[j] = kv.Value[j].Event;
+            var outcomes = await grain.ApplyEvents(events);
             return (kv.Value, outcomes);
         }).ToList();
         var accepted = 0;
@@ -112,16 +113,16 @@ public static class EventsApi
     private static readonly string[] Fields = ["eventId", "memberId", "type", "occurredAt", "orderId", "amount", "attributes"];
 
     /// <summary>Reads one event; returns its first problem (field path, message) or null.</summary>
-    private static KeyValuePair<string, string>? Parse(JsonElement item, string path, out string? memberId, out ScoringEvent? ev, out string? eventId)
+    private static KeyValuePair<string, string>? Parse(JsonElement item, string arrayName, int index, out string? memberId, out ScoringEvent? ev, out string? eventId)
     {
         memberId = null;
         ev = null;
         eventId = null;
         if (item.ValueKind != JsonValueKind.Object)
         {
-            return new(path.Length == 0 ? "$" : path, "must be an event object");
+            return new(arrayName.Length == 0 ? "$" : $"{arrayName}[{index}]", "must be an event object");
         }
-        var body = new JsonBody(item, path, new Dictionary<string, string[]>());
+        var body = new JsonBody(item, arrayName, index);
         if (item.TryGetProperty("eventId", out var idElement) && idElement.ValueKind == JsonValueKind.String) eventId = idElement.GetString();
         body.RejectUnknown(Fields);
         var id = body.Id("eventId");

@@ -8,18 +8,46 @@ namespace Orleans.Membership.Api.Http;
 /// Reads fields of a JSON object with exact type checks, collecting every problem under its field path
 /// (<c>events[3].amount</c>), so a caller learns all that is wrong with a body at once.
 /// </summary>
-public sealed partial class JsonBody(JsonElement obj, string prefix, Dictionary<string, string[]> errors)
+public sealed partial class JsonBody
 {
+    private readonly JsonElement obj;
+    private readonly string _prefix;
+    /// <summary>The element's index in the array named <see cref="_prefix"/>, or -1 (the prefix is the whole path).</summary>
+    private readonly int _index;
+    private Dictionary<string, string[]>? _errors;
+
+    /// <summary>Fields of <paramref name="obj"/> at <paramref name="prefix"/>; problems go to <paramref name="errors"/> (shared with the caller), or to a map of its own made at the first problem.</summary>
+    public JsonBody(JsonElement obj, string prefix, Dictionary<string, string[]>? errors = null)
+    {
+        this.obj = obj;
+        _prefix = prefix;
+        _index = -1;
+        _errors = errors;
+    }
+
+    /// <summary>
+    /// Element <paramref name="index"/> of the array <paramref name="arrayName"/> (<c>events[3]</c>); the
+    /// path is spelled only when a problem needs it (a batch of valid events spells none).
+    /// </summary>
+    public JsonBody(JsonElement obj, string arrayName, int index)
+    {
+        this.obj = obj;
+        _prefix = arrayName;
+        _index = index;
+    }
+
     public JsonElement Element => obj;
 
     /// <summary>Every problem found so far, by field path.</summary>
-    public Dictionary<string, string[]> Errors => errors;
+    public Dictionary<string, string[]> Errors => _errors ??= [];
 
-    public string Path(string field) => prefix.Length == 0 ? field : $"{prefix}.{field}";
+    private string Prefix => _index < 0 || _prefix.Length == 0 ? _prefix : $"{_prefix}[{_index}]";
 
-    public void Error(string field, string message) => errors.TryAdd(Path(field), [message]);
+    public string Path(string field) => Prefix is { Length: > 0 } prefix ? $"{prefix}.{field}" : field;
 
-    public bool HasErrors => errors.Count > 0;
+    public void Error(string field, string message) => Errors.TryAdd(Path(field), [message]);
+
+    public bool HasErrors => _errors is { Count: > 0 };
 
     /// <summary>Fields not in <paramref name="known"/> are errors: a typo must not be silently ignored.</summary>
     public void RejectUnknown(params string[] known)

@@ -29,6 +29,14 @@ public sealed class PacedYoungCollectionsTests
     }
 
     [Fact]
+    public void It_is_off_unless_a_period_is_set()
+    {
+        Assert.False(With(null).Paces);
+        Assert.False(With("0").Paces);
+        Assert.True(With("250").Paces);
+    }
+
+    [Fact]
     public void A_negative_period_is_refused_by_name()
     {
         var e = Assert.Throws<InvalidOperationException>(() => With("-5"));
