@@ -4,13 +4,15 @@
 # environment settings for the node (e.g. DOTNET_GCgen0size=0x4000000). FESTIVAL_RATE (batches/s) and
 # CHECKOUT_RATE (requests/s) set the load, BATCH (default 500) the events per festival batch; WARMUP
 # (default 5s) the checkout warm-up after seeding; PREFILL (e.g. 30s) runs the festival at full speed for
-# that long first, as benchmark.sh's festival step does before its mixed step;
+# that long first, as benchmark.sh's festival step does before its mixed step; MIXED_WARMUP (e.g. 20s)
+# runs the mixed scenario itself that long, unmeasured, first (ingest in its steady state when the
+# measured 20 s begin, not just started);
 # POSTGRES=1 runs the node on PostgreSQL; NODE_DLL another build's node (for a pair).
 # Usage: bash load-tests/mixed-gc.sh [VAR=value ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 URL=http://127.0.0.1:5084
-OUT="load-tests/results/mixed-gc-$(date -u +%Y%m%d-%H%M%S)"
+OUT="${OUT:-load-tests/results/mixed-gc-$(date -u +%Y%m%d-%H%M%S)}"
 mkdir -p "$OUT"
 source load-tests/node.sh
 build_release src/Silo load-tests
@@ -21,8 +23,10 @@ LT="dotnet load-tests/bin/Release/net10.0/Orleans.Membership.LoadTests.dll --tar
 $LT --scenario seed --members 10000 --out "$OUT/seed" >/dev/null 2>&1
 if [ -n "${PREFILL:-}" ]; then $LT --scenario festival --members 10000 --copies 8 --duration "$PREFILL" --out "$OUT/prefill" >/dev/null 2>&1 || true; fi
 $LT --scenario checkout --members 10000 --duration "${WARMUP:-5s}" --out "$OUT/warmup" >/dev/null 2>&1 || true
+MIXED_ARGS=(--members 10000 --festival-rate "${FESTIVAL_RATE:-16}" --batch "${BATCH:-500}" --rate "${CHECKOUT_RATE:-7228}")
+if [ -n "${MIXED_WARMUP:-}" ]; then $LT --scenario mixed "${MIXED_ARGS[@]}" --duration "$MIXED_WARMUP" --out "$OUT/mixed-warmup" >/dev/null 2>&1 || true; fi
 curl -fs $URL/v1/diagnostics/runtime >"$OUT/before.json"
-$LT --scenario mixed --members 10000 --festival-rate "${FESTIVAL_RATE:-16}" --batch "${BATCH:-500}" --rate "${CHECKOUT_RATE:-7228}" --duration 20s --out "$OUT/mixed" >/dev/null 2>&1 || true
+$LT --scenario mixed "${MIXED_ARGS[@]}" --duration 20s --out "$OUT/mixed" >/dev/null 2>&1 || true
 curl -fs $URL/v1/diagnostics/runtime >"$OUT/after.json"
 python3 - "$OUT" "$*" <<'PY'
 import json, sys

@@ -1,0 +1,139 @@
+using System.Globalization;
+using Microsoft.Diagnostics.Tracing;
+using Microsoft.Diagnostics.Tracing.Parsers.Clr;
+
+// What the garbage collector did in a trace of the node (load-tests/gc-trace.sh records one with
+// dotnet-trace): every pause with its generation, kind and reason; how long suspending, collecting and
+// resuming took; where in the mark phase the time went (heap 0's marking, by root kind); the background
+// collections; and, when the trace has allocation ticks (verbose level), what was allocated by type.
+// Usage: dotnet tools/GcTrace/bin/Release/net10.0/Orleans.Membership.GcTrace.dll TRACE.nettrace [--pauses]
+if (args.Length == 0 || !File.Exists(args[0]))
+{
+    Console.Error.WriteLine("usage: Orleans.Membership.GcTrace TRACE.nettrace [--pauses]");
+    return 2;
+}
+var listPauses = args.Contains("--pauses");
+using var source = new EventPipeEventSource(args[0]);
+
+var pauses = new List<Pause>();
+var backgrounds = new List<(int Index, double Start, double End)>();
+var starts = new Dictionary<int, (double At, int Generation, string Reason, string Type)>();
+var promoted = new Dictionary<int, (long Gen0, long Gen1)>();
+var stages = new Dictionary<string, List<double>>();
+var allocated = new Dictionary<string, long>();
+double suspendStart = -1, suspended = -1, resumeStart = -1, stageFrom = -1;
+var current = -1;
+
+source.Clr.GCSuspendEEStart += e => suspendStart = e.TimeStampRelativeMSec;
+source.Clr.GCSuspendEEStop += e => suspended = e.TimeStampRelativeMSec;
+source.Clr.GCStart += e =>
+{
+    starts[e.Count] = (e.TimeStampRelativeMSec, e.Depth, e.Reason.ToString(), e.Type.ToString());
+    current = e.Count;
+    stageFrom = e.TimeStampRelativeMSec;
+};
+source.Clr.GCHeapStats += e => { if (current >= 0) promoted[current] = (e.TotalPromotedSize0, e.TotalPromotedSize1); };
+source.Clr.GCStop += e =>
+{
+    if (starts.TryGetValue(e.Count, out var s) && s.Type == "BackgroundGC") backgrounds.Add((e.Count, s.At, e.TimeStampRelativeMSec));
+};
+// Heap 0's mark phase: each event ends one kind of root, so the time since the previous one is its share.
+source.Clr.GCMarkWithType += e =>
+{
+    if (e.HeapNum != 0 || stageFrom < 0) return;
+    Add(stages, RootName(e.Type), e.TimeStampRelativeMSec - stageFrom);
+    stageFrom = e.TimeStampRelativeMSec;
+};
+source.Clr.GCRestartEEStart += e =>
+{
+    resumeStart = e.TimeStampRelativeMSec;
+    if (stageFrom >= 0) Add(stages, "after marking (plan, relocate, compact or sweep)", e.TimeStampRelativeMSec - stageFrom);
+    stageFrom = -1;
+};
+source.Clr.GCRestartEEStop += e =>
+{
+    if (suspendStart < 0 || current < 0 || !starts.TryGetValue(current, out var s)) return;
+    promoted.TryGetValue(current, out var p);
+    pauses.Add(new Pause(current, suspendStart, e.TimeStampRelativeMSec - suspendStart, suspended - suspendStart,
+        resumeStart - suspended, e.TimeStampRelativeMSec - resumeStart, s.Generation, s.Type, s.Reason, p.Gen0, p.Gen1));
+    suspendStart = -1;
+};
+source.Clr.GCAllocationTick += e => allocated[e.TypeName ?? "?"] = allocated.GetValueOrDefault(e.TypeName ?? "?") + e.AllocationAmount64;
+source.Process();
+
+var inv = CultureInfo.InvariantCulture;
+if (pauses.Count == 0)
+{
+    Console.WriteLine("no collections in the trace (was it recorded with the GC keyword, Microsoft-Windows-DotNETRuntime:0x1:4?)");
+    return 1;
+}
+var span = (pauses[^1].At - pauses[0].At) / 1000;
+Console.WriteLine(string.Create(inv, $"{pauses.Count} pauses over {span:F1} s, {pauses.Sum(p => p.Ms):F0} ms in all ({pauses.Sum(p => p.Ms) / 10 / Math.Max(span, 0.001):F1}% of the time)"));
+Console.WriteLine(string.Create(inv, $"  suspending {Stats(pauses.Select(p => p.SuspendMs))}; collecting {Stats(pauses.Select(p => p.CollectMs))}; resuming {Stats(pauses.Select(p => p.ResumeMs))}"));
+foreach (var group in pauses.GroupBy(p => (p.Generation, p.Type)).OrderBy(g => g.Key.Generation).ThenBy(g => g.Key.Type))
+{
+    var reasons = string.Join(", ", group.GroupBy(p => p.Reason).Select(r => $"{r.Key} {r.Count()}"));
+    Console.WriteLine(string.Create(inv,
+        $"gen{group.Key.Generation} {group.Key.Type}: {group.Count()} pauses, {Stats(group.Select(p => p.Ms))}; promoted {Stats(group.Select(p => (p.Generation == 0 ? p.PromotedGen0 : p.PromotedGen1) / 1e6), "MB")}; reasons: {reasons}"));
+}
+Console.WriteLine("heap 0's marking, by kind of root, and what follows it (per collection):");
+foreach (var (stage, ms) in stages.OrderByDescending(kv => Percentile(kv.Value, 0.5)))
+{
+    Console.WriteLine(string.Create(inv, $"  {stage,-50} {Stats(ms)}"));
+}
+Console.WriteLine(string.Create(inv, $"background collections: {backgrounds.Count}{(backgrounds.Count == 0 ? "" : ", each " + Stats(backgrounds.Select(b => b.End - b.Start)) + " from start to end (concurrent with the program)")}"));
+if (allocated.Count > 0)
+{
+    var total = allocated.Values.Sum();
+    Console.WriteLine(string.Create(inv, $"allocated (sampled, every ~100 KB): {total / 1e6:F0} MB; by type:"));
+    foreach (var (type, bytes) in allocated.OrderByDescending(kv => kv.Value).Take(25))
+    {
+        Console.WriteLine(string.Create(inv, $"  {bytes * 100.0 / total,5:F1}%  {type}"));
+    }
+}
+if (listPauses)
+{
+    foreach (var p in pauses)
+    {
+        Console.WriteLine(string.Create(inv,
+            $"{p.At,9:F0} ms  #{p.Index,-5} gen{p.Generation} {p.Type,-16} {p.Reason,-12} {p.Ms,6:F1} ms  promoted {p.PromotedGen0 / 1e6:F1} / {p.PromotedGen1 / 1e6:F1} MB"));
+    }
+}
+return 0;
+
+static void Add(Dictionary<string, List<double>> into, string key, double value)
+{
+    if (!into.TryGetValue(key, out var list)) into[key] = list = [];
+    list.Add(value);
+}
+
+static double Percentile(IEnumerable<double> values, double q)
+{
+    var sorted = values.OrderBy(v => v).ToArray();
+    return sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(sorted.Length * q))];
+}
+
+static string Stats(IEnumerable<double> values, string unit = "ms")
+{
+    var list = values.ToList();
+    return string.Create(CultureInfo.InvariantCulture, $"p50 {Percentile(list, 0.5):F2} p90 {Percentile(list, 0.9):F2} max {(list.Count == 0 ? 0 : list.Max()):F2} {unit}");
+}
+
+// The runtime's root kinds (GC_ROOT_KIND in the GC's event definitions).
+static string RootName(int kind) => kind switch
+{
+    0 => "stacks",
+    1 => "finalization queue",
+    2 => "handles",
+    3 => "older generations (cards)",
+    4 => "sized references",
+    5 => "mark stack overflow",
+    6 => "dependent handles",
+    7 => "new finalization queue",
+    8 => "stealing",
+    9 => "background",
+    _ => $"root kind {kind}",
+};
+
+internal sealed record Pause(int Index, double At, double Ms, double SuspendMs, double CollectMs, double ResumeMs,
+    int Generation, string Type, string Reason, long PromotedGen0, long PromotedGen1);
