@@ -2,24 +2,27 @@ namespace Orleans.Membership.Silo;
 
 /// <summary>
 /// Paces young garbage collections: when no gen0 collection has happened for
-/// <c>Membership:Gc:YoungCollectionEveryMs</c> milliseconds, it asks for one (default 0: off). A young
-/// collection stops the process for as long as it takes to copy what survived since the last one; when
-/// members' rows were arrays on the collector's heap, what survived grew with the time between
-/// collections, and pacing them every 250 ms (the default then) made the stops shorter. Since members'
-/// rows are in native memory, young collections under festival ingest come every 80 ms or so by
-/// themselves and copy little; the induced ones added gen1 collections and the checkout tail was no
-/// better, so it is off unless set (docs/benchmarks.md, "Members' rows outside the collector's heap").
-/// Runs on a thread of its own, not the thread pool.
+/// <c>Membership:Gc:YoungCollectionEveryMs</c> milliseconds (default 100; 0 turns it off), it asks for
+/// one. How long a young collection stops the process grows with what survived since the last one, and
+/// what survives grows with the time between them while requests are in flight: the collector sizes
+/// its young generation to the load it saw, so right after festival ingest starts on a quiet node, or
+/// on PostgreSQL, where appends wait for the group commit, its own collections come hundreds of
+/// milliseconds apart. Under steady embedded ingest they come every 80 ms or so by themselves and the
+/// pacing rarely acts (docs/benchmarks.md, "Members' rows outside the collector's heap", has the
+/// periods measured). Runs on a thread of its own, not the thread pool.
 /// </summary>
 internal sealed class PacedYoungCollections : IHostedService, IDisposable
 {
+    /// <summary>The period when none is configured.</summary>
+    public const int DefaultEveryMs = 100;
+
     private readonly TimeSpan _every;
     private readonly CancellationTokenSource _stop = new();
     private Thread? _thread;
 
     public PacedYoungCollections(IConfiguration configuration)
     {
-        var ms = configuration.GetValue("Membership:Gc:YoungCollectionEveryMs", 0);
+        var ms = configuration.GetValue("Membership:Gc:YoungCollectionEveryMs", DefaultEveryMs);
         if (ms < 0) throw new InvalidOperationException($"Membership:Gc:YoungCollectionEveryMs must be 0 (off) or a number of milliseconds, not {ms}");
         _every = TimeSpan.FromMilliseconds(ms);
     }

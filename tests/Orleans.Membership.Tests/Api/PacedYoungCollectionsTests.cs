@@ -29,9 +29,9 @@ public sealed class PacedYoungCollectionsTests
     }
 
     [Fact]
-    public void It_is_off_unless_a_period_is_set()
+    public void It_paces_by_default_and_zero_turns_it_off()
     {
-        Assert.False(With(null).Paces);
+        Assert.True(With(null).Paces);
         Assert.False(With("0").Paces);
         Assert.True(With("250").Paces);
     }

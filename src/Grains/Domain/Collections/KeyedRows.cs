@@ -6,8 +6,9 @@ namespace Orleans.Membership.Domain.Collections;
 /// A map from string keys to value rows, in the order the keys were added, changed in place by the
 /// member's own writes. Made for what a member accumulates one key at a time (caller ids, orders): the
 /// keys are characters in one array, the rows values in another and an open-addressing index finds them,
-/// so the whole map is four arrays for the collector, and adding a key allocates nothing until an array
-/// is full. The arrays are in native memory (<see cref="RowArray{T}"/>), so keys and values hold no references. Not thread-safe: only the member's own activation touches it.
+/// so adding a key allocates nothing until an array is full. The arrays are native memory
+/// (<see cref="RowArray{T}"/>): the collector sees four small owners whatever the map holds. Not
+/// thread-safe: only the member's own activation touches it.
 /// </summary>
 public sealed class KeyedRows<T> : IReadOnlyCollection<KeyValuePair<string, T>> where T : unmanaged
 {
@@ -24,6 +25,18 @@ public sealed class KeyedRows<T> : IReadOnlyCollection<KeyValuePair<string, T>> 
     /// <summary>Open addressing, power-of-two length, at least twice the row capacity: 0 is empty, n is row n - 1.</summary>
     private RowArray<int> _slots = RowArray<int>.New(4);
     private int _charCount;
+
+    public KeyedRows() { }
+
+    private KeyedRows(RowArray<char> chars, RowArray<Key> keys, RowArray<T> values, RowArray<int> slots, int charCount, int count)
+    {
+        _chars = chars;
+        _keys = keys;
+        _values = values;
+        _slots = slots;
+        _charCount = charCount;
+        Count = count;
+    }
 
     public int Count { get; private set; }
 
@@ -47,8 +60,11 @@ public sealed class KeyedRows<T> : IReadOnlyCollection<KeyValuePair<string, T>> 
         {
             var slot = _slots[i];
             if (slot == 0) return -1;
-            ref readonly var k = ref _keys[slot - 1];
-            if (k.Hash == hash && key.AsSpan().SequenceEqual(_chars.Span.Slice(k.Start, k.Length))) return slot - 1;
+            var k = _keys[slot - 1];
+            if (k.Hash != hash) continue;
+            var same = key.AsSpan().SequenceEqual(_chars.Span.Slice(k.Start, k.Length));
+            GC.KeepAlive(_chars);
+            if (same) return slot - 1;
         }
     }
 
@@ -69,6 +85,7 @@ public sealed class KeyedRows<T> : IReadOnlyCollection<KeyValuePair<string, T>> 
         if (Count == _keys.Length) GrowRows(Math.Max(4, Count * 2));
         if (_charCount + key.Length > _chars.Length) _chars = _chars.Grow(_charCount, Math.Max(64, (_charCount + key.Length) * 2));
         key.CopyTo(_chars.Span[_charCount..]);
+        GC.KeepAlive(_chars);
         var hash = string.GetHashCode(key.AsSpan());
         _keys[Count] = new Key { Start = _charCount, Length = key.Length, Hash = hash };
         _values[Count] = value;
@@ -112,15 +129,9 @@ public sealed class KeyedRows<T> : IReadOnlyCollection<KeyValuePair<string, T>> 
     }
 
     /// <summary>A map of its own with the same rows.</summary>
-    public KeyedRows<T> Copy() => new()
-    {
-        _chars = _chars.CopyTo(_charCount, _chars.Length),
-        _keys = _keys.CopyTo(Count, _keys.Length),
-        _values = _values.CopyTo(Count, _values.Length),
-        _slots = _slots.CopyTo(_slots.Length, _slots.Length),
-        _charCount = _charCount,
-        Count = Count,
-    };
+    public KeyedRows<T> Copy() => new(
+        _chars.CopyTo(_charCount, _chars.Length), _keys.CopyTo(Count, _keys.Length), _values.CopyTo(Count, _values.Length),
+        _slots.CopyTo(_slots.Length, _slots.Length), _charCount, Count);
 
     public IEnumerable<T> Values
     {
@@ -135,7 +146,9 @@ public sealed class KeyedRows<T> : IReadOnlyCollection<KeyValuePair<string, T>> 
         for (var i = 0; i < Count; i++)
         {
             var k = _keys[i];
-            yield return new(new string(_chars.Span.Slice(k.Start, k.Length)), _values[i]);
+            var text = new string(_chars.Span.Slice(k.Start, k.Length));
+            GC.KeepAlive(_chars);
+            yield return new(text, _values[i]);
         }
     }
 

@@ -15,7 +15,7 @@ namespace Orleans.Membership.Domain.Collections;
 /// during festival ingest, and a young collection stops the process while it copies). On the pinned
 /// object heap they were never young, but their allocation ran down that heap's budget and started a
 /// full background collection every second or two, whose marking took the machine's two cores from
-/// requests (docs/benchmarks.md, "Young and background collections during ingest"). Here they cost the
+/// requests (docs/benchmarks.md, "Members' rows outside the collector's heap"). Here they cost the
 /// collector nothing but the small owner object.
 /// </remarks>
 internal sealed unsafe class RowArray<T> where T : unmanaged
@@ -45,15 +45,27 @@ internal sealed unsafe class RowArray<T> where T : unmanaged
 
     public int Length => _length;
 
-    /// <summary>The rows; empty once freed.</summary>
+    /// <summary>
+    /// The rows; empty once freed. The memory is freed when this object is collected, so a caller that
+    /// reads or writes through the span keeps this object reachable until done (<c>GC.KeepAlive</c>);
+    /// the indexer and the copying methods do it themselves.
+    /// </summary>
     public Span<T> Span => new(_rows, _length);
 
-    public ref T this[int index]
+    public T this[int index]
     {
         get
         {
             if ((uint)index >= (uint)_length) throw new ArgumentOutOfRangeException(nameof(index));
-            return ref _rows[index];
+            var row = _rows[index];
+            GC.KeepAlive(this);
+            return row;
+        }
+        set
+        {
+            if ((uint)index >= (uint)_length) throw new ArgumentOutOfRangeException(nameof(index));
+            _rows[index] = value;
+            GC.KeepAlive(this);
         }
     }
 
@@ -62,7 +74,16 @@ internal sealed unsafe class RowArray<T> where T : unmanaged
     {
         var copy = New(length);
         Span[..Math.Min(count, length)].CopyTo(copy.Span);
+        GC.KeepAlive(this);
+        GC.KeepAlive(copy);
         return copy;
+    }
+
+    /// <summary>Moves <paramref name="count"/> rows from <paramref name="from"/> to <paramref name="to"/> (the ranges may overlap).</summary>
+    public void Move(int from, int to, int count)
+    {
+        Span.Slice(from, count).CopyTo(Span.Slice(to, count));
+        GC.KeepAlive(this);
     }
 
     /// <summary>

@@ -67,7 +67,7 @@ public sealed class RowList<T> : IReadOnlyList<T> where T : unmanaged
             return;
         }
         if (Count == _items.Length) Grow();
-        _items.Span[index..Count].CopyTo(_items.Span[(index + 1)..]);
+        _items.Move(index, index + 1, Count - index);
         _items[index] = row;
         Count++;
         Edits++;
@@ -78,7 +78,7 @@ public sealed class RowList<T> : IReadOnlyList<T> where T : unmanaged
     {
         if ((uint)index >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(index));
         Count--;
-        _items.Span[(index + 1)..(Count + 1)].CopyTo(_items.Span[index..]);
+        _items.Move(index + 1, index, Count - index);
         _items[Count] = default;
         Edits++;
     }

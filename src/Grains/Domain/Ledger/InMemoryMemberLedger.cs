@@ -82,7 +82,12 @@ public sealed class InMemoryMemberLedger(int pageBytes = InMemoryMemberLedger.De
     internal IReadOnlyList<int> PagesOf(string memberKey)
     {
         if (!_members.TryGetValue(memberKey, out var list)) return [];
-        lock (list) return list.Slots.Span[..list.Count].ToArray().Select(s => s.Page).Distinct().ToList();
+        lock (list)
+        {
+            var slots = list.Slots.Span[..list.Count].ToArray();
+            GC.KeepAlive(list.Slots);
+            return slots.Select(s => s.Page).Distinct().ToList();
+        }
     }
 
     /// <summary>A copy of page <paramref name="number"/>'s bytes, for tests of what pages hold.</summary>
@@ -91,7 +96,9 @@ public sealed class InMemoryMemberLedger(int pageBytes = InMemoryMemberLedger.De
         lock (_pageLock)
         {
             var page = _pages[number];
-            return page.Span(0, page.Length).ToArray();
+            var bytes = page.Span(0, page.Length).ToArray();
+            GC.KeepAlive(page);
+            return bytes;
         }
     }
 
