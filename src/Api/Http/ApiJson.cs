@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Orleans.Membership.Domain.Collections;
 using Orleans.Membership.Domain.Members;
 
 namespace Orleans.Membership.Api.Http;
@@ -21,7 +22,7 @@ public sealed record RuntimeDiagnostics(
         var info = GC.GetGCMemoryInfo();
         return new RuntimeDiagnostics(
             Environment.ProcessorCount, System.Runtime.GCSettings.IsServerGC, System.Runtime.GCSettings.LatencyMode.ToString(),
-            Environment.WorkingSet, GC.GetTotalMemory(false), Orleans.Membership.Domain.Collections.RowArrays.Bytes, GC.GetTotalAllocatedBytes(), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
+            Environment.WorkingSet, GC.GetTotalMemory(false), RowArrays.Bytes, GC.GetTotalAllocatedBytes(), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
             GC.GetTotalPauseDuration().TotalMilliseconds, info.PauseTimePercentage,
             ThreadPool.ThreadCount, ThreadPool.PendingWorkItemCount, ThreadPool.CompletedWorkItemCount,
             [GcView.Last(GCKind.Ephemeral), GcView.Last(GCKind.FullBlocking), GcView.Last(GCKind.Background)]);

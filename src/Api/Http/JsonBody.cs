@@ -10,7 +10,7 @@ namespace Orleans.Membership.Api.Http;
 /// </summary>
 public sealed partial class JsonBody
 {
-    private readonly JsonElement obj;
+    private readonly JsonElement _obj;
     private readonly string _prefix;
     /// <summary>The element's index in the array named <see cref="_prefix"/>, or -1 (the prefix is the whole path).</summary>
     private readonly int _index;
@@ -19,7 +19,7 @@ public sealed partial class JsonBody
     /// <summary>Fields of <paramref name="obj"/> at <paramref name="prefix"/>; problems go to <paramref name="errors"/> (shared with the caller), or to a map of its own made at the first problem.</summary>
     public JsonBody(JsonElement obj, string prefix, Dictionary<string, string[]>? errors = null)
     {
-        this.obj = obj;
+        _obj = obj;
         _prefix = prefix;
         _index = -1;
         _errors = errors;
@@ -31,12 +31,12 @@ public sealed partial class JsonBody
     /// </summary>
     public JsonBody(JsonElement obj, string arrayName, int index)
     {
-        this.obj = obj;
+        _obj = obj;
         _prefix = arrayName;
         _index = index;
     }
 
-    public JsonElement Element => obj;
+    public JsonElement Element => _obj;
 
     /// <summary>Every problem found so far, by field path.</summary>
     public Dictionary<string, string[]> Errors => _errors ??= [];
@@ -52,7 +52,7 @@ public sealed partial class JsonBody
     /// <summary>Fields not in <paramref name="known"/> are errors: a typo must not be silently ignored.</summary>
     public void RejectUnknown(params string[] known)
     {
-        foreach (var p in obj.EnumerateObject())
+        foreach (var p in _obj.EnumerateObject())
         {
             if (Array.IndexOf(known, p.Name) < 0) Error(p.Name, "unknown field");
         }
@@ -60,7 +60,7 @@ public sealed partial class JsonBody
 
     private bool TryGet(string field, out JsonElement value)
     {
-        if (obj.TryGetProperty(field, out value) && value.ValueKind != JsonValueKind.Null) return true;
+        if (_obj.TryGetProperty(field, out value) && value.ValueKind != JsonValueKind.Null) return true;
         value = default;
         return false;
     }
