@@ -10,7 +10,7 @@ public sealed record HealthResponse(string Status);
 
 /// <summary>
 /// What an operator (or a load tester) reads to see whether the runtime itself is the bottleneck.
-/// <see cref="NativeRowBytes"/> is what members' rows hold outside the collector's heap (not in <see cref="HeapBytes"/>).
+/// <see cref="NativeRowBytes"/> is what members' rows (and the embedded ledger's pages) hold outside the collector's heap (not in <see cref="HeapBytes"/>).
 /// </summary>
 public sealed record RuntimeDiagnostics(
     int ProcessorCount, bool ServerGc, string GcLatencyMode, long WorkingSetBytes, long HeapBytes, long NativeRowBytes, long AllocatedBytes,

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Runtime.InteropServices;
 using Orleans.Membership.Domain.Collections;
 
 namespace Orleans.Membership.Domain.Ledger;
@@ -9,12 +8,13 @@ namespace Orleans.Membership.Domain.Ledger;
 /// Entries are kept as their compact JSON, not as records and strings: a busy node keeps every entry it
 /// ever wrote, and as objects (six or so per entry) they were the largest share of what each young
 /// collection had to trace and copy. The bytes go one after another into pages of a megabyte shared by all
-/// members, and the pages are native memory, outside the collector's heap: as large-object-heap arrays
+/// members, and the pages are native memory (<see cref="RowArray{T}"/> of bytes), outside the collector's heap: as large-object-heap arrays
 /// they cost young collections nothing, but their allocation (about 300 bytes per event, all of it kept)
 /// ran down the large-object budget and started a full background collection every second or two during
 /// festival ingest, whose marking took the two cores' time from requests. A member keeps only where
 /// its entries are (rows in native memory too, <see cref="RowArray{T}"/>). Reads (activation replay,
-/// statement pages) decode. The pages are freed when the ledger is collected.
+/// statement pages) decode. The pages are freed when the ledger is collected; they count in
+/// <see cref="RowArrays.Bytes"/>.
 /// </summary>
 public sealed class InMemoryMemberLedger(int pageBytes = InMemoryMemberLedger.DefaultPageBytes) : IMemberLedger
 {
@@ -37,27 +37,6 @@ public sealed class InMemoryMemberLedger(int pageBytes = InMemoryMemberLedger.De
         }
     }
 
-    /// <summary>One page of native memory, freed by its finalizer once nothing can reach it.</summary>
-    private sealed unsafe class Page
-    {
-        private readonly byte* _bytes;
-        public int Length { get; }
-
-        public Page(int length)
-        {
-            _bytes = (byte*)NativeMemory.AllocZeroed((nuint)length);
-            Length = length;
-        }
-
-        ~Page() => NativeMemory.Free(_bytes);
-
-        public Span<byte> Span(int offset, int length)
-        {
-            ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)offset + (uint)length, (uint)Length, nameof(length));
-            return new Span<byte>(_bytes + offset, length);
-        }
-    }
-
     private readonly ConcurrentDictionary<string, Entries> _members = new(StringComparer.Ordinal);
     private readonly Lock _pageLock = new();
     /// <summary>
@@ -65,7 +44,7 @@ public sealed class InMemoryMemberLedger(int pageBytes = InMemoryMemberLedger.De
     /// any slot names the new page; a reader takes a member's lock after the slots it reads were written
     /// under it, so the array it then reads holds their pages.
     /// </summary>
-    private Page[] _pages = [];
+    private RowArray<byte>[] _pages = [];
     private int _pageCount;
     private int _pageUsed;
 
@@ -73,7 +52,7 @@ public sealed class InMemoryMemberLedger(int pageBytes = InMemoryMemberLedger.De
     private LedgerEntry Decode(Slot slot)
     {
         var page = Volatile.Read(ref _pages)[slot.Page];
-        var entry = LedgerEntryJson.Decode(page.Span(slot.Offset, slot.Length));
+        var entry = LedgerEntryJson.Decode(page.Span.Slice(slot.Offset, slot.Length));
         GC.KeepAlive(page);
         return entry;
     }
@@ -96,7 +75,7 @@ public sealed class InMemoryMemberLedger(int pageBytes = InMemoryMemberLedger.De
         lock (_pageLock)
         {
             var page = _pages[number];
-            var bytes = page.Span(0, page.Length).ToArray();
+            var bytes = page.Span.ToArray();
             GC.KeepAlive(page);
             return bytes;
         }
@@ -129,15 +108,15 @@ public sealed class InMemoryMemberLedger(int pageBytes = InMemoryMemberLedger.De
         {
             if (_pageCount == _pages.Length)
             {
-                var pages = new Page[Math.Max(16, _pageCount * 2)];
+                var pages = new RowArray<byte>[Math.Max(16, _pageCount * 2)];
                 Array.Copy(_pages, pages, _pageCount);
                 Volatile.Write(ref _pages, pages);
             }
-            _pages[_pageCount++] = new Page(Math.Max(pageBytes, bytes.Length));
+            _pages[_pageCount++] = RowArray<byte>.New(Math.Max(pageBytes, bytes.Length));
             _pageUsed = 0;
         }
         var page = _pages[_pageCount - 1];
-        bytes.CopyTo(page.Span(_pageUsed, bytes.Length));
+        bytes.CopyTo(page.Span.Slice(_pageUsed, bytes.Length));
         var slot = new Slot(_pageCount - 1, _pageUsed, bytes.Length);
         _pageUsed += bytes.Length;
         return slot;
@@ -178,7 +157,7 @@ public sealed class InMemoryMemberLedger(int pageBytes = InMemoryMemberLedger.De
                 for (var i = 0; i < list.Count; i++)
                 {
                     var slot = list.Slots[i];
-                    pages[slot.Page].Span(slot.Offset, slot.Length).Clear();
+                    pages[slot.Page].Span.Slice(slot.Offset, slot.Length).Clear();
                 }
                 GC.KeepAlive(pages);
                 list.Count = 0;
