@@ -1,18 +1,25 @@
 using System.Globalization;
 using Microsoft.Diagnostics.Tracing;
+using Microsoft.Diagnostics.Tracing.Etlx;
 using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 
 // What the garbage collector did in a trace of the node (load-tests/gc-trace.sh records one with
 // dotnet-trace): every pause with its generation, kind and reason; how long suspending, collecting and
 // resuming took; where in the mark phase the time went (heap 0's marking, by root kind); the background
 // collections; and, when the trace has allocation ticks (verbose level), what was allocated by type.
-// Usage: dotnet tools/GcTrace/bin/Release/net10.0/Orleans.Membership.GcTrace.dll TRACE.nettrace [--pauses]
+// --pauses lists every pause (with heap 0's card scanning and what followed marking); --stacks TYPE lists
+// where the sampled allocations of types whose name contains TYPE came from (allocation samples, so a
+// trace at the verbose level, LEVEL=5).
+// Usage: dotnet tools/GcTrace/bin/Release/net10.0/Orleans.Membership.GcTrace.dll TRACE.nettrace [--pauses] [--stacks TYPE]
 if (args.Length == 0 || !File.Exists(args[0]))
 {
-    Console.Error.WriteLine("usage: Orleans.Membership.GcTrace TRACE.nettrace [--pauses]");
+    Console.Error.WriteLine("usage: Orleans.Membership.GcTrace TRACE.nettrace [--pauses] [--stacks TYPE]");
     return 2;
 }
 var listPauses = args.Contains("--pauses");
+var stacksOf = Array.IndexOf(args, "--stacks") is var at && at > 0 && at + 1 < args.Length ? args[at + 1] : null;
+if (stacksOf is not null) return AllocationStacks(args[0], stacksOf);
+if (args.Contains("--cpu")) return CpuSamples(args[0]);
 using var source = new EventPipeEventSource(args[0]);
 
 var pauses = new List<Pause>();
@@ -21,6 +28,7 @@ var starts = new Dictionary<int, (double At, int Generation, string Reason, stri
 var promoted = new Dictionary<int, (long Gen0, long Gen1)>();
 var stages = new Dictionary<string, List<double>>();
 var allocated = new Dictionary<string, long>();
+var stagesOf = new Dictionary<int, Dictionary<string, double>>(); // per collection, for --pauses
 double suspendStart = -1, suspended = -1, resumeStart = -1, stageFrom = -1;
 var current = -1;
 
@@ -32,6 +40,8 @@ source.Clr.GCStart += e =>
     current = e.Count;
     stageFrom = e.TimeStampRelativeMSec;
 };
+var heapsOf = new Dictionary<int, int>(); // per collection: how many heaps collected (DATAS changes it)
+source.Clr.GCGlobalHeapHistory += e => { if (current >= 0) heapsOf[current] = e.NumHeaps; };
 source.Clr.GCHeapStats += e => { if (current >= 0) promoted[current] = (e.TotalPromotedSize0, e.TotalPromotedSize1); };
 source.Clr.GCStop += e =>
 {
@@ -42,12 +52,17 @@ source.Clr.GCMarkWithType += e =>
 {
     if (e.HeapNum != 0 || stageFrom < 0) return;
     Add(stages, RootName(e.Type), e.TimeStampRelativeMSec - stageFrom);
+    AddTo(stagesOf, current, RootName(e.Type), e.TimeStampRelativeMSec - stageFrom);
     stageFrom = e.TimeStampRelativeMSec;
 };
 source.Clr.GCRestartEEStart += e =>
 {
     resumeStart = e.TimeStampRelativeMSec;
-    if (stageFrom >= 0) Add(stages, "after marking (plan, relocate, compact or sweep)", e.TimeStampRelativeMSec - stageFrom);
+    if (stageFrom >= 0)
+    {
+        Add(stages, AfterMarking, e.TimeStampRelativeMSec - stageFrom);
+        AddTo(stagesOf, current, AfterMarking, e.TimeStampRelativeMSec - stageFrom);
+    }
     stageFrom = -1;
 };
 source.Clr.GCRestartEEStop += e =>
@@ -96,10 +111,79 @@ if (listPauses)
     foreach (var p in pauses)
     {
         Console.WriteLine(string.Create(inv,
-            $"{p.At,9:F0} ms  #{p.Index,-5} gen{p.Generation} {p.Type,-16} {p.Reason,-12} {p.Ms,6:F1} ms  promoted {p.PromotedGen0 / 1e6:F1} / {p.PromotedGen1 / 1e6:F1} MB"));
+            $"{p.At,9:F0} ms  #{p.Index,-5} gen{p.Generation} {p.Type,-16} {p.Reason,-12} {p.Ms,6:F1} ms  promoted {p.PromotedGen0 / 1e6:F1} / {p.PromotedGen1 / 1e6:F1} MB  cards {Stage(p.Index, "older generations (cards)"):F1} after marking {Stage(p.Index, AfterMarking):F1} ms  heaps {heapsOf.GetValueOrDefault(p.Index)}"));
     }
 }
 return 0;
+
+// Where the CPU samples (a trace with Microsoft-DotNETCore-SampleProfiler) were: the methods they were in
+// (exclusive) and the engine's methods on their stacks (inclusive).
+static int CpuSamples(string trace)
+{
+    using var log = new TraceLog(TraceLog.CreateFromEventPipeDataFile(trace));
+    var exclusive = new Dictionary<string, int>();
+    var inclusive = new Dictionary<string, int>();
+    var total = 0;
+    foreach (var e in log.Events)
+    {
+        if (e.EventName != "Thread/Sample" || e.CallStack() is not { } stack) continue;
+        var top = stack.CodeAddress.FullMethodName;
+        if (string.IsNullOrEmpty(top) || top.Contains("WaitHandle", StringComparison.Ordinal) || top.Contains("LowLevelLifoSemaphore", StringComparison.Ordinal)) continue;
+        total++;
+        exclusive[top] = exclusive.GetValueOrDefault(top) + 1;
+        var seen = new HashSet<string>();
+        for (var frame = stack; frame is not null; frame = frame.Caller)
+        {
+            var name = frame.CodeAddress.FullMethodName;
+            if (name is null || !name.StartsWith("Orleans.Membership", StringComparison.Ordinal)) continue;
+            var method = name.Split('(')[0];
+            if (seen.Add(method)) inclusive[method] = inclusive.GetValueOrDefault(method) + 1;
+        }
+    }
+    Console.WriteLine($"{total} samples not waiting; by method (exclusive):");
+    foreach (var (method, n) in exclusive.OrderByDescending(kv => kv.Value).Take(30)) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {n * 100.0 / Math.Max(total, 1),5:F1}%  {method.Split('(')[0]}"));
+    Console.WriteLine("the engine's methods (inclusive):");
+    foreach (var (method, n) in inclusive.OrderByDescending(kv => kv.Value).Take(30)) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {n * 100.0 / Math.Max(total, 1),5:F1}%  {method}"));
+    return 0;
+}
+
+// The sampled allocations of types named like `type`, by the first frames of our own code (or the
+// runtime's, when none of ours is on the stack) that allocated them.
+static int AllocationStacks(string trace, string type)
+{
+    using var log = new TraceLog(TraceLog.CreateFromEventPipeDataFile(trace));
+    var bySite = new Dictionary<string, long>();
+    long total = 0;
+    foreach (var e in log.Events)
+    {
+        if (e is not GCAllocationTickTraceData tick || tick.TypeName?.Contains(type, StringComparison.Ordinal) != true) continue;
+        total += tick.AllocationAmount64;
+        var frames = new List<string>();
+        for (var frame = e.CallStack(); frame is not null && frames.Count < 4; frame = frame.Caller)
+        {
+            var name = frame.CodeAddress.FullMethodName;
+            if (string.IsNullOrEmpty(name)) continue;
+            if (frames.Count == 0 || name.StartsWith("Orleans.Membership", StringComparison.Ordinal) || frames.Count < 2) frames.Add(name);
+        }
+        var site = frames.Count == 0 ? "(no stack)" : string.Join("  <-  ", frames);
+        bySite[site] = bySite.GetValueOrDefault(site) + tick.AllocationAmount64;
+    }
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{total / 1e6:F0} MB of sampled allocations of *{type}*, by where:"));
+    foreach (var (site, bytes) in bySite.OrderByDescending(kv => kv.Value).Take(30))
+    {
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {bytes * 100.0 / Math.Max(total, 1),5:F1}%  {site}"));
+    }
+    return 0;
+}
+
+double Stage(int index, string stage) => stagesOf.TryGetValue(index, out var of) ? of.GetValueOrDefault(stage) : 0;
+
+static void AddTo(Dictionary<int, Dictionary<string, double>> into, int index, string stage, double ms)
+{
+    if (index < 0) return;
+    if (!into.TryGetValue(index, out var of)) into[index] = of = [];
+    of[stage] = of.GetValueOrDefault(stage) + ms;
+}
 
 static void Add(Dictionary<string, List<double>> into, string key, double value)
 {
@@ -134,6 +218,11 @@ static string RootName(int kind) => kind switch
     9 => "background",
     _ => $"root kind {kind}",
 };
+
+internal static partial class Program
+{
+    private const string AfterMarking = "after marking (plan, relocate, compact or sweep)";
+}
 
 internal sealed record Pause(int Index, double At, double Ms, double SuspendMs, double CollectMs, double ResumeMs,
     int Generation, string Type, string Reason, long PromotedGen0, long PromotedGen1);

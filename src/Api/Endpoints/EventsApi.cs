@@ -59,9 +59,15 @@ public static class EventsApi
         // Validate each event alone; a bad one is rejected and the others still apply.
         var now = clock.GetUtcNow();
         var rejected = new List<RejectedEvent>();
-        var byMember = new Dictionary<string, List<(int Index, ScoringEvent Event)>>(StringComparer.Ordinal);
+        // The valid events grouped by member, without an object per member beyond its call's argument: the
+        // batch lives until its slowest call answers, and whatever it holds then outlives young collections.
+        var events = new ScoringEvent?[items.Count];
+        var groupOf = new int[items.Count];
+        var groups = new Dictionary<string, int>(StringComparer.Ordinal);
+        var sizes = new List<int>();
         for (var i = 0; i < items.Count; i++)
         {
+            groupOf[i] = -1;
             if (Parse(items[i], prefix, i, out var memberId, out var ev, out var eventId) is { } problem)
             {
                 rejected.Add(new RejectedEvent(i, eventId, $"{problem.Key}: {problem.Value}", problem.Key, null));
@@ -73,27 +79,45 @@ public static class EventsApi
                 rejected.Add(new RejectedEvent(i, eventId, $"{field}: {invalid.Message}", field, null));
                 continue;
             }
-            if (!byMember.TryGetValue(memberId!, out var list)) byMember[memberId!] = list = [];
-            list.Add((i, ev!));
+            if (!groups.TryGetValue(memberId!, out var group))
+            {
+                groups[memberId!] = group = sizes.Count;
+                sizes.Add(0);
+            }
+            events[i] = ev;
+            groupOf[i] = group;
+            sizes[group]++;
         }
 
         // A member's events apply in array order, in one grain call; members run in parallel.
-        var calls = byMember.Select(async kv =>
+        var batches = new ScoringEvent[groups.Count][];
+        var indexes = new int[groups.Count][];
+        for (var g = 0; g < batches.Length; g++)
         {
-            var grain = grains.Member(MemberKeys.Of(programId, kv.Key));
-            var events = new ScoringEvent[kv.Value.Count];
-            for (var j = 0; j < events.Length; j++) events[j] = kv.Value[j].Event;
-            var outcomes = await grain.ApplyEvents(events);
-            return (kv.Value, outcomes);
-        }).ToList();
+            batches[g] = new ScoringEvent[sizes[g]];
+            indexes[g] = new int[sizes[g]];
+            sizes[g] = 0;
+        }
+        for (var i = 0; i < events.Length; i++)
+        {
+            var g = groupOf[i];
+            if (g < 0) continue;
+            indexes[g][sizes[g]] = i;
+            batches[g][sizes[g]++] = events[i]!;
+        }
+        var calls = new Task<EventOutcome[]>[groups.Count];
+        foreach (var (memberId, g) in groups) calls[g] = grains.Member(MemberKeys.Of(programId, memberId)).ApplyEvents(batches[g]);
+        await Task.WhenAll(calls);
+
         var accepted = 0;
         var duplicates = 0;
-        foreach (var (events, outcomes) in await Task.WhenAll(calls))
+        for (var g = 0; g < calls.Length; g++)
         {
+            var outcomes = calls[g].Result;
             for (var j = 0; j < outcomes.Length; j++)
             {
                 var outcome = outcomes[j];
-                var (index, ev) = events[j];
+                var index = indexes[g][j];
                 switch (outcome.Status)
                 {
                     case EventStatus.Accepted: accepted++; break;
@@ -101,7 +125,7 @@ public static class EventsApi
                     default:
                         var path = prefix.Length == 0 ? "" : $"{prefix}[{index}]";
                         var field = outcome.Field is null ? null : path.Length == 0 ? outcome.Field : $"{path}.{outcome.Field}";
-                        rejected.Add(new RejectedEvent(index, ev.EventId, field is null ? outcome.Error! : $"{field}: {outcome.Error}", field, outcome.Reason));
+                        rejected.Add(new RejectedEvent(index, events[index]!.EventId, field is null ? outcome.Error! : $"{field}: {outcome.Error}", field, outcome.Reason));
                         break;
                 }
             }

@@ -337,6 +337,34 @@ public sealed class ApiTests(ClockedNodeFixture node)
         Assert.Equal(summary.GetRawText(), (await Http.Get($"{P}/members/{m}")).Body.GetRawText());
     }
 
+    [Fact]
+    public async Task A_batch_over_several_members_keeps_each_members_order_and_reports_by_batch_index()
+    {
+        var (a, b, c) = (NewId("m"), NewId("m"), NewId("m"));
+        var batch = $$"""
+        {"events":[
+          {"eventId":"x-1","memberId":"{{a}}","type":"order.paid","orderId":"o1","amount":100.00},
+          {"eventId":"x-2","memberId":"{{b}}","type":"order.paid","orderId":"o1","amount":40.00},
+          {"eventId":"x-3","memberId":"{{a}}","type":"order.refunded","orderId":"o1","amount":30.00},
+          {"eventId":"x-4","memberId":"{{c}}","type":"order.refunded","orderId":"o9","amount":1},
+          {"eventId":"x-5","memberId":"{{b}}","type":"teleport"},
+          {"eventId":"x-2","memberId":"{{b}}","type":"order.paid","orderId":"o1","amount":40.00},
+          {"eventId":"x-1","memberId":"{{a}}","type":"order.paid","orderId":"o1","amount":99.00},
+          {"eventId":"x-6","memberId":"{{c}}","type":"sign-in"}
+        ]}
+        """;
+        var (status, body) = await Http.Post($"{P}/events", batch);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal((4, 1), (body.GetProperty("accepted").GetInt32(), body.GetProperty("duplicates").GetInt32()));
+        var rejected = body.GetProperty("rejected").EnumerateArray()
+            .Select(r => (r.GetProperty("index").GetInt32(), r.GetProperty("eventId").GetString(), r.GetProperty("field").GetString())).ToList();
+        Assert.Equal([(3, "x-4", "events[3].orderId"), (4, "x-5", "events[4].type"), (6, "x-1", "events[6].eventId")], rejected);
+        // a's refund came after its order in the batch, so it applied to it: 5 x (100 - 30) growth.
+        Assert.Equal(350, (await Http.Get($"{P}/members/{a}")).Body.GetProperty("growth").GetProperty("lifetime").GetInt64());
+        Assert.Equal(200, (await Http.Get($"{P}/members/{b}")).Body.GetProperty("growth").GetProperty("lifetime").GetInt64());
+        Assert.Equal(10, (await Http.Get($"{P}/members/{c}")).Body.GetProperty("growth").GetProperty("lifetime").GetInt64());
+    }
+
     [Theory]
     [InlineData("{\"events\":[{")]
     [InlineData("{\"events\":5}")]

@@ -19,6 +19,26 @@ public sealed class InMemoryLedgerTests
     }
 
     [Fact]
+    public void Encoding_into_a_buffer_appends_the_same_bytes_as_encoding_to_an_array()
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        LedgerEntryJson.Encode(Populated(seq: 1), buffer);
+        LedgerEntryJson.Encode(new LedgerEntry { Kind = LedgerKinds.Tier }, buffer);
+        Assert.Equal(LedgerEntryJson.Encode(Populated(seq: 1)).Concat(LedgerEntryJson.Encode(new LedgerEntry { Kind = LedgerKinds.Tier })), buffer.WrittenSpan.ToArray());
+    }
+
+    [Fact]
+    public async Task A_batch_larger_than_what_a_thread_keeps_for_encoding_reads_back_and_so_do_the_appends_after_it()
+    {
+        // 40 entries (past the stack's share) of 5 KB each (past the encoding buffer a thread keeps).
+        var ledger = new InMemoryMemberLedger();
+        var big = Enumerable.Range(1, 40).Select(seq => Populated(seq) with { Note = new string((char)('a' + seq % 26), 5_000) }).ToList();
+        await ledger.AppendAsync("m", big);
+        await ledger.AppendAsync("m", [Populated(41)]);
+        Assert.Equal(big.Append(Populated(41)).Select(Full), (await ledger.ReadAfterAsync("m", 0)).Select(Full));
+    }
+
+    [Fact]
     public async Task Pages_and_replays_return_the_entries_by_seq()
     {
         var ledger = new InMemoryMemberLedger();

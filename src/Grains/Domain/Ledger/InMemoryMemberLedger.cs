@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using Orleans.Membership.Domain.Collections;
 
@@ -81,10 +82,24 @@ public sealed class InMemoryMemberLedger(int pageBytes = InMemoryMemberLedger.De
         }
     }
 
+    /// <summary>This thread's encoding buffer: a batch's entries are encoded into it, then copied onto the pages.</summary>
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_encoded;
+
+    /// <summary>A buffer grown past this by a large batch is let go after it, not kept by the thread.</summary>
+    private const int KeptBufferBytes = 1 << 16;
+
     public Task AppendAsync(string memberKey, IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken = default)
     {
-        var encoded = new byte[entries.Count][];
-        for (var i = 0; i < encoded.Length; i++) encoded[i] = LedgerEntryJson.Encode(entries[i]);
+        // Encoded before any lock is taken, one after another into this thread's buffer (no array per entry).
+        var encoded = t_encoded ??= new ArrayBufferWriter<byte>(4096);
+        encoded.ResetWrittenCount();
+        Span<int> ends = entries.Count <= 32 ? stackalloc int[entries.Count] : new int[entries.Count];
+        for (var i = 0; i < entries.Count; i++)
+        {
+            LedgerEntryJson.Encode(entries[i], encoded);
+            ends[i] = encoded.WrittenCount;
+        }
+        var bytes = encoded.WrittenSpan;
         var list = _members.GetOrAdd(memberKey, _ => new Entries());
         lock (list)
         {
@@ -95,14 +110,15 @@ public sealed class InMemoryMemberLedger(int pageBytes = InMemoryMemberLedger.De
             }
             lock (_pageLock)
             {
-                foreach (var e in encoded) list.Add(Store(e));
+                for (var i = 0; i < ends.Length; i++) list.Add(Store(bytes[(i == 0 ? 0 : ends[i - 1])..ends[i]]));
             }
         }
+        if (encoded.Capacity > KeptBufferBytes) t_encoded = null;
         return Task.CompletedTask;
     }
 
     /// <summary>Copies an entry's bytes to the current page (a new one when they do not fit; what was left of the old one stays unused).</summary>
-    private Slot Store(byte[] bytes)
+    private Slot Store(ReadOnlySpan<byte> bytes)
     {
         if (_pageCount == 0 || bytes.Length > _pages[_pageCount - 1].Length - _pageUsed)
         {

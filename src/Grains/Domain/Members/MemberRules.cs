@@ -75,7 +75,7 @@ public static class MemberRules
         if (type.Limit is { } limit)
         {
             if (limit.PerMember is { } perMember && s.MemberCounts.GetValueOrDefault(type.Type) >= perMember) limited = $"limit:perMember:{perMember}";
-            else if (limit.PerDay is { } perDay && s.DayCounts.GetValueOrDefault(MemberState.DayCountKey(type.Type, day)) >= perDay) limited = $"limit:perDay:{perDay}";
+            else if (limit.PerDay is { } perDay && s.DayCount(type.Type, day) >= perDay) limited = $"limit:perDay:{perDay}";
         }
 
         long growth = 0, points = 0;

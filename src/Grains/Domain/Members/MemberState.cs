@@ -258,7 +258,34 @@ public sealed class MemberState : IBenefitFacts
     public long Counter(string name) => _counters.GetValueOrDefault(name);
 
     public static string UseKey(string code, string period) => string.Concat(code, "|", period);
-    public static string DayCountKey(string type, string day) => string.Concat(type, "|", day);
+    /// <summary>How many events of <paramref name="type"/> counted on <paramref name="day"/>.</summary>
+    public int DayCount(string type, string day)
+    {
+        Span<char> chars = DayCountKeyLength(type, day) <= MaxStackKey ? stackalloc char[DayCountKeyLength(type, day)] : new char[DayCountKeyLength(type, day)];
+        return _dayCounts.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(WriteDayCountKey(chars, type, day), out var n) ? n : 0;
+    }
+
+    // A day's count is looked up and raised through its key's characters: a key string is made only for
+    // a day's first event of a type, not for every event (nor kept by the change's journal).
+    private const int MaxStackKey = 256;
+    private static int DayCountKeyLength(string type, string day) => type.Length + 1 + day.Length;
+
+    /// <summary>A day count's key: <c>{type}|{yyyy-MM-dd}</c> (as snapshots keep it).</summary>
+    private static ReadOnlySpan<char> WriteDayCountKey(Span<char> into, string type, string day)
+    {
+        type.CopyTo(into);
+        into[type.Length] = '|';
+        day.CopyTo(into[(type.Length + 1)..]);
+        return into;
+    }
+
+    private void AddDayCount(string type, string day)
+    {
+        Span<char> chars = DayCountKeyLength(type, day) <= MaxStackKey ? stackalloc char[DayCountKeyLength(type, day)] : new char[DayCountKeyLength(type, day)];
+        var key = WriteDayCountKey(chars, type, day);
+        if (_dayCounts.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(key, out var existing, out _)) AddCount(_dayCounts, existing, 1);
+        else AddCount(_dayCounts, key.ToString(), 1);
+    }
 
     /// <summary>Balance at <paramref name="t"/>: live buckets minus debt.</summary>
     public long BalanceAt(DateTimeOffset t)
@@ -340,7 +367,7 @@ public sealed class MemberState : IBenefitFacts
         {
             if (e.Period is { } day)
             {
-                AddCount(_dayCounts, DayCountKey(type, day), 1);
+                AddDayCount(type, day);
             }
             AddCount(_memberCounts, type, 1);
         }
