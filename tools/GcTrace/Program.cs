@@ -19,7 +19,7 @@ if (args.Length == 0 || !File.Exists(args[0]))
 var listPauses = args.Contains("--pauses");
 var stacksOf = Array.IndexOf(args, "--stacks") is var at && at > 0 && at + 1 < args.Length ? args[at + 1] : null;
 if (stacksOf is not null) return AllocationStacks(args[0], stacksOf);
-if (args.Contains("--cpu")) return CpuSamples(args[0]);
+if (Array.IndexOf(args, "--cpu") is var cpuAt && cpuAt > 0) return CpuSamples(args[0], cpuAt + 1 < args.Length ? args[cpuAt + 1] : null);
 using var source = new EventPipeEventSource(args[0]);
 
 var pauses = new List<Pause>();
@@ -117,9 +117,11 @@ if (listPauses)
 return 0;
 
 // Where the CPU samples (a trace with Microsoft-DotNETCore-SampleProfiler) were: the methods they were in
-// (exclusive) and the engine's methods on their stacks (inclusive).
-static int CpuSamples(string trace)
+// (exclusive) and the engine's methods on their stacks (inclusive); with a name, the stacks of the samples
+// in methods named like it.
+static int CpuSamples(string trace, string? callersOf)
 {
+    var callers = new Dictionary<string, int>();
     using var log = new TraceLog(TraceLog.CreateFromEventPipeDataFile(trace));
     var exclusive = new Dictionary<string, int>();
     var inclusive = new Dictionary<string, int>();
@@ -131,6 +133,16 @@ static int CpuSamples(string trace)
         if (string.IsNullOrEmpty(top) || top.Contains("WaitHandle", StringComparison.Ordinal) || top.Contains("LowLevelLifoSemaphore", StringComparison.Ordinal)) continue;
         total++;
         exclusive[top] = exclusive.GetValueOrDefault(top) + 1;
+        if (callersOf is not null && top.Contains(callersOf, StringComparison.Ordinal))
+        {
+            var frames = new List<string>();
+            for (var frame = stack.Caller; frame is not null && frames.Count < 6; frame = frame.Caller)
+            {
+                if (frame.CodeAddress.FullMethodName is { Length: > 0 } name) frames.Add(name.Split('(')[0]);
+            }
+            var path = string.Join("  <-  ", frames);
+            callers[path] = callers.GetValueOrDefault(path) + 1;
+        }
         var seen = new HashSet<string>();
         for (var frame = stack; frame is not null; frame = frame.Caller)
         {
@@ -142,6 +154,7 @@ static int CpuSamples(string trace)
     }
     Console.WriteLine($"{total} samples not waiting; by method (exclusive):");
     foreach (var (method, n) in exclusive.OrderByDescending(kv => kv.Value).Take(30)) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {n * 100.0 / Math.Max(total, 1),5:F1}%  {method.Split('(')[0]}"));
+    foreach (var (path, n) in callers.OrderByDescending(kv => kv.Value).Take(12)) Console.WriteLine($"  {n,6} samples in *{callersOf}* from {path}");
     Console.WriteLine("the engine's methods (inclusive):");
     foreach (var (method, n) in inclusive.OrderByDescending(kv => kv.Value).Take(30)) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {n * 100.0 / Math.Max(total, 1),5:F1}%  {method}"));
     return 0;

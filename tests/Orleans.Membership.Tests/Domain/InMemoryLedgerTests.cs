@@ -28,6 +28,30 @@ public sealed class InMemoryLedgerTests
     }
 
     [Fact]
+    public async Task Appends_from_many_threads_at_once_read_back_per_member_in_seq_order()
+    {
+        // Small pages, so the threads' stripes keep adding pages while the others write; the appends
+        // complete at once, so each thread runs a tight loop of them.
+        var ledger = new InMemoryMemberLedger(pageBytes: 4096);
+        var members = Enumerable.Range(0, 8).Select(i => $"m{i}").ToArray();
+        const int Entries = 4000;
+        Parallel.ForEach(members, new ParallelOptions { MaxDegreeOfParallelism = 8 }, member =>
+        {
+            for (var seq = 1; seq <= Entries; seq += 2)
+            {
+                var pair = new[] { Populated(seq) with { Note = $"{member}/{seq}" }, Populated(seq + 1) with { Note = $"{member}/{seq + 1}" } };
+                ledger.AppendAsync(member, pair).GetAwaiter().GetResult();
+            }
+        });
+        foreach (var member in members)
+        {
+            var read = await ledger.ReadAfterAsync(member, 0);
+            Assert.Equal(Enumerable.Range(1, Entries).Select(seq => $"{member}/{seq}"), read.Select(e => e.Note));
+            Assert.Equal(Full(Populated(Entries) with { Note = $"{member}/{Entries}" }), Full(read[^1]));
+        }
+    }
+
+    [Fact]
     public async Task A_batch_larger_than_what_a_thread_keeps_for_encoding_reads_back_and_so_do_the_appends_after_it()
     {
         // 40 entries (past the stack's share) of 5 KB each (past the encoding buffer a thread keeps).

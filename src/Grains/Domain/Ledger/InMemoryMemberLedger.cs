@@ -28,6 +28,8 @@ public sealed class InMemoryMemberLedger(int pageBytes = InMemoryMemberLedger.De
     /// <summary>One member's entries: entry i has seq i + 1.</summary>
     private sealed class Entries
     {
+        /// <summary>Held while the member's slots are read or written (a Lock: entering a monitor on the object took a slow path per append).</summary>
+        public readonly Lock Gate = new();
         public RowArray<Slot> Slots = RowArray<Slot>.Empty;
         public int Count;
 
@@ -39,6 +41,7 @@ public sealed class InMemoryMemberLedger(int pageBytes = InMemoryMemberLedger.De
     }
 
     private readonly ConcurrentDictionary<string, Entries> _members = new(StringComparer.Ordinal);
+    /// <summary>Taken to add a page.</summary>
     private readonly Lock _pageLock = new();
     /// <summary>
     /// Every page so far, by number. Replaced (not changed) when it grows, under the page lock and before
@@ -47,7 +50,20 @@ public sealed class InMemoryMemberLedger(int pageBytes = InMemoryMemberLedger.De
     /// </summary>
     private RowArray<byte>[] _pages = [];
     private int _pageCount;
-    private int _pageUsed;
+
+    /// <summary>
+    /// A page that appends are filling, with its own lock. Appends pick one by their thread, so the node's
+    /// workers do not queue on one lock: with a single current page, two cores spent a fifth of the grain
+    /// path's time spinning for it (docs/benchmarks.md, "What each event leaves behind").
+    /// </summary>
+    private sealed class Stripe
+    {
+        public readonly Lock Lock = new();
+        public int Page = -1;
+        public int Used;
+    }
+
+    private readonly Stripe[] _stripes = Enumerable.Range(0, Math.Max(4, 2 * Environment.ProcessorCount)).Select(_ => new Stripe()).ToArray();
 
     /// <summary>Decodes the entry in <paramref name="slot"/>; the page stays reachable (not finalized) until the decode is done.</summary>
     private LedgerEntry Decode(Slot slot)
@@ -62,7 +78,7 @@ public sealed class InMemoryMemberLedger(int pageBytes = InMemoryMemberLedger.De
     internal IReadOnlyList<int> PagesOf(string memberKey)
     {
         if (!_members.TryGetValue(memberKey, out var list)) return [];
-        lock (list)
+        lock (list.Gate)
         {
             var slots = list.Slots.Span[..list.Count].ToArray();
             GC.KeepAlive(list.Slots);
@@ -101,26 +117,43 @@ public sealed class InMemoryMemberLedger(int pageBytes = InMemoryMemberLedger.De
         }
         var bytes = encoded.WrittenSpan;
         var list = _members.GetOrAdd(memberKey, _ => new Entries());
-        lock (list)
+        lock (list.Gate)
         {
             // Seqs are contiguous from 1, so the entry of seq s is at index s - 1.
             if (entries.Count > 0 && entries[0].Seq != list.Count + 1)
             {
                 throw new InvalidOperationException($"ledger of '{memberKey}' is at seq {list.Count}, append starts at {entries[0].Seq}");
             }
-            lock (_pageLock)
+            var stripe = _stripes[(uint)Environment.CurrentManagedThreadId % (uint)_stripes.Length];
+            lock (stripe.Lock)
             {
-                for (var i = 0; i < ends.Length; i++) list.Add(Store(bytes[(i == 0 ? 0 : ends[i - 1])..ends[i]]));
+                for (var i = 0; i < ends.Length; i++) list.Add(Store(stripe, bytes[(i == 0 ? 0 : ends[i - 1])..ends[i]]));
             }
         }
         if (encoded.Capacity > KeptBufferBytes) t_encoded = null;
         return Task.CompletedTask;
     }
 
-    /// <summary>Copies an entry's bytes to the current page (a new one when they do not fit; what was left of the old one stays unused).</summary>
-    private Slot Store(ReadOnlySpan<byte> bytes)
+    /// <summary>Copies an entry's bytes to the stripe's page (a new one when they do not fit; what was left of the old one stays unused).</summary>
+    private Slot Store(Stripe stripe, ReadOnlySpan<byte> bytes)
     {
-        if (_pageCount == 0 || bytes.Length > _pages[_pageCount - 1].Length - _pageUsed)
+        var pages = Volatile.Read(ref _pages);
+        if (stripe.Page < 0 || bytes.Length > pages[stripe.Page].Length - stripe.Used)
+        {
+            stripe.Page = AddPage(Math.Max(pageBytes, bytes.Length));
+            stripe.Used = 0;
+            pages = Volatile.Read(ref _pages);
+        }
+        bytes.CopyTo(pages[stripe.Page].Span.Slice(stripe.Used, bytes.Length));
+        var slot = new Slot(stripe.Page, stripe.Used, bytes.Length);
+        stripe.Used += bytes.Length;
+        return slot;
+    }
+
+    /// <summary>A new page's number.</summary>
+    private int AddPage(int length)
+    {
+        lock (_pageLock)
         {
             if (_pageCount == _pages.Length)
             {
@@ -128,20 +161,15 @@ public sealed class InMemoryMemberLedger(int pageBytes = InMemoryMemberLedger.De
                 Array.Copy(_pages, pages, _pageCount);
                 Volatile.Write(ref _pages, pages);
             }
-            _pages[_pageCount++] = RowArray<byte>.New(Math.Max(pageBytes, bytes.Length));
-            _pageUsed = 0;
+            _pages[_pageCount] = RowArray<byte>.New(length);
+            return _pageCount++;
         }
-        var page = _pages[_pageCount - 1];
-        bytes.CopyTo(page.Span.Slice(_pageUsed, bytes.Length));
-        var slot = new Slot(_pageCount - 1, _pageUsed, bytes.Length);
-        _pageUsed += bytes.Length;
-        return slot;
     }
 
     public Task<IReadOnlyList<LedgerEntry>> ReadAfterAsync(string memberKey, long afterSeq, CancellationToken cancellationToken = default)
     {
         if (!_members.TryGetValue(memberKey, out var list)) return Task.FromResult<IReadOnlyList<LedgerEntry>>([]);
-        lock (list)
+        lock (list.Gate)
         {
             var from = (int)Math.Clamp(afterSeq, 0, list.Count);
             var result = new LedgerEntry[list.Count - from];
@@ -153,7 +181,7 @@ public sealed class InMemoryMemberLedger(int pageBytes = InMemoryMemberLedger.De
     public Task<IReadOnlyList<LedgerEntry>> ReadPageAsync(string memberKey, long? beforeSeq, int limit, CancellationToken cancellationToken = default)
     {
         if (!_members.TryGetValue(memberKey, out var list)) return Task.FromResult<IReadOnlyList<LedgerEntry>>([]);
-        lock (list)
+        lock (list.Gate)
         {
             var end = (int)Math.Min(list.Count, (beforeSeq ?? long.MaxValue) - 1);
             var page = new List<LedgerEntry>(Math.Clamp(end, 0, limit));
@@ -167,7 +195,7 @@ public sealed class InMemoryMemberLedger(int pageBytes = InMemoryMemberLedger.De
     {
         if (_members.TryRemove(memberKey, out var list))
         {
-            lock (list)
+            lock (list.Gate)
             {
                 var pages = Volatile.Read(ref _pages);
                 for (var i = 0; i < list.Count; i++)
