@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Orleans.Membership.Api.Endpoints;
 using Orleans.Membership.Tests.Support;
 
 namespace Orleans.Membership.Tests.Api;
@@ -363,6 +364,24 @@ public sealed class ApiTests(ClockedNodeFixture node)
         Assert.Equal(350, (await Http.Get($"{P}/members/{a}")).Body.GetProperty("growth").GetProperty("lifetime").GetInt64());
         Assert.Equal(200, (await Http.Get($"{P}/members/{b}")).Body.GetProperty("growth").GetProperty("lifetime").GetInt64());
         Assert.Equal(10, (await Http.Get($"{P}/members/{c}")).Body.GetProperty("growth").GetProperty("lifetime").GetInt64());
+    }
+
+    [Fact]
+    public async Task A_batch_over_more_members_than_are_called_at_once_applies_every_event_and_reports_by_batch_index()
+    {
+        var members = Enumerable.Range(0, EventsApi.CallsAtOnce * 2 + 22).Select(_ => NewId("m")).ToList();
+        var events = members.Select((m, i) => i == 100
+            ? $$"""{"eventId":"w-{{i}}","memberId":"{{m}}","type":"order.refunded","orderId":"none","amount":1}"""
+            : $$"""{"eventId":"w-{{i}}","memberId":"{{m}}","type":"order.paid","orderId":"o{{i}}","amount":{{i + 1}}}""");
+        var (status, body) = await Http.Post($"{P}/events", $$"""{"events":[{{string.Join(",", events)}}]}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(members.Count - 1, body.GetProperty("accepted").GetInt32());
+        var rejected = Assert.Single(body.GetProperty("rejected").EnumerateArray());
+        Assert.Equal((100, "w-100", "events[100].orderId"), (rejected.GetProperty("index").GetInt32(), rejected.GetProperty("eventId").GetString(), rejected.GetProperty("field").GetString()));
+        foreach (var i in new[] { 0, EventsApi.CallsAtOnce - 1, EventsApi.CallsAtOnce, members.Count - 1 })
+        {
+            Assert.Equal(5 * (i + 1), (await Http.Get($"{P}/members/{members[i]}")).Body.GetProperty("growth").GetProperty("lifetime").GetInt64());
+        }
     }
 
     [Theory]
