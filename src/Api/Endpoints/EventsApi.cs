@@ -16,7 +16,7 @@ public static class EventsApi
     /// Started all at once, a festival batch queued a turn per member (up to 500) on the silo's workers
     /// in one go: benefit checks arriving then waited behind them, and what a young collection found
     /// queued survived it. In waves the batch takes about as long (its calls still use every core), and
-    /// checkout p99 during ingest at half the festival maximum fell by a quarter (docs/benchmarks.md,
+    /// checkout p99 during ingest at half the festival maximum fell by a fifth to a quarter (docs/benchmarks.md,
     /// "Festival batches in waves").
     /// </summary>
     public const int CallsAtOnce = 64;

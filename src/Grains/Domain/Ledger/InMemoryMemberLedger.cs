@@ -53,8 +53,9 @@ public sealed class InMemoryMemberLedger(int pageBytes = InMemoryMemberLedger.De
 
     /// <summary>
     /// A page that appends are filling, with its own lock. Appends pick one by their thread, so the node's
-    /// workers do not queue on one lock: with a single current page, two cores spent a fifth of the grain
-    /// path's time spinning for it (docs/benchmarks.md, "What each event leaves behind").
+    /// workers do not queue on one lock: with a single current page (and a monitor on each member's slot
+    /// list), entering those locks took a fifth of the grain path's CPU samples at 20,000 events/s
+    /// (docs/benchmarks.md, "Festival batches in waves").
     /// </summary>
     private sealed class Stripe
     {
