@@ -261,7 +261,8 @@ public sealed class MemberState : IBenefitFacts
     /// <summary>How many events of <paramref name="type"/> counted on <paramref name="day"/>.</summary>
     public int DayCount(string type, string day)
     {
-        Span<char> chars = DayCountKeyLength(type, day) <= MaxStackKey ? stackalloc char[DayCountKeyLength(type, day)] : new char[DayCountKeyLength(type, day)];
+        var length = DayCountKeyLength(type, day);
+        Span<char> chars = length <= MaxStackKey ? stackalloc char[length] : new char[length];
         return _dayCounts.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(WriteDayCountKey(chars, type, day), out var n) ? n : 0;
     }
 
@@ -281,7 +282,8 @@ public sealed class MemberState : IBenefitFacts
 
     private void AddDayCount(string type, string day)
     {
-        Span<char> chars = DayCountKeyLength(type, day) <= MaxStackKey ? stackalloc char[DayCountKeyLength(type, day)] : new char[DayCountKeyLength(type, day)];
+        var length = DayCountKeyLength(type, day);
+        Span<char> chars = length <= MaxStackKey ? stackalloc char[length] : new char[length];
         var key = WriteDayCountKey(chars, type, day);
         if (_dayCounts.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(key, out var existing, out _)) AddCount(_dayCounts, existing, 1);
         else AddCount(_dayCounts, key.ToString(), 1);
