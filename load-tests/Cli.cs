@@ -51,7 +51,7 @@ public static class Cli
     public static (Arguments? Args, string? Error) Parse(string[] args)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        string[] known = ["--scenario", "--target", "--rate", "--copies", "--duration", "--warmup", "--members", "--batch", "--festival-rate", "--program", "--max-p99", "--out", "--api-key", "--connections", "--client"];
+        string[] known = ["--scenario", "--target", "--rate", "--copies", "--duration", "--warmup", "--members", "--first-member", "--batch", "--festival-rate", "--program", "--max-p99", "--out", "--api-key", "--connections", "--client"];
         for (var i = 0; i < args.Length; i++)
         {
             if (Array.IndexOf(known, args[i]) < 0) return (null, $"unknown option '{args[i]}'");
@@ -86,6 +86,7 @@ public static class Cli
         var batch = Int("--batch", 1, 1000, out var e4);
         var festivalRate = Int("--festival-rate", 1, 100_000, out var e5);
         var connections = Int("--connections", 1, 10_000, out var e9);
+        var firstMember = Int("--first-member", 0, 1_000_000_000, out var e10);
         var duration = Span("--duration", out var e6);
         var warmup = Span("--warmup", out var e7);
         double? maxP99 = null;
@@ -95,7 +96,7 @@ public static class Cli
             if (double.TryParse(p99Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var p) && p > 0) maxP99 = p;
             else e8 = $"--max-p99 '{p99Text}' must be a number of milliseconds greater than 0";
         }
-        if (new[] { e1, e2, e3, e4, e5, e6, e7, e8, e9 }.FirstOrDefault(e => e is not null) is { } error) return (null, error);
+        if (new[] { e1, e2, e3, e4, e5, e6, e7, e8, e9, e10 }.FirstOrDefault(e => e is not null) is { } error) return (null, error);
         if (duration == TimeSpan.Zero) return (null, "--duration must be greater than 0");
         var client = target.Scheme == "https" ? ClientKind.HttpClient : ClientKind.Lean;
         if (values.TryGetValue("--client", out var clientText))
@@ -116,6 +117,7 @@ public static class Cli
             ApiKey = values.GetValueOrDefault("--api-key"),
             Program = values.GetValueOrDefault("--program", "default"),
             Members = members ?? 10_000,
+            FirstMember = firstMember ?? 0,
             Rate = rate,
             Copies = copies ?? 64,
             Duration = duration ?? TimeSpan.FromSeconds(30),

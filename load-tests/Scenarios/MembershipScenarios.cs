@@ -12,6 +12,8 @@ public sealed record LoadSettings
     public string? ApiKey { get; init; }
     public string Program { get; init; } = "default";
     public int Members { get; init; } = 10_000;
+    /// <summary>The first member's number: the population is m{FirstMember}..m{FirstMember + Members - 1}.</summary>
+    public int FirstMember { get; init; }
     public int? Rate { get; init; }
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(30);
     public int BatchSize { get; init; } = 500;
@@ -53,7 +55,7 @@ public static class MembershipScenarios
         var zipf = new Zipf(s.Members, 1.1);
         return Scenario.Create("checkout", ctx =>
             {
-                var member = zipf.Sample(ctx.Random);
+                var member = s.FirstMember + zipf.Sample(ctx.Random);
                 var code = ctx.Random.NextDouble() < 0.7 ? "free-shipping" : "member-price";
                 return Step.Run("benefit-check", ctx, () => http.Send(HttpMethod.Get, $"/v1/programs/{s.Program}/members/m{member}/benefits/{code}", null, ctx.CancellationToken));
             })
@@ -76,7 +78,7 @@ public static class MembershipScenarios
             .WithLoadSimulations(Load(s)).WithThresholds(Thresholds(s)).WithWarmUpDuration(s.WarmUp);
     }
 
-    /// <summary>Creates members m0..m(N-1) with history: past-dated orders across two years and a sign-in each.</summary>
+    /// <summary>Creates members m{first}..m{first+N-1} with history: past-dated orders across two years and a sign-in each.</summary>
     public static Scenario Seed(IHttpTransport http, LoadSettings s)
     {
         const int eventsPerMember = 4;
@@ -88,7 +90,7 @@ public static class MembershipScenarios
             {
                 var b = Interlocked.Increment(ref next);
                 var sb = new StringBuilder("{\"events\":[");
-                for (var m = b * membersPerBatch; m < Math.Min(s.Members, (b + 1) * membersPerBatch); m++)
+                for (var m = s.FirstMember + b * membersPerBatch; m < s.FirstMember + Math.Min(s.Members, (b + 1) * membersPerBatch); m++)
                 {
                     var rnd = new Random((int)m);
                     for (var k = 0; k < eventsPerMember - 1; k++)
@@ -115,7 +117,7 @@ public static class MembershipScenarios
         var sb = new StringBuilder("{\"events\":[");
         for (var i = 0; i < s.BatchSize; i++)
         {
-            var member = random.Next(s.Members);
+            var member = s.FirstMember + random.Next(s.Members);
             var id = $"{s.RunId}-b{batch}-{i}";
             var roll = random.Next(10);
             if (roll < 7)

@@ -156,6 +156,7 @@ public sealed class HarnessTests
     [InlineData(new[] { "--scenario", "checkout", "--bogus", "1" }, "unknown option '--bogus'")]
     [InlineData(new[] { "--scenario", "checkout", "--rate" }, "--rate needs a value")]
     [InlineData(new[] { "--scenario", "checkout", "--client", "curl" }, "--client 'curl'")]
+    [InlineData(new[] { "--scenario", "festival", "--first-member", "-1" }, "--first-member '-1'")]
     [InlineData(new[] { "--scenario", "checkout", "--client", "lean", "--target", "https://x" }, "--client lean speaks plain HTTP only")]
     public void Bad_arguments_are_refused_naming_the_flag(string[] args, string expected)
     {
@@ -184,6 +185,19 @@ public sealed class HarnessTests
             .Select(e => e.GetProperty("eventId").GetString()).ToList();
         Assert.Equal(600, ids.Count);
         Assert.Equal(600, ids.Distinct().Count());
+    }
+
+    [Fact]
+    public void Festival_batches_address_the_members_from_the_first_member_on()
+    {
+        var (parsed, error) = Cli.Parse(["--scenario", "festival", "--members", "20", "--first-member", "10000"]);
+        Assert.Null(error);
+        var settings = parsed!.Settings with { RunId = "t" };
+        using var batch = JsonDocument.Parse(MembershipScenarios.EventBatch(settings, 1, new Random(1)));
+        var members = batch.RootElement.GetProperty("events").EnumerateArray()
+            .Select(e => int.Parse(e.GetProperty("memberId").GetString()![1..], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.All(members, m => Assert.InRange(m, 10_000, 10_019));
+        Assert.Equal(20, members.Distinct().Count());
     }
 
     [Fact]

@@ -168,8 +168,7 @@ public sealed class KeyedRows<T> : IReadOnlyCollection<KeyValuePair<string, T>> 
         _values = _values.Grow(Count, capacity);
         var slotCount = 4;
         while (slotCount < capacity * 2) slotCount *= 2;
-        _slots.Free();
-        _slots = RowArray<int>.New(slotCount);
+        _slots = _slots.Renew(slotCount);
         for (var index = 0; index < Count; index++) Index(index, _keys[index].Hash);
     }
 }

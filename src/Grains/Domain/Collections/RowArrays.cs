@@ -5,9 +5,9 @@ namespace Orleans.Membership.Domain.Collections;
 /// <summary>
 /// A fixed number of rows without references in native memory, outside the collector's heap: the storage
 /// of what members accumulate one row per event (<see cref="RowList{T}"/>, <see cref="KeyedRows{T}"/>,
-/// the embedded ledger's slots). One owner changes it, on one thread at a time; it is replaced by a
-/// bigger one when full, and the owner frees the old one then (<see cref="Free"/>). What the owner still
-/// holds when it is collected is freed by the finalizer.
+/// the embedded ledger's slots). One owner changes it, on one thread at a time; it grows in place when
+/// full (<see cref="Grow"/>: the same small object, bigger memory). What it holds when it is collected is
+/// freed by the finalizer.
 /// </summary>
 /// <remarks>
 /// Why not arrays: a member's history grows by doubling its arrays. As ordinary arrays each new one was
@@ -87,15 +87,39 @@ internal sealed unsafe class RowArray<T> where T : unmanaged
     }
 
     /// <summary>
-    /// A new array of <paramref name="length"/> rows starting with the first <paramref name="count"/> of
-    /// these, which are freed: the caller must hold no other reference to them.
+    /// These rows made <paramref name="length"/> long, keeping the first <paramref name="count"/> (the rest
+    /// zeroed): the memory is reallocated under the same owner, which is returned (a new owner only when
+    /// this is the shared empty array or was freed). The caller must hold no span of the old rows.
     /// </summary>
+    /// <remarks>
+    /// The owner is kept because a new one per growth was what ingest's first seconds promoted: members
+    /// seeded alike grow their arrays at the same events, and each new owner was a young finalizable
+    /// object referenced from an old member, found through the card table and copied by the next young
+    /// collection (docs/benchmarks.md, "The first seconds of ingest").
+    /// </remarks>
     public RowArray<T> Grow(int count, int length)
     {
-        var grown = CopyTo(count, length);
-        Free();
-        return grown;
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        if (_rows is null) return New(length);
+        if (length == 0)
+        {
+            Free();
+            return EmptyArray;
+        }
+        var rows = (T*)NativeMemory.Realloc(_rows, (nuint)length * (nuint)sizeof(T));
+        var kept = Math.Clamp(count, 0, length);
+        new Span<T>(rows + kept, length - kept).Clear();
+        RowArrays.Allocated((long)(length - _length) * sizeof(T));
+        _rows = rows;
+        _length = length;
+        return this;
     }
+
+    /// <summary>
+    /// <paramref name="length"/> zeroed rows in place of these (under the same owner, as <see cref="Grow"/>):
+    /// the caller must hold no span of the old rows.
+    /// </summary>
+    public RowArray<T> Renew(int length) => Grow(0, length);
 
     /// <summary>Gives the rows back; the array is empty from then on.</summary>
     public void Free()
