@@ -118,7 +118,9 @@ public static class MembershipNode
             builder.Services.AddSingleton<IMemberLedger>(_ => new PostgresMemberLedger(connectionString!, writer));
         }
         builder.Services.Configure<WebhookOptions>(builder.Configuration.GetSection("Membership:Webhooks"));
-        builder.Services.Configure<DueSweepOptions>(builder.Configuration.GetSection("Membership:Notices"));
+        var notices = builder.Configuration.GetSection("Membership:Notices");
+        if ((notices.Get<DueSweepOptions>() ?? new()).Problem() is { } noticesProblem) throw new InvalidOperationException(noticesProblem);
+        builder.Services.Configure<DueSweepOptions>(notices);
         if (durable) builder.Services.AddSingleton<IDueIndex>(_ => new PostgresDueIndex(connectionString!));
         else builder.Services.AddSingleton<IDueIndex, InMemoryDueIndex>();
         builder.Services.AddMembershipApi();

@@ -9,8 +9,9 @@ using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 // collections; and, when the trace has allocation ticks (verbose level), what was allocated by type.
 // --pauses lists every pause (with heap 0's card scanning and what followed marking); --stacks TYPE lists
 // where the sampled allocations of types whose name contains TYPE came from (allocation samples, so a
-// trace at the verbose level, LEVEL=5).
-// Usage: dotnet tools/GcTrace/bin/Release/net10.0/Orleans.Membership.GcTrace.dll TRACE.nettrace [--pauses] [--stacks TYPE]
+// trace at the verbose level, LEVEL=5); --cpu [NAME] where the CPU samples were (CPU=1), --window FROM-TO
+// only those FROM to TO seconds into the trace.
+// Usage: dotnet tools/GcTrace/bin/Release/net10.0/Orleans.Membership.GcTrace.dll TRACE.nettrace [--pauses] [--stacks TYPE] [--cpu [NAME] [--window FROM-TO]]
 if (args.Length == 0 || !File.Exists(args[0]))
 {
     Console.Error.WriteLine("usage: Orleans.Membership.GcTrace TRACE.nettrace [--pauses] [--stacks TYPE]");
@@ -19,7 +20,23 @@ if (args.Length == 0 || !File.Exists(args[0]))
 var listPauses = args.Contains("--pauses");
 var stacksOf = Array.IndexOf(args, "--stacks") is var at && at > 0 && at + 1 < args.Length ? args[at + 1] : null;
 if (stacksOf is not null) return AllocationStacks(args[0], stacksOf);
-if (Array.IndexOf(args, "--cpu") is var cpuAt && cpuAt > 0) return CpuSamples(args[0], cpuAt + 1 < args.Length ? args[cpuAt + 1] : null);
+var window = Array.IndexOf(args, "--window") is var windowAt && windowAt > 0 && windowAt + 1 < args.Length ? args[windowAt + 1] : null;
+if (Array.IndexOf(args, "--cpu") is var cpuAt && cpuAt > 0)
+{
+    var from = 0.0;
+    var to = double.MaxValue;
+    if (window is not null)
+    {
+        var parts = window.Split('-');
+        if (parts.Length != 2 || !double.TryParse(parts[0], CultureInfo.InvariantCulture, out from) || !double.TryParse(parts[1], CultureInfo.InvariantCulture, out to) || to <= from)
+        {
+            Console.Error.WriteLine($"--window '{window}' must be FROM-TO in seconds from the trace's start, like 3.5-6");
+            return 2;
+        }
+    }
+    var callersOf = cpuAt + 1 < args.Length && !args[cpuAt + 1].StartsWith("--", StringComparison.Ordinal) ? args[cpuAt + 1] : null;
+    return CpuSamples(args[0], callersOf, from * 1000, to * 1000);
+}
 using var source = new EventPipeEventSource(args[0]);
 
 var pauses = new List<Pause>();
@@ -119,8 +136,9 @@ return 0;
 // Where the CPU samples (a trace with Microsoft-DotNETCore-SampleProfiler) were: the methods they were in
 // (exclusive) and the engine's methods on their stacks (inclusive); with a name, the stacks of the samples
 // in methods named like it.
-static int CpuSamples(string trace, string? callersOf)
+static int CpuSamples(string trace, string? callersOf, double fromMs, double toMs)
 {
+    var perSecond = new SortedDictionary<int, int>();
     var callers = new Dictionary<string, int>();
     using var log = new TraceLog(TraceLog.CreateFromEventPipeDataFile(trace));
     var exclusive = new Dictionary<string, int>();
@@ -128,10 +146,12 @@ static int CpuSamples(string trace, string? callersOf)
     var total = 0;
     foreach (var e in log.Events)
     {
-        if (e.EventName != "Thread/Sample" || e.CallStack() is not { } stack) continue;
+        if (e.EventName != "Thread/Sample" || e.TimeStampRelativeMSec < fromMs || e.TimeStampRelativeMSec >= toMs || e.CallStack() is not { } stack) continue;
         var top = stack.CodeAddress.FullMethodName;
-        if (string.IsNullOrEmpty(top) || top.Contains("WaitHandle", StringComparison.Ordinal) || top.Contains("LowLevelLifoSemaphore", StringComparison.Ordinal)) continue;
+        if (string.IsNullOrEmpty(top) || top.Contains("WaitHandle", StringComparison.Ordinal) || top.Contains("LowLevelLifoSemaphore", StringComparison.Ordinal) || top.StartsWith("System.Threading.Monitor.Wait", StringComparison.Ordinal) || top.Contains("Interop+Sys.WaitForSocketEvents", StringComparison.Ordinal)) continue;
         total++;
+        var second = (int)(e.TimeStampRelativeMSec / 1000);
+        perSecond[second] = perSecond.GetValueOrDefault(second) + 1;
         exclusive[top] = exclusive.GetValueOrDefault(top) + 1;
         if (callersOf is not null && top.Contains(callersOf, StringComparison.Ordinal))
         {
@@ -152,7 +172,8 @@ static int CpuSamples(string trace, string? callersOf)
             if (seen.Add(method)) inclusive[method] = inclusive.GetValueOrDefault(method) + 1;
         }
     }
-    Console.WriteLine($"{total} samples not waiting; by method (exclusive):");
+    Console.WriteLine($"{total} samples not waiting; per second of the trace: {string.Join(' ', perSecond.Select(kv => $"{kv.Key}:{kv.Value}"))}");
+    Console.WriteLine("by method (exclusive):");
     foreach (var (method, n) in exclusive.OrderByDescending(kv => kv.Value).Take(30)) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {n * 100.0 / Math.Max(total, 1),5:F1}%  {method.Split('(')[0]}"));
     foreach (var (path, n) in callers.OrderByDescending(kv => kv.Value).Take(12)) Console.WriteLine($"  {n,6} samples in *{callersOf}* from {path}");
     Console.WriteLine("the engine's methods (inclusive):");
