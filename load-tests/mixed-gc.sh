@@ -7,6 +7,10 @@
 # that long first, as benchmark.sh's festival step does before its mixed step; MIXED_WARMUP (e.g. 20s)
 # runs the mixed scenario itself that long, unmeasured, first (ingest in its steady state when the
 # measured 20 s begin, not just started);
+# IDLE_MEMBERS (e.g. 10000) seeds that many more members (m10000 on) that the load never touches: seeded
+# with past orders, their points-expiring notices fall due together, a sweep backlog beside the load;
+# PREFILL_FIRST_MEMBER (e.g. 10000) runs PREFILL on members from that number on instead of the measured
+# ones (the code warmed, the measured members' state not grown);
 # POSTGRES=1 runs the node on PostgreSQL; NODE_DLL another build's node (for a pair).
 # Usage: bash load-tests/mixed-gc.sh [VAR=value ...]
 set -euo pipefail
@@ -21,7 +25,8 @@ if [ "${POSTGRES:-0}" = 1 ]; then ARGS+=("--ConnectionStrings:Membership=$(fresh
 NODE_ENV="$*" start_node "$OUT/node.log" $URL "${ARGS[@]}"
 LT="dotnet load-tests/bin/Release/net10.0/Orleans.Membership.LoadTests.dll --target $URL"
 $LT --scenario seed --members 10000 --out "$OUT/seed" >/dev/null 2>&1
-if [ -n "${PREFILL:-}" ]; then $LT --scenario festival --members 10000 --copies 8 --duration "$PREFILL" --out "$OUT/prefill" >/dev/null 2>&1 || true; fi
+if [ -n "${IDLE_MEMBERS:-}" ]; then $LT --scenario seed --members "$IDLE_MEMBERS" --first-member 10000 --out "$OUT/seed-idle" >/dev/null 2>&1; fi
+if [ -n "${PREFILL:-}" ]; then $LT --scenario festival --members 10000 --first-member "${PREFILL_FIRST_MEMBER:-0}" --copies 8 --duration "$PREFILL" --out "$OUT/prefill" >/dev/null 2>&1 || true; fi
 $LT --scenario checkout --members 10000 --duration "${WARMUP:-5s}" --out "$OUT/warmup" >/dev/null 2>&1 || true
 MIXED_ARGS=(--members 10000 --festival-rate "${FESTIVAL_RATE:-16}" --batch "${BATCH:-500}" --rate "${CHECKOUT_RATE:-7228}")
 if [ -n "${MIXED_WARMUP:-}" ]; then $LT --scenario mixed "${MIXED_ARGS[@]}" --duration "$MIXED_WARMUP" --out "$OUT/mixed-warmup" >/dev/null 2>&1 || true; fi
