@@ -8,6 +8,7 @@ namespace Orleans.Membership.LoadTests;
 /// <summary>The command line: parse, validate (naming the flag), run, report, exit code.</summary>
 public static class Cli
 {
+    public const int Unreachable = 1;
     public const int ThresholdsFailed = 2;
     public const int InvalidRun = 3;
     public const int BadArguments = 64;
@@ -16,6 +17,8 @@ public static class Cli
         Orleans.Membership load tests
 
           dotnet run -c Release --project load-tests -- --scenario NAME --target URL [options]
+          dotnet run -c Release --project load-tests -- compare A B [--out DIR]
+          dotnet run -c Release --project load-tests -- index DIR [--title TEXT]
 
         scenarios:
           baseline   GET /healthz: this machine's plain-HTTP ceiling
@@ -25,13 +28,16 @@ public static class Cli
           seed       creates --members members with history (run it before checkout)
 
         options:
+          --scenario NAME       one of the scenarios above (required)
           --target URL          the node (default http://127.0.0.1:5080)
           --rate N              open model: N iterations per second; without it, a closed model at full speed
-          --copies N            closed model: concurrent workers (default 64)
-          --duration 30s        how long the load runs (s, m; default 30s)
+          --copies N            closed model: concurrent workers (default 64; seed uses at most 8)
+          --duration 30s        how long the load runs (ms, s, m, h; default 30s, at most 2h)
           --warmup 3s           unmeasured load before the run (default 3s)
-          --members N           member population m0..m(N-1) (default 10000)
-          --batch N             events per batch (default 500)
+          --members N           member population m{K}..m{K+N-1} (default 10000)
+          --first-member K      the population's first member number (default 0): a second population
+                                beside the first, e.g. to warm a node on other members
+          --batch N             events per batch, 1-1000 (default 500)
           --festival-rate N     mixed: festival batches per second (default 2)
           --program ID          program id (default default)
           --max-p99 MS          threshold: p99 latency at most MS
@@ -41,9 +47,25 @@ public static class Cli
                                 them queue in the generator and their wait counts as latency
           --client KIND         lean (default for http://: a small HTTP/1.1 client that leaves the
                                 CPU to the node) or httpclient (.NET's HttpClient; https needs it)
+          --help, -h            this text
 
-        exit codes: 0 ok, 2 a threshold failed, 3 the generator fell behind (run invalid), 64 bad arguments
+        A checkout or mixed run first asks the node for the population's last member and warns when it
+        was never seeded. Each run writes report.json, report.md, report.html, report.csv and
+        <scenario>.hgrm to --out.
+
+        compare A B           B against A, each a run's folder or its report.json: every figure side by
+                              side, B/A, and whether the difference exceeds the runs' own per-second noise;
+                              writes compare.md and compare.html to --out (default
+                              load-tests/results/compare-<time>)
+        index DIR             index.html and index.md for the runs in DIR's subfolders (benchmark.sh)
+
+        exit codes: 0 ok; 1 the node could not be reached or does not serve the program (compare, index:
+        a report could not be read); 2 a threshold failed; 3 the generator fell behind (run invalid);
+        64 bad arguments
         """;
+
+    /// <summary>Every option a run accepts (each takes a value).</summary>
+    public static readonly string[] Options = ["--scenario", "--target", "--rate", "--copies", "--duration", "--warmup", "--members", "--first-member", "--batch", "--festival-rate", "--program", "--max-p99", "--out", "--api-key", "--connections", "--client"];
 
     public sealed record Arguments(string Scenario, LoadSettings Settings, int FestivalRate, string Out);
 
@@ -51,10 +73,9 @@ public static class Cli
     public static (Arguments? Args, string? Error) Parse(string[] args)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        string[] known = ["--scenario", "--target", "--rate", "--copies", "--duration", "--warmup", "--members", "--first-member", "--batch", "--festival-rate", "--program", "--max-p99", "--out", "--api-key", "--connections", "--client"];
         for (var i = 0; i < args.Length; i++)
         {
-            if (Array.IndexOf(known, args[i]) < 0) return (null, $"unknown option '{args[i]}'");
+            if (Array.IndexOf(Options, args[i]) < 0) return (null, $"unknown option '{args[i]}'");
             if (i + 1 >= args.Length) return (null, $"{args[i]} needs a value");
             values[args[i]] = args[++i];
         }
@@ -163,6 +184,8 @@ public static class Cli
             await output.WriteLineAsync(Usage);
             return args.Length == 0 ? BadArguments : 0;
         }
+        if (args[0] == "compare") return await CompareAsync(args[1..], output, errors);
+        if (args[0] == "index") return await IndexAsync(args[1..], output, errors);
         var (parsed, error) = Parse(args);
         if (parsed is null)
         {
@@ -171,21 +194,121 @@ public static class Cli
         }
         using var http = MembershipScenarios.Client(parsed.Settings);
         var scenarios = Build(parsed, http);
+        var warnings = new List<string>();
         IReadOnlyList<ScenarioResult> results;
         try
         {
+            if (parsed.Scenario is "checkout" or "mixed" && await MembershipScenarios.UnseededWarning(http, parsed.Settings, CancellationToken.None) is { } warning)
+            {
+                warnings.Add(warning);
+                await errors.WriteLineAsync($"warning: {warning}");
+            }
             results = await Runner.RunAsync(scenarios, new RunOptions { Progress = errors });
         }
         catch (Exception e) when (e is InvalidOperationException or HttpRequestException)
         {
             await errors.WriteLineAsync($"error: {e.Message}");
-            return 1;
+            return Unreachable;
         }
         await output.WriteLineAsync(Reports.Console(results));
-        Reports.WriteAll(results, parsed.Out, $"{parsed.Scenario} against {parsed.Settings.Target}");
-        await output.WriteLineAsync($"reports: {Path.GetFullPath(parsed.Out)} (report.json, report.md, report.html, report.csv, *.hgrm)");
+        Reports.WriteAll(results, parsed.Out, new RunInfo($"{parsed.Scenario} against {parsed.Settings.Target}", Parameters(parsed), warnings));
+        await output.WriteLineAsync($"reports: {Path.GetFullPath(parsed.Out)} ({Reports.Files}); open report.html");
         if (results.Any(r => !r.ThresholdsPassed)) return ThresholdsFailed;
         if (results.Any(r => !r.Valid)) return InvalidRun;
         return 0;
+    }
+
+    /// <summary>The run's parameters as its report shows them (never the API key itself).</summary>
+    public static Dictionary<string, string> Parameters(Arguments a)
+    {
+        var s = a.Settings;
+        var inv = CultureInfo.InvariantCulture;
+        var p = new Dictionary<string, string>
+        {
+            ["scenario"] = a.Scenario,
+            ["target"] = s.Target.ToString(),
+            ["program"] = s.Program,
+            ["load"] = a.Scenario == "seed"
+                ? string.Create(inv, $"closed model: {Math.Min(s.Copies, 8)} copies until every member is seeded")
+                : s.Rate is { } rate ? string.Create(inv, $"open model: {rate} iterations/s") : string.Create(inv, $"closed model: {s.Copies} copies at full speed"),
+        };
+        if (a.Scenario == "mixed") p["festival rate"] = string.Create(inv, $"{a.FestivalRate} batches/s (open model)");
+        if (a.Scenario != "seed") p["duration"] = ScenarioReport.Span(s.Duration);
+        if (a.Scenario != "seed") p["warm-up"] = ScenarioReport.Span(s.WarmUp);
+        if (a.Scenario != "baseline") p["members"] = string.Create(inv, $"{s.Members} (m{s.FirstMember}..m{(long)s.FirstMember + s.Members - 1})");
+        if (a.Scenario is "festival" or "mixed" or "seed") p["batch"] = string.Create(inv, $"{s.BatchSize} events");
+        p["connections"] = s.Connections.ToString(inv);
+        p["client"] = s.Client == ClientKind.Lean ? "lean" : "httpclient";
+        if (s.MaxP99Ms is { } p99) p["max p99"] = string.Create(inv, $"{p99} ms");
+        p["api key"] = s.ApiKey is null ? "none" : "set";
+        p["out"] = a.Out;
+        return p;
+    }
+
+    private static async Task<int> CompareAsync(string[] args, TextWriter output, TextWriter errors)
+    {
+        var paths = new List<string>();
+        string? folder = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--out")
+            {
+                if (i + 1 >= args.Length) return await Refuse(errors, "--out needs a value");
+                folder = args[++i];
+            }
+            else if (args[i].StartsWith("--", StringComparison.Ordinal)) return await Refuse(errors, $"unknown option '{args[i]}' for compare");
+            else paths.Add(args[i]);
+        }
+        if (paths.Count != 2) return await Refuse(errors, "compare needs two runs: compare A B (each a run's folder or its report.json)");
+        RunReport a, b;
+        try
+        {
+            a = RunReport.Read(paths[0]);
+            b = RunReport.Read(paths[1]);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            await errors.WriteLineAsync($"error: {e.Message}");
+            return Unreachable;
+        }
+        folder ??= Path.Combine("load-tests", "results", "compare-" + DateTimeOffset.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+        var comparison = Comparison.Of(a, b, sourceA: paths[0], sourceB: paths[1]);
+        comparison.WriteAll(folder);
+        await output.WriteLineAsync(comparison.Markdown());
+        await output.WriteLineAsync($"comparison: {Path.GetFullPath(folder)} (compare.md, compare.html)");
+        return 0;
+    }
+
+    private static async Task<int> IndexAsync(string[] args, TextWriter output, TextWriter errors)
+    {
+        if (args.Length is not (1 or 3) || (args.Length == 3 && args[1] != "--title")) return await Refuse(errors, "index needs a folder: index DIR [--title TEXT]");
+        var folder = args[0];
+        if (!Directory.Exists(folder))
+        {
+            await errors.WriteLineAsync($"error: no folder '{folder}'");
+            return Unreachable;
+        }
+        try
+        {
+            if (RunIndex.Runs(folder).Count == 0)
+            {
+                await errors.WriteLineAsync($"error: no run (a subfolder with a report.json) in '{folder}'");
+                return Unreachable;
+            }
+            RunIndex.Write(folder, args.Length == 3 ? args[2] : null);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            await errors.WriteLineAsync($"error: {e.Message}");
+            return Unreachable;
+        }
+        await output.WriteLineAsync($"index: {Path.GetFullPath(Path.Combine(folder, "index.html"))} (and index.md)");
+        return 0;
+    }
+
+    private static async Task<int> Refuse(TextWriter errors, string error)
+    {
+        await errors.WriteLineAsync($"error: {error}\n\n{Usage}");
+        return BadArguments;
     }
 }

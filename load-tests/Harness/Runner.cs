@@ -223,11 +223,10 @@ public static class Runner
         {
             var now = Stopwatch.GetTimestamp();
             var elapsed = Stopwatch.GetElapsedTime(phaseStart, now).TotalSeconds;
-            while (nextAt <= elapsed)
+            while (nextAt <= elapsed && nextAt < during.TotalSeconds)
             {
                 var intended = phaseStart + (long)(nextAt * Stopwatch.Frequency);
-                if (nextAt >= during.TotalSeconds) return;
-                Interlocked.Increment(ref stats.Intended);
+                stats.CountIntended(intended);
                 if (!inFlight.TryEnter())
                 {
                     Interlocked.Increment(ref stats.WaitedForInFlightCap);
@@ -238,7 +237,8 @@ public static class Runner
                 _ = RunIteration(s, stats, intended, random.Next(), inFlight, ct);
                 nextAt = intendedAt(++k);
             }
-            if (now >= end || nextAt >= during.TotalSeconds) return;
+            // The phase lasts its whole duration after its last iteration too: rates are counted over it.
+            if (now >= end) return;
             var wait = Math.Min(nextAt - elapsed, Stopwatch.GetElapsedTime(now, end).TotalSeconds);
             Pause.For(Math.Min(wait, 0.05));
         }

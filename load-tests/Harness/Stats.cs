@@ -6,15 +6,19 @@ namespace Orleans.Membership.LoadTests.Harness;
 
 /// <summary>
 /// Counts and HdrHistograms (microseconds) of one step or scenario: latency from the intended start,
-/// service time from the actual start, and OK/fail per second of the run for the throughput chart.
+/// service time from the actual start, OK/fail per second of the run (by the second they completed in),
+/// and latency per second (by the second the iteration was due in) for the charts over time.
 /// </summary>
 public sealed class Measurements
 {
     private const long MaxMicros = 3_600_000_000; // an hour: anything slower is recorded as an hour
+    private const long MaxMicrosPerSecondHistogram = 60_000_000; // a minute: the exact maximum is kept beside
     private readonly long _runStart;
     private readonly long[] _okPerSecond;
     private readonly long[] _failPerSecond;
     private readonly long[] _maxMicrosPerSecond;
+    // Allocated when a second sees its first iteration; two significant digits keep a second's at 10 KB.
+    private readonly HistogramBase?[] _latencyPerSecond;
     private long _ok, _fail, _bytes;
 
     public Measurements(string name, long runStart, int seconds)
@@ -24,6 +28,7 @@ public sealed class Measurements
         _okPerSecond = new long[seconds + 1];
         _failPerSecond = new long[seconds + 1];
         _maxMicrosPerSecond = new long[seconds + 1];
+        _latencyPerSecond = new HistogramBase?[seconds + 1];
     }
 
     public string Name { get; }
@@ -39,12 +44,16 @@ public sealed class Measurements
     public IReadOnlyList<long> FailPerSecond => _failPerSecond;
     /// <summary>The slowest latency (microseconds) of the iterations due in each second of the run: where a stall was.</summary>
     public IReadOnlyList<long> MaxLatencyMicrosPerSecond => _maxMicrosPerSecond;
+    /// <summary>The latency (microseconds, two significant digits, at most a minute) of the iterations due in each second; null where none was.</summary>
+    public IReadOnlyList<HistogramBase?> LatencyPerSecond => _latencyPerSecond;
 
     public void Record(long from, long start, long end, Response response)
     {
         var latency = Math.Clamp(Micros(end - from), 1, MaxMicros);
         Latency.RecordValue(latency);
-        ref var slowest = ref _maxMicrosPerSecond[(int)Math.Clamp(Stopwatch.GetElapsedTime(_runStart, from).TotalSeconds, 0, _maxMicrosPerSecond.Length - 1)];
+        var due = (int)Math.Clamp(Stopwatch.GetElapsedTime(_runStart, from).TotalSeconds, 0, _maxMicrosPerSecond.Length - 1);
+        SecondHistogram(due).RecordValue(Math.Min(latency, MaxMicrosPerSecondHistogram));
+        ref var slowest = ref _maxMicrosPerSecond[due];
         for (var seen = Volatile.Read(ref slowest); latency > seen;)
         {
             var before = Interlocked.CompareExchange(ref slowest, latency, seen);
@@ -69,12 +78,21 @@ public sealed class Measurements
     }
 
     public static long Micros(long stopwatchTicks) => stopwatchTicks * 1_000_000 / Stopwatch.Frequency;
+
+    private HistogramBase SecondHistogram(int second)
+    {
+        var histogram = Volatile.Read(ref _latencyPerSecond[second]);
+        if (histogram is not null) return histogram;
+        var fresh = new IntConcurrentHistogram(1, MaxMicrosPerSecondHistogram, 2);
+        return Interlocked.CompareExchange(ref _latencyPerSecond[second], fresh, null) ?? fresh;
+    }
 }
 
 /// <summary>A scenario's measurements: the whole iteration, each step, and the scheduler's own lag.</summary>
 public sealed class ScenarioStats(string name, long runStart, int seconds)
 {
     private readonly ConcurrentDictionary<string, Measurements> _steps = new();
+    private readonly long[] _intendedPerSecond = new long[seconds + 1];
     public string Name { get; } = name;
     public Measurements Iterations { get; } = new(name, runStart, seconds);
     /// <summary>How late the scheduler started iterations, in microseconds: the generator's own health.</summary>
@@ -82,8 +100,18 @@ public sealed class ScenarioStats(string name, long runStart, int seconds)
     public long Intended;
     public long Started;
     public long WaitedForInFlightCap;
+    /// <summary>Open model: the iterations due in each second of the run, the target the achieved rate is drawn against.</summary>
+    public IReadOnlyList<long> IntendedPerSecond => _intendedPerSecond;
     public IEnumerable<Measurements> Steps => _steps.Values.OrderBy(s => s.Name, StringComparer.Ordinal);
     public Measurements StepNamed(string step) => _steps.GetOrAdd(step, n => new Measurements(n, runStart, seconds));
+
+    /// <summary>Counts an iteration the scheduler meant to start at <paramref name="intended"/> (Stopwatch ticks).</summary>
+    public void CountIntended(long intended)
+    {
+        Interlocked.Increment(ref Intended);
+        var second = (int)Math.Clamp(Stopwatch.GetElapsedTime(runStart, intended).TotalSeconds, 0, _intendedPerSecond.Length - 1);
+        Interlocked.Increment(ref _intendedPerSecond[second]);
+    }
 }
 
 /// <summary>Statistics as thresholds and reports read them, in NBomber's shape (<c>stats.Ok.Latency.Percent99</c>).</summary>
@@ -102,13 +130,14 @@ public sealed record StatsView(string Name, MeasurementView Ok, MeasurementView 
 public sealed record MeasurementView(RequestView Request, LatencyView Latency, long Bytes);
 public sealed record RequestView(long Count, double RPS, double Percent);
 
-/// <summary>Latency percentiles in milliseconds.</summary>
-public sealed record LatencyView(double Percent50, double Percent75, double Percent95, double Percent99, double Percent999, double MaxMs, double MeanMs)
+/// <summary>Latency figures in milliseconds, named as NBomber's <c>LatencyStats</c> names them (and p99.9 beside).</summary>
+public sealed record LatencyView(double Percent50, double Percent75, double Percent95, double Percent99, double Percent999, double MaxMs, double MeanMs, double MinMs, double StdDev)
 {
     public static LatencyView From(HistogramBase h) => h.TotalCount == 0
-        ? new LatencyView(0, 0, 0, 0, 0, 0, 0)
+        ? new LatencyView(0, 0, 0, 0, 0, 0, 0, 0, 0)
         : new LatencyView(Ms(h.GetValueAtPercentile(50)), Ms(h.GetValueAtPercentile(75)), Ms(h.GetValueAtPercentile(95)),
-            Ms(h.GetValueAtPercentile(99)), Ms(h.GetValueAtPercentile(99.9)), Ms(h.GetMaxValue()), h.GetMean() / 1000.0);
+            Ms(h.GetValueAtPercentile(99)), Ms(h.GetValueAtPercentile(99.9)), Ms(h.GetMaxValue()), h.GetMean() / 1000.0,
+            Ms(h.LowestEquivalentValue(h.RecordedValues().First().ValueIteratedTo)), h.GetStdDeviation() / 1000.0);
 
     private static double Ms(long micros) => micros / 1000.0;
 }

@@ -135,17 +135,36 @@ public static class MembershipScenarios
         return sb.Append("]}").ToString();
     }
 
-    private static async Task EnsureProgram(IHttpTransport http, LoadSettings s, CancellationToken ct)
+    /// <summary>
+    /// A warning when the population reaches past the seeded members: the summary of its last member is
+    /// 404 (never seen). Checks of such members answer as a guest's, a cheaper path than a member's.
+    /// Throws as the scenarios' init does when the node does not answer or lacks the program.
+    /// </summary>
+    public static async Task<string?> UnseededWarning(IHttpTransport http, LoadSettings s, CancellationToken ct)
     {
-        Response response;
+        await EnsureProgram(http, s, ct);
+        var last = (long)s.FirstMember + s.Members - 1;
+        var response = await Reach(s, () => http.Send(HttpMethod.Get, $"/v1/programs/{s.Program}/members/m{last}", null, ct));
+        if (response.StatusCode != 404) return null;
+        var seed = $"--scenario seed --members {s.Members}" + (s.FirstMember > 0 ? $" --first-member {s.FirstMember}" : "");
+        return $"m{last} was never seeded: --members {s.Members} from m{s.FirstMember} reaches past the seeded population, and checks of unseeded members answer as a guest's (the program's base entitlements), a cheaper path than a member's. Seed them first ({seed}).";
+    }
+
+    private static async Task<Response> Reach(LoadSettings s, Func<Task<Response>> send)
+    {
         try
         {
-            response = await http.Send(HttpMethod.Get, $"/v1/programs/{s.Program}/members/m0/benefits", null, ct);
+            return await send();
         }
         catch (Exception e) when (e is HttpRequestException or System.Net.Sockets.SocketException or IOException or TimeoutException)
         {
             throw new InvalidOperationException($"{s.Target} does not answer ({e.Message}); is the node running?", e);
         }
+    }
+
+    private static async Task EnsureProgram(IHttpTransport http, LoadSettings s, CancellationToken ct)
+    {
+        var response = await Reach(s, () => http.Send(HttpMethod.Get, $"/v1/programs/{s.Program}/members/m0/benefits", null, ct));
         if (!response.IsOk)
         {
             throw new InvalidOperationException($"{s.Target} does not serve program '{s.Program}' (HTTP {response.StatusCode}); is the node running, and the key right?");

@@ -226,10 +226,58 @@ public sealed class HarnessTests
         Assert.True(thresholds["fewer than 1% of requests fail"]);
         Assert.Equal("healthz", scenario.GetProperty("steps")[0].GetProperty("name").GetString());
         var html = File.ReadAllText(Path.Combine(folder, "report.html"));
-        Assert.Contains("latency by percentile", html);
-        Assert.Contains("throughput per second", html);
+        Assert.Contains("data-chart=\"latency-by-percentile\"", html);
+        Assert.Contains("data-chart=\"rate\"", html);
+        Assert.Contains("FAILED: 1 of 2 thresholds failed", html);
         Assert.Contains("Value     Percentile TotalCount", File.ReadAllText(Path.Combine(folder, "baseline.hgrm")));
         Assert.Contains("threshold FAILED: p99 latency <= 0.0001 ms", output.ToString());
+    }
+
+    [Theory]
+    [InlineData(21, 0, true)]
+    [InlineData(20, 5, true)]
+    [InlineData(20, 0, false)]
+    [InlineData(15, 5, false)]
+    public async Task A_checkout_reaching_past_the_seeded_members_warns_before_it_starts(int members, int first, bool warns)
+    {
+        await using var server = await FakeNode.StartAsync(seeded: 20);
+        var folder = Path.Combine(Path.GetTempPath(), "lt-" + Guid.NewGuid().ToString("N"));
+        var errors = new StringWriter();
+        var exit = await Cli.RunAsync(["--scenario", "checkout", "--target", server.Url, "--members", members.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--first-member", first.ToString(System.Globalization.CultureInfo.InvariantCulture), "--rate", "20", "--duration", "1s", "--warmup", "0s", "--out", folder], new StringWriter(), errors);
+
+        // The run itself may be flagged invalid on a busy machine (3); it must have run and reported.
+        Assert.Contains(exit, new[] { 0, Cli.InvalidRun });
+        var last = first + members - 1;
+        var expected = $"warning: m{last} was never seeded: --members {members} from m{first} reaches past the seeded population";
+        var report = Orleans.Membership.LoadTests.Harness.RunReport.Read(folder);
+        if (warns)
+        {
+            // The warning comes before the first progress line of the run.
+            var text = errors.ToString();
+            Assert.StartsWith(expected, text);
+            Assert.Contains($"--scenario seed --members {members}{(first > 0 ? $" --first-member {first}" : "")}", text);
+            Assert.StartsWith($"m{last} was never seeded", Assert.Single(report.Warnings));
+            Assert.Contains($"m{last} was never seeded", File.ReadAllText(Path.Combine(folder, "report.html")));
+        }
+        else
+        {
+            Assert.DoesNotContain("never seeded", errors.ToString());
+            Assert.Empty(report.Warnings);
+        }
+        Assert.Equal($"{members} (m{first}..m{last})", report.Parameters["members"]);
+    }
+
+    [Fact]
+    public async Task Help_lists_every_option_the_parser_accepts_and_every_exit_code()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, await Cli.RunAsync(["--help"], output, new StringWriter()));
+        var help = output.ToString();
+        foreach (var option in Cli.Options) Assert.Contains($"  {option} ", help);
+        foreach (var code in new[] { "0 ok", "1 the node could not be reached", "2 a threshold failed", "3 the generator fell behind", "64 bad arguments" }) Assert.Contains(code, help);
+        Assert.Contains("compare A B", help);
+        Assert.Contains("index DIR", help);
     }
 
     [Fact]
@@ -242,20 +290,25 @@ public sealed class HarnessTests
     }
 }
 
-/// <summary>A tiny HTTP server on 127.0.0.1 that answers like a node's health check.</summary>
+/// <summary>A tiny HTTP server on 127.0.0.1 that answers like a node: health, benefit checks, and the summaries of <c>seeded</c> members m0..m(seeded-1).</summary>
 internal sealed class FakeNode : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private FakeNode(WebApplication app, string url) { _app = app; Url = url; }
     public string Url { get; }
 
-    public static async Task<FakeNode> StartAsync()
+    public static async Task<FakeNode> StartAsync(int seeded = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var app = builder.Build();
         app.MapGet("/healthz", () => Results.Text("{\"status\":\"ok\"}", "application/json"));
+        app.MapGet("/v1/programs/{p}/members/{m}/benefits", () => Results.Text("{\"benefits\":[]}", "application/json"));
+        app.MapGet("/v1/programs/{p}/members/{m}/benefits/{code}", (string code) => Results.Text($"{{\"code\":\"{code}\",\"entitled\":true}}", "application/json"));
+        app.MapGet("/v1/programs/{p}/members/{m}", (string m) => int.TryParse(m[1..], out var n) && n < seeded
+            ? Results.Text($"{{\"memberId\":\"{m}\"}}", "application/json")
+            : Results.NotFound());
         await app.StartAsync();
         var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         return new FakeNode(app, url);

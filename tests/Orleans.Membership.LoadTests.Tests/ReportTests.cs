@@ -1,0 +1,224 @@
+using System.Text.RegularExpressions;
+using Orleans.Membership.LoadTests.Harness;
+using Harness = Orleans.Membership.LoadTests.Harness;
+
+namespace Orleans.Membership.LoadTests.Tests;
+
+public sealed class ReportTests
+{
+    /// <summary>Two steps, one failing on every fifth call with a 503, at 200/s for 2 s: a run with something in every part of the report.</summary>
+    internal static async Task<ScenarioResult> TwoStepRun(double maxP99Ms = 1000)
+    {
+        var scenario = Harness.Scenario.Create("shop", async ctx =>
+            {
+                await Step.Run("browse", ctx, () => Task.FromResult(Response.Ok(200, 100)));
+                return await Step.Run("buy", ctx, () => Task.FromResult(ctx.InvocationNumber % 5 == 0 ? Response.Fail(503, "HTTP 503 POST /buy") : Response.Ok(201, 10)));
+            })
+            .WithLoadSimulations(Simulation.Inject(200, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)))
+            .WithThresholds(
+                Threshold.Create(s => s.Fail.Request.Percent < 50, "fewer than half fail"),
+                Threshold.Create("buy", s => s.Ok.Latency.Percent99 <= maxP99Ms, $"buy p99 <= {maxP99Ms} ms"));
+        // Never flagged invalid: these tests are about what the report shows, not about this machine's load.
+        return (await Runner.RunAsync([scenario], new RunOptions { MaxSchedulerLagP99 = TimeSpan.FromHours(1), MinStartedShare = 0 }))[0];
+    }
+
+    [Fact]
+    public async Task Report_json_holds_every_figure_of_the_scenario_and_its_steps()
+    {
+        var result = await TwoStepRun();
+        var run = RunReport.From([result], new RunInfo("shop test", new Dictionary<string, string> { ["rate"] = "200/s" }, ["a warning"]), DateTimeOffset.UnixEpoch);
+        var s = run.Scenarios.Single();
+
+        Assert.Equal(400, s.Ok + s.Fail);
+        Assert.True(s.Fail > 0 && s.Ok > 0);
+        Assert.Equal(s.Ok + s.Fail, s.StatusCodes.Values.Sum());
+        Assert.Equal(s.Fail, s.StatusCodes["503"]);
+        Assert.Equal(["browse", "buy"], s.Steps.Select(x => x.Name));
+        Assert.Equal(400 * 100, s.Steps[0].Bytes);
+        Assert.True(s.OpenModel);
+        Assert.Equal(Math.Round(result.Stats.Intended / result.DurationSeconds, 3), s.TargetRps);
+        Assert.Equal("200/s for 2s (open model)", s.Load);
+        var l = s.LatencyMs;
+        Assert.True(l.Min > 0 && l.Min <= l.P50 && l.P50 <= l.P75 && l.P75 <= l.P95 && l.P95 <= l.P99 && l.P99 <= l.P999 && l.P999 <= l.Max, $"{l}");
+        Assert.InRange(l.Mean, l.Min, l.Max);
+        Assert.True(l.StdDev >= 0);
+        Assert.Equal(["fewer than half fail", "buy p99 <= 1000 ms"], s.AllThresholds.Select(t => t.Outcome.Description));
+        Assert.True(run.Passed && run.Valid);
+        Assert.Equal(["a warning"], run.Warnings);
+        Assert.Equal("200/s", run.Parameters["rate"]);
+        Assert.False(string.IsNullOrEmpty(run.Generator));
+
+        // Per second: every iteration counted once, the target as intended, a latency for each second with load.
+        Assert.Equal(2, s.FullSeconds);
+        Assert.Equal(s.Ok, s.PerSecond.Ok.Sum());
+        Assert.Equal(s.Fail, s.PerSecond.Fail.Sum());
+        Assert.Equal(result.Stats.Intended, s.PerSecond.Intended!.Sum());
+        Assert.All(s.PerSecond.LatencyMs.P99.Take(2), v => Assert.NotNull(v));
+        Assert.Equal(s.PerSecond.Ok.Count, s.PerSecond.LatencyMs.Max.Count);
+
+        // Latency by percentile: rising, from 0% to the maximum at 100%.
+        var curve = s.LatencyDistributionMs;
+        Assert.Equal(0, curve[0].Percentile);
+        Assert.Equal((100, l.Max), (curve[^1].Percentile, curve[^1].Ms));
+        Assert.True(curve.Zip(curve.Skip(1)).All(p => p.First.Percentile < p.Second.Percentile && p.First.Ms <= p.Second.Ms));
+    }
+
+    [Fact]
+    public async Task Report_json_reads_back_as_written()
+    {
+        var run = RunReport.From([await TwoStepRun()], new RunInfo("round trip"), DateTimeOffset.UnixEpoch);
+        var folder = Directory.CreateTempSubdirectory("lt-json-").FullName;
+        File.WriteAllText(Path.Combine(folder, "report.json"), run.ToJson());
+
+        var read = RunReport.Read(folder);
+        Assert.Equal(run.ToJson(), read.ToJson());
+        Assert.Equal(run.Scenarios[0].PerSecond.LatencyMs.P99, read.Scenarios[0].PerSecond.LatencyMs.P99);
+    }
+
+    [Fact]
+    public async Task The_html_report_has_the_verdict_thresholds_parameters_tables_and_five_charts_per_scenario()
+    {
+        var run = RunReport.From([await TwoStepRun(maxP99Ms: 0.0001)], new RunInfo("shop test", new Dictionary<string, string> { ["target"] = "http://127.0.0.1:1/" }), DateTimeOffset.UnixEpoch);
+        var html = HtmlReport.Render(run);
+
+        Assert.Contains("<div id=\"verdict\" class=\"verdict fail\">FAILED: 1 of 2 thresholds failed</div>", html);
+        Assert.Contains("<td>shop / buy</td><td>buy p99 &lt;= 0.0001 ms</td><td class=\"result\">✘ failed</td>", html);
+        Assert.Contains("<th>target</th><td>http://127.0.0.1:1/</td>", html);
+        foreach (var chart in new[] { "rate", "latency-per-second", "slowest-per-second", "errors-per-second", "latency-by-percentile" })
+        {
+            Assert.Contains($"data-chart=\"{chart}\"", html);
+        }
+        Assert.Contains("latency from the intended start (ms)</th></tr><tr><th>min</th><th>mean</th><th>stddev</th><th>p50</th><th>p75</th><th>p95</th><th>p99</th><th>p99.9</th><th>max</th></tr>", html);
+        foreach (var column in new[] { "ok", "fail", "fail %", "ok/s", "bytes" }) Assert.Contains($"<th rowspan=\"2\">{column}</th>", html);
+        Assert.Contains("<td>shop / browse</td>", html);
+        Assert.Contains("service time (from the actual start)", html);
+        Assert.Contains("scheduler lag (the generator&#39;s own delay)", html);
+        Assert.Contains("<td>503</td>", html);
+        Assert.Contains("HTTP 503 POST /buy", html);
+        // Self-contained: nothing fetched, no script.
+        Assert.DoesNotMatch(new Regex("(src|href)=\"https?://|<script|@import|url\\("), html);
+    }
+
+    [Fact]
+    public async Task A_passing_run_shows_a_passing_banner()
+    {
+        var html = HtmlReport.Render(RunReport.From([await TwoStepRun()], new RunInfo("ok"), DateTimeOffset.UnixEpoch));
+        Assert.Contains("<div id=\"verdict\" class=\"verdict pass\">PASSED: all 2 thresholds passed, and the run is valid</div>", html);
+    }
+
+    [Fact]
+    public void An_invalid_run_says_so_in_the_banner_and_a_warning()
+    {
+        var s = Scenario("checkout", ok: Enumerable.Repeat(100L, 10), fullSeconds: 10) with { Valid = false, InvalidReason = "the generator fell behind: p99 start lag 80.0 ms > 50 ms" };
+        s = s with { Hints = Hints.For(s) };
+        var html = HtmlReport.Render(new RunReport { Title = "t", Valid = false, Passed = true, Scenarios = [s] });
+
+        Assert.Contains("INVALID: the generator fell behind (checkout: the generator fell behind: p99 start lag 80.0 ms &gt; 50 ms)", html);
+        Assert.Contains("class=\"verdict fail\"", html);
+        Assert.Contains(s.Hints, h => h.Level == "warning" && h.Text.StartsWith("The run is invalid", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_partial_last_second_is_left_out_of_the_rate_chart_and_a_hint_says_so()
+    {
+        // Ten full seconds at 100/s, then the last 0.2 s of load and the drain: 20 completions in second 10.
+        var s = Scenario("checkout", ok: Enumerable.Repeat(100L, 10).Append(20), fullSeconds: 10, duration: 10.2);
+        s = s with { Hints = Hints.For(s) };
+
+        var rate = HtmlReport.ScenarioCharts(s).First();
+        var completed = Regex.Match(rate, "data-series=\"completed OK\"[^>]*points=\"([^\"]*)\"").Groups[1].Value.Split(' ');
+        Assert.Equal(10, completed.Length);
+        Assert.Contains("the partial last second left out", rate);
+        var hint = Assert.Single(s.Hints, h => h.Text.Contains("partial second", StringComparison.Ordinal));
+        Assert.Contains("end at 10 s", hint.Text);
+        Assert.Contains("Their 20 completed iterations are in every total", hint.Text);
+    }
+
+    [Fact]
+    public void Failures_in_a_few_seconds_are_called_a_burst()
+    {
+        long[] fails = [0, 0, 0, 0, 0, 0, 40, 50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+        var s = Scenario("festival", ok: Enumerable.Repeat(100L, 20), fullSeconds: 20, fail: fails);
+
+        var hint = Assert.Single(Hints.For(s), h => h.Text.StartsWith("Failures", StringComparison.Ordinal));
+        Assert.Equal("warning", hint.Level);
+        Assert.Contains("98.9% of the 91 failures fell in 2 of 20 seconds (second 6, 7)", hint.Text);
+    }
+
+    [Fact]
+    public void Failures_spread_over_the_run_are_not_called_a_burst()
+    {
+        var s = Scenario("festival", ok: Enumerable.Repeat(100L, 10), fullSeconds: 10, fail: Enumerable.Repeat(3L, 10));
+        var hint = Assert.Single(Hints.For(s), h => h.Text.StartsWith("Failures", StringComparison.Ordinal));
+        Assert.Equal(("info", "Failures are spread over the run: 30 in 10 of 10 seconds."), (hint.Level, hint.Text));
+    }
+
+    [Fact]
+    public void A_second_far_slower_than_the_others_is_called_a_stall()
+    {
+        var s = Scenario("checkout", ok: Enumerable.Repeat(100L, 8), fullSeconds: 8) with { };
+        s = s with { PerSecond = s.PerSecond with { LatencyMs = new PercentileSeries { Max = [2, 3, 2, 250, 3, 2, 2, 3] } } };
+        var hint = Assert.Single(Hints.For(s), h => h.Text.StartsWith("A stall", StringComparison.Ordinal));
+        Assert.Contains("in second 3: an iteration due then waited 250 ms, where the slowest of a second is 2.5 ms at the median", hint.Text);
+    }
+
+    [Fact]
+    public void Falling_short_of_the_target_and_a_closed_model_are_explained()
+    {
+        var open = Scenario("checkout", ok: Enumerable.Repeat(100L, 5), fullSeconds: 5) with { TargetRps = 200, AchievedRps = 100 };
+        Assert.Contains(Hints.For(open), h => h.Level == "warning" && h.Text.StartsWith("Completed 100/s of the 200/s intended (50%)", StringComparison.Ordinal));
+        var closed = open with { OpenModel = false, TargetRps = 0 };
+        Assert.Contains(Hints.For(closed), h => h.Text.StartsWith("Closed model (no --rate)", StringComparison.Ordinal));
+        Assert.DoesNotContain(Hints.For(closed), h => h.Text.StartsWith("Completed", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Chart_axes_have_ticks_units_and_a_percentile_scale()
+    {
+        var svg = Charts.Draw("t", "title", new Axis("percentile", 0, 4, AxisKind.Percentile), "latency (ms)",
+            [new Series("latency", "#000", [(0, 1), (1, 2), (2, 3.5), (4, 9)])]);
+        foreach (var tick in new[] { ">0%<", ">90%<", ">99%<", ">99.9%<", ">99.99%<" }) Assert.Contains(tick, svg);
+        Assert.Contains(">latency (ms)<", svg);
+        Assert.Contains(">10<", svg); // the y axis ends on the tick above the highest point
+        Assert.Equal(3, Charts.PercentileX(99.9, 4), 9);
+        Assert.Equal(4, Charts.PercentileX(100, 4));
+        Assert.Equal(5, Charts.PercentileDecades(12_345));
+    }
+
+    [Fact]
+    public void A_second_without_a_value_is_a_gap_in_the_line()
+    {
+        var svg = Charts.Draw("t", "title", new Axis("s", 0, 4), "ms", [new Series("p99", "#000", [(0.5, 1), (1.5, double.NaN), (2.5, 2), (3.5, 3)])]);
+        Assert.Equal(2, Regex.Matches(svg, "<polyline").Count);
+    }
+
+    [Theory]
+    [InlineData(0.7, 1)]
+    [InlineData(1.2, 2)]
+    [InlineData(2.2, 2.5)]
+    [InlineData(3, 5)]
+    [InlineData(7, 10)]
+    [InlineData(0.031, 0.05)]
+    [InlineData(1400, 2000)]
+    public void Tick_steps_are_one_two_two_and_a_half_or_five_times_a_power_of_ten(double rough, double step)
+        => Assert.Equal(step, Charts.NiceStep(rough), 9);
+
+    /// <summary>A hand-made open-model scenario: <paramref name="ok"/> per second, no failures unless given.</summary>
+    internal static ScenarioReport Scenario(string name, IEnumerable<long> ok, int fullSeconds, IEnumerable<long>? fail = null, double? duration = null)
+    {
+        var okList = ok.ToList();
+        var failList = (fail ?? okList.Select(_ => 0L)).ToList();
+        return new ScenarioReport
+        {
+            Name = name,
+            Ok = okList.Sum(),
+            Fail = failList.Sum(),
+            OpenModel = true,
+            DurationSeconds = duration ?? fullSeconds,
+            FullSeconds = fullSeconds,
+            TargetRps = okList.Take(fullSeconds).DefaultIfEmpty().Average(),
+            AchievedRps = okList.Take(fullSeconds).DefaultIfEmpty().Average(),
+            PerSecond = new SecondSeries { Ok = okList, Fail = failList, Intended = okList },
+        };
+    }
+}
