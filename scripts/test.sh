@@ -8,6 +8,11 @@ if [ -f scripts/postgres-up.sh ] && [ -z "${MEMBERSHIP_TEST_PG:-}" ]; then
   MEMBERSHIP_TEST_PG="$(bash scripts/postgres-up.sh membership_test | tail -n 1)"
   export MEMBERSHIP_TEST_PG
 fi
+# Headless Chromium for the load-test report's browser test.
+if [ -f scripts/chromium-up.sh ] && [ -z "${MEMBERSHIP_TEST_CHROMIUM:-}" ]; then
+  MEMBERSHIP_TEST_CHROMIUM="$(bash scripts/chromium-up.sh | tail -n 1)"
+  export MEMBERSHIP_TEST_CHROMIUM
+fi
 
 log="$(mktemp)"
 set +e
