@@ -211,7 +211,11 @@ public static class Cli
             return Unreachable;
         }
         await output.WriteLineAsync(Reports.Console(results));
-        Reports.WriteAll(results, parsed.Out, new RunInfo($"{parsed.Scenario} against {parsed.Settings.Target}", Parameters(parsed), warnings));
+        var run = Reports.WriteAll(results, parsed.Out, new RunInfo($"{parsed.Scenario} against {parsed.Settings.Target}", Parameters(parsed), warnings));
+        foreach (var s in run.Scenarios)
+        {
+            foreach (var hint in s.Hints.Where(h => h.Level == "warning")) await output.WriteLineAsync($"  warning ({s.Name}): {hint.Text}");
+        }
         await output.WriteLineAsync($"reports: {Path.GetFullPath(parsed.Out)} ({Reports.Files}); open report.html");
         if (results.Any(r => !r.ThresholdsPassed)) return ThresholdsFailed;
         if (results.Any(r => !r.Valid)) return InvalidRun;

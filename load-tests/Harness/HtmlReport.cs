@@ -237,7 +237,7 @@ public static class Page
         .wide{overflow-x:auto}
         th{background:#f5f5f5}td:first-child,th:first-child{text-align:left}
         table.parameters th{text-align:left;width:180px}table.parameters td{text-align:left;white-space:normal}
-        table.failures td:first-child{white-space:normal;text-align:left}table.thresholds td{text-align:left}
+        table.failures td:first-child{white-space:normal;text-align:left}table.thresholds td,table.thresholds th{text-align:left}
         td.text{text-align:left;white-space:normal}
         tr.pass td.result,.better{color:#1e7b34;font-weight:600}tr.fail td.result,.worse{color:#b42318;font-weight:600}
         tr.step td:first-child{padding-left:24px;color:#555}.noise{color:#666}

@@ -133,6 +133,30 @@ public sealed class ComparisonTests
     }
 
     [Fact]
+    public void A_report_json_written_before_the_per_second_series_still_compares()
+    {
+        // The shape report.json had before it carried per-second series and distributions.
+        const string old = """
+            {"title":"checkout against http://127.0.0.1:5080/","machine":"2 cores, Unix 6.1.0, .NET 10.0.0","date":"2026-11-29T04:00:00.1234567+00:00",
+             "passed":true,"valid":true,"scenarios":[{"name":"checkout","ok":1000,"fail":0,"rps":100,"bytes":5000,
+             "latencyMs":{"p50":0.5,"p75":0.6,"p95":1,"p99":2,"p999":3,"max":4},"serviceTimeMs":{"p50":0.4,"p75":0.5,"p95":0.9,"p99":1.8,"p999":2.5,"max":3.9},
+             "statusCodes":{"200":1000},"thresholds":[{"description":"fewer than 1% of requests fail","passed":true}],
+             "durationSeconds":10,"targetRps":100,"achievedRps":100,"schedulerLagMs":{"p50":0.1,"p75":0.1,"p95":0.2,"p99":0.3,"p999":0.4,"max":0.5},
+             "maxLatencyMsPerSecond":[4,2,2,2,2,2,2,2,2,2],"valid":true,"invalidReason":null,"metrics":{},
+             "steps":[{"name":"benefit-check","ok":1000,"fail":0,"rps":100,"bytes":5000,"latencyMs":{"p50":0.5,"p75":0.6,"p95":1,"p99":2,"p999":3,"max":4},
+             "serviceTimeMs":{"p50":0.4,"p75":0.5,"p95":0.9,"p99":1.8,"p999":2.5,"max":3.9},"statusCodes":{"200":1000},"thresholds":[]}],"failures":{}}]}
+            """;
+        var (_, b) = Folders();
+        var file = Path.Combine(Path.GetDirectoryName(b)!, "old.json");
+        File.WriteAllText(file, old);
+        var c = Comparison.Of(RunReport.Read(file), RunReport.Read(b));
+
+        Assert.Equal((2, 20), (Row(c, "p99").A, Row(c, "p99").B));
+        Assert.Equal(Verdict.NoEstimate, Row(c, "p99").Verdict);
+        Assert.Contains("fewer than 1% of requests fail", HtmlReport.Render(RunReport.Read(file)));
+    }
+
+    [Fact]
     public async Task Compare_writes_markdown_and_html_with_each_figure_side_by_side()
     {
         var (a, b) = Folders();
