@@ -19,7 +19,8 @@ public sealed record ComparisonRow(string Scenario, string? Step, string Figure,
 /// square root of their number (its standard error); B differs from A when the difference exceeds
 /// twice the two standard errors combined, sqrt(seA² + seB²), and for latency also 1% of the larger
 /// value (the per-second histograms' resolution). Seconds are taken as independent, which a stall lasting
-/// several seconds is not: read "within noise" as "no evidence of a difference", not as "equal".
+/// several seconds is not: read "within noise" as "no evidence of a difference", not as "equal". Drift
+/// between the two runs is not in this noise.
 /// </summary>
 public sealed class Comparison
 {
@@ -191,7 +192,7 @@ public sealed class Comparison
             }
             sb.AppendLine();
         }
-        sb.AppendLine("Noise: a figure's standard deviation over its run's full seconds, divided by the square root of their number (its standard error), combined from both runs as sqrt(seA² + seB²) and doubled; for latency at least 1% of the larger value. A difference within it is no evidence of a change; the max is a single request and has no estimate.");
+        sb.AppendLine("Noise: a figure's standard deviation over its run's full seconds, divided by the square root of their number (its standard error), combined from both runs as sqrt(seA² + seB²) and doubled; for latency at least 1% of the larger value. A difference within it is no evidence of a change; the max is a single request and has no estimate. Drift between the runs (another load on the machine, a warmer node) is not in the noise: alternate A and B and compare each pair.");
         return sb.ToString();
     }
 
@@ -227,7 +228,7 @@ public sealed class Comparison
                 body.Append("</div>");
             }
         }
-        body.Append("<h2>Method</h2><p>").Append(E("A figure's noise in one run is the standard deviation of its per-second values over the run's full seconds divided by the square root of their number (its standard error). B differs from A when the difference exceeds twice the combined standard error, sqrt(seA² + seB²), and for latency also 1% of the larger value (the resolution of the per-second histograms). Seconds are taken as independent, which a stall lasting several seconds is not: \"within noise\" means no evidence of a difference, not equality. The max is a single request and gets no estimate.")).Append("</p>");
+        body.Append("<h2>Method</h2><p>").Append(E("A figure's noise in one run is the standard deviation of its per-second values over the run's full seconds divided by the square root of their number (its standard error). B differs from A when the difference exceeds twice the combined standard error, sqrt(seA² + seB²), and for latency also 1% of the larger value (the resolution of the per-second histograms). Seconds are taken as independent, which a stall lasting several seconds is not: \"within noise\" means no evidence of a difference, not equality. The max is a single request and gets no estimate. Drift between the two runs (another load on the machine, a warmer node) is not in this noise: alternate A and B (A, B, A, B) and compare each pair.")).Append("</p>");
         return Page.Render(title, body.ToString());
     }
 
