@@ -45,6 +45,9 @@ public static class MembershipApi
             await result.ExecuteAsync(context);
         }));
 
+        // Errors the framework answers itself (no route: 404, a route without the method: 405) get the one error shape too.
+        app.UseStatusCodePages();
+
         app.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok")));
         app.MapGet("/v1/diagnostics/runtime", () => TypedResults.Ok(RuntimeDiagnostics.Now())).RequireRole(Roles.Admin);
         // Events that came by stream in this process's silo (zero in a standalone API process).

@@ -169,7 +169,7 @@ public static class EventsApi
         memberId = body.Id("memberId");
         var type = body.String("type", required: true);
         var occurredAt = body.Instant("occurredAt");
-        var orderId = body.String("orderId");
+        var orderId = body.Id("orderId", required: false);
         var amount = body.Decimal("amount");
         var attributes = body.ObjectText("attributes");
         if (body.HasErrors) return body.Errors.Select(e => new KeyValuePair<string, string>(e.Key, e.Value[0])).First();

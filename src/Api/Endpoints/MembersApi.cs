@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Orleans.Membership.Abstractions;
@@ -103,11 +104,12 @@ public static class MembersApi
         if (error is not null) return error;
         var errors = new Dictionary<string, string[]>();
         var pageSize = 100;
-        if (limit is not null && (!int.TryParse(limit, out pageSize) || pageSize < 1 || pageSize > 1000)) errors["limit"] = ["must be a whole number from 1 to 1000"];
+        // Digits only: no sign, no spaces, no trailing newline.
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize < 1 || pageSize > 1000)) errors["limit"] = ["must be a whole number from 1 to 1000"];
         long? beforeSeq = null;
         if (before is not null)
         {
-            if (long.TryParse(before, out var b) && b >= 1) beforeSeq = b;
+            if (long.TryParse(before, NumberStyles.None, CultureInfo.InvariantCulture, out var b) && b >= 1) beforeSeq = b;
             else errors["before"] = ["must be a seq, a whole number of at least 1"];
         }
         if (errors.Count > 0) return Problems.Validation(errors);
