@@ -20,6 +20,9 @@ public static class MembershipApi
         services.TryAddSingleton<StreamIngestStats>();
         services.TryAddSingleton<WebhookSender>();
         services.AddSingleton<MemberRoute>();
+        services.AddOptions<RequestLimits>().BindConfiguration(RequestLimits.Section)
+            .Validate(l => l.MaxBodyBytes > 0 && l.MaxProgramBytes > 0, $"{RequestLimits.Section}:MaxBodyBytes and MaxProgramBytes must be greater than 0")
+            .ValidateOnStart();
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o =>
         {

@@ -17,10 +17,10 @@ public static class ChangesApi
     {
         var group = routes.MapGroup("/v1/programs/{programId}").RequireRole(Roles.Admin);
         group.MapGet("/changes", Feed);
-        group.MapPut("/webhooks", PutWebhooks);
+        group.MapPut("/webhooks", PutWebhooks).AcceptsJsonBodies();
         group.MapGet("/webhooks", GetWebhooks);
         group.MapGet("/webhooks/dead-letters", GetDeadLetters);
-        group.MapPost("/webhooks/dead-letters/replay", Replay);
+        group.MapPost("/webhooks/dead-letters/replay", Replay).AcceptsJsonBodies();
         return group;
     }
 

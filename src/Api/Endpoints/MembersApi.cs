@@ -30,19 +30,12 @@ public sealed class MemberRoute(IGrainFactory grains, ProgramCatalog programs)
         return await programs.GetAsync(programId) is null ? Problems.NotFound($"program '{programId}' not found") : null;
     }
 
+    /// <summary>The body as a JSON object (absent: null when <paramref name="optional"/>), or the error to answer.</summary>
     public static async Task<(JsonBody? Body, IResult? Error)> ReadObject(HttpRequest request, bool optional = false)
     {
-        JsonDocument doc;
-        try
-        {
-            if (optional && request.ContentLength == 0) return (null, null);
-            doc = await JsonDocument.ParseAsync(request.Body);
-        }
-        catch (JsonException e)
-        {
-            if (optional && e.BytePositionInLine == 0 && e.LineNumber == 0) return (null, null);
-            return (null, Problems.Validation("$", $"the body is not valid JSON: {e.Message}"));
-        }
+        var (doc, error) = await RequestBodies.ReadJsonAsync(request, optional);
+        if (error is not null) return (null, error);
+        if (doc is null) return (null, null);
         if (doc.RootElement.ValueKind != JsonValueKind.Object) return (null, Problems.Validation("$", "the body must be a JSON object"));
         return (new JsonBody(doc.RootElement, "", new Dictionary<string, string[]>()), null);
     }
@@ -63,7 +56,7 @@ public static class MembersApi
     public static RouteGroupBuilder MapMembersApiV1(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId}/members/{memberId}");
-        group.MapPost("", Enroll).RequireRole(Roles.Ingest);
+        group.MapPost("", Enroll).RequireRole(Roles.Ingest).AcceptsJsonBodies();
         group.MapGet("", GetSummary).RequireRole(Roles.Checkout);
         group.MapGet("/ledger", GetLedger).RequireRole(Roles.Checkout);
         group.MapDelete("", Erase).RequireRole(Roles.Admin);

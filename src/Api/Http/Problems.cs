@@ -41,6 +41,22 @@ public static class Problems
     public static ProblemHttpResult Unavailable(string detail, string title = "The store is unavailable")
         => TypedResults.Problem(new ProblemDetails { Status = StatusCodes.Status503ServiceUnavailable, Title = title, Detail = detail });
 
+    public static ProblemHttpResult UnsupportedMediaType(string? contentType) => TypedResults.Problem(new ProblemDetails
+    {
+        Status = StatusCodes.Status415UnsupportedMediaType,
+        Title = "The body must be JSON",
+        Detail = $"send the body as Content-Type: application/json (or application/*+json; UTF-8 is the only charset), not {(string.IsNullOrEmpty(contentType) ? "without a content type" : $"'{contentType}'")}",
+    });
+
+    public static ProblemHttpResult TooLarge(long? limit) => TypedResults.Problem(new ProblemDetails
+    {
+        Status = StatusCodes.Status413PayloadTooLarge,
+        Title = "The body is too large",
+        Detail = limit is { } bytes
+            ? $"this endpoint takes bodies of at most {bytes} bytes (docs/api.md, Limits); split a batch into smaller ones"
+            : "the body is larger than this endpoint takes (docs/api.md, Limits)",
+    });
+
     /// <summary>
     /// The answer for an error a request ended with, or null for an unexpected one (a 500). Transient
     /// states of the store or the cluster are 503s: the client should retry, and with the same ids that is
@@ -60,6 +76,7 @@ public static class Problems
             "the member did not answer in time. It may or may not have applied the request: retry the same request with the same ids, " +
             "and what was applied counts as a duplicate", "The member did not answer in time"),
         ProgramNotFoundException e => NotFound(e.Message),
+        BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => TooLarge(null),
         BadHttpRequestException e => Validation("$", e.Message),
         _ => null,
     };
