@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Extensions.Options;
 using Orleans.Membership.Api.Endpoints;
 using Orleans.Membership.Api.Http;
 using Orleans.Membership.Domain;
@@ -18,6 +19,10 @@ public static class MembershipApi
         services.AddSingleton<ProgramCatalog>();
         services.TryAddSingleton<MemberReadModel>();
         services.TryAddSingleton<StreamIngestStats>();
+        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section)
+            .Validate(o => o.AllowedNetworks.All(n => WebhookAddresses.TryParseNetwork(n, out _)), WebhookAddresses.NetworkRule("..."))
+            .ValidateOnStart();
+        services.TryAddSingleton(sp => new WebhookAddresses(sp.GetRequiredService<IOptions<WebhookOptions>>().Value.AllowedNetworks));
         services.TryAddSingleton<WebhookSender>();
         services.AddSingleton<MemberRoute>();
         services.AddOptions<RequestLimits>().BindConfiguration(RequestLimits.Section)

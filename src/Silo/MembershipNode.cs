@@ -117,7 +117,6 @@ public static class MembershipNode
             };
             builder.Services.AddSingleton<IMemberLedger>(_ => new PostgresMemberLedger(connectionString!, writer));
         }
-        builder.Services.Configure<WebhookOptions>(builder.Configuration.GetSection("Membership:Webhooks"));
         var notices = builder.Configuration.GetSection("Membership:Notices");
         if ((notices.Get<DueSweepOptions>() ?? new()).Problem() is { } noticesProblem) throw new InvalidOperationException(noticesProblem);
         builder.Services.Configure<DueSweepOptions>(notices);
