@@ -44,6 +44,8 @@ public static class MembershipApi
             var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
             var problem = Problems.ForError(error);
             if (problem is { StatusCode: >= 500 }) app.Logger.LogWarning(error, "Request on {Path} answered {Status}", context.Request.Path, problem.StatusCode);
+            // A 503 is a state to wait out: say when to try again.
+            if (problem is { StatusCode: StatusCodes.Status503ServiceUnavailable }) context.Response.Headers.RetryAfter = Problems.RetryAfterSeconds;
             IResult? result = problem;
             if (result is null)
             {

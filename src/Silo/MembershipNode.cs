@@ -1,5 +1,6 @@
 using Orleans.Configuration;
 using Orleans.Hosting;
+using Orleans.Storage;
 using Orleans.Streams;
 using Orleans.Membership.Abstractions;
 using Orleans.Membership.Api;
@@ -76,8 +77,13 @@ public static class MembershipNode
             {
                 silo.ConfigureEndpoints(System.Net.IPAddress.Loopback, siloPort, gatewayPort);
                 silo.UseAdoNetClustering(o => { o.Invariant = "Npgsql"; o.ConnectionString = connectionString; });
-                silo.AddAdoNetGrainStorage(StorageNames.Programs, o => { o.Invariant = "Npgsql"; o.ConnectionString = connectionString; });
-                silo.AddAdoNetGrainStorage(StorageNames.Snapshots, o => { o.Invariant = "Npgsql"; o.ConnectionString = connectionString; });
+                foreach (var name in new[] { StorageNames.Programs, StorageNames.Snapshots })
+                {
+                    // The database's own provider under an inner name; grains get it through StoreFailures (an outage is a 503).
+                    silo.AddAdoNetGrainStorage(StoreFailures.Inner(name), o => { o.Invariant = "Npgsql"; o.ConnectionString = connectionString; });
+                    silo.Services.AddKeyedSingleton<IGrainStorage>(name, (services, _) =>
+                        new StoreFailures(services.GetRequiredKeyedService<IGrainStorage>(StoreFailures.Inner(name)), name));
+                }
                 silo.UseAdoNetReminderService(o => { o.Invariant = "Npgsql"; o.ConnectionString = connectionString; });
             }
             else
