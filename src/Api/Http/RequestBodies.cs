@@ -95,7 +95,7 @@ public static class RequestBodies
         if (error is not null) return (null, error);
         var owner = new RentedBody(buffer!);
         request.HttpContext.Response.RegisterForDispose(owner);
-        var bytes = buffer.AsMemory(0, length);
+        var bytes = WithoutBom(buffer.AsMemory(0, length));
         if (optional && bytes.Span.Trim(" \t\r\n"u8).IsEmpty) return (null, null);
         try
         {
@@ -117,7 +117,7 @@ public static class RequestBodies
         if (error is not null) return (null, error);
         try
         {
-            return (Utf8.GetString(buffer!, 0, length), null);
+            return (Utf8.GetString(WithoutBom(buffer.AsMemory(0, length)).Span), null);
         }
         catch (DecoderFallbackException)
         {
@@ -128,6 +128,9 @@ public static class RequestBodies
             ArrayPool<byte>.Shared.Return(buffer!);
         }
     }
+
+    /// <summary>The body without a UTF-8 byte order mark, which some clients put first and JSON does not allow.</summary>
+    private static Memory<byte> WithoutBom(Memory<byte> bytes) => bytes.Span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? bytes[3..] : bytes;
 
     /// <summary>Reads the whole body into a pooled buffer; the server's size limit ends a longer one with a 413.</summary>
     private static async Task<(byte[]? Buffer, int Length, IResult? Error)> ReadAsync(HttpRequest request)
