@@ -82,7 +82,8 @@ public static class Problems
             "and what was applied counts as a duplicate", "The member did not answer in time"),
         ProgramNotFoundException e => NotFound(e.Message),
         BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => TooLarge(null),
-        BadHttpRequestException e => Validation("$", e.Message),
+        BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest } e => Validation("$", e.Message),
+        BadHttpRequestException e => TypedResults.Problem(new ProblemDetails { Status = e.StatusCode, Title = "The request could not be read", Detail = e.Message }),
         _ => null,
     };
 

@@ -57,6 +57,8 @@ public static class RequestBodies
     {
         var request = http.Request;
         if (!HasBody(http)) return null;
+        // Chunks and no declared type: whether anything comes is known only once read (the reader decides).
+        if (request.ContentLength is null && string.IsNullOrEmpty(request.ContentType)) return null;
         if (!IsJson(request.ContentType)) return Problems.UnsupportedMediaType(request.ContentType);
         var limit = http.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
         if (request.ContentLength > limit) return Problems.TooLarge(limit);
@@ -93,6 +95,11 @@ public static class RequestBodies
         }
         var (buffer, length, error) = await ReadAsync(request);
         if (error is not null) return (null, error);
+        if (UndeclaredContent(request, length) is { } undeclared)
+        {
+            ArrayPool<byte>.Shared.Return(buffer!);
+            return (null, undeclared);
+        }
         var owner = new RentedBody(buffer!);
         request.HttpContext.Response.RegisterForDispose(owner);
         var bytes = WithoutBom(buffer.AsMemory(0, length));
@@ -117,6 +124,7 @@ public static class RequestBodies
         if (error is not null) return (null, error);
         try
         {
+            if (UndeclaredContent(request, length) is { } undeclared) return (null, undeclared);
             return (Utf8.GetString(WithoutBom(buffer.AsMemory(0, length)).Span), null);
         }
         catch (DecoderFallbackException)
@@ -128,6 +136,10 @@ public static class RequestBodies
             ArrayPool<byte>.Shared.Return(buffer!);
         }
     }
+
+    /// <summary>415 for bytes that came in chunks without a declared type (an empty chunked body is no body).</summary>
+    private static IResult? UndeclaredContent(HttpRequest request, int length)
+        => length > 0 && !IsJson(request.ContentType) ? Problems.UnsupportedMediaType(request.ContentType) : null;
 
     /// <summary>The body without a UTF-8 byte order mark, which some clients put first and JSON does not allow.</summary>
     private static Memory<byte> WithoutBom(Memory<byte> bytes) => bytes.Span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? bytes[3..] : bytes;

@@ -128,9 +128,26 @@ public sealed class RequestBodyTests(ClockedNodeFixture node)
         // Enrollment without a birthday, and an empty body with any declared type.
         Assert.Equal(HttpStatusCode.Created, (await Http.SendRaw(HttpMethod.Post, $"{P}/members/{NewId("nb")}", null)).Status);
         Assert.Equal(HttpStatusCode.Created, (await Http.SendRaw(HttpMethod.Post, $"{P}/members/{NewId("nb")}", Support.Http.Body("", "text/plain"))).Status);
+        // In chunks with no declared type: nothing is no body; something is an undeclared body.
+        Assert.Equal(HttpStatusCode.Created, (await Http.SendRaw(HttpMethod.Post, $"{P}/members/{NewId("nb")}", Chunked(""))).Status);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await Http.SendRaw(HttpMethod.Post, $"{P}/members/{NewId("nb")}", Chunked("""{"birthday":"03-15"}"""))).Status);
         var missing = await Http.SendRaw(HttpMethod.Post, $"{P}/events", null);
         Assert.Equal(HttpStatusCode.BadRequest, missing.Status);
         Assert.Equal(JsonValueKind.Object, missing.Body.GetProperty("errors").ValueKind);
+    }
+
+    private static UnsizedContent Chunked(string text) => new(Encoding.UTF8.GetBytes(text));
+
+    /// <summary>A body of no declared length (sent in chunks) and no content type.</summary>
+    private sealed class UnsizedContent(byte[] bytes) : HttpContent
+    {
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => stream.WriteAsync(bytes).AsTask();
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
     }
 
     // ---- size ------------------------------------------------------------------------------------------
