@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Extensions.Options;
 using Orleans.Membership.Api.Endpoints;
 using Orleans.Membership.Api.Http;
 using Orleans.Membership.Domain;
@@ -18,8 +19,15 @@ public static class MembershipApi
         services.AddSingleton<ProgramCatalog>();
         services.TryAddSingleton<MemberReadModel>();
         services.TryAddSingleton<StreamIngestStats>();
+        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section)
+            .Validate(o => o.AllowedNetworks.All(n => WebhookAddresses.TryParseNetwork(n, out _)), WebhookAddresses.NetworkRule("..."))
+            .ValidateOnStart();
+        services.TryAddSingleton(sp => new WebhookAddresses(sp.GetRequiredService<IOptions<WebhookOptions>>().Value.AllowedNetworks));
         services.TryAddSingleton<WebhookSender>();
         services.AddSingleton<MemberRoute>();
+        services.AddOptions<RequestLimits>().BindConfiguration(RequestLimits.Section)
+            .Validate(l => l.MaxBodyBytes > 0 && l.MaxProgramBytes > 0, $"{RequestLimits.Section}:MaxBodyBytes and MaxProgramBytes must be greater than 0")
+            .ValidateOnStart();
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o =>
         {
@@ -36,6 +44,8 @@ public static class MembershipApi
             var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
             var problem = Problems.ForError(error);
             if (problem is { StatusCode: >= 500 }) app.Logger.LogWarning(error, "Request on {Path} answered {Status}", context.Request.Path, problem.StatusCode);
+            // A 503 is a state to wait out: say when to try again.
+            if (problem is { StatusCode: StatusCodes.Status503ServiceUnavailable }) context.Response.Headers.RetryAfter = Problems.RetryAfterSeconds;
             IResult? result = problem;
             if (result is null)
             {
@@ -44,6 +54,9 @@ public static class MembershipApi
             }
             await result.ExecuteAsync(context);
         }));
+
+        // Errors the framework answers itself (no route: 404, a route without the method: 405) get the one error shape too.
+        app.UseStatusCodePages();
 
         app.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok")));
         app.MapGet("/v1/diagnostics/runtime", () => TypedResults.Ok(RuntimeDiagnostics.Now())).RequireRole(Roles.Admin);

@@ -1,5 +1,6 @@
 using Orleans.Configuration;
 using Orleans.Hosting;
+using Orleans.Storage;
 using Orleans.Streams;
 using Orleans.Membership.Abstractions;
 using Orleans.Membership.Api;
@@ -76,8 +77,13 @@ public static class MembershipNode
             {
                 silo.ConfigureEndpoints(System.Net.IPAddress.Loopback, siloPort, gatewayPort);
                 silo.UseAdoNetClustering(o => { o.Invariant = "Npgsql"; o.ConnectionString = connectionString; });
-                silo.AddAdoNetGrainStorage(StorageNames.Programs, o => { o.Invariant = "Npgsql"; o.ConnectionString = connectionString; });
-                silo.AddAdoNetGrainStorage(StorageNames.Snapshots, o => { o.Invariant = "Npgsql"; o.ConnectionString = connectionString; });
+                foreach (var name in new[] { StorageNames.Programs, StorageNames.Snapshots })
+                {
+                    // The database's own provider under an inner name; grains get it through StoreFailures (an outage is a 503).
+                    silo.AddAdoNetGrainStorage(StoreFailures.Inner(name), o => { o.Invariant = "Npgsql"; o.ConnectionString = connectionString; });
+                    silo.Services.AddKeyedSingleton<IGrainStorage>(name, (services, _) =>
+                        new StoreFailures(services.GetRequiredKeyedService<IGrainStorage>(StoreFailures.Inner(name)), name));
+                }
                 silo.UseAdoNetReminderService(o => { o.Invariant = "Npgsql"; o.ConnectionString = connectionString; });
             }
             else
@@ -117,7 +123,6 @@ public static class MembershipNode
             };
             builder.Services.AddSingleton<IMemberLedger>(_ => new PostgresMemberLedger(connectionString!, writer));
         }
-        builder.Services.Configure<WebhookOptions>(builder.Configuration.GetSection("Membership:Webhooks"));
         var notices = builder.Configuration.GetSection("Membership:Notices");
         if ((notices.Get<DueSweepOptions>() ?? new()).Problem() is { } noticesProblem) throw new InvalidOperationException(noticesProblem);
         builder.Services.Configure<DueSweepOptions>(notices);

@@ -13,7 +13,7 @@ public static class BenefitsApi
         var group = routes.MapGroup("/v1/programs/{programId}/members/{memberId}/benefits").RequireRole(Roles.Checkout);
         group.MapGet("", CheckAll);
         group.MapGet("/{code}", Check);
-        group.MapPost("/{code}/uses", Use);
+        group.MapPost("/{code}/uses", Use).AcceptsJsonBodies();
         return group;
     }
 

@@ -5,6 +5,7 @@ using Orleans.Membership.Abstractions;
 using Orleans.Membership.Api.Http;
 using Orleans.Membership.Domain;
 using Orleans.Membership.Domain.Members;
+using Orleans.Membership.Grains;
 
 namespace Orleans.Membership.Api.Endpoints;
 
@@ -17,10 +18,10 @@ public static class ChangesApi
     {
         var group = routes.MapGroup("/v1/programs/{programId}").RequireRole(Roles.Admin);
         group.MapGet("/changes", Feed);
-        group.MapPut("/webhooks", PutWebhooks);
+        group.MapPut("/webhooks", PutWebhooks).AcceptsJsonBodies();
         group.MapGet("/webhooks", GetWebhooks);
         group.MapGet("/webhooks/dead-letters", GetDeadLetters);
-        group.MapPost("/webhooks/dead-letters/replay", Replay);
+        group.MapPost("/webhooks/dead-letters/replay", Replay).AcceptsJsonBodies();
         return group;
     }
 
@@ -73,7 +74,7 @@ public static class ChangesApi
         }
     }
 
-    private static async Task<IResult> PutWebhooks(string programId, HttpRequest request, IGrainFactory grains, MemberRoute route)
+    private static async Task<IResult> PutWebhooks(string programId, HttpRequest request, IGrainFactory grains, MemberRoute route, WebhookAddresses addresses)
     {
         if (await route.CheckProgram(programId) is { } problem) return problem;
         var (body, bodyError) = await MemberRoute.ReadObject(request);
@@ -103,15 +104,15 @@ public static class ChangesApi
                 hook.RejectUnknown("url", "secret");
                 var url = hook.String("url", required: true);
                 var secret = hook.String("secret", required: true);
-                if (url is not null && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+                if (url is not null && addresses.UrlProblem(url) is { } urlProblem)
                 {
-                    hook.Error("url", "must be an absolute http or https URL");
+                    hook.Error("url", urlProblem);
                 }
                 else if (url is not null && targets.Any(t => t.Url == url))
                 {
                     hook.Error("url", "is listed twice");
                 }
-                if (secret is not null && secret.Length is < 16 or > 256) hook.Error("secret", "must be 16 to 256 characters");
+                if (secret is not null && WebhookSender.SecretProblem(secret) is { } secretProblem) hook.Error("secret", secretProblem);
                 if (url is not null && secret is not null) targets.Add(new WebhookTarget(url, secret));
             }
         }

@@ -24,7 +24,7 @@ public static class EventsApi
     public static RouteGroupBuilder MapEventsApiV1(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId}/events").RequireRole(Roles.Ingest);
-        group.MapPost("", Ingest);
+        group.MapPost("", Ingest).AcceptsJsonBodies();
         return group;
     }
 
@@ -34,17 +34,9 @@ public static class EventsApi
         var program = await programs.GetAsync(programId);
         if (program is null) return Problems.NotFound($"program '{programId}' not found");
 
-        JsonDocument doc;
-        try
-        {
-            doc = await JsonDocument.ParseAsync(request.Body);
-        }
-        catch (JsonException e)
-        {
-            return Problems.Validation("$", $"the body is not valid JSON: {e.Message}");
-        }
-        using var _ = doc;
-        var root = doc.RootElement;
+        var (doc, bodyError) = await RequestBodies.ReadJsonAsync(request);
+        if (bodyError is not null) return bodyError;
+        var root = doc!.RootElement;
         if (root.ValueKind != JsonValueKind.Object) return Problems.Validation("$", "the body must be an event object or {\"events\":[...]}");
 
         List<JsonElement> items;
@@ -169,7 +161,7 @@ public static class EventsApi
         memberId = body.Id("memberId");
         var type = body.String("type", required: true);
         var occurredAt = body.Instant("occurredAt");
-        var orderId = body.String("orderId");
+        var orderId = body.Id("orderId", required: false);
         var amount = body.Decimal("amount");
         var attributes = body.ObjectText("attributes");
         if (body.HasErrors) return body.Errors.Select(e => new KeyValuePair<string, string>(e.Key, e.Value[0])).First();

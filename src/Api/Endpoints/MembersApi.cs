@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Orleans.Membership.Abstractions;
@@ -29,19 +30,12 @@ public sealed class MemberRoute(IGrainFactory grains, ProgramCatalog programs)
         return await programs.GetAsync(programId) is null ? Problems.NotFound($"program '{programId}' not found") : null;
     }
 
+    /// <summary>The body as a JSON object (absent: null when <paramref name="optional"/>), or the error to answer.</summary>
     public static async Task<(JsonBody? Body, IResult? Error)> ReadObject(HttpRequest request, bool optional = false)
     {
-        JsonDocument doc;
-        try
-        {
-            if (optional && request.ContentLength == 0) return (null, null);
-            doc = await JsonDocument.ParseAsync(request.Body);
-        }
-        catch (JsonException e)
-        {
-            if (optional && e.BytePositionInLine == 0 && e.LineNumber == 0) return (null, null);
-            return (null, Problems.Validation("$", $"the body is not valid JSON: {e.Message}"));
-        }
+        var (doc, error) = await RequestBodies.ReadJsonAsync(request, optional);
+        if (error is not null) return (null, error);
+        if (doc is null) return (null, null);
         if (doc.RootElement.ValueKind != JsonValueKind.Object) return (null, Problems.Validation("$", "the body must be a JSON object"));
         return (new JsonBody(doc.RootElement, "", new Dictionary<string, string[]>()), null);
     }
@@ -62,7 +56,7 @@ public static class MembersApi
     public static RouteGroupBuilder MapMembersApiV1(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId}/members/{memberId}");
-        group.MapPost("", Enroll).RequireRole(Roles.Ingest);
+        group.MapPost("", Enroll).RequireRole(Roles.Ingest).AcceptsJsonBodies();
         group.MapGet("", GetSummary).RequireRole(Roles.Checkout);
         group.MapGet("/ledger", GetLedger).RequireRole(Roles.Checkout);
         group.MapDelete("", Erase).RequireRole(Roles.Admin);
@@ -103,11 +97,12 @@ public static class MembersApi
         if (error is not null) return error;
         var errors = new Dictionary<string, string[]>();
         var pageSize = 100;
-        if (limit is not null && (!int.TryParse(limit, out pageSize) || pageSize < 1 || pageSize > 1000)) errors["limit"] = ["must be a whole number from 1 to 1000"];
+        // Digits only: no sign, no spaces, no trailing newline.
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize < 1 || pageSize > 1000)) errors["limit"] = ["must be a whole number from 1 to 1000"];
         long? beforeSeq = null;
         if (before is not null)
         {
-            if (long.TryParse(before, out var b) && b >= 1) beforeSeq = b;
+            if (long.TryParse(before, NumberStyles.None, CultureInfo.InvariantCulture, out var b) && b >= 1) beforeSeq = b;
             else errors["before"] = ["must be a seq, a whole number of at least 1"];
         }
         if (errors.Count > 0) return Problems.Validation(errors);

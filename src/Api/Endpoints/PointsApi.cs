@@ -9,7 +9,7 @@ public static class PointsApi
     public static RouteGroupBuilder MapPointsApiV1(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId}/members/{memberId}/points").RequireRole(Roles.Checkout);
-        group.MapPost("/redemptions", Redeem);
+        group.MapPost("/redemptions", Redeem).AcceptsJsonBodies();
         return group;
     }
 

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json.Nodes;
 using Orleans.Membership.Abstractions;
 using Orleans.Membership.Api.Http;
@@ -13,7 +12,7 @@ public static class ProgramsApi
     public static RouteGroupBuilder MapProgramsApiV1(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId}").RequireRole(Roles.Admin);
-        group.MapPut("", Put);
+        group.MapPut("", Put).AcceptsJsonBodies(limits => limits.MaxProgramBytes);
         group.MapGet("", Get);
         return group;
     }
@@ -21,10 +20,10 @@ public static class ProgramsApi
     private static async Task<IResult> Put(string programId, HttpRequest request, IGrainFactory grains, ProgramCatalog catalog)
     {
         if (!CallerIds.IsValid(programId)) return Problems.Validation("programId", CallerIds.Rule);
-        using var reader = new StreamReader(request.Body, Encoding.UTF8);
-        var json = await reader.ReadToEndAsync();
+        var (json, bodyError) = await RequestBodies.ReadTextAsync(request);
+        if (bodyError is not null) return bodyError;
         var grain = grains.GetGrain<IProgramGrain>(programId);
-        var update = await grain.Put(json);
+        var update = await grain.Put(json!);
         if (update.Version is not { } version)
         {
             var errors = update.Problems.GroupBy(p => p.Path).ToDictionary(g => g.Key, g => g.Select(p => p.Message).ToArray());

@@ -9,7 +9,7 @@ public static class SubscriptionsApi
     public static RouteGroupBuilder MapSubscriptionsApiV1(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId}/members/{memberId}/subscription").RequireRole(Roles.Admin);
-        group.MapPost("", Change);
+        group.MapPost("", Change).AcceptsJsonBodies();
         return group;
     }
 

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Orleans.Membership.Api.Http;
@@ -13,14 +16,20 @@ public static class Roles
 
 /// <summary>
 /// API keys from configuration (<c>Membership:ApiKeys:&lt;n&gt;:Key</c> and <c>:Roles</c>, roles as a list or a
-/// comma-separated string). No keys configured: the API is open.
+/// comma-separated string). No keys configured: the API is open. Only SHA-256 hashes of the keys are kept,
+/// and a presented key's hash is compared with every one of them in constant time, so how long a check takes
+/// tells nothing about how much of a key was right.
 /// </summary>
 public sealed class ApiKeyRegistry
 {
-    private readonly Dictionary<string, HashSet<string>> _roles = new(StringComparer.Ordinal);
+    private readonly record struct Entry(byte[] Hash, HashSet<string> Roles);
+
+    private readonly Entry[] _keys;
 
     public ApiKeyRegistry(IConfiguration configuration)
     {
+        var keys = new List<Entry>();
+        var names = new List<string>();
         foreach (var entry in configuration.GetSection("Membership:ApiKeys").GetChildren())
         {
             var key = entry["Key"];
@@ -38,18 +47,48 @@ public sealed class ApiKeyRegistry
                 }
                 set.Add(role);
             }
-            _roles[key] = set;
+            var hash = SHA256.HashData(Encoding.UTF8.GetBytes(key));
+            var same = keys.FindIndex(k => k.Hash.AsSpan().SequenceEqual(hash));
+            if (same >= 0) throw new InvalidOperationException($"Membership:ApiKeys:{entry.Key}:Key repeats the key of Membership:ApiKeys:{names[same]}");
+            keys.Add(new Entry(hash, set));
+            names.Add(entry.Key);
         }
+        _keys = [.. keys];
     }
 
-    public bool IsOpen => _roles.Count == 0;
+    public bool IsOpen => _keys.Length == 0;
 
     /// <summary>null: allowed; otherwise the status to answer (401 or 403).</summary>
     public int? Authorize(string? key, string role)
     {
         if (IsOpen) return null;
-        if (key is null || !_roles.TryGetValue(key, out var roles)) return StatusCodes.Status401Unauthorized;
+        if (key is null) return StatusCodes.Status401Unauthorized;
+        Span<byte> presented = stackalloc byte[SHA256.HashSizeInBytes];
+        Hash(key, presented);
+        HashSet<string>? roles = null;
+        // Every key is compared, with no early exit: the time does not say which one matched, or whether one did.
+        foreach (var entry in _keys)
+        {
+            if (CryptographicOperations.FixedTimeEquals(entry.Hash, presented)) roles = entry.Roles;
+        }
+        if (roles is null) return StatusCodes.Status401Unauthorized;
         return roles.Contains(role) || roles.Contains(Roles.Admin) ? null : StatusCodes.Status403Forbidden;
+    }
+
+    private static void Hash(string key, Span<byte> destination)
+    {
+        var length = Encoding.UTF8.GetMaxByteCount(key.Length);
+        byte[]? rented = null;
+        var utf8 = length <= 512 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length));
+        try
+        {
+            var written = Encoding.UTF8.GetBytes(key, utf8);
+            SHA256.HashData(utf8[..written], destination);
+        }
+        finally
+        {
+            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 }
 

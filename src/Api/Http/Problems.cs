@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Orleans.Membership.Abstractions;
 using Orleans.Membership.Domain.Ledger;
 using Orleans.Membership.Grains;
 using Orleans.Runtime;
@@ -38,8 +39,27 @@ public static class Problems
     public static ProblemHttpResult NotFound(string detail)
         => TypedResults.Problem(new ProblemDetails { Status = StatusCodes.Status404NotFound, Title = "Not found", Detail = detail });
 
+    /// <summary>The Retry-After of every 503, in seconds: long enough not to hammer a store that is coming back.</summary>
+    public const string RetryAfterSeconds = "2";
+
     public static ProblemHttpResult Unavailable(string detail, string title = "The store is unavailable")
         => TypedResults.Problem(new ProblemDetails { Status = StatusCodes.Status503ServiceUnavailable, Title = title, Detail = detail });
+
+    public static ProblemHttpResult UnsupportedMediaType(string? contentType) => TypedResults.Problem(new ProblemDetails
+    {
+        Status = StatusCodes.Status415UnsupportedMediaType,
+        Title = "The body must be JSON",
+        Detail = $"send the body as Content-Type: application/json (or application/*+json; UTF-8 is the only charset), not {(string.IsNullOrEmpty(contentType) ? "without a content type" : $"'{contentType}'")}",
+    });
+
+    public static ProblemHttpResult TooLarge(long? limit) => TypedResults.Problem(new ProblemDetails
+    {
+        Status = StatusCodes.Status413PayloadTooLarge,
+        Title = "The body is too large",
+        Detail = limit is { } bytes
+            ? $"this endpoint takes bodies of at most {bytes} bytes (docs/api.md, Limits); split a batch into smaller ones"
+            : "the body is larger than this endpoint takes (docs/api.md, Limits)",
+    });
 
     /// <summary>
     /// The answer for an error a request ended with, or null for an unexpected one (a 500). Transient
@@ -49,8 +69,9 @@ public static class Problems
     /// </summary>
     public static ProblemHttpResult? ForError(Exception? error) => Unwrap(error) switch
     {
-        LedgerUnavailableException e => Unavailable(
-            $"{e.Message}. What failed was not applied; retry the same request with the same ids " +
+        // The store's own words (host, port) stay in the node's log.
+        LedgerUnavailableException or StoreUnavailableException => Unavailable(
+            "the engine's database cannot be reached now. What failed was not applied; retry the same request with the same ids " +
             "(in a batch, events that were applied for other members count as duplicates)"),
         // A silo left or is joining: the call did not reach the member, or its silo died under it.
         OrleansMessageRejectionException => Unavailable(
@@ -60,13 +81,21 @@ public static class Problems
             "the member did not answer in time. It may or may not have applied the request: retry the same request with the same ids, " +
             "and what was applied counts as a duplicate", "The member did not answer in time"),
         ProgramNotFoundException e => NotFound(e.Message),
-        BadHttpRequestException e => Validation("$", e.Message),
+        BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => TooLarge(null),
+        BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest } e => Validation("$", e.Message),
+        BadHttpRequestException e => TypedResults.Problem(new ProblemDetails { Status = e.StatusCode, Title = "The request could not be read", Detail = e.Message }),
         _ => null,
     };
 
-    private static Exception? Unwrap(Exception? e)
+    /// <summary>The error itself, or the store failure inside it when a wrapper (an aggregate, a runtime exception) carries one.</summary>
+    private static Exception? Unwrap(Exception? error)
     {
-        while (e is AggregateException { InnerException: { } inner }) e = inner;
-        return e;
+        for (var e = error; e is not null; e = e.InnerException)
+        {
+            if (e is LedgerUnavailableException or StoreUnavailableException) return e;
+        }
+        var outer = error;
+        while (outer is AggregateException { InnerException: { } inner }) outer = inner;
+        return outer;
     }
 }

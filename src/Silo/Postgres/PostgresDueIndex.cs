@@ -1,4 +1,5 @@
 using Npgsql;
+using Orleans.Membership.Abstractions;
 using Orleans.Membership.Domain.Ledger;
 
 namespace Orleans.Membership.Silo.Postgres;
@@ -70,6 +71,10 @@ public sealed class PostgresDueIndex(string connectionString) : IDueIndex, IAsyn
         try
         {
             return await work();
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            throw new StoreUnavailableException($"the due-time index cannot be reached: {e.Message}", e);
         }
         finally
         {

@@ -471,4 +471,15 @@ public sealed class ApiKeyTests(KeyedNodeFixture node)
         var (status, _) = await node.Http.Send(new HttpMethod(method), path, body, key);
         Assert.Equal(expected, status);
     }
+
+    [Fact]
+    public async Task The_key_is_checked_before_the_body()
+    {
+        // A caller without the role learns nothing about what the endpoint would make of its body.
+        var body = """{"eventId":"e","memberId":"k1","type":"sign-in"}""";
+        Assert.Equal(HttpStatusCode.Unauthorized, (await node.Http.SendRaw(HttpMethod.Post, $"{P}/events", Support.Http.Body(body, "text/plain"))).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await node.Http.SendRaw(HttpMethod.Post, $"{P}/events", Support.Http.Body(body, "text/plain"), "k-checkout")).Status);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await node.Http.SendRaw(HttpMethod.Post, $"{P}/events", Support.Http.Body(body, "text/plain"), "k-ingest")).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await node.Http.SendRaw(HttpMethod.Post, $"{P}/members/k5", Support.Http.Body("{", "text/plain"), "k-checkout")).Status);
+    }
 }

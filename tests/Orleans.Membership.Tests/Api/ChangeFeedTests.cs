@@ -11,33 +11,50 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Membership.Grains;
 using Orleans.Membership.Tests.Support;
+using StandardWebhooks;
+using StandardWebhooks.Diagnostics;
 
 namespace Orleans.Membership.Tests.Api;
 
-/// <summary>A node whose webhooks retry fast: three attempts, 20 ms then 40 ms apart.</summary>
+/// <summary>
+/// A node whose webhooks retry fast (three attempts, 20 ms then 40 ms apart) and may reach receivers on
+/// this machine: loopback is allow-listed, as an operator would allow an on-premises network.
+/// </summary>
 public sealed class WebhookNodeFixture : NodeFixture
 {
     protected override IEnumerable<string> ExtraArgs =>
     [
         "--Membership:Webhooks:MaxAttempts=3",
         "--Membership:Webhooks:FirstRetryDelay=00:00:00.020",
+        "--Membership:Webhooks:AllowedNetworks:0=127.0.0.0/8",
+        "--Membership:Webhooks:AllowedNetworks:1=::1/128",
     ];
 }
 
-/// <summary>A webhook receiver on 127.0.0.1 that refuses the first attempts of each delivery as told.</summary>
+/// <summary>
+/// A webhook receiver on 127.0.0.1 that refuses the first attempts of each delivery as told (500), or
+/// answers every request with a redirect. Deliveries are told apart by their <c>webhook-id</c>.
+/// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
-    public sealed record Delivery(string Id, string Timestamp, string Signature, string Body, int Attempt);
+    public sealed record Delivery(string Id, string Body, IHeaderDictionary Headers, int Attempt);
 
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, int> _attempts = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource<Delivery>> _accepted = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource<int>> _attempted = new();
+    private int _requests;
 
     /// <summary>Attempts of each delivery answered 500 before one is taken; int.MaxValue refuses all.</summary>
     public volatile int RefuseFirst;
 
+    /// <summary>When set, every request is answered 307 to this URL.</summary>
+    public volatile string? RedirectTo;
+
     public string Url { get; }
+
+    /// <summary>Requests received, of any delivery.</summary>
+    public int Requests => Volatile.Read(ref _requests);
 
     private WebhookReceiver(WebApplication app, string url)
     {
@@ -54,13 +71,17 @@ public sealed class WebhookReceiver : IAsyncDisposable
         WebhookReceiver? self = null;
         app.MapPost("/hook", async (HttpRequest request) =>
         {
+            Interlocked.Increment(ref self!._requests);
             using var reader = new StreamReader(request.Body, Encoding.UTF8);
             var body = await reader.ReadToEndAsync();
-            var id = request.Headers[WebhookSender.DeliveryHeader].ToString();
-            var attempt = self!._attempts.AddOrUpdate(id, 1, (_, n) => n + 1);
+            if (self.RedirectTo is { } target) return Results.Redirect(target, permanent: false, preserveMethod: true);
+            var id = request.Headers["webhook-id"].ToString();
+            var attempt = self._attempts.AddOrUpdate(id, 1, (_, n) => n + 1);
             self._attempted.GetOrAdd($"{id}#{attempt}", _ => new()).TrySetResult(attempt);
             if (attempt <= self.RefuseFirst) return Results.StatusCode(500);
-            var delivery = new Delivery(id, request.Headers[WebhookSender.TimestampHeader].ToString(), request.Headers[WebhookSender.SignatureHeader].ToString(), body, attempt);
+            var headers = new HeaderDictionary();
+            foreach (var (name, value) in request.Headers) headers[name] = value;
+            var delivery = new Delivery(id, body, headers, attempt);
             self._accepted.GetOrAdd(id, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(delivery);
             return Results.Ok();
         });
@@ -93,7 +114,8 @@ public sealed class WebhookNodeCollection : ICollectionFixture<WebhookNodeFixtur
 [Collection(WebhookNodeCollection.Name)]
 public sealed class ChangeFeedTests(WebhookNodeFixture node)
 {
-    private const string Secret = "a-secret-of-some-length";
+    /// <summary>A Standard Webhooks secret: "whsec_" and the base64 of 32 bytes.</summary>
+    private static readonly string Secret = "whsec_" + Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)(i * 7)).ToArray());
 
     /// <summary>A program of its own (the default rules) so each test has its own feed and webhooks.</summary>
     private async Task<string> NewProgram()
@@ -117,9 +139,9 @@ public sealed class ChangeFeedTests(WebhookNodeFixture node)
         return $"{member}:{row.GetProperty("seq").GetInt64()}";
     }
 
-    private async Task UseWebhook(string program, string url)
+    private async Task UseWebhook(string program, string url, string? secret = null)
     {
-        var (status, body) = await node.Http.Send(HttpMethod.Put, $"/v1/programs/{program}/webhooks", $$"""{"webhooks":[{"url":"{{url}}","secret":"{{Secret}}"}]}""");
+        var (status, body) = await node.Http.Send(HttpMethod.Put, $"/v1/programs/{program}/webhooks", $$"""{"webhooks":[{"url":"{{url}}","secret":"{{secret ?? Secret}}"}]}""");
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(url, body.GetProperty("webhooks")[0].GetProperty("url").GetString());
     }
@@ -136,8 +158,12 @@ public sealed class ChangeFeedTests(WebhookNodeFixture node)
 
         var delivery = await receiver.Accepted(changeId);
         Assert.Equal(3, delivery.Attempt);
-        Assert.Equal(WebhookSender.Sign(Secret, delivery.Timestamp, delivery.Body), delivery.Signature);
-        Assert.NotEqual(WebhookSender.Sign("another-secret-entirely", delivery.Timestamp, delivery.Body), delivery.Signature);
+        // An off-the-shelf Standard Webhooks verifier takes it with the secret, and refuses it with another one.
+        new StandardWebhook(Secret).Verify(delivery.Body, delivery.Headers);
+        Assert.Throws<WebhookVerificationException>(() => new StandardWebhook("whsec_" + Convert.ToBase64String(new byte[32])).Verify(delivery.Body, delivery.Headers));
+        Assert.Equal(changeId, delivery.Headers["webhook-id"].ToString());
+        Assert.StartsWith("v1,", delivery.Headers["webhook-signature"].ToString());
+        Assert.DoesNotContain(delivery.Headers.Keys, h => h.StartsWith("X-Membership", StringComparison.OrdinalIgnoreCase));
         var change = JsonDocument.Parse(delivery.Body).RootElement;
         Assert.Equal("points-redeemed", change.GetProperty("type").GetString());
         Assert.Equal(changeId, change.GetProperty("id").GetString());
@@ -174,7 +200,7 @@ public sealed class ChangeFeedTests(WebhookNodeFixture node)
         }
         Assert.Equal(receiver.Url, letter.Value.GetProperty("url").GetString());
         Assert.Equal(3, letter.Value.GetProperty("attempts").GetInt32());
-        Assert.Equal("HTTP 500", letter.Value.GetProperty("lastError").GetString());
+        Assert.Equal("http-500", letter.Value.GetProperty("lastError").GetString());
         Assert.Equal("points-redeemed", letter.Value.GetProperty("change").GetProperty("type").GetString());
         Assert.Equal(3, receiver.Attempts(changeId));
 
@@ -185,6 +211,67 @@ public sealed class ChangeFeedTests(WebhookNodeFixture node)
         var delivery = await receiver.Accepted(changeId);
         Assert.Equal(4, delivery.Attempt);
         Assert.Empty((await node.Http.Get($"/v1/programs/{program}/webhooks/dead-letters")).Body.GetProperty("deadLetters").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task A_plain_secret_signs_with_its_utf8_bytes()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var program = await NewProgram();
+        const string plain = "a-secret-of-some-length";
+        await UseWebhook(program, receiver.Url, plain);
+
+        var delivery = await receiver.Accepted(await Redeem(program, "m4", "r-4"));
+        new StandardWebhook(Encoding.UTF8.GetBytes(plain)).Verify(delivery.Body, delivery.Headers);
+        new StandardWebhook("whsec_" + Convert.ToBase64String(Encoding.UTF8.GetBytes(plain))).Verify(delivery.Body, delivery.Headers);
+    }
+
+    [Fact]
+    public async Task A_redirect_is_a_failed_delivery_and_is_not_followed()
+    {
+        // A receiver that answers 307 would otherwise get the signed change sent on to wherever it points.
+        await using var elsewhere = await WebhookReceiver.StartAsync();
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.RedirectTo = elsewhere.Url;
+        var program = await NewProgram();
+        await UseWebhook(program, receiver.Url);
+
+        var changeId = await Redeem(program, "m5", "r-5");
+        var letter = await DeadLetter(program, changeId);
+        Assert.Equal("http-307", letter.GetProperty("lastError").GetString());
+        Assert.Equal(0, elsewhere.Requests);
+    }
+
+    [Fact]
+    public async Task A_dead_letter_says_why_in_a_word_and_nothing_about_the_socket()
+    {
+        // A closed port on this machine: the delivery is refused; the letter must not read like a port scan.
+        var closed = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        var program = await NewProgram();
+        await UseWebhook(program, $"http://127.0.0.1:{port}/hook");
+
+        var changeId = await Redeem(program, "m6", "r-6");
+        var letter = await DeadLetter(program, changeId);
+        Assert.Equal("refused", letter.GetProperty("lastError").GetString());
+    }
+
+    /// <summary>Waits for the dead letter of a change.</summary>
+    private async Task<JsonElement> DeadLetter(string program, string changeId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var letters = (await node.Http.Get($"/v1/programs/{program}/webhooks/dead-letters")).Body.GetProperty("deadLetters");
+            foreach (var letter in letters.EnumerateArray())
+            {
+                if (letter.GetProperty("change").GetProperty("id").GetString() == changeId) return letter.Clone();
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no dead letter for {changeId}");
+            await Task.Delay(20);
+        }
     }
 
     [Fact]
@@ -228,5 +315,25 @@ public sealed class ChangeFeedTests(WebhookNodeFixture node)
         Assert.Equal("http://127.0.0.1:9/kept", Assert.Single(kept.EnumerateArray()).GetProperty("url").GetString());
         Assert.False(Assert.Single(kept.EnumerateArray()).TryGetProperty("secret", out _));
         Assert.Equal(HttpStatusCode.NotFound, (await node.Http.Get("/v1/programs/no-such-program/webhooks")).Status);
+
+        var whsec = await node.Http.Send(HttpMethod.Put, $"/v1/programs/{program}/webhooks",
+            """{"webhooks":[{"url":"http://127.0.0.1:9/a","secret":"whsec_not*base64!"},{"url":"http://127.0.0.1:9/b","secret":"whsec_AAAAAAAAAAAAAAAAAAAAAA=="}]}""");
+        Assert.Equal(HttpStatusCode.BadRequest, whsec.Status);
+        Assert.Contains("base64", whsec.Body.ErrorFor("webhooks[0].secret"));
+        Assert.Contains("24", whsec.Body.ErrorFor("webhooks[1].secret"));
+    }
+
+    [Theory]
+    [InlineData("http://10.0.0.5/hook")]
+    [InlineData("http://192.168.1.1/hook")]
+    [InlineData("http://169.254.169.254/latest/meta-data")]
+    [InlineData("http://[fd00::1]/hook")]
+    public async Task An_allow_list_lets_in_only_its_networks(string url)
+    {
+        var program = await NewProgram();
+        await UseWebhook(program, "http://127.0.0.2:9/allowed");
+        var (status, problem) = await node.Http.Send(HttpMethod.Put, $"/v1/programs/{program}/webhooks", $$"""{"webhooks":[{"url":"{{url}}","secret":"{{Secret}}"}]}""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("Membership:Webhooks:AllowedNetworks", problem.ErrorFor("webhooks[0].url"));
     }
 }

@@ -1,3 +1,4 @@
+using Orleans.Membership.Abstractions;
 using Orleans.Membership.Api.Http;
 using Orleans.Membership.Domain.Ledger;
 using Orleans.Membership.Grains;
@@ -10,7 +11,10 @@ public sealed class ProblemsTests
 {
     public static TheoryData<Exception, int, string> Errors => new()
     {
-        { new LedgerUnavailableException("the ledger database cannot take writes"), 503, "The store is unavailable" },
+        { new LedgerUnavailableException("the ledger database cannot take writes: Failed to connect to 127.0.0.1:5432"), 503, "The store is unavailable" },
+        { new StoreUnavailableException("the member-snapshots storage cannot read now: Failed to connect to 127.0.0.1:5432"), 503, "The store is unavailable" },
+        { new OrleansException("activation failed", new StoreUnavailableException("the programs storage cannot read now: 127.0.0.1:5432")), 503, "The store is unavailable" },
+        { new Microsoft.AspNetCore.Http.BadHttpRequestException("Request body too large.", 413), 413, "The body is too large" },
         { new SiloUnavailableException("silo S127.0.0.1:11111 is unavailable"), 503, "The cluster is changing" },
         { new AggregateException(new SiloUnavailableException("silo S127.0.0.1:11112 is gone")), 503, "The cluster is changing" },
         { new TimeoutException("response did not arrive on time in 00:00:30"), 503, "The member did not answer in time" },
@@ -26,7 +30,7 @@ public sealed class ProblemsTests
         Assert.Equal(status, result.StatusCode);
         Assert.Equal(title, result.ProblemDetails.Title);
         if (status == 503) Assert.Contains("retry the same request with the same ids", result.ProblemDetails.Detail, StringComparison.OrdinalIgnoreCase);
-        if (error is SiloUnavailableException or AggregateException) Assert.DoesNotContain("127.0.0.1", result.ProblemDetails.Detail);
+        Assert.DoesNotContain("127.0.0.1", result.ProblemDetails.Detail);
     }
 
     [Fact]

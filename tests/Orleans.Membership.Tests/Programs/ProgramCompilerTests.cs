@@ -479,6 +479,11 @@ public sealed class ProgramCompilerTests
     [InlineData("default", "plans[0].terms[1]", "\"P1M\"", "plans[0].terms[1]", "'P1M' is listed twice")]
     [InlineData("default", "plans[0].trialDays", "0", "plans[0].trialDays", "must be between 1 and 365")]
     [InlineData("default", "plans[0].price", "99", "plans[0].price", "unknown property")]
+    // a pattern that also took a final newline
+    [InlineData("default", "plans[0].terms[1]", "\"P1Y\\n\"", "plans[0].terms[1]", "must be \"P<n>M\"")]
+    [InlineData("default", "plans[0].code", "\"plus\\n\"", "plans[0].code", "must be 1 to 32 lowercase letters")]
+    [InlineData("default", "currency", "\"CNY\\n\"", "currency", "must be 3 uppercase letters")]
+    [InlineData("default", "eventTypes[2].type", "\"sign-in\\n\"", "eventTypes[2].type", "must be 1 to 64 lowercase letters")]
     public void Rejects_with_path_and_reason(string file, string path, string value, string errorPath, string fragment)
         => AssertError(CompileErrors(Mutate(Shipped(file), path, value)), errorPath, fragment);
 

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
@@ -98,6 +99,33 @@ public static class Http
 
     public static Task<(HttpStatusCode Status, JsonElement Body)> Get(this HttpClient http, string path, string? apiKey = null) => http.Send(HttpMethod.Get, path, null, apiKey);
     public static Task<(HttpStatusCode Status, JsonElement Body)> Post(this HttpClient http, string path, string json, string? apiKey = null) => http.Send(HttpMethod.Post, path, json, apiKey);
+
+    /// <summary>
+    /// Sends a body exactly as given: <paramref name="contentType"/> null sends none. Every error answer must be
+    /// problem+json; the answer's headers come back for the checks that need them (Retry-After).
+    /// </summary>
+    public static async Task<(HttpStatusCode Status, JsonElement Body, HttpResponseHeaders Headers)> SendRaw(
+        this HttpClient http, HttpMethod method, string path, HttpContent? content, string? apiKey = null)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = content };
+        if (apiKey is not null) request.Headers.Add("X-Api-Key", apiKey);
+        using var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+        var body = text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+        return (response.StatusCode, body, response.Headers);
+    }
+
+    /// <summary>A body of UTF-8 text with the content type given verbatim (null: no Content-Type header at all).</summary>
+    public static ByteArrayContent Body(string text, string? contentType)
+    {
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(text));
+        if (contentType is not null) content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        return content;
+    }
 
     /// <summary>The first error message of a 400 for a field path.</summary>
     public static string ErrorFor(this JsonElement problem, string field) => problem.GetProperty("errors").GetProperty(field)[0].GetString()!;

@@ -15,6 +15,7 @@ public static class TestSilo
         services.AddSingleton<ProgramCatalog>();
         services.AddSingleton<MemberReadModel>();
         services.AddSingleton<StreamIngestStats>();
+        services.AddSingleton(new WebhookAddresses([]));
         services.AddSingleton<WebhookSender>();
         services.AddSingleton<IDueIndex>(dueIndex);
         return services;

@@ -190,7 +190,7 @@ internal sealed partial class DefinitionReader
         return null;
     }
 
-    [GeneratedRegex("^[A-Za-z0-9_$-]+$")]
+    [GeneratedRegex(@"\A[A-Za-z0-9_$-]+\z")]
     private static partial Regex PlainName();
 }
 

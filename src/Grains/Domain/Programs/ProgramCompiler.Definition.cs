@@ -21,16 +21,16 @@ public static partial class ProgramCompiler
     private const int MaxMonths = 120;
     private const int MaxYears = 10;
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,31}$")]
+    [GeneratedRegex(@"\A[a-z0-9][a-z0-9-]{0,31}\z")]
     private static partial Regex CodePattern();
 
-    [GeneratedRegex("^[a-z][a-z0-9._-]{0,63}$")]
+    [GeneratedRegex(@"\A[a-z][a-z0-9._-]{0,63}\z")]
     private static partial Regex EventTypePattern();
 
-    [GeneratedRegex("^[A-Z]{3}$")]
+    [GeneratedRegex(@"\A[A-Z]{3}\z")]
     private static partial Regex CurrencyPattern();
 
-    [GeneratedRegex("^P([1-9][0-9]{0,2})([MY])$")]
+    [GeneratedRegex(@"\AP([1-9][0-9]{0,2})([MY])\z")]
     private static partial Regex PeriodPattern();
 
     // Dictionaries (not frozen) so that "must be one of" lists the words in this order.

@@ -1,0 +1,36 @@
+using Orleans.Membership.Abstractions;
+using Orleans.Storage;
+
+namespace Orleans.Membership.Silo.Postgres;
+
+/// <summary>
+/// Grain state storage that reports the database being away as <see cref="StoreUnavailableException"/>
+/// (the API's 503), whether a grain reads its state as it activates, writes it, or clears it on erasure.
+/// Other errors (an ETag conflict) pass through unchanged.
+/// </summary>
+internal sealed class StoreFailures(IGrainStorage store, string name) : IGrainStorage
+{
+    /// <summary>The name the wrapped provider is registered under.</summary>
+    public static string Inner(string name) => name + ".database";
+
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+        => Translate(() => store.ReadStateAsync(stateName, grainId, grainState), "read");
+
+    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+        => Translate(() => store.WriteStateAsync(stateName, grainId, grainState), "write");
+
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+        => Translate(() => store.ClearStateAsync(stateName, grainId, grainState), "clear");
+
+    private async Task Translate(Func<Task> operation, string what)
+    {
+        try
+        {
+            await operation();
+        }
+        catch (Exception e) when (e is not InconsistentStateException && StoreUnavailableException.IsStoreFailure(e))
+        {
+            throw new StoreUnavailableException($"the {name} storage cannot {what} now: {e.Message}", e);
+        }
+    }
+}

@@ -1,0 +1,173 @@
+using System.Net;
+using System.Text.Json;
+using Orleans.Membership.Domain.Members;
+using Orleans.Membership.Tests.Support;
+
+namespace Orleans.Membership.Tests.Api;
+
+/// <summary>
+/// Input an attacker or a careless client sends: every bad id, instant or body is refused with the field
+/// named, and nothing of it is applied.
+/// </summary>
+[Collection(ClockedNodeCollection.Name)]
+public sealed class BadInputTests(ClockedNodeFixture node)
+{
+    private const string P = "/v1/programs/default";
+    private static int s_ids;
+    private static string NewId(string prefix) => $"{prefix}{Interlocked.Increment(ref s_ids)}";
+    private HttpClient Http => node.Http;
+
+    private async Task<string> MemberWithPoints()
+    {
+        var m = NewId("bad-m");
+        var (status, body) = await Http.Post($"{P}/events",
+            $$"""{"eventId":"{{m}}-o1","memberId":"{{m}}","type":"order.paid","occurredAt":"2026-11-01T10:00:00+08:00","orderId":"o1","amount":500}""");
+        Assert.Equal((HttpStatusCode.OK, 1), (status, body.GetProperty("accepted").GetInt32()));
+        return m;
+    }
+
+    private async Task<long> LedgerRows(string member)
+        => (await Http.Get($"{P}/members/{member}/ledger?limit=1000")).Body.GetProperty("entries").GetArrayLength();
+
+    // ---- ids and instants -----------------------------------------------------------------------------
+
+    [Theory]
+    [InlineData("a\n")]
+    [InlineData("a\r\n")]
+    [InlineData("a ")]
+    [InlineData(" a")]
+    [InlineData("")]
+    [InlineData(".")]
+    [InlineData("..")]
+    [InlineData("a/b")]
+    [InlineData("é")]
+    public void The_id_rule_refuses_anything_but_the_contracts_characters(string id)
+    {
+        Assert.False(CallerIds.IsValid(id));
+    }
+
+    [Theory]
+    [InlineData("a")]
+    [InlineData("...")]
+    [InlineData(".a")]
+    [InlineData("a.")]
+    [InlineData("u:1_2-3.x")]
+    public void The_id_rule_takes_every_id_of_the_contracts_characters(string id)
+    {
+        Assert.True(CallerIds.IsValid(id));
+        Assert.True(CallerIds.IsValid(new string('x', 128)));
+        Assert.False(CallerIds.IsValid(new string('x', 129)));
+    }
+
+    [Theory]
+    [InlineData("x%0A")]
+    [InlineData("x%0D%0A")]
+    [InlineData("x%20")]
+    [InlineData("%20x")]
+    [InlineData("x%09")]
+    public async Task A_member_id_in_the_path_with_a_control_character_or_space_is_400_and_creates_nothing(string encoded)
+    {
+        var (status, problem) = await Http.Post($"{P}/members/{encoded}", "{}");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(CallerIds.Rule, problem.ErrorFor("memberId"));
+        Assert.Equal(HttpStatusCode.BadRequest, (await Http.Get($"{P}/members/{encoded}")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await Http.Get($"{P}/members/x")).Status);
+    }
+
+    [Theory]
+    [InlineData("%2E")]
+    [InlineData("%2E%2E")]
+    [InlineData("%2e%2E")]
+    public async Task A_member_id_of_dots_in_the_path_never_reaches_a_member(string encoded)
+    {
+        // The server may resolve the dots away before routing (then no member route matches), or route them
+        // as the id; either way nothing is enrolled and the answer is not a success.
+        var (status, _) = await Http.Post($"{P}/members/{encoded}", "{}");
+        Assert.False((int)status is >= 200 and < 300, $"enrolling '{encoded}' answered {status}");
+    }
+
+    [Theory]
+    [InlineData(".")]
+    [InlineData("..")]
+    [InlineData("m\n")]
+    public async Task An_event_for_a_member_id_of_dots_or_a_trailing_newline_is_rejected_by_field(string memberId)
+    {
+        var events = JsonSerializer.Serialize(new[]
+        {
+            new { eventId = NewId("e"), memberId, type = "sign-in" },
+        });
+        var (status, body) = await Http.Post($"{P}/events", $$"""{"events":{{events}}}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(0, body.GetProperty("accepted").GetInt32());
+        Assert.Equal("events[0].memberId", body.GetProperty("rejected")[0].GetProperty("field").GetString());
+    }
+
+    public static TheoryData<string, string> EventFieldsWithANewline => new()
+    {
+        { "eventId", """{"eventId":"e-1\n","memberId":"{m}","type":"order.paid","orderId":"o2","amount":10}""" },
+        { "orderId", """{"eventId":"e-2","memberId":"{m}","type":"order.paid","orderId":"o2\n","amount":10}""" },
+        { "orderId", """{"eventId":"e-3","memberId":"{m}","type":"sign-in","orderId":"o2\n"}""" },
+        { "occurredAt", """{"eventId":"e-4","memberId":"{m}","type":"sign-in","occurredAt":"2026-11-01T10:00:00+08:00\n"}""" },
+        { "occurredAt", """{"eventId":"e-5","memberId":"{m}","type":"sign-in","occurredAt":"2026-11-01T10:00:00+08:00 "}""" },
+        { "occurredAt", """{"eventId":"e-6","memberId":"{m}","type":"sign-in","occurredAt":" 2026-11-01T10:00:00+08:00"}""" },
+        { "occurredAt", """{"eventId":"e-7","memberId":"{m}","type":"sign-in","occurredAt":"2026-11-01 10:00:00+08:00"}""" },
+        { "occurredAt", """{"eventId":"e-8","memberId":"{m}","type":"sign-in","occurredAt":"٢٠٢٦-11-01T10:00:00+08:00"}""" },
+        { "occurredAt", """{"eventId":"e-9","memberId":"{m}","type":"sign-in","occurredAt":"2026-11-01T10:00:00+0800"}""" },
+        { "occurredAt", """{"eventId":"e-10","memberId":"{m}","type":"sign-in","occurredAt":"2026-11-01T24:00:00+08:00"}""" },
+    };
+
+    [Theory]
+    [MemberData(nameof(EventFieldsWithANewline))]
+    public async Task An_event_with_a_trailing_newline_or_a_loose_instant_is_rejected_by_field_and_applies_nothing(string field, string template)
+    {
+        var m = await MemberWithPoints();
+        var rows = await LedgerRows(m);
+        var (status, body) = await Http.Post($"{P}/events", template.Replace("{m}", m));
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(0, body.GetProperty("accepted").GetInt32());
+        Assert.Equal(field, body.GetProperty("rejected")[0].GetProperty("field").GetString());
+        Assert.Equal(rows, await LedgerRows(m));
+    }
+
+    public static TheoryData<string, string, string> WritesWithANewline => new()
+    {
+        { "points/redemptions", """{"redemptionId":"r-1\n","points":10}""", "redemptionId" },
+        { "benefits/free-shipping/uses", """{"useId":"u-1\n"}""", "useId" },
+        { "benefits/free-shipping/uses", """{"useId":"u-2","orderId":"o-1\n"}""", "orderId" },
+        { "subscription", """{"subscriptionEventId":"s-1\n","plan":"plus","action":"trial"}""", "subscriptionEventId" },
+        { "subscription", """{"subscriptionEventId":"s-2","plan":"plus","action":"trial","at":"2026-11-20T00:00:00+08:00\n"}""", "at" },
+        { "subscription", """{"subscriptionEventId":"s-3","plan":"plus","action":"trial","at":"2026-11-20T00:00:00Z "}""", "at" },
+    };
+
+    [Theory]
+    [MemberData(nameof(WritesWithANewline))]
+    public async Task A_write_with_a_trailing_newline_in_an_id_or_instant_is_400_naming_the_field_and_applies_nothing(string path, string body, string field)
+    {
+        var m = await MemberWithPoints();
+        var rows = await LedgerRows(m);
+        var (status, problem) = await Http.Post($"{P}/members/{m}/{path}", body);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains(field, problem.GetProperty("errors").EnumerateObject().Select(e => e.Name));
+        Assert.Equal(rows, await LedgerRows(m));
+    }
+
+    [Theory]
+    [InlineData("limit=5%0A")]
+    [InlineData("limit=%205")]
+    [InlineData("limit=+5")]
+    [InlineData("before=1%0A")]
+    public async Task Ledger_paging_numbers_are_whole_numbers_exactly(string query)
+    {
+        var m = await MemberWithPoints();
+        Assert.Equal(HttpStatusCode.BadRequest, (await Http.Get($"{P}/members/{m}/ledger?{query}")).Status);
+    }
+
+    [Fact]
+    public async Task A_program_id_with_a_trailing_newline_is_400()
+    {
+        var (status, problem) = await Http.Send(HttpMethod.Put, "/v1/programs/p%0A", TestPrograms.Json("default"));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(CallerIds.Rule, problem.ErrorFor("programId"));
+        Assert.Equal(HttpStatusCode.NotFound, (await Http.Get("/v1/programs/p")).Status);
+    }
+}
