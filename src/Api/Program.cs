@@ -1,5 +1,6 @@
 using Orleans.Configuration;
 using Orleans.Membership.Api;
+using Orleans.Membership.Api.Operations;
 
 // The API as a separate process: an Orleans client of the silos. With ConnectionStrings:Membership it
 // finds them through PostgreSQL clustering; without, it connects to a local silo's gateway.
@@ -8,11 +9,7 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(
 {
     builder.WebHost.UseUrls("http://127.0.0.1:5090");
 }
-builder.Logging.AddFilter("Orleans", LogLevel.Warning);
-builder.Logging.AddFilter("Polly", LogLevel.Warning);
-builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-// Hosting logs nothing at Warning; left enabled, it still opens a log scope and an Activity per request.
-builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+builder.AddMembershipLogging();
 
 var connectionString = builder.Configuration.GetConnectionString("Membership");
 builder.UseOrleansClient(client =>

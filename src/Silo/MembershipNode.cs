@@ -4,6 +4,7 @@ using Orleans.Storage;
 using Orleans.Streams;
 using Orleans.Membership.Abstractions;
 using Orleans.Membership.Api;
+using Orleans.Membership.Api.Operations;
 using Orleans.Membership.Domain.Ledger;
 using Orleans.Membership.Grains;
 using Orleans.Membership.Silo.Postgres;
@@ -26,14 +27,11 @@ public static class MembershipNode
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }
-        builder.Logging.AddFilter("Orleans", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        // Hosting logs nothing at Warning; left enabled, it still opens a log scope and an Activity per request.
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
-        builder.Logging.AddFilter("Polly", LogLevel.Warning);
+        builder.AddMembershipLogging();
 
         var siloPort = builder.Configuration.GetValue("Membership:SiloPort", 11111);
         var gatewayPort = builder.Configuration.GetValue("Membership:GatewayPort", 30000);
+        var advertised = AdvertisedAddress.Read(builder.Configuration);
         var connectionString = builder.Configuration.GetConnectionString("Membership");
         var durable = !string.IsNullOrEmpty(connectionString);
         if (durable)
@@ -75,7 +73,7 @@ public static class MembershipNode
             }
             if (durable)
             {
-                silo.ConfigureEndpoints(System.Net.IPAddress.Loopback, siloPort, gatewayPort);
+                silo.ConfigureEndpoints(advertised, siloPort, gatewayPort);
                 silo.UseAdoNetClustering(o => { o.Invariant = "Npgsql"; o.ConnectionString = connectionString; });
                 foreach (var name in new[] { StorageNames.Programs, StorageNames.Snapshots })
                 {
@@ -88,7 +86,8 @@ public static class MembershipNode
             }
             else
             {
-                silo.UseLocalhostClustering(siloPort, gatewayPort);
+                silo.UseLocalhostClustering(siloPort, gatewayPort, new System.Net.IPEndPoint(advertised, siloPort));
+                silo.ConfigureEndpoints(advertised, siloPort, gatewayPort);
                 silo.AddMemoryGrainStorage(StorageNames.Programs);
                 silo.AddMemoryGrainStorage(StorageNames.Snapshots);
                 silo.UseInMemoryReminderService();
@@ -149,15 +148,16 @@ public static class MembershipNode
     private static void Announce(WebApplication app, bool durable)
     {
         var urls = string.Join(", ", app.Urls);
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MembershipNode).FullName!);
         if (durable)
         {
-            app.Logger.LogInformation(
+            logger.LogInformation(
                 "PostgreSQL mode: every acknowledged change is committed to the member ledger; programs, snapshots, " +
                 "clustering and reminders are in PostgreSQL too.");
         }
         else
         {
-            app.Logger.LogWarning(
+            logger.LogWarning(
                 "EMBEDDED MODE: members, ledgers and programs live in this process's memory only. NOTHING IS DURABLE: " +
                 "stopping the node loses every member. Set ConnectionStrings:Membership to run on PostgreSQL.");
         }
