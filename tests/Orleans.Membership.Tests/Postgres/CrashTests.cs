@@ -11,7 +11,10 @@ namespace Orleans.Membership.Tests.Postgres;
 internal sealed class NodeProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
     public Uri Url { get; }
+    /// <summary>What the process wrote to its standard output so far, line by line.</summary>
+    public IReadOnlyCollection<string> Output => _output;
 
     private NodeProcess(Process process, Uri url)
     {
@@ -29,11 +32,13 @@ internal sealed class NodeProcess : IAsyncDisposable
     public static Task<NodeProcess> StartApiAsync(string connectionString, string clusterId)
         => StartAsync(connectionString, clusterId, Ports.Free(), project: "Api");
 
-    public static async Task<NodeProcess> StartAsync(string connectionString, string clusterId, Ports? ports = null, string project = "Silo")
+    /// <param name="address">where the node serves HTTP and, for a silo, its <c>Membership:AdvertisedIP</c></param>
+    public static async Task<NodeProcess> StartAsync(string connectionString, string clusterId, Ports? ports = null, string project = "Silo",
+        string address = "127.0.0.1", IEnumerable<string>? args = null)
     {
         ports ??= Ports.Free();
         var port = ports.Http;
-        var url = new Uri($"http://127.0.0.1:{port}");
+        var url = new Uri($"http://{address}:{port}");
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -45,15 +50,17 @@ internal sealed class NodeProcess : IAsyncDisposable
             Dll(project), "--urls", url.ToString().TrimEnd('/'),
             $"--ConnectionStrings:Membership={connectionString}",
             $"--Membership:SiloPort={ports.Silo}", $"--Membership:GatewayPort={ports.Gateway}", $"--Membership:ClusterId={clusterId}",
-        })
+        }.Concat(project == "Silo" && address != "127.0.0.1" ? [$"--Membership:AdvertisedIP={address}"] : []).Concat(args ?? []))
         {
             start.ArgumentList.Add(arg);
         }
         var process = Process.Start(start)!;
         // The node prints this line once it serves: wait for it (or for the process to die).
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var node = new NodeProcess(process, url);
         process.OutputDataReceived += (_, e) =>
         {
+            if (e.Data is not null) node._output.Enqueue(e.Data);
             if (e.Data?.StartsWith("Orleans.Membership node listening on", StringComparison.Ordinal) == true
                 || e.Data?.StartsWith("Orleans.Membership API (cluster client) listening on", StringComparison.Ordinal) == true)
             {
@@ -65,7 +72,6 @@ internal sealed class NodeProcess : IAsyncDisposable
         process.Exited += (_, _) => ready.TrySetException(new InvalidOperationException($"the node exited with code {process.ExitCode} while starting"));
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var node = new NodeProcess(process, url);
         try
         {
             await ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
