@@ -24,6 +24,7 @@ public static class MembershipApi
             .ValidateOnStart();
         services.TryAddSingleton(sp => new WebhookAddresses(sp.GetRequiredService<IOptions<WebhookOptions>>().Value.AllowedNetworks));
         services.TryAddSingleton<WebhookSender>();
+        services.TryAddSingleton<MembershipMetrics>();
         services.AddSingleton<MemberRoute>();
         services.AddOptions<RequestLimits>().BindConfiguration(RequestLimits.Section)
             .Validate(l => l.MaxBodyBytes > 0 && l.MaxProgramBytes > 0, $"{RequestLimits.Section}:MaxBodyBytes and MaxProgramBytes must be greater than 0")

@@ -33,8 +33,13 @@ builder.UseOrleansClient(client =>
     });
 });
 builder.Services.AddMembershipApi();
+// Operations (docs/operations.md): health checks, OpenTelemetry.
+builder.AddMembershipHealth().AddClusterClientCheck();
+builder.AddMembershipTelemetry();
 
 var app = builder.Build();
 app.MapMembershipApi();
+app.MapMembershipHealth();
+app.MapMembershipTelemetry();
 app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine($"Orleans.Membership API (cluster client) listening on {string.Join(", ", app.Urls)}"));
 await app.RunAsync();

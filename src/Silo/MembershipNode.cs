@@ -92,6 +92,7 @@ public static class MembershipNode
                 silo.AddMemoryGrainStorage(StorageNames.Snapshots);
                 silo.UseInMemoryReminderService();
             }
+            silo.AddMembershipDashboard(builder.Configuration);
         });
         // Membership:Ledger:Mode: group-commit (the default), or the two comparisons docs/benchmarks.md makes:
         // per-append (one ledger transaction per member write) and grain-state (WriteStateAsync per write).
@@ -120,7 +121,7 @@ public static class MembershipNode
                 MaxBatchRows = builder.Configuration.GetValue("Membership:Ledger:MaxBatchRows", 2000),
                 GroupCommit = mode == "group-commit",
             };
-            builder.Services.AddSingleton<IMemberLedger>(_ => new PostgresMemberLedger(connectionString!, writer));
+            builder.Services.AddSingleton<IMemberLedger>(sp => new PostgresMemberLedger(connectionString!, writer, sp.GetRequiredService<MembershipMetrics>()));
         }
         var notices = builder.Configuration.GetSection("Membership:Notices");
         if ((notices.Get<DueSweepOptions>() ?? new()).Problem() is { } noticesProblem) throw new InvalidOperationException(noticesProblem);
@@ -132,10 +133,16 @@ public static class MembershipNode
         builder.Services.AddHostedService<DueSweepers>();
         builder.Services.AddSingleton<PacedYoungCollections>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PacedYoungCollections>());
+        // Operations (docs/operations.md): health checks, OpenTelemetry.
+        builder.AddMembershipHealth().AddSiloChecks();
+        builder.AddMembershipTelemetry();
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.MapMembershipApi();
+        app.MapMembershipHealth();
+        app.MapMembershipTelemetry();
+        app.MapMembershipDashboard();
         app.Lifetime.ApplicationStarted.Register(() => Announce(app, durable));
         if (durable && mode != "group-commit")
         {

@@ -24,19 +24,34 @@ public static class BenefitsApi
         return TypedResults.Ok(new BenefitsResponse(await grain!.CheckBenefits()));
     }
 
-    private static async Task<IResult> Check(string programId, string memberId, string code, MemberRoute route, MemberReadModel readModel, ProgramCatalog programs, TimeProvider clock)
+    private static async Task<IResult> Check(string programId, string memberId, string code, MemberRoute route, MemberReadModel readModel, ProgramCatalog programs, TimeProvider clock, MembershipMetrics metrics)
     {
         // The hot path: a member active in this silo is answered from the facts it published, no grain hop.
         if (readModel.TryGet(MemberKeys.Of(programId, memberId), out var facts) && await programs.GetAsync(programId) is { } program)
         {
-            if (!program.BenefitsByCode.TryGetValue(code, out var benefit)) return Problems.NotFound($"benefit '{code}' is not defined by program '{programId}'");
+            if (!program.BenefitsByCode.TryGetValue(code, out var benefit))
+            {
+                metrics.UnknownBenefit(programId);
+                return Problems.NotFound($"benefit '{code}' is not defined by program '{programId}'");
+            }
             var now = clock.GetUtcNow();
-            if (facts.Answers(program, now)) return TypedResults.Ok(facts.Check(program, benefit, now));
+            if (facts.Answers(program, now))
+            {
+                var answer = facts.Check(program, benefit, now);
+                metrics.BenefitCheck(programId, answer);
+                return TypedResults.Ok(answer);
+            }
         }
         var (grain, error) = await route.Resolve(programId, memberId);
         if (error is not null) return error;
         var check = await grain!.CheckBenefit(code);
-        return check is null ? Problems.NotFound($"benefit '{code}' is not defined by program '{programId}'") : TypedResults.Ok(check);
+        if (check is null)
+        {
+            metrics.UnknownBenefit(programId);
+            return Problems.NotFound($"benefit '{code}' is not defined by program '{programId}'");
+        }
+        metrics.BenefitCheck(programId, check);
+        return TypedResults.Ok(check);
     }
 
     private static async Task<IResult> Use(string programId, string memberId, string code, HttpRequest request, MemberRoute route)

@@ -28,7 +28,7 @@ public static class EventsApi
         return group;
     }
 
-    private static async Task<IResult> Ingest(string programId, HttpRequest request, IGrainFactory grains, ProgramCatalog programs, TimeProvider clock)
+    private static async Task<IResult> Ingest(string programId, HttpRequest request, IGrainFactory grains, ProgramCatalog programs, TimeProvider clock, MembershipMetrics metrics)
     {
         if (!CallerIds.IsValid(programId)) return Problems.Validation("programId", CallerIds.Rule);
         var program = await programs.GetAsync(programId);
@@ -73,12 +73,14 @@ public static class EventsApi
             if (Parse(items[i], prefix, i, out var memberId, out var ev, out var eventId) is { } problem)
             {
                 rejected.Add(new RejectedEvent(i, eventId, $"{problem.Key}: {problem.Value}", problem.Key, null));
+                metrics.Event(program, null, EventStatus.Rejected);
                 continue;
             }
             if (EventValidation.Validate(program, ev!, now) is { } invalid)
             {
                 var field = prefix.Length == 0 ? invalid.Field : $"{prefix}[{i}].{invalid.Field}";
                 rejected.Add(new RejectedEvent(i, eventId, $"{field}: {invalid.Message}", field, null));
+                metrics.Event(program, ev!.Type, EventStatus.Rejected);
                 continue;
             }
             if (!groups.TryGetValue(memberId!, out var group))
@@ -126,6 +128,7 @@ public static class EventsApi
             {
                 var outcome = outcomes[j];
                 var index = indexes[g][j];
+                metrics.Event(program, events[index]!.Type, outcome.Status);
                 switch (outcome.Status)
                 {
                     case EventStatus.Accepted: accepted++; break;
