@@ -33,11 +33,15 @@ builder.UseOrleansClient(client =>
     });
 });
 builder.Services.AddMembershipApi();
-// Operations (docs/operations.md): health checks, OpenTelemetry.
+// Operations (docs/operations.md): health checks, OpenTelemetry, rate limits, CORS.
 builder.AddMembershipHealth().AddClusterClientCheck();
 builder.AddMembershipTelemetry();
+builder.AddMembershipRateLimits();
+builder.AddMembershipCors();
 
 var app = builder.Build();
+app.UseMembershipCors();
+app.UseMembershipRateLimits();
 app.MapMembershipApi();
 app.MapMembershipHealth();
 app.MapMembershipTelemetry();

@@ -133,12 +133,16 @@ public static class MembershipNode
         builder.Services.AddHostedService<DueSweepers>();
         builder.Services.AddSingleton<PacedYoungCollections>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PacedYoungCollections>());
-        // Operations (docs/operations.md): health checks, OpenTelemetry.
+        // Operations (docs/operations.md): health checks, OpenTelemetry, rate limits, CORS.
         builder.AddMembershipHealth().AddSiloChecks();
         builder.AddMembershipTelemetry();
+        builder.AddMembershipRateLimits();
+        builder.AddMembershipCors();
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseMembershipCors();
+        app.UseMembershipRateLimits();
         app.MapMembershipApi();
         app.MapMembershipHealth();
         app.MapMembershipTelemetry();
