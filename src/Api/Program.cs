@@ -33,11 +33,12 @@ builder.UseOrleansClient(client =>
     });
 });
 builder.Services.AddMembershipApi();
-// Operations (docs/operations.md): health checks, OpenTelemetry, rate limits, CORS.
+// Operations (docs/operations.md): health checks, OpenTelemetry, rate limits, CORS, the OpenAPI document.
 builder.AddMembershipHealth().AddClusterClientCheck();
 builder.AddMembershipTelemetry();
 builder.AddMembershipRateLimits();
 builder.AddMembershipCors();
+builder.Services.AddMembershipOpenApi();
 
 var app = builder.Build();
 app.UseMembershipCors();
@@ -45,5 +46,6 @@ app.UseMembershipRateLimits();
 app.MapMembershipApi();
 app.MapMembershipHealth();
 app.MapMembershipTelemetry();
+app.MapMembershipOpenApi();
 app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine($"Orleans.Membership API (cluster client) listening on {string.Join(", ", app.Urls)}"));
 await app.RunAsync();

@@ -133,11 +133,12 @@ public static class MembershipNode
         builder.Services.AddHostedService<DueSweepers>();
         builder.Services.AddSingleton<PacedYoungCollections>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PacedYoungCollections>());
-        // Operations (docs/operations.md): health checks, OpenTelemetry, rate limits, CORS.
+        // Operations (docs/operations.md): health checks, OpenTelemetry, rate limits, CORS, the OpenAPI document.
         builder.AddMembershipHealth().AddSiloChecks();
         builder.AddMembershipTelemetry();
         builder.AddMembershipRateLimits();
         builder.AddMembershipCors();
+        builder.Services.AddMembershipOpenApi();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -146,6 +147,7 @@ public static class MembershipNode
         app.MapMembershipApi();
         app.MapMembershipHealth();
         app.MapMembershipTelemetry();
+        app.MapMembershipOpenApi();
         app.MapMembershipDashboard();
         app.Lifetime.ApplicationStarted.Register(() => Announce(app, durable));
         if (durable && mode != "group-commit")

@@ -25,7 +25,7 @@ public static class NodeDashboard
     {
         if (!Enabled(app.Configuration)) return app;
         var keys = app.Services.GetRequiredService<ApiKeyRegistry>();
-        app.MapOrleansDashboard(Path).AddEndpointFilterFactory((_, next) => keys.IsOpen ? next : async context =>
+        app.MapOrleansDashboard(Path).ExcludeFromDescription().AddEndpointFilterFactory((_, next) => keys.IsOpen ? next : async context =>
         {
             var http = context.HttpContext;
             var status = keys.Authorize(http.Request.Headers[ApiKeyAuthorization.Header].FirstOrDefault() ?? BasicPassword(http.Request), Roles.Admin);
