@@ -51,10 +51,10 @@ public sealed class MembershipClient
     public Task<HealthResponse> HealthAsync(CancellationToken cancellationToken = default)
         => Send<HealthResponse>(HttpMethod.Get, "/healthz", null, cancellationToken);
 
-    /// <summary>The runtime's GC, heap and thread pool figures (admin), as the node gives them.</summary>
+    /// <summary>The runtime's GC, heap and thread pool figures (admin).</summary>
     [ApiOperation("GET", "/v1/diagnostics/runtime")]
-    public Task<JsonObject> GetRuntimeDiagnosticsAsync(CancellationToken cancellationToken = default)
-        => Send<JsonObject>(HttpMethod.Get, "/v1/diagnostics/runtime", null, cancellationToken);
+    public Task<RuntimeDiagnostics> GetRuntimeDiagnosticsAsync(CancellationToken cancellationToken = default)
+        => Send<RuntimeDiagnostics>(HttpMethod.Get, "/v1/diagnostics/runtime", null, cancellationToken);
 
     [ApiOperation("GET", "/v1/diagnostics/streams")]
     public Task<StreamDiagnostics> GetStreamDiagnosticsAsync(CancellationToken cancellationToken = default)

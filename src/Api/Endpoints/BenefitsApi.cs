@@ -1,5 +1,7 @@
 using Orleans.Membership.Abstractions;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Orleans.Membership.Api.Http;
+using Orleans.Membership.Api.Operations;
 using Orleans.Membership.Grains;
 using Orleans.Membership.Domain.Members;
 
@@ -11,20 +13,20 @@ public static class BenefitsApi
     public static RouteGroupBuilder MapBenefitsApiV1(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId}/members/{memberId}/benefits").RequireRole(Roles.Checkout);
-        group.MapGet("", CheckAll);
-        group.MapGet("/{code}", Check);
-        group.MapPost("/{code}/uses", Use).AcceptsJsonBodies();
+        group.MapGet("", CheckAll).WithName("CheckBenefits");
+        group.MapGet("/{code}", Check).WithName("CheckBenefit");
+        group.MapPost("/{code}/uses", Use).AcceptsJsonBodies().Accepts<BenefitUseBody>("application/json").Conflicts("quota", "tier", "window", "id-reused").WithName("UseBenefit");
         return group;
     }
 
-    private static async Task<IResult> CheckAll(string programId, string memberId, MemberRoute route)
+    private static async Task<Results<Ok<BenefitsResponse>, ProblemHttpResult>> CheckAll(string programId, string memberId, MemberRoute route)
     {
         var (grain, error) = await route.Resolve(programId, memberId);
         if (error is not null) return error;
         return TypedResults.Ok(new BenefitsResponse(await grain!.CheckBenefits()));
     }
 
-    private static async Task<IResult> Check(string programId, string memberId, string code, MemberRoute route, MemberReadModel readModel, ProgramCatalog programs, TimeProvider clock, MembershipMetrics metrics)
+    private static async Task<Results<Ok<BenefitCheck>, ProblemHttpResult>> Check(string programId, string memberId, string code, MemberRoute route, MemberReadModel readModel, ProgramCatalog programs, TimeProvider clock, MembershipMetrics metrics)
     {
         // The hot path: a member active in this silo is answered from the facts it published, no grain hop.
         if (readModel.TryGet(MemberKeys.Of(programId, memberId), out var facts) && await programs.GetAsync(programId) is { } program)
@@ -54,7 +56,7 @@ public static class BenefitsApi
         return TypedResults.Ok(check);
     }
 
-    private static async Task<IResult> Use(string programId, string memberId, string code, HttpRequest request, MemberRoute route)
+    private static async Task<Results<Created<BenefitCheck>, ProblemHttpResult>> Use(string programId, string memberId, string code, HttpRequest request, MemberRoute route)
     {
         var (grain, error) = await route.Resolve(programId, memberId);
         if (error is not null) return error;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Orleans.Membership.Abstractions;
 using Orleans.Membership.Api.Http;
 using Orleans.Membership.Domain.Members;
@@ -24,11 +25,11 @@ public static class EventsApi
     public static RouteGroupBuilder MapEventsApiV1(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId}/events").RequireRole(Roles.Ingest);
-        group.MapPost("", Ingest).AcceptsJsonBodies();
+        group.MapPost("", Ingest).AcceptsJsonBodies().Accepts<EventBatchBody>("application/json").WithName("SendEvents");
         return group;
     }
 
-    private static async Task<IResult> Ingest(string programId, HttpRequest request, IGrainFactory grains, ProgramCatalog programs, TimeProvider clock, MembershipMetrics metrics)
+    private static async Task<Results<Ok<EventsResponse>, ProblemHttpResult>> Ingest(string programId, HttpRequest request, IGrainFactory grains, ProgramCatalog programs, TimeProvider clock, MembershipMetrics metrics)
     {
         if (!CallerIds.IsValid(programId)) return Problems.Validation("programId", CallerIds.Rule);
         var program = await programs.GetAsync(programId);
