@@ -19,7 +19,7 @@ public static class NodeDashboard
     public static bool Enabled(IConfiguration configuration) => configuration.GetValue("Membership:Dashboard:Enabled", true);
 
     public static ISiloBuilder AddMembershipDashboard(this ISiloBuilder silo, IConfiguration configuration)
-        => Enabled(configuration) ? silo.AddDashboard() : silo;
+        => Enabled(configuration) ? silo.AddDashboard(o => configuration.GetSection("Membership:Dashboard").Bind(o)) : silo;
 
     public static WebApplication MapMembershipDashboard(this WebApplication app)
     {

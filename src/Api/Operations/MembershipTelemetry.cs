@@ -18,6 +18,12 @@ public static class MembershipTelemetry
     /// <summary>Orleans' own meter and activity sources.</summary>
     public const string OrleansMeter = "Microsoft.Orleans";
     public static readonly string[] OrleansSources = ["Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application"];
+    /// <summary>
+    /// ASP.NET Core's meters, less those that record on every buffer rented (MemoryPool) or route
+    /// matched (Routing): requests are measured once, by http.server.request.duration.
+    /// </summary>
+    public static readonly string[] AspNetCoreMeters =
+        ["Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Diagnostics", "Microsoft.AspNetCore.RateLimiting"];
 
     public static bool Enabled(IConfiguration configuration) => configuration.GetValue($"{Section}:Enabled", true);
 
@@ -41,7 +47,7 @@ public static class MembershipTelemetry
         {
             metrics
                 .AddMeter(MembershipMetrics.MeterName, OrleansMeter)
-                .AddAspNetCoreInstrumentation()
+                .AddMeter(AspNetCoreMeters)
                 .AddRuntimeInstrumentation()
                 .AddNpgsqlInstrumentation()
                 .AddPrometheusExporter();
