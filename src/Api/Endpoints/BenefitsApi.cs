@@ -15,7 +15,7 @@ public static class BenefitsApi
         var group = routes.MapGroup("/v1/programs/{programId}/members/{memberId}/benefits").RequireRole(Roles.Checkout);
         group.MapGet("", CheckAll).WithName("CheckBenefits");
         group.MapGet("/{code}", Check).WithName("CheckBenefit");
-        group.MapPost("/{code}/uses", Use).AcceptsJsonBodies().Accepts<BenefitUseBody>("application/json").Conflicts("quota", "tier", "window", "id-reused").WithName("UseBenefit");
+        group.MapPost("/{code}/uses", Use).AcceptsJsonBodies().DocumentsBody<BenefitUseBody>().Conflicts("quota", "tier", "window", "id-reused").WithName("UseBenefit");
         return group;
     }
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Orleans.Membership.Abstractions;
 using Orleans.Membership.Api.Http;
+using Orleans.Membership.Api.Operations;
 using Orleans.Membership.Domain;
 using Orleans.Membership.Domain.Members;
 using Orleans.Membership.Grains;
@@ -19,7 +20,7 @@ public static class ChangesApi
     {
         var group = routes.MapGroup("/v1/programs/{programId}").RequireRole(Roles.Admin);
         group.MapGet("/changes", Feed).Produces(StatusCodes.Status200OK, contentType: "text/event-stream").WithName("ReadChanges");
-        group.MapPut("/webhooks", PutWebhooks).AcceptsJsonBodies().Accepts<WebhooksBody>("application/json").WithName("PutWebhooks");
+        group.MapPut("/webhooks", PutWebhooks).AcceptsJsonBodies().DocumentsBody<WebhooksBody>().WithName("PutWebhooks");
         group.MapGet("/webhooks", GetWebhooks).WithName("GetWebhooks");
         group.MapGet("/webhooks/dead-letters", GetDeadLetters).WithName("GetDeadLetters");
         group.MapPost("/webhooks/dead-letters/replay", Replay).AcceptsJsonBodies().WithName("ReplayDeadLetters");

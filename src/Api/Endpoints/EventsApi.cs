@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Orleans.Membership.Abstractions;
 using Orleans.Membership.Api.Http;
+using Orleans.Membership.Api.Operations;
 using Orleans.Membership.Domain.Members;
 using Orleans.Membership.Grains;
 
@@ -25,7 +26,7 @@ public static class EventsApi
     public static RouteGroupBuilder MapEventsApiV1(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId}/events").RequireRole(Roles.Ingest);
-        group.MapPost("", Ingest).AcceptsJsonBodies().Accepts<EventBatchBody>("application/json").WithName("SendEvents");
+        group.MapPost("", Ingest).AcceptsJsonBodies().DocumentsBody<EventBatchBody>().WithName("SendEvents");
         return group;
     }
 

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Orleans.Membership.Abstractions;
 using Orleans.Membership.Api.Http;
+using Orleans.Membership.Api.Operations;
 using Orleans.Membership.Domain.Ledger;
 using Orleans.Membership.Domain.Members;
 using Orleans.Membership.Grains;
@@ -63,7 +64,7 @@ public static class MembersApi
     public static RouteGroupBuilder MapMembersApiV1(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId}/members/{memberId}");
-        group.MapPost("", Enroll).RequireRole(Roles.Ingest).AcceptsJsonBodies().Accepts<EnrollBody>(isOptional: true, "application/json").WithName("Enroll");
+        group.MapPost("", Enroll).RequireRole(Roles.Ingest).AcceptsJsonBodies().DocumentsBody<EnrollBody>(optional: true).WithName("Enroll");
         group.MapGet("", GetSummary).RequireRole(Roles.Checkout).WithName("GetMember");
         group.MapGet("/ledger", GetLedger).RequireRole(Roles.Checkout).WithName("GetLedger");
         group.MapDelete("", Erase).RequireRole(Roles.Admin).WithName("EraseMember");

@@ -11,7 +11,7 @@ public static class PointsApi
     public static RouteGroupBuilder MapPointsApiV1(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId}/members/{memberId}/points").RequireRole(Roles.Checkout);
-        group.MapPost("/redemptions", Redeem).AcceptsJsonBodies().Accepts<RedemptionBody>("application/json").Conflicts("balance", "id-reused").WithName("RedeemPoints");
+        group.MapPost("/redemptions", Redeem).AcceptsJsonBodies().DocumentsBody<RedemptionBody>().Conflicts("balance", "id-reused").WithName("RedeemPoints");
         return group;
     }
 

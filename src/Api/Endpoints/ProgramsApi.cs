@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Orleans.Membership.Abstractions;
 using Orleans.Membership.Api.Http;
+using Orleans.Membership.Api.Operations;
 using Orleans.Membership.Domain.Members;
 using Orleans.Membership.Grains;
 
@@ -13,7 +14,7 @@ public static class ProgramsApi
     public static RouteGroupBuilder MapProgramsApiV1(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId}").RequireRole(Roles.Admin);
-        group.MapPut("", Put).AcceptsJsonBodies(limits => limits.MaxProgramBytes).Accepts<JsonObject>("application/json").WithName("PutProgram");
+        group.MapPut("", Put).AcceptsJsonBodies(limits => limits.MaxProgramBytes).DocumentsBody<JsonObject>().WithName("PutProgram");
         group.MapGet("", Get).WithName("GetProgram");
         return group;
     }

@@ -11,7 +11,7 @@ public static class SubscriptionsApi
     public static RouteGroupBuilder MapSubscriptionsApiV1(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId}/members/{memberId}/subscription").RequireRole(Roles.Admin);
-        group.MapPost("", Change).AcceptsJsonBodies().Accepts<SubscriptionBody>("application/json").Conflicts("trial-used", "active", "not-active", "no-trial", "id-reused").WithName("ChangeSubscription");
+        group.MapPost("", Change).AcceptsJsonBodies().DocumentsBody<SubscriptionBody>().Conflicts("trial-used", "active", "not-active", "no-trial", "id-reused").WithName("ChangeSubscription");
         return group;
     }
 

@@ -12,10 +12,19 @@ public sealed record RequiredRole(string Role);
 /// <summary>Endpoint metadata: the <c>reason</c> values of the operation's 409 answers.</summary>
 public sealed record ConflictReasons(IReadOnlyList<string> Reasons);
 
-public static class ConflictReasonsExtensions
+/// <summary>
+/// Endpoint metadata: the JSON body an operation takes, for the document only. (Accepts metadata would also
+/// make routing answer 415 itself, before the key is checked and without the API's problem shape.)
+/// </summary>
+public sealed record DocumentedBody(Type Type, bool Optional);
+
+public static class OpenApiMetadataExtensions
 {
     public static TBuilder Conflicts<TBuilder>(this TBuilder builder, params string[] reasons) where TBuilder : IEndpointConventionBuilder
         => builder.WithMetadata(new ConflictReasons(reasons));
+
+    public static RouteHandlerBuilder DocumentsBody<TBody>(this RouteHandlerBuilder builder, bool optional = false)
+        => builder.WithMetadata(new DocumentedBody(typeof(TBody), optional));
 }
 
 /// <summary>
@@ -39,10 +48,20 @@ public static class MembershipOpenApi
                 Describe(document);
                 return Task.CompletedTask;
             });
-            o.AddOperationTransformer((operation, context, _) =>
+            o.AddOperationTransformer(async (operation, context, cancellationToken) =>
             {
+                if (context.Description.ActionDescriptor.EndpointMetadata.OfType<DocumentedBody>().LastOrDefault() is { } body)
+                {
+                    operation.RequestBody = new OpenApiRequestBody
+                    {
+                        Required = !body.Optional,
+                        Content = new Dictionary<string, OpenApiMediaType>
+                        {
+                            ["application/json"] = new OpenApiMediaType { Schema = await Component(body.Type, context, cancellationToken) },
+                        },
+                    };
+                }
                 Describe(operation, context, context.Document!);
-                return Task.CompletedTask;
             });
         });
 
@@ -163,6 +182,19 @@ public static class MembershipOpenApi
         }
         Problem(operation, document, "503", "Problem",
             "the store or the cluster cannot serve the request now; retry the same request with the same ids (what was applied counts as a duplicate)", retryAfter: true);
+    }
+
+    /// <summary>A reference to the type's schema among the document's components (added on first use).</summary>
+    private static async Task<IOpenApiSchema> Component(Type type, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        var document = context.Document!;
+        document.Components ??= new OpenApiComponents();
+        document.Components.Schemas ??= new Dictionary<string, IOpenApiSchema>();
+        if (!document.Components.Schemas.ContainsKey(type.Name))
+        {
+            document.Components.Schemas[type.Name] = await context.GetOrCreateSchemaAsync(type, null, cancellationToken);
+        }
+        return new OpenApiSchemaReference(type.Name, document);
     }
 
     private static OpenApiSchema Reasons(IEnumerable<string> reasons)

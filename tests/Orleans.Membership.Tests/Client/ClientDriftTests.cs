@@ -82,13 +82,26 @@ public sealed class ClientDriftTests(NodeFixture node) : IClassFixture<NodeFixtu
         // Every schema an operation's answer or body names is mirrored.
         var named = new[] { "MemberSummary", "BenefitCheck", "BenefitsResponse", "LedgerResponse", "LedgerEntryView", "RedemptionResult", "SubscriptionView", "EventsResponse",
             "RejectedEvent", "ProgramVersion", "WebhooksResponse", "DeadLettersResponse", "ReplayResponse", "StreamDiagnostics", "HealthResponse", "TierView", "GrowthView",
-            "PointsView", "ExpiringPoints", "ConsumedPoints", "RuntimeDiagnostics", "GcView", "EnrollBody", "BenefitUseBody", "RedemptionBody", "SubscriptionBody", "EventBody", "EventBatchBody", "WebhookBody", "WebhooksBody" };
+            "PointsView", "ExpiringPoints", "ConsumedPoints", "RuntimeDiagnostics", "GcView", "EnrollBody", "BenefitUseBody", "RedemptionBody", "SubscriptionBody", "EventBatchBody", "WebhooksBody" };
         Assert.Empty(named.Except(records.Select(r => r.Name)));
-        foreach (var record in records)
+        foreach (var record in records) SameFields(record, schemas[record.Name]!, record.Name);
+    }
+
+    /// <summary>The record's properties are the schema's; records nested inline (a body's items) are compared too.</summary>
+    private static void SameFields(Type record, JsonNode schema, string path)
+    {
+        var properties = schema["properties"]!.AsObject();
+        var documented = properties.Select(p => p.Key).Order().ToArray();
+        var members = record.GetProperties(BindingFlags.Public | BindingFlags.Instance).ToDictionary(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name));
+        Assert.True(documented.SequenceEqual(members.Keys.Order()), $"{path}: the document has [{string.Join(", ", documented)}], the client [{string.Join(", ", members.Keys.Order())}]");
+        foreach (var (name, property) in members)
         {
-            var documented = schemas[record.Name]!["properties"]!.AsObject().Select(p => p.Key).Order().ToArray();
-            var mirrored = record.GetProperties(BindingFlags.Public | BindingFlags.Instance).Select(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name)).Order().ToArray();
-            Assert.True(documented.SequenceEqual(mirrored), $"{record.Name}: the document has [{string.Join(", ", documented)}], the client [{string.Join(", ", mirrored)}]");
+            var type = property.PropertyType;
+            var element = type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IReadOnlyList<>) ? type.GetGenericArguments()[0] : type;
+            if (element.Namespace != "Orleans.Membership.Client") continue;
+            var nested = properties[name]!;
+            nested = nested["items"] ?? nested;
+            if (nested["properties"] is not null) SameFields(element, nested, $"{path}.{name}");
         }
     }
 
