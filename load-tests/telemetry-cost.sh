@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# What telemetry costs the checkout path, on a fresh seeded embedded node with telemetry on (the default:
-# OpenTelemetry with /metrics scraped every 5 s, the Orleans Dashboard) and off
-# (Membership:Telemetry:Enabled=false, Membership:Dashboard:Enabled=false), alternated: PAIRS pairs, the
-# order swapped every other pair. Each run measures checkout at full speed (closed model, 64 copies: rps)
-# and then at a fixed RATE (default 5,000/s: the node's CPU milliseconds and bytes allocated per request,
-# which other load on a shared machine disturbs far less than throughput). One line per run, then the
-# medians of each side.
-# Usage: bash load-tests/telemetry-cost.sh [PAIRS=3] [SECONDS=10] [MEMBERS=10000]
+# What telemetry costs the checkout path, on fresh seeded embedded nodes with OpenTelemetry on (the
+# default, /metrics scraped every 5 s) and off (Membership:Telemetry:Enabled=false), alternated: PAIRS
+# pairs, the order swapped every other pair. The Orleans Dashboard is in the same state on both sides:
+# on (the default), or off with DASHBOARD=off; DASHBOARD=compare puts it on with telemetry and off
+# without (the whole of what a default node adds). Each run measures checkout at full speed (closed
+# model, 64 copies: rps) and then at a fixed RATE (default 5,000/s: the node's CPU milliseconds and bytes
+# allocated per request, which other load on a shared machine disturbs less than throughput). One line
+# per run, then the medians of each side.
+# Usage: [DASHBOARD=on|off|compare] [RATE=5000] bash load-tests/telemetry-cost.sh [PAIRS=3] [SECONDS=10] [MEMBERS=10000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PAIRS=${1:-3}
@@ -49,8 +50,12 @@ PY
 cpu() { awk '{print $14 + $15}' "/proc/$NODE/stat"; }
 allocated() { curl -fs "$URL/v1/diagnostics/runtime" | python3 -c "import json,sys; print(json.load(sys.stdin)['allocatedBytes'])"; }
 
-ON=""
-OFF="Membership__Telemetry__Enabled=false Membership__Dashboard__Enabled=false"
+case "${DASHBOARD:-on}" in
+  on) ON=""; OFF="Membership__Telemetry__Enabled=false" ;;
+  off) ON="Membership__Dashboard__Enabled=false"; OFF="Membership__Telemetry__Enabled=false Membership__Dashboard__Enabled=false" ;;
+  compare) ON=""; OFF="Membership__Telemetry__Enabled=false Membership__Dashboard__Enabled=false" ;;
+  *) echo "DASHBOARD must be on, off or compare" >&2; exit 64 ;;
+esac
 for i in $(seq 1 "$PAIRS"); do
   if [ $((i % 2)) -eq 1 ]; then run on "$i" "$ON"; run off "$i" "$OFF"; else run off "$i" "$OFF"; run on "$i" "$ON"; fi
 done
