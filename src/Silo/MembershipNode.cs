@@ -68,10 +68,14 @@ public static class MembershipNode
                             TimeSpan.FromMinutes(builder.Configuration.GetValue("Membership:Streams:MaxDeliveryMinutes", 24 * 60))));
                     });
                     break;
+                case "nats":
+                    // Festival events from NATS JetStream (docs/streams.md); in-cluster streams stay on memory queues.
+                    Nats.NatsIngest.Add(builder);
+                    goto case "memory";
                 case "none":
                     break;
                 default:
-                    throw new InvalidOperationException($"Membership:Streams:Provider must be memory or none, not '{streams}'");
+                    throw new InvalidOperationException($"Membership:Streams:Provider must be memory, nats or none, not '{streams}'");
             }
             if (durable)
             {
@@ -137,6 +141,7 @@ public static class MembershipNode
 
         var app = builder.Build();
         app.MapMembershipApi();
+        Nats.NatsIngest.Map(app);
         app.Lifetime.ApplicationStarted.Register(() => Announce(app, durable));
         if (durable && mode != "group-commit")
         {
