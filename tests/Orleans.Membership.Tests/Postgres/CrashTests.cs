@@ -12,11 +12,13 @@ internal sealed class NodeProcess : IAsyncDisposable
 {
     private readonly Process _process;
     public Uri Url { get; }
+    public int SiloPort { get; }
 
-    private NodeProcess(Process process, Uri url)
+    private NodeProcess(Process process, Uri url, int siloPort)
     {
         _process = process;
         Url = url;
+        SiloPort = siloPort;
     }
 
     /// <summary>The ports a node keeps across restarts, as a real restarted node would: a new generation on the same endpoint supersedes the killed one.</summary>
@@ -29,7 +31,8 @@ internal sealed class NodeProcess : IAsyncDisposable
     public static Task<NodeProcess> StartApiAsync(string connectionString, string clusterId)
         => StartAsync(connectionString, clusterId, Ports.Free(), project: "Api");
 
-    public static async Task<NodeProcess> StartAsync(string connectionString, string clusterId, Ports? ports = null, string project = "Silo")
+    /// <param name="settings">more command-line settings (<c>--Section:Key=value</c>)</param>
+    public static async Task<NodeProcess> StartAsync(string connectionString, string clusterId, Ports? ports = null, string project = "Silo", IEnumerable<string>? settings = null)
     {
         ports ??= Ports.Free();
         var port = ports.Http;
@@ -40,12 +43,13 @@ internal sealed class NodeProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[]
-        {
+        foreach (var arg in (string[])
+        [
             Dll(project), "--urls", url.ToString().TrimEnd('/'),
             $"--ConnectionStrings:Membership={connectionString}",
             $"--Membership:SiloPort={ports.Silo}", $"--Membership:GatewayPort={ports.Gateway}", $"--Membership:ClusterId={clusterId}",
-        })
+            .. settings ?? [],
+        ])
         {
             start.ArgumentList.Add(arg);
         }
@@ -65,7 +69,7 @@ internal sealed class NodeProcess : IAsyncDisposable
         process.Exited += (_, _) => ready.TrySetException(new InvalidOperationException($"the node exited with code {process.ExitCode} while starting"));
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var node = new NodeProcess(process, url);
+        var node = new NodeProcess(process, url, ports.Silo);
         try
         {
             await ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
