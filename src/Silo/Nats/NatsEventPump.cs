@@ -14,9 +14,9 @@ namespace Orleans.Membership.Silo.Nats;
 /// The dispatcher's work, run in the silo that holds <see cref="IEventDispatcherGrain"/>: pulls the events
 /// stream, applies each message through its member grain and acknowledges it only after the call returned
 /// (the member's ledger append committed); a message that cannot be read or that its member refuses is
-/// stored in the dead letters first, then terminated. A member's messages are applied one call after
-/// another in stream order; members run in parallel, <see cref="NatsIngestOptions.CallsAtOnce"/> calls at
-/// once. A failed call is retried (its messages kept from redelivery meanwhile), never skipped, so no
+/// stored in the dead letters first, then terminated. Each message is one call, one write, as a POST of
+/// that one event would be; a member's calls run one after another in stream order, members in parallel,
+/// <see cref="NatsIngestOptions.CallsAtOnce"/> calls at once. A failed call is retried (its messages kept from redelivery meanwhile), never skipped, so no
 /// later event of that member overtakes it. At-least-once from the broker and idempotent members
 /// (by eventId) make the effect exactly once.
 /// </summary>
@@ -181,7 +181,6 @@ public sealed partial class NatsEventPump(
     private async Task DispatchAsync(List<INatsJSMsg<byte[]>> batch, CancellationTokenSource failed)
     {
         var now = clock.GetUtcNow();
-        var groups = new Dictionary<string, List<Delivery>>(StringComparer.Ordinal);
         foreach (var msg in batch)
         {
             var seq = msg.Metadata?.Sequence.Stream ?? 0;
@@ -203,14 +202,7 @@ public sealed partial class NatsEventPump(
                 continue;
             }
             delivery.Event = reading.Event;
-            var key = MemberKeys.Of(programId, reading.MemberId!);
-            if (!groups.TryGetValue(key, out var group)) groups[key] = group = [];
-            group.Add(delivery);
-        }
-        foreach (var (key, group) in groups)
-        {
-            if (group.Count > 1) group.Sort((a, b) => a.Seq.CompareTo(b.Seq));
-            Enqueue(key, group, failed);
+            Enqueue(MemberKeys.Of(programId, reading.MemberId!), delivery, failed);
         }
     }
 
@@ -252,7 +244,7 @@ public sealed partial class NatsEventPump(
         }
     }
 
-    private void Enqueue(string memberKey, List<Delivery> group, CancellationTokenSource failed)
+    private void Enqueue(string memberKey, Delivery delivery, CancellationTokenSource failed)
     {
         MemberLine? line;
         Task previous;
@@ -262,18 +254,18 @@ public sealed partial class NatsEventPump(
             line.Calls++;
             previous = line.Tail;
         }
-        var call = ApplyInLineAsync(memberKey, group, previous, line, failed);
+        var call = ApplyInLineAsync(memberKey, delivery, previous, line, failed);
         lock (_linesGate) line.Tail = call;
         Track(call);
     }
 
-    private async Task ApplyInLineAsync(string memberKey, List<Delivery> group, Task previous, MemberLine line, CancellationTokenSource failed)
+    private async Task ApplyInLineAsync(string memberKey, Delivery delivery, Task previous, MemberLine line, CancellationTokenSource failed)
     {
         try
         {
             await previous;
             // Stopped: left unacknowledged, for the next run to deliver again before anything newer.
-            if (!failed.IsCancellationRequested) await ApplyAsync(memberKey, group, failed.Token);
+            if (!failed.IsCancellationRequested) await ApplyAsync(memberKey, delivery, failed.Token);
         }
         catch (OperationCanceledException) when (failed.IsCancellationRequested)
         {
@@ -294,10 +286,9 @@ public sealed partial class NatsEventPump(
         }
     }
 
-    private async Task ApplyAsync(string memberKey, List<Delivery> group, CancellationToken stop)
+    private async Task ApplyAsync(string memberKey, Delivery d, CancellationToken stop)
     {
-        var events = new ScoringEvent[group.Count];
-        for (var i = 0; i < events.Length; i++) events[i] = group[i].Event!;
+        ScoringEvent[] events = [d.Event!];
         EventOutcome[] outcomes;
         var delay = TimeSpan.FromMilliseconds(100);
         var retrying = false;
@@ -316,14 +307,14 @@ public sealed partial class NatsEventPump(
                     Interlocked.Increment(ref _stats.FailedCalls);
                     if (!retrying) Interlocked.Increment(ref _retrying);
                     retrying = true;
-                    if (attempt is 1 or 10 || attempt % 100 == 0) LogCallFailed(e, memberKey, group.Count, attempt);
+                    if (attempt is 1 or 10 || attempt % 100 == 0) LogCallFailed(e, memberKey, d.Seq, attempt);
                 }
                 finally
                 {
                     _calls.Release();
                 }
-                // Ours while retried: the broker must not hand them out again meanwhile.
-                foreach (var d in group) await d.Msg.AckProgressAsync(cancellationToken: stop);
+                // Ours while retried: the broker must not hand it out again meanwhile.
+                await d.Msg.AckProgressAsync(cancellationToken: stop);
                 await Task.Delay(delay, clock, stop);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
             }
@@ -332,28 +323,22 @@ public sealed partial class NatsEventPump(
         {
             if (retrying) Interlocked.Decrement(ref _retrying);
         }
-        var appliedAt = clock.GetUtcNow();
-        var programId = MemberKeys.Parse(memberKey).ProgramId;
-        for (var i = 0; i < group.Count; i++)
+        var outcome = outcomes[0];
+        switch (outcome.Status)
         {
-            var d = group[i];
-            var outcome = outcomes[i];
-            switch (outcome.Status)
-            {
-                case EventStatus.Accepted:
-                    Interlocked.Increment(ref _stats.Accepted);
-                    if (d.Msg.Metadata is { } meta) _stats.Lag.Record(appliedAt - meta.Timestamp);
-                    await AckAsync(d, stop);
-                    break;
-                case EventStatus.Duplicate:
-                    Interlocked.Increment(ref _stats.Duplicates);
-                    await AckAsync(d, stop);
-                    break;
-                default:
-                    var reason = outcome.Field is null ? outcome.Error ?? "rejected" : $"{outcome.Field}: {outcome.Error}";
-                    await DeadLetterAsync(d, programId, new DeadLetter("rejected", outcome.Field, reason), stop);
-                    break;
-            }
+            case EventStatus.Accepted:
+                Interlocked.Increment(ref _stats.Accepted);
+                if (d.Msg.Metadata is { } meta) _stats.Lag.Record(clock.GetUtcNow() - meta.Timestamp);
+                await AckAsync(d, stop);
+                break;
+            case EventStatus.Duplicate:
+                Interlocked.Increment(ref _stats.Duplicates);
+                await AckAsync(d, stop);
+                break;
+            default:
+                var reason = outcome.Field is null ? outcome.Error ?? "rejected" : $"{outcome.Field}: {outcome.Error}";
+                await DeadLetterAsync(d, MemberKeys.Parse(memberKey).ProgramId, new DeadLetter("rejected", outcome.Field, reason), stop);
+                break;
         }
     }
 
@@ -417,8 +402,8 @@ public sealed partial class NatsEventPump(
     [LoggerMessage(2, LogLevel.Warning, "The NATS dispatcher stopped on an error; it takes the consumer over again in a second")]
     private partial void LogPumpFailed(Exception exception);
 
-    [LoggerMessage(3, LogLevel.Warning, "Member {MemberKey} could not apply {Count} events from NATS (attempt {Attempt}); retrying, its later events wait")]
-    private partial void LogCallFailed(Exception exception, string memberKey, int count, int attempt);
+    [LoggerMessage(3, LogLevel.Warning, "Member {MemberKey} could not apply message {Sequence} from NATS (attempt {Attempt}); retrying, its later events wait")]
+    private partial void LogCallFailed(Exception exception, string memberKey, ulong sequence, int attempt);
 
     [LoggerMessage(4, LogLevel.Warning, "Message {Sequence} could not be stored in the dead letters (attempt {Attempt}); retrying")]
     private partial void LogDeadLetterFailed(Exception exception, ulong sequence, int attempt);
