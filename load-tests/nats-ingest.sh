@@ -3,8 +3,8 @@
 # ingest"). One fresh database and one node (Membership:Streams:Provider=nats, streams BENCH_EVENTS and
 # BENCH_DEAD of its own, made fresh), 10,000 seeded members, then in turn:
 #   1. HTTP: --scenario festival, 8 concurrent batches of 500 (the durable-ingest comparison), events/s;
-#   2. NATS at full speed: --scenario stream with 512 publishers; events/s applied (the broker keeps what
-#      the node has not applied yet: the node's own rate, as long as publishing outruns it);
+#   2. NATS at full speed: --scenario stream with 512 publishers for the step, then the backlog the broker
+#      holds is drained with no publisher running: that drain's events/s is the node's own rate;
 #   3. NATS at half that rate (or STREAM_RATE) beside checkout at CHECKOUT_RATE (default 7228) benefit
 #      checks a second: checkout p99 while the stream runs.
 # Usage: bash load-tests/nats-ingest.sh [seconds per step, default 20]   (WARMUP, default 8s, before each;
@@ -48,7 +48,7 @@ echo "== HTTP festival batches of 500, 8 at once"
 
 echo "== NATS at full speed (512 publishers)"
 "${LOAD[@]}" --scenario stream --copies 512 --duration "${SECONDS_PER_STEP}s" --warmup "$WARMUP" --out "$OUT/stream-max" 2>&1 | tee "$OUT/stream-max.txt" | grep -E "^stream:|stream/publish|events/s"
-MAX="$(sed -nE 's/^stream: applied [0-9]+ events in the measured [0-9.]+ s: ([0-9]+) events\/s applied.*/\1/p' "$OUT/stream-max.txt")"
+MAX="$(sed -nE 's/^stream: backlog of [0-9]+ events drained in [0-9.]+ s after publishing ended: ([0-9]+) events\/s.*/\1/p' "$OUT/stream-max.txt")"
 HALF="${STREAM_RATE:-$((MAX / 2))}"
 
 echo "== NATS at $HALF events/s beside checkout at ${CHECKOUT_RATE:-7228}/s"
