@@ -76,7 +76,8 @@ public static class NatsTopology
     /// acknowledged (it died, or stopped mid-batch), the consumer is made again from its ack floor: those
     /// messages then come first and in publish order, before anything newer, so no member's later event
     /// overtakes an earlier one that was never applied. (Left alone, they would come back only when their
-    /// AckWait ran out, after newer ones.) Any among them already applied are duplicates.
+    /// AckWait ran out, after newer ones.) Any among them already applied are duplicates. A consumer whose
+    /// settings differ from these is made again the same way.
     /// </summary>
     public static async Task<INatsJSConsumer> TakeOverAsync(INatsJSContext js, NatsIngestOptions o, CancellationToken cancellationToken)
     {
@@ -90,7 +91,8 @@ public static class NatsTopology
             return await js.CreateOrUpdateConsumerAsync(o.Stream, Consumer(o, 0), cancellationToken);
         }
         var info = existing.Info;
-        if (info.NumAckPending == 0 && info.Config.MaxAckPending == o.MaxAckPending && info.Config.AckWait == o.AckWait)
+        if (info.NumAckPending == 0 && info.Config.MaxAckPending == o.MaxAckPending && info.Config.AckWait == o.AckWait
+            && info.Config.FilterSubject == $"{o.Subject}.>")
         {
             return existing;
         }
