@@ -58,6 +58,7 @@ public sealed partial class NatsEventPump(
     private readonly Lock _linesGate = new();
     private readonly ConcurrentDictionary<Task, byte> _work = new();
     private int _retrying;
+    private bool _tookOver;
 
     public NatsIngestCounters Counters()
     {
@@ -102,15 +103,19 @@ public sealed partial class NatsEventPump(
 
     private async Task RunAsync(CancellationToken fetching, CancellationToken stopping)
     {
+        var failures = 0;
         while (!fetching.IsCancellationRequested)
         {
+            _tookOver = false;
             try
             {
                 await PumpAsync(fetching, stopping);
             }
             catch (Exception e) when (!fetching.IsCancellationRequested)
             {
-                LogPumpFailed(e);
+                // A run that got going starts the count again; failures in a row (the broker is away) are logged once a minute or so.
+                if (_tookOver) failures = 0;
+                if (failures++ % 60 == 0) LogPumpFailed(e, failures);
                 try
                 {
                     await Task.Delay(TimeSpan.FromSeconds(1), clock, fetching);
@@ -134,6 +139,7 @@ public sealed partial class NatsEventPump(
         {
             await NatsTopology.EnsureStreamsAsync(_js, options, pulling.Token);
             var consumer = await NatsTopology.TakeOverAsync(_js, options, pulling.Token);
+            _tookOver = true;
             LogPumping(options.Stream, options.Consumer);
             var inbox = Channel.CreateBounded<INatsJSMsg<byte[]>>(new BoundedChannelOptions(options.BatchSize) { SingleReader = true, SingleWriter = true });
             var reading = Task.Run(async () =>
@@ -399,8 +405,8 @@ public sealed partial class NatsEventPump(
     [LoggerMessage(1, LogLevel.Information, "Dispatching festival events from NATS stream {Stream} (consumer {Consumer})")]
     private partial void LogPumping(string stream, string consumer);
 
-    [LoggerMessage(2, LogLevel.Warning, "The NATS dispatcher stopped on an error; it takes the consumer over again in a second")]
-    private partial void LogPumpFailed(Exception exception);
+    [LoggerMessage(2, LogLevel.Warning, "The NATS dispatcher stopped on an error ({Failures} in a row); it takes the consumer over again in a second")]
+    private partial void LogPumpFailed(Exception exception, int failures);
 
     [LoggerMessage(3, LogLevel.Warning, "Member {MemberKey} could not apply message {Sequence} from NATS (attempt {Attempt}); retrying, its later events wait")]
     private partial void LogCallFailed(Exception exception, string memberKey, ulong sequence, int attempt);

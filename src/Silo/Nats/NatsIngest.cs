@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using NATS.Client.Core;
+using NATS.Client.JetStream;
 using Orleans.Membership.Api.Http;
 
 namespace Orleans.Membership.Silo.Nats;
@@ -31,9 +32,28 @@ public static class NatsIngest
     }
 }
 
-/// <summary>Pings the dispatcher from every silo, so it runs somewhere and restarts soon after its silo died.</summary>
-internal sealed partial class DispatcherKeeper(IGrainFactory grains, NatsIngestOptions options, ILogger<DispatcherKeeper> logger) : BackgroundService
+/// <summary>
+/// Makes sure the streams exist before the node says it listens (a producer may publish as soon as it
+/// does), then pings the dispatcher from every silo, so it runs somewhere and restarts soon after its silo died.
+/// </summary>
+internal sealed partial class DispatcherKeeper(IGrainFactory grains, NatsConnection nats, NatsIngestOptions options, ILogger<DispatcherKeeper> logger) : BackgroundService
 {
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            await NatsTopology.EnsureStreamsAsync(new NatsJSContext(nats), options, timeout.Token);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The dispatcher keeps trying; the node serves HTTP meanwhile.
+            LogStreamsNotReady(e, options.Url!);
+        }
+        await base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var failures = 0;
@@ -61,6 +81,9 @@ internal sealed partial class DispatcherKeeper(IGrainFactory grains, NatsIngestO
 
     [LoggerMessage(1, LogLevel.Warning, "The NATS dispatcher did not answer ({Failures} pings in a row)")]
     private partial void LogPingFailed(Exception exception, int failures);
+
+    [LoggerMessage(2, LogLevel.Warning, "The NATS streams could not be checked at {Url}; the dispatcher keeps trying")]
+    private partial void LogStreamsNotReady(Exception exception, string url);
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
