@@ -29,6 +29,7 @@ public sealed partial class NatsEventPump(
     ILocalSiloDetails silo,
     ILogger<NatsEventPump> logger)
 {
+    private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false };
     private readonly NatsJSContext _js = new(nats);
     private readonly string _prefix = options.Subject + ".";
     private readonly SemaphoreSlim _calls = new(options.CallsAtOnce);
@@ -230,7 +231,10 @@ public sealed partial class NatsEventPump(
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(data);
+            // As the HTTP API reads a body: a UTF-8 byte order mark skipped, each property once.
+            var json = data.AsMemory();
+            if (json.Span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) json = json[3..];
+            doc = JsonDocument.Parse(json, Strict);
         }
         catch (JsonException e)
         {

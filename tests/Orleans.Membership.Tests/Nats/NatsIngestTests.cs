@@ -211,17 +211,19 @@ public sealed class NatsIngestTests(NatsFixture nats, ITestOutputHelper output)
         await run.PublishAsync("default", Paid("ok-1", member, 100m, "01"));
         await run.PublishAsync("default", "this is not JSON");
         await run.PublishAsync("default", """{"eventId":"no-member","type":"order.paid","orderId":"o","amount":5}""");
+        await run.PublishAsync("default", $$"""{"eventId":"twice","memberId":"{{member}}","type":"order.paid","orderId":"twice","amount":5,"amount":500}""");
         await run.PublishAsync("no-such-program", Paid("elsewhere", member, 5m, "01"));
         await run.PublishAsync("default", Paid("bad-amount", member, -5m, "01"));
         await run.PublishAsync("default", $$"""{"eventId":"never-paid","memberId":"{{member}}","type":"order.refunded","orderId":"nothing","amount":5,"occurredAt":"2026-11-02T10:00:00+08:00"}""");
         await run.PublishAsync("default", Paid("ok-2", member, 50m, "02"));
         await run.DrainedAsync(TimeSpan.FromSeconds(60));
 
-        var letters = (await run.DeadLettersAsync()).ToDictionary(l => l.Body.Contains("no-member") ? "no-member" : l.Body.StartsWith('{') ? JsonNode.Parse(l.Body)!["eventId"]!.GetValue<string>() : l.Body);
-        Assert.Equal(5, letters.Count);
+        var letters = (await run.DeadLettersAsync()).ToDictionary(l => l.Body.Contains("no-member") ? "no-member" : l.Body.Contains("twice") ? "twice" : l.Body.StartsWith('{') ? JsonNode.Parse(l.Body)!["eventId"]!.GetValue<string>() : l.Body);
+        Assert.Equal(6, letters.Count);
         Assert.Equal(("malformed", "$"), (letters["this is not JSON"].Kind, letters["this is not JSON"].Field));
         Assert.StartsWith("$: the body is not valid JSON", letters["this is not JSON"].Reason);
         Assert.Equal("memberId: is required", letters["no-member"].Reason);
+        Assert.Contains("amount", letters["twice"].Reason); // a property given twice is refused, as by the HTTP API
         Assert.Equal("subject: program 'no-such-program' not found", letters["elsewhere"].Reason);
         Assert.Equal($"{run.Options.DeadLetterSubject}.no-such-program", letters["elsewhere"].Subject);
         Assert.Equal(("rejected", "amount: must be greater than 0"), (letters["bad-amount"].Kind, letters["bad-amount"].Reason));
@@ -234,7 +236,7 @@ public sealed class NatsIngestTests(NatsFixture nats, ITestOutputHelper output)
         Assert.Equal(150, summary.RootElement.GetProperty("points").GetProperty("balance").GetInt64());
         using var counters = JsonDocument.Parse(await http.GetStringAsync("/v1/diagnostics/nats"));
         Assert.Equal(2, counters.RootElement.GetProperty("accepted").GetInt64());
-        Assert.Equal(3, counters.RootElement.GetProperty("malformed").GetInt64());
+        Assert.Equal(4, counters.RootElement.GetProperty("malformed").GetInt64());
         Assert.Equal(2, counters.RootElement.GetProperty("rejected").GetInt64());
     }
 
