@@ -5,8 +5,8 @@
 #   1. HTTP: --scenario festival, 8 concurrent batches of 500 (the durable-ingest comparison), events/s;
 #   2. NATS at full speed: --scenario stream with 512 publishers for the step, then the backlog the broker
 #      holds is drained with no publisher running: that drain's events/s is the node's own rate;
-#   3. NATS at half that rate (or STREAM_RATE) beside checkout at CHECKOUT_RATE (default 7228) benefit
-#      checks a second: checkout p99 while the stream runs.
+#   3. checkout alone at CHECKOUT_RATE (default 7228) benefit checks a second, then NATS at half the
+#      drain rate (or STREAM_RATE) beside the same checkout: checkout p99 without and with the stream.
 # Usage: bash load-tests/nats-ingest.sh [seconds per step, default 20]   (WARMUP, default 8s, before each;
 # HTTP_PORT, SILO_PORT, GATEWAY_PORT: the node's, default 5084, 11114, 30004)
 set -euo pipefail
@@ -50,6 +50,9 @@ echo "== NATS at full speed (512 publishers)"
 "${LOAD[@]}" --scenario stream --copies 512 --duration "${SECONDS_PER_STEP}s" --warmup "$WARMUP" --out "$OUT/stream-max" 2>&1 | tee "$OUT/stream-max.txt" | grep -E "^stream:|stream/publish|events/s"
 MAX="$(sed -nE 's/^stream: backlog of [0-9]+ events drained in [0-9.]+ s after publishing ended: ([0-9]+) events\/s.*/\1/p' "$OUT/stream-max.txt")"
 HALF="${STREAM_RATE:-$((MAX / 2))}"
+
+echo "== checkout alone at ${CHECKOUT_RATE:-7228}/s (the same node, for the step after)"
+"${LOAD[@]}" --scenario checkout --rate "${CHECKOUT_RATE:-7228}" --duration "${SECONDS_PER_STEP}s" --warmup "$WARMUP" --out "$OUT/checkout-alone" 2>/dev/null | grep -E "checkout/benefit-check"
 
 echo "== NATS at $HALF events/s beside checkout at ${CHECKOUT_RATE:-7228}/s"
 "${LOAD[@]}" --scenario stream --rate "$HALF" --duration "${SECONDS_PER_STEP}s" --warmup "$WARMUP" --out "$OUT/stream-half" >"$OUT/stream-half.txt" 2>&1 &
