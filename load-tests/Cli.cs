@@ -80,7 +80,7 @@ public static class Cli
             values[args[i]] = args[++i];
         }
         if (!values.TryGetValue("--scenario", out var scenario)) return (null, "--scenario is required (baseline, checkout, festival, mixed, seed)");
-        if (scenario is not ("baseline" or "checkout" or "festival" or "mixed" or "seed")) return (null, $"--scenario '{scenario}' is not one of baseline, checkout, festival, mixed, seed");
+        if (scenario is not ("baseline" or "checkout" or "festival" or "mixed" or "seed" or "stream")) return (null, $"--scenario '{scenario}' is not one of baseline, checkout, festival, mixed, seed");
         var targetText = values.GetValueOrDefault("--target", "http://127.0.0.1:5080");
         if (!Uri.TryCreate(targetText, UriKind.Absolute, out var target) || target.Scheme is not ("http" or "https")) return (null, $"--target '{targetText}' is not an http(s) URL");
 
@@ -170,6 +170,7 @@ public static class Cli
         "checkout" => [MembershipScenarios.Checkout(http, a.Settings)],
         "festival" => [MembershipScenarios.Festival(http, a.Settings)],
         "seed" => [MembershipScenarios.Seed(http, a.Settings)],
+        "stream" => [StreamScenario.Create(a.Settings)],
         _ =>
         [
             MembershipScenarios.Festival(http, a.Settings with { Rate = a.FestivalRate }),

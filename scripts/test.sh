@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: starts PostgreSQL for the tests that need a real database, builds, runs every
+# The whole test suite: starts PostgreSQL and NATS for the tests that need real servers, builds, runs every
 # test project, and prints one closing line "Tests: N passed, N failed, N skipped".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,11 @@ fi
 if [ -f scripts/chromium-up.sh ] && [ -z "${MEMBERSHIP_TEST_CHROMIUM:-}" ]; then
   MEMBERSHIP_TEST_CHROMIUM="$(bash scripts/chromium-up.sh | tail -n 1)"
   export MEMBERSHIP_TEST_CHROMIUM
+fi
+# NATS JetStream for the festival-ingest tests (installed and started by the script if needed).
+if [ -f scripts/nats-up.sh ] && [ -z "${MEMBERSHIP_TEST_NATS:-}" ]; then
+  MEMBERSHIP_TEST_NATS="$(bash scripts/nats-up.sh | tail -n 1)"
+  export MEMBERSHIP_TEST_NATS
 fi
 
 log="$(mktemp)"

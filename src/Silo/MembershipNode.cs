@@ -66,10 +66,14 @@ public static class MembershipNode
                             TimeSpan.FromMinutes(builder.Configuration.GetValue("Membership:Streams:MaxDeliveryMinutes", 24 * 60))));
                     });
                     break;
+                case "nats":
+                    // Festival events from NATS JetStream (docs/streams.md); in-cluster streams stay on memory queues.
+                    Nats.NatsIngest.Add(builder);
+                    goto case "memory";
                 case "none":
                     break;
                 default:
-                    throw new InvalidOperationException($"Membership:Streams:Provider must be memory or none, not '{streams}'");
+                    throw new InvalidOperationException($"Membership:Streams:Provider must be memory, nats or none, not '{streams}'");
             }
             if (durable)
             {
@@ -145,6 +149,7 @@ public static class MembershipNode
         app.UseMembershipCors();
         app.UseMembershipRateLimits();
         app.MapMembershipApi();
+        Nats.NatsIngest.Map(app);
         app.MapMembershipHealth();
         app.MapMembershipTelemetry();
         app.MapMembershipOpenApi();

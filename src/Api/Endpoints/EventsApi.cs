@@ -72,7 +72,7 @@ public static class EventsApi
         for (var i = 0; i < items.Count; i++)
         {
             groupOf[i] = -1;
-            if (Parse(items[i], prefix, i, out var memberId, out var ev, out var eventId) is { } problem)
+            if (ScoringEventJson.Parse(items[i], prefix, i, out var memberId, out var ev, out var eventId) is { } problem)
             {
                 rejected.Add(new RejectedEvent(i, eventId, $"{problem.Key}: {problem.Value}", problem.Key, null));
                 metrics.Event(program, null, EventStatus.Rejected);
@@ -145,32 +145,5 @@ public static class EventsApi
         }
         rejected.Sort((a, b) => a.Index.CompareTo(b.Index));
         return TypedResults.Ok(new EventsResponse(accepted, duplicates, rejected));
-    }
-
-    private static readonly string[] Fields = ["eventId", "memberId", "type", "occurredAt", "orderId", "amount", "attributes"];
-
-    /// <summary>Reads one event; returns its first problem (field path, message) or null.</summary>
-    private static KeyValuePair<string, string>? Parse(JsonElement item, string arrayName, int index, out string? memberId, out ScoringEvent? ev, out string? eventId)
-    {
-        memberId = null;
-        ev = null;
-        eventId = null;
-        if (item.ValueKind != JsonValueKind.Object)
-        {
-            return new(arrayName.Length == 0 ? "$" : $"{arrayName}[{index}]", "must be an event object");
-        }
-        var body = new JsonBody(item, arrayName, index);
-        if (item.TryGetProperty("eventId", out var idElement) && idElement.ValueKind == JsonValueKind.String) eventId = idElement.GetString();
-        body.RejectUnknown(Fields);
-        var id = body.Id("eventId");
-        memberId = body.Id("memberId");
-        var type = body.String("type", required: true);
-        var occurredAt = body.Instant("occurredAt");
-        var orderId = body.Id("orderId", required: false);
-        var amount = body.Decimal("amount");
-        var attributes = body.ObjectText("attributes");
-        if (body.HasErrors) return body.Errors.Select(e => new KeyValuePair<string, string>(e.Key, e.Value[0])).First();
-        ev = new ScoringEvent(id!, type!, occurredAt, orderId, amount, attributes);
-        return null;
     }
 }

@@ -26,7 +26,7 @@ public sealed class ConfigurationTests(PostgresFixture pg)
             }
         }
         // Sections bound to option classes: each property is a key of its own.
-        foreach (var (section, type) in new[] { ("Membership:Webhooks", typeof(WebhookOptions)), ("Membership:Notices", typeof(DueSweepOptions)), ("Membership:RateLimits:<role>", typeof(RoleRateLimit)), (Orleans.Membership.Api.Http.RequestLimits.Section, typeof(Orleans.Membership.Api.Http.RequestLimits)) })
+        foreach (var (section, type) in new[] { ("Membership:Webhooks", typeof(WebhookOptions)), ("Membership:Notices", typeof(DueSweepOptions)), ("Membership:RateLimits:<role>", typeof(RoleRateLimit)), (Orleans.Membership.Api.Http.RequestLimits.Section, typeof(Orleans.Membership.Api.Http.RequestLimits)), ("Membership:Streams:Nats", typeof(Orleans.Membership.Silo.Nats.NatsIngestOptions)) })
         {
             foreach (var property in type.GetProperties().Where(p => p.CanWrite)) keys.Add($"{section}:{property.Name}");
         }
@@ -42,7 +42,7 @@ public sealed class ConfigurationTests(PostgresFixture pg)
         try
         {
             File.Copy(Path.Combine(Root, "docs", "appsettings.sample.json"), Path.Combine(contentRoot, "appsettings.json"));
-            await using var node = await NodeProcess.StartAsync(pg.ConnectionString, "sample-" + Guid.NewGuid().ToString("N")[..8], args: ["--contentRoot", contentRoot]);
+            await using var node = await NodeProcess.StartAsync(pg.ConnectionString, "sample-" + Guid.NewGuid().ToString("N")[..8], settings: ["--contentRoot", contentRoot]);
             using var http = new HttpClient { BaseAddress = node.Url };
             const string check = "/v1/programs/default/members/sample-u1/benefits/free-shipping";
             Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync(check)).StatusCode);

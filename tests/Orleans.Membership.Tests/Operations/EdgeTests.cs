@@ -83,7 +83,7 @@ public sealed class JsonLogTests
     [Fact]
     public async Task Membership_Logging_Json_writes_one_JSON_object_per_log_line()
     {
-        await using var node = await NodeProcess.StartAsync("", "json-" + Guid.NewGuid().ToString("N")[..8], args: ["--Membership:Logging:Json=true"]);
+        await using var node = await NodeProcess.StartAsync("", "json-" + Guid.NewGuid().ToString("N")[..8], settings: ["--Membership:Logging:Json=true"]);
         var deadline = Stopwatch.StartNew();
         JsonElement? ready = null;
         while (ready is null && deadline.Elapsed < TimeSpan.FromSeconds(10))

@@ -13,13 +13,15 @@ internal sealed class NodeProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
     public Uri Url { get; }
+    public int SiloPort { get; }
     /// <summary>What the process wrote to its standard output so far, line by line.</summary>
     public IReadOnlyCollection<string> Output => _output;
 
-    private NodeProcess(Process process, Uri url)
+    private NodeProcess(Process process, Uri url, int siloPort)
     {
         _process = process;
         Url = url;
+        SiloPort = siloPort;
     }
 
     /// <summary>The ports a node keeps across restarts, as a real restarted node would: a new generation on the same endpoint supersedes the killed one.</summary>
@@ -32,9 +34,10 @@ internal sealed class NodeProcess : IAsyncDisposable
     public static Task<NodeProcess> StartApiAsync(string connectionString, string clusterId)
         => StartAsync(connectionString, clusterId, Ports.Free(), project: "Api");
 
+    /// <param name="settings">more command-line settings (<c>--Section:Key=value</c>)</param>
     /// <param name="address">where the node serves HTTP and, for a silo, its <c>Membership:AdvertisedIP</c></param>
     public static async Task<NodeProcess> StartAsync(string connectionString, string clusterId, Ports? ports = null, string project = "Silo",
-        string address = "127.0.0.1", IEnumerable<string>? args = null)
+        IEnumerable<string>? settings = null, string address = "127.0.0.1")
     {
         ports ??= Ports.Free();
         var port = ports.Http;
@@ -45,19 +48,21 @@ internal sealed class NodeProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[]
-        {
+        foreach (var arg in (string[])
+        [
             Dll(project), "--urls", url.ToString().TrimEnd('/'),
             $"--ConnectionStrings:Membership={connectionString}",
             $"--Membership:SiloPort={ports.Silo}", $"--Membership:GatewayPort={ports.Gateway}", $"--Membership:ClusterId={clusterId}",
-        }.Concat(project == "Silo" && address != "127.0.0.1" ? [$"--Membership:AdvertisedIP={address}"] : []).Concat(args ?? []))
+            .. project == "Silo" && address != "127.0.0.1" ? [$"--Membership:AdvertisedIP={address}"] : (string[])[],
+            .. settings ?? [],
+        ])
         {
             start.ArgumentList.Add(arg);
         }
         var process = Process.Start(start)!;
         // The node prints this line once it serves: wait for it (or for the process to die).
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var node = new NodeProcess(process, url);
+        var node = new NodeProcess(process, url, ports.Silo);
         process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is not null) node._output.Enqueue(e.Data);

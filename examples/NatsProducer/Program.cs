@@ -1,0 +1,118 @@
+// A festival producer outside the cluster: plain JSON events on membership.events.{programId}, each
+// published with JetStream's acknowledgement (the broker stored it) and retried on a timeout with the same
+// Nats-Msg-Id, so a retry the broker already stored is dropped as a duplicate (and the engine would apply
+// it once anyway: eventIds are idempotent). Also lists and replays the dead letters (docs/streams.md).
+//
+//   publish [members] [eventsPerMember] [program] [tag]   members m0..m(N-1), order.paid events
+//   dead-letters [program]                                prints each dead letter with its reason
+//   replay [program]                                      publishes each dead letter again, then deletes it
+//
+// NATS_URL (default nats://127.0.0.1:4222) names the server.
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+
+var url = Environment.GetEnvironmentVariable("NATS_URL") ?? "nats://127.0.0.1:4222";
+var command = args.Length > 0 ? args[0] : "publish";
+await using var nats = new NatsConnection(new NatsOpts { Url = url, Name = "membership-producer" });
+var js = new NatsJSContext(nats);
+
+switch (command)
+{
+    case "publish":
+    {
+        var members = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1000;
+        var perMember = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10;
+        var program = args.Length > 3 ? args[3] : "default";
+        var tag = args.Length > 4 ? args[4] : "";
+        var subject = $"membership.events.{program}";
+        var day = DateTime.UtcNow.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+        var retries = 0;
+        var watch = Stopwatch.StartNew();
+        // Up to 256 publishes awaiting their acknowledgement at once; a member's events go out in order
+        // (event i of every member before event i + 1 of any), which is the order the engine applies them in.
+        using var window = new SemaphoreSlim(256);
+        var pending = new List<Task>();
+        for (var i = 0; i < perMember; i++)
+        {
+            for (var m = 0; m < members; m++)
+            {
+                var eventId = $"{tag}m{m}-{i}-{day}";
+                var body = $$"""{"eventId":"{{eventId}}","memberId":"m{{m}}","type":"order.paid","orderId":"{{eventId}}","amount":{{10 + m % 90}}.50}""";
+                await window.WaitAsync();
+                pending.Add(Publish(subject, eventId, Encoding.UTF8.GetBytes(body)));
+            }
+            // A member's next event only after its previous one is stored: per-member order at the broker.
+            await Task.WhenAll(pending);
+            pending.Clear();
+        }
+        var total = (long)members * perMember;
+        Console.WriteLine($"published {total} events to {subject} in {watch.Elapsed.TotalSeconds:0.00} s ({total / watch.Elapsed.TotalSeconds:0} events/s), {retries} retries");
+
+        async Task Publish(string to, string msgId, byte[] data)
+        {
+            try
+            {
+                for (var attempt = 1; ; attempt++)
+                {
+                    try
+                    {
+                        var ack = await js.PublishAsync(to, data, opts: new NatsJSPubOpts { MsgId = msgId });
+                        ack.EnsureSuccess();
+                        return;
+                    }
+                    catch (Exception e) when (attempt < 30 && e is NatsJSPublishNoResponseException or NatsNoRespondersException or NatsJSApiException or TimeoutException or NatsException)
+                    {
+                        // Not stored (or not known to be): the same Nats-Msg-Id again, after a pause.
+                        Interlocked.Increment(ref retries);
+                        await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 100 * attempt)));
+                    }
+                }
+            }
+            finally
+            {
+                window.Release();
+            }
+        }
+        break;
+    }
+    case "dead-letters":
+    case "replay":
+    {
+        var program = args.Length > 1 ? args[1] : ">";
+        var consumer = await js.CreateOrderedConsumerAsync("MEMBERSHIP_DEADLETTERS", new NatsJSOrderedConsumerOpts { FilterSubjects = [$"membership.deadletter.{program}"] });
+        var count = 0;
+        while (true)
+        {
+            var got = 0;
+            await foreach (var msg in consumer.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 500 }))
+            {
+                got++;
+                count++;
+                var headers = msg.Headers;
+                string Header(string name) => headers is not null && headers.TryGetValue(name, out var v) ? v.ToString() : "";
+                var body = msg.Data is null ? "" : Encoding.UTF8.GetString(msg.Data);
+                var seq = msg.Metadata!.Value.Sequence.Stream;
+                if (command == "dead-letters")
+                {
+                    Console.WriteLine($"#{seq} {Header("Membership-Kind")} from {Header("Membership-Subject")}: {Header("Membership-Reason")}\n    {body}");
+                    continue;
+                }
+                // Fixed at the source (the program now exists, the member's order arrived), the event goes back to where it came from.
+                var ack = await js.PublishAsync(Header("Membership-Subject"), msg.Data ?? [], opts: new NatsJSPubOpts { MsgId = $"replay-{seq}" });
+                ack.EnsureSuccess();
+                await js.DeleteMessageAsync("MEMBERSHIP_DEADLETTERS", new StreamMsgDeleteRequest { Seq = seq });
+            }
+            if (got == 0) break;
+        }
+        Console.WriteLine(command == "replay" ? $"replayed {count} dead letters" : $"{count} dead letters");
+        break;
+    }
+    default:
+        Console.Error.WriteLine("usage: publish [members] [eventsPerMember] [program] [tag] | dead-letters [program] | replay [program]");
+        return 64;
+}
+return 0;

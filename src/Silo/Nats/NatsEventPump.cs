@@ -1,0 +1,433 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Threading.Channels;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using Orleans.Membership.Abstractions;
+using Orleans.Membership.Api.Http;
+using Orleans.Membership.Domain.Members;
+using Orleans.Membership.Grains;
+
+namespace Orleans.Membership.Silo.Nats;
+
+/// <summary>
+/// The dispatcher's work, run in the silo that holds <see cref="IEventDispatcherGrain"/>: pulls the events
+/// stream, applies each message through its member grain and acknowledges it only after the call returned
+/// (the member's ledger append committed); a message that cannot be read or that its member refuses is
+/// stored in the dead letters first, then terminated. Each message is one call, one write, as a POST of
+/// that one event would be; a member's calls run one after another in stream order, members in parallel,
+/// <see cref="NatsIngestOptions.CallsAtOnce"/> calls at once. A failed call is retried (its messages kept from redelivery meanwhile), never skipped, so no
+/// later event of that member overtakes it. At-least-once from the broker and idempotent members
+/// (by eventId) make the effect exactly once.
+/// </summary>
+public sealed partial class NatsEventPump(
+    NatsIngestOptions options,
+    NatsConnection nats,
+    IGrainFactory grains,
+    ProgramCatalog programs,
+    TimeProvider clock,
+    ILocalSiloDetails silo,
+    ILogger<NatsEventPump> logger)
+{
+    private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false };
+    private readonly NatsJSContext _js = new(nats);
+    private readonly string _prefix = options.Subject + ".";
+    private readonly SemaphoreSlim _calls = new(options.CallsAtOnce);
+    private readonly NatsIngestStats _stats = new();
+    private readonly Lock _gate = new();
+    private CancellationTokenSource? _fetching;
+    private CancellationTokenSource? _stopping;
+    private Task? _run;
+
+    /// <summary>A message held until acknowledged; a redelivery of it meanwhile replaces the handle to acknowledge.</summary>
+    private sealed class Delivery(INatsJSMsg<byte[]> msg, ulong seq)
+    {
+        public volatile INatsJSMsg<byte[]> Msg = msg;
+        public readonly ulong Seq = seq;
+        public ScoringEvent? Event;
+    }
+
+    /// <summary>A member's calls, chained: each waits for the one before.</summary>
+    private sealed class MemberLine
+    {
+        public Task Tail = Task.CompletedTask;
+        public int Calls;
+    }
+
+    private readonly ConcurrentDictionary<ulong, Delivery> _held = new();
+    private readonly Dictionary<string, MemberLine> _lines = new(StringComparer.Ordinal);
+    private readonly Lock _linesGate = new();
+    private readonly ConcurrentDictionary<Task, byte> _work = new();
+    private int _retrying;
+    private bool _tookOver;
+
+    public NatsIngestCounters Counters()
+    {
+        bool running;
+        lock (_gate) running = _run is { IsCompleted: false };
+        return _stats.Read(running, silo.SiloAddress.ToString(), _held.Count, Volatile.Read(ref _retrying));
+    }
+
+    /// <summary>Starts the pump unless it runs (the grain's activation and every ping call it).</summary>
+    public void Start()
+    {
+        lock (_gate)
+        {
+            if (_run is { IsCompleted: false }) return;
+            _fetching = new CancellationTokenSource();
+            _stopping = new CancellationTokenSource();
+            var (fetching, stopping) = (_fetching.Token, _stopping.Token);
+            _run = Task.Run(() => RunAsync(fetching, stopping));
+        }
+    }
+
+    /// <summary>Stops pulling, lets the calls in flight finish and acknowledge (a few seconds at most), then abandons the rest to redelivery.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        Task? run;
+        lock (_gate)
+        {
+            run = _run;
+            _fetching?.Cancel();
+        }
+        if (run is null) return;
+        try
+        {
+            await run.WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+        }
+        lock (_gate) _stopping?.Cancel();
+        await run;
+    }
+
+    private async Task RunAsync(CancellationToken fetching, CancellationToken stopping)
+    {
+        var failures = 0;
+        while (!fetching.IsCancellationRequested)
+        {
+            _tookOver = false;
+            try
+            {
+                await PumpAsync(fetching, stopping);
+            }
+            catch (Exception e) when (!fetching.IsCancellationRequested)
+            {
+                // A run that got going starts the count again; failures in a row (the broker is away) are logged once a minute or so.
+                if (_tookOver) failures = 0;
+                if (failures++ % 60 == 0) LogPumpFailed(e, failures);
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), clock, fetching);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    private async Task PumpAsync(CancellationToken fetching, CancellationToken stopping)
+    {
+        // This run's own stop: a failure ends it, and what it holds goes back to the broker for the next run.
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        using var pulling = CancellationTokenSource.CreateLinkedTokenSource(fetching, failed.Token);
+        try
+        {
+            await NatsTopology.EnsureStreamsAsync(_js, options, pulling.Token);
+            var consumer = await NatsTopology.TakeOverAsync(_js, options, pulling.Token);
+            _tookOver = true;
+            LogPumping(options.Stream, options.Consumer);
+            var inbox = Channel.CreateBounded<INatsJSMsg<byte[]>>(new BoundedChannelOptions(options.BatchSize) { SingleReader = true, SingleWriter = true });
+            var reading = Task.Run(async () =>
+            {
+                try
+                {
+                    await foreach (var msg in consumer.ConsumeAsync<byte[]>(opts: new NatsJSConsumeOpts { MaxMsgs = options.BatchSize }, cancellationToken: pulling.Token))
+                    {
+                        await inbox.Writer.WriteAsync(msg, pulling.Token);
+                    }
+                    inbox.Writer.TryComplete();
+                }
+                catch (Exception e)
+                {
+                    inbox.Writer.TryComplete(e);
+                }
+            });
+            var batch = new List<INatsJSMsg<byte[]>>(options.BatchSize);
+            while (await inbox.Reader.WaitToReadAsync(pulling.Token))
+            {
+                batch.Clear();
+                while (batch.Count < options.BatchSize && inbox.Reader.TryRead(out var msg)) batch.Add(msg);
+                await DispatchAsync(batch, failed);
+            }
+            await reading;
+        }
+        catch (OperationCanceledException) when (fetching.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            // Whatever ends the run, its calls finish (or give up when stopped) before the next run takes the consumer over.
+            try
+            {
+                await Task.WhenAll(_work.Keys);
+            }
+            finally
+            {
+                _held.Clear();
+            }
+        }
+    }
+
+    /// <summary>Reads a batch, sends what cannot be applied to the dead letters, and queues the rest on their members' lines.</summary>
+    private async Task DispatchAsync(List<INatsJSMsg<byte[]>> batch, CancellationTokenSource failed)
+    {
+        var now = clock.GetUtcNow();
+        foreach (var msg in batch)
+        {
+            var seq = msg.Metadata?.Sequence.Stream ?? 0;
+            if (msg.Metadata?.NumDelivered > 1) Interlocked.Increment(ref _stats.Redelivered);
+            if (_held.TryGetValue(seq, out var held))
+            {
+                // Still on its member's line (a call that waits or is retried outlived AckWait): acknowledge the newest delivery.
+                held.Msg = msg;
+                continue;
+            }
+            Interlocked.Increment(ref _stats.Received);
+            var delivery = new Delivery(msg, seq);
+            _held[seq] = delivery;
+            var programId = msg.Subject.StartsWith(_prefix, StringComparison.Ordinal) ? msg.Subject[_prefix.Length..] : msg.Subject;
+            var reading = await ReadAsync(delivery.Msg, programId, now);
+            if (reading.Problem is { } problem)
+            {
+                Track(DeadLetterAsync(delivery, programId, problem, failed.Token));
+                continue;
+            }
+            delivery.Event = reading.Event;
+            Enqueue(MemberKeys.Of(programId, reading.MemberId!), delivery, failed);
+        }
+    }
+
+    private readonly record struct Reading(string? MemberId, ScoringEvent? Event, DeadLetter? Problem);
+
+    /// <summary>Why a message is not applied: its kind (malformed, rejected), the field, and the reason in the HTTP API's words.</summary>
+    public sealed record DeadLetter(string Kind, string? Field, string Reason);
+
+    private async ValueTask<Reading> ReadAsync(INatsJSMsg<byte[]> msg, string programId, DateTimeOffset now)
+    {
+        if (!CallerIds.IsValid(programId))
+        {
+            return new(null, null, new("malformed", "subject", $"subject: the program id '{programId}' {CallerIds.Rule}"));
+        }
+        // A program that cannot be looked up now throws: the run ends and its messages come again.
+        var program = await programs.GetAsync(programId);
+        if (program is null) return new(null, null, new("malformed", "subject", $"subject: program '{programId}' not found"));
+        if (msg.Data is not { Length: > 0 } data) return new(null, null, new("malformed", "$", "$: the message is empty (an event object is expected)"));
+        JsonDocument doc;
+        try
+        {
+            // As the HTTP API reads a body: a UTF-8 byte order mark skipped, each property once.
+            var json = data.AsMemory();
+            if (json.Span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) json = json[3..];
+            doc = JsonDocument.Parse(json, Strict);
+        }
+        catch (JsonException e)
+        {
+            return new(null, null, new("malformed", "$", $"$: the body is not valid JSON: {e.Message}"));
+        }
+        using (doc)
+        {
+            if (ScoringEventJson.Parse(doc.RootElement, "", 0, out var memberId, out var ev, out _) is { } problem)
+            {
+                return new(null, null, new("malformed", problem.Key, $"{problem.Key}: {problem.Value}"));
+            }
+            if (EventValidation.Validate(program, ev!, now) is { } invalid)
+            {
+                return new(null, null, new("rejected", invalid.Field, $"{invalid.Field}: {invalid.Message}"));
+            }
+            return new(memberId, ev, null);
+        }
+    }
+
+    private void Enqueue(string memberKey, Delivery delivery, CancellationTokenSource failed)
+    {
+        MemberLine? line;
+        Task previous;
+        lock (_linesGate)
+        {
+            if (!_lines.TryGetValue(memberKey, out line)) _lines[memberKey] = line = new MemberLine();
+            line.Calls++;
+            previous = line.Tail;
+        }
+        var call = ApplyInLineAsync(memberKey, delivery, previous, line, failed);
+        lock (_linesGate) line.Tail = call;
+        Track(call);
+    }
+
+    private async Task ApplyInLineAsync(string memberKey, Delivery delivery, Task previous, MemberLine line, CancellationTokenSource failed)
+    {
+        try
+        {
+            await previous;
+            // Stopped: left unacknowledged, for the next run to deliver again before anything newer.
+            if (!failed.IsCancellationRequested) await ApplyAsync(memberKey, delivery, failed.Token);
+        }
+        catch (OperationCanceledException) when (failed.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            // An acknowledgement or a dead letter that could not be sent: end the run rather than let a
+            // later event of this member overtake one left unacknowledged.
+            LogLineFailed(e, memberKey);
+            failed.Cancel();
+        }
+        finally
+        {
+            lock (_linesGate)
+            {
+                if (--line.Calls == 0) _lines.Remove(memberKey);
+            }
+        }
+    }
+
+    private async Task ApplyAsync(string memberKey, Delivery d, CancellationToken stop)
+    {
+        ScoringEvent[] events = [d.Event!];
+        EventOutcome[] outcomes;
+        var delay = TimeSpan.FromMilliseconds(100);
+        var retrying = false;
+        try
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                await _calls.WaitAsync(stop);
+                try
+                {
+                    outcomes = await grains.Member(memberKey).ApplyEvents(events);
+                    break;
+                }
+                catch (Exception e) when (!stop.IsCancellationRequested)
+                {
+                    Interlocked.Increment(ref _stats.FailedCalls);
+                    if (!retrying) Interlocked.Increment(ref _retrying);
+                    retrying = true;
+                    if (attempt is 1 or 10 || attempt % 100 == 0) LogCallFailed(e, memberKey, d.Seq, attempt);
+                }
+                finally
+                {
+                    _calls.Release();
+                }
+                // Ours while retried: the broker must not hand it out again meanwhile.
+                await d.Msg.AckProgressAsync(cancellationToken: stop);
+                await Task.Delay(delay, clock, stop);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
+        }
+        finally
+        {
+            if (retrying) Interlocked.Decrement(ref _retrying);
+        }
+        var outcome = outcomes[0];
+        switch (outcome.Status)
+        {
+            case EventStatus.Accepted:
+                Interlocked.Increment(ref _stats.Accepted);
+                if (d.Msg.Metadata is { } meta) _stats.Lag.Record(clock.GetUtcNow() - meta.Timestamp);
+                await AckAsync(d, stop);
+                break;
+            case EventStatus.Duplicate:
+                Interlocked.Increment(ref _stats.Duplicates);
+                await AckAsync(d, stop);
+                break;
+            default:
+                var reason = outcome.Field is null ? outcome.Error ?? "rejected" : $"{outcome.Field}: {outcome.Error}";
+                await DeadLetterAsync(d, MemberKeys.Parse(memberKey).ProgramId, new DeadLetter("rejected", outcome.Field, reason), stop);
+                break;
+        }
+    }
+
+    private async Task AckAsync(Delivery d, CancellationToken stop)
+    {
+        await d.Msg.AckAsync(cancellationToken: stop);
+        _held.TryRemove(d.Seq, out _);
+    }
+
+    /// <summary>Stores the message with its reason in the dead letters (retried until stored), then terminates it.</summary>
+    private async Task DeadLetterAsync(Delivery d, string programId, DeadLetter problem, CancellationToken stop)
+    {
+        var headers = new NatsHeaders
+        {
+            [DeadLetterHeaders.Kind] = problem.Kind,
+            [DeadLetterHeaders.Reason] = HeaderValue(problem.Reason),
+            [DeadLetterHeaders.Subject] = d.Msg.Subject,
+            [DeadLetterHeaders.Sequence] = d.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (problem.Field is not null) headers[DeadLetterHeaders.Field] = HeaderValue(problem.Field);
+        var subject = CallerIds.IsValid(programId) ? $"{options.DeadLetterSubject}.{programId}" : $"{options.DeadLetterSubject}._";
+        var delay = TimeSpan.FromMilliseconds(100);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                // The same message dead-lettered twice (redelivered meanwhile) is stored once.
+                var ack = await _js.PublishAsync(subject, d.Msg.Data ?? [], opts: new NatsJSPubOpts { MsgId = $"{options.Stream}:{d.Seq}" }, headers: headers, cancellationToken: stop);
+                ack.EnsureSuccess();
+                break;
+            }
+            catch (Exception e) when (!stop.IsCancellationRequested && e is not OperationCanceledException)
+            {
+                if (attempt is 1 or 10 || attempt % 100 == 0) LogDeadLetterFailed(e, d.Seq, attempt);
+            }
+            await Task.Delay(delay, clock, stop);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+        }
+        Interlocked.Increment(ref problem.Kind == "rejected" ? ref _stats.Rejected : ref _stats.Malformed);
+        await d.Msg.AckTerminateAsync(cancellationToken: stop);
+        _held.TryRemove(d.Seq, out _);
+    }
+
+    /// <summary>Header values are one line.</summary>
+    private static string HeaderValue(string text) => string.Create(text.Length, text, (span, t) =>
+    {
+        for (var i = 0; i < t.Length; i++) span[i] = char.IsControl(t[i]) ? ' ' : t[i];
+    });
+
+    private void Track(Task task)
+    {
+        if (task.IsCompleted) return;
+        _work[task] = 0;
+        task.ContinueWith(static (t, state) => ((ConcurrentDictionary<Task, byte>)state!).TryRemove(t, out _), _work,
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "Dispatching festival events from NATS stream {Stream} (consumer {Consumer})")]
+    private partial void LogPumping(string stream, string consumer);
+
+    [LoggerMessage(2, LogLevel.Warning, "The NATS dispatcher stopped on an error ({Failures} in a row); it takes the consumer over again in a second")]
+    private partial void LogPumpFailed(Exception exception, int failures);
+
+    [LoggerMessage(3, LogLevel.Warning, "Member {MemberKey} could not apply message {Sequence} from NATS (attempt {Attempt}); retrying, its later events wait")]
+    private partial void LogCallFailed(Exception exception, string memberKey, ulong sequence, int attempt);
+
+    [LoggerMessage(4, LogLevel.Warning, "Message {Sequence} could not be stored in the dead letters (attempt {Attempt}); retrying")]
+    private partial void LogDeadLetterFailed(Exception exception, ulong sequence, int attempt);
+
+    [LoggerMessage(5, LogLevel.Error, "The NATS dispatcher could not finish a call of member {MemberKey}; the run restarts from the broker's ack floor")]
+    private partial void LogLineFailed(Exception exception, string memberKey);
+}
+
+/// <summary>The headers a dead letter carries besides the original body (docs/streams.md).</summary>
+public static class DeadLetterHeaders
+{
+    public const string Kind = "Membership-Kind";
+    public const string Reason = "Membership-Reason";
+    public const string Field = "Membership-Field";
+    public const string Subject = "Membership-Subject";
+    public const string Sequence = "Membership-Sequence";
+}

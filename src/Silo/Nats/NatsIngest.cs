@@ -1,0 +1,91 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using Orleans.Membership.Api.Http;
+
+namespace Orleans.Membership.Silo.Nats;
+
+/// <summary>
+/// <c>Membership:Streams:Provider=nats</c>: festival events from a NATS JetStream stream, applied by one
+/// dispatcher in the cluster (docs/streams.md, "NATS JetStream").
+/// </summary>
+public static class NatsIngest
+{
+    public static void Add(WebApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection("Membership:Streams:Nats").Get<NatsIngestOptions>() ?? new();
+        if (options.Problem() is { } problem) throw new InvalidOperationException(problem);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(_ => new NatsConnection(new NatsOpts { Url = options.Url!, Name = "membership-silo" }));
+        builder.Services.AddSingleton<NatsEventPump>();
+        builder.Services.AddHostedService<DispatcherKeeper>();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(NatsJson.Default));
+    }
+
+    /// <summary><c>GET /v1/diagnostics/nats</c> (admin): the dispatcher's counters, wherever it runs.</summary>
+    public static void Map(WebApplication app)
+    {
+        if (app.Services.GetService<NatsIngestOptions>() is not { } options) return;
+        app.MapGet("/v1/diagnostics/nats", async (IGrainFactory grains) =>
+            TypedResults.Ok(await grains.GetGrain<IEventDispatcherGrain>(options.Stream).Ping())).RequireRole(Roles.Admin);
+    }
+}
+
+/// <summary>
+/// Makes sure the streams exist before the node says it listens (a producer may publish as soon as it
+/// does), then pings the dispatcher from every silo, so it runs somewhere and restarts soon after its silo died.
+/// </summary>
+internal sealed partial class DispatcherKeeper(IGrainFactory grains, NatsConnection nats, NatsIngestOptions options, ILogger<DispatcherKeeper> logger) : BackgroundService
+{
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            await NatsTopology.EnsureStreamsAsync(new NatsJSContext(nats), options, timeout.Token);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The dispatcher keeps trying; the node serves HTTP meanwhile.
+            LogStreamsNotReady(e, options.Url!);
+        }
+        await base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var failures = 0;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await grains.GetGrain<IEventDispatcherGrain>(options.Stream).Ping();
+                failures = 0;
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                // While the cluster settles (the dispatcher's silo just died) pings fail for a while.
+                if (++failures % 15 == 1) LogPingFailed(e, failures);
+            }
+            try
+            {
+                await Task.Delay(options.PingInterval, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    [LoggerMessage(1, LogLevel.Warning, "The NATS dispatcher did not answer ({Failures} pings in a row)")]
+    private partial void LogPingFailed(Exception exception, int failures);
+
+    [LoggerMessage(2, LogLevel.Warning, "The NATS streams could not be checked at {Url}; the dispatcher keeps trying")]
+    private partial void LogStreamsNotReady(Exception exception, string url);
+}
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(NatsIngestCounters))]
+internal sealed partial class NatsJson : JsonSerializerContext;

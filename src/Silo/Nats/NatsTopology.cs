@@ -1,0 +1,102 @@
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+
+namespace Orleans.Membership.Silo.Nats;
+
+/// <summary>
+/// The JetStream streams and the consumer the engine needs. scripts/nats-up.sh creates the same streams
+/// (keep them in step); the engine creates them only when missing, so an operator's sizing stays.
+/// </summary>
+public static class NatsTopology
+{
+    private const int StreamNotFound = 10059;
+    private const int StreamNameInUse = 10058;
+    private const int ConsumerNotFound = 10014;
+
+    /// <summary>
+    /// Events: a work queue (an event leaves the broker once applied, so the stream holds the backlog);
+    /// when full it refuses new publishes instead of dropping events not yet applied; a publish repeated
+    /// with the same <c>Nats-Msg-Id</c> within two minutes is stored once.
+    /// </summary>
+    public static StreamConfig Events(NatsIngestOptions o) => new(o.Stream, [$"{o.Subject}.>"])
+    {
+        Retention = StreamConfigRetention.Workqueue,
+        Storage = StreamConfigStorage.File,
+        Discard = StreamConfigDiscard.New,
+        MaxBytes = 8L << 30,
+        DuplicateWindow = TimeSpan.FromMinutes(2),
+    };
+
+    /// <summary>Dead letters: kept 30 days for an operator to read and replay.</summary>
+    public static StreamConfig DeadLetters(NatsIngestOptions o) => new(o.DeadLetterStream, [$"{o.DeadLetterSubject}.>"])
+    {
+        Retention = StreamConfigRetention.Limits,
+        Storage = StreamConfigStorage.File,
+        Discard = StreamConfigDiscard.Old,
+        MaxAge = TimeSpan.FromDays(30),
+        DuplicateWindow = TimeSpan.FromMinutes(2),
+    };
+
+    public static async Task EnsureStreamsAsync(INatsJSContext js, NatsIngestOptions o, CancellationToken cancellationToken)
+    {
+        foreach (var config in new[] { Events(o), DeadLetters(o) })
+        {
+            try
+            {
+                await js.GetStreamAsync(config.Name!, cancellationToken: cancellationToken);
+            }
+            catch (NatsJSApiException e) when (e.Error.ErrCode == StreamNotFound)
+            {
+                try
+                {
+                    await js.CreateStreamAsync(config, cancellationToken);
+                }
+                catch (NatsJSApiException again) when (again.Error.ErrCode == StreamNameInUse)
+                {
+                    // Another silo created it meanwhile.
+                }
+            }
+        }
+    }
+
+    private static ConsumerConfig Consumer(NatsIngestOptions o, ulong ackFloor) => new(o.Consumer)
+    {
+        DurableName = o.Consumer,
+        AckPolicy = ConsumerConfigAckPolicy.Explicit,
+        AckWait = o.AckWait,
+        MaxAckPending = o.MaxAckPending,
+        MaxDeliver = -1,
+        FilterSubject = $"{o.Subject}.>",
+        DeliverPolicy = ackFloor == 0 ? ConsumerConfigDeliverPolicy.All : ConsumerConfigDeliverPolicy.ByStartSequence,
+        OptStartSeq = ackFloor == 0 ? 0 : ackFloor + 1,
+    };
+
+    /// <summary>
+    /// Takes the consumer over for a new dispatcher. When the one before left messages delivered but not
+    /// acknowledged (it died, or stopped mid-batch), the consumer is made again from its ack floor: those
+    /// messages then come first and in publish order, before anything newer, so no member's later event
+    /// overtakes an earlier one that was never applied. (Left alone, they would come back only when their
+    /// AckWait ran out, after newer ones.) Any among them already applied are duplicates. A consumer whose
+    /// settings differ from these is made again the same way.
+    /// </summary>
+    public static async Task<INatsJSConsumer> TakeOverAsync(INatsJSContext js, NatsIngestOptions o, CancellationToken cancellationToken)
+    {
+        INatsJSConsumer existing;
+        try
+        {
+            existing = await js.GetConsumerAsync(o.Stream, o.Consumer, cancellationToken);
+        }
+        catch (NatsJSApiException e) when (e.Error.ErrCode == ConsumerNotFound)
+        {
+            return await js.CreateOrUpdateConsumerAsync(o.Stream, Consumer(o, 0), cancellationToken);
+        }
+        var info = existing.Info;
+        if (info.NumAckPending == 0 && info.Config.MaxAckPending == o.MaxAckPending && info.Config.AckWait == o.AckWait
+            && info.Config.FilterSubject == $"{o.Subject}.>")
+        {
+            return existing;
+        }
+        await js.DeleteConsumerAsync(o.Stream, o.Consumer, cancellationToken);
+        return await js.CreateOrUpdateConsumerAsync(o.Stream, Consumer(o, info.AckFloor.StreamSeq), cancellationToken);
+    }
+}

@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using System.Text;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+using Orleans.Membership.Silo.Nats;
+using Orleans.Membership.Tests.Postgres;
+
+namespace Orleans.Membership.Tests.Nats;
+
+/// <summary>
+/// A real nats-server (MEMBERSHIP_TEST_NATS, or started by scripts/nats-up.sh) and PostgreSQL. Every test
+/// takes streams and subjects of its own (<see cref="NatsRun"/>), so tests never consume each other's events.
+/// </summary>
+public sealed class NatsFixture : IAsyncLifetime
+{
+    private readonly PostgresFixture _pg = new();
+    public string Url { get; private set; } = "";
+    public string ConnectionString => _pg.ConnectionString;
+    public NatsConnection Connection { get; private set; } = null!;
+    public NatsJSContext JetStream { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _pg.InitializeAsync();
+        Url = Environment.GetEnvironmentVariable("MEMBERSHIP_TEST_NATS") ?? await StartServer();
+        Connection = new NatsConnection(new NatsOpts { Url = Url, Name = "membership-tests" });
+        await Connection.ConnectAsync();
+        JetStream = new NatsJSContext(Connection);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Connection.DisposeAsync();
+        await _pg.DisposeAsync();
+    }
+
+    private static async Task<string> StartServer()
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "scripts", "nats-up.sh"))) root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("scripts/nats-up.sh not found above the test folder");
+        using var process = Process.Start(new ProcessStartInfo("bash", [Path.Combine(root, "scripts", "nats-up.sh")]) { RedirectStandardOutput = true })!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"scripts/nats-up.sh failed with exit code {process.ExitCode}");
+        return output.Trim().Split('\n')[^1];
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class NatsCollection : ICollectionFixture<NatsFixture>
+{
+    public const string Name = "nats";
+}
+
+/// <summary>One test's streams, subjects and node settings; its streams are deleted at the end.</summary>
+public sealed class NatsRun(NatsFixture nats, string name) : IAsyncDisposable
+{
+    public string Id { get; } = $"{name}-{Guid.NewGuid():N}"[..(name.Length + 9)];
+
+    public NatsIngestOptions Options => new()
+    {
+        Url = nats.Url,
+        Stream = $"T_{Id.Replace('-', '_')}_EVENTS",
+        Subject = $"t.{Id}.events",
+        Consumer = "ingest",
+        DeadLetterStream = $"T_{Id.Replace('-', '_')}_DEAD",
+        DeadLetterSubject = $"t.{Id}.dead",
+        PingInterval = TimeSpan.FromMilliseconds(500),
+    };
+
+    public IEnumerable<string> NodeSettings =>
+    [
+        "--Membership:Streams:Provider=nats", $"--Membership:Streams:Nats:Url={nats.Url}",
+        $"--Membership:Streams:Nats:Stream={Options.Stream}", $"--Membership:Streams:Nats:Subject={Options.Subject}",
+        $"--Membership:Streams:Nats:Consumer={Options.Consumer}", $"--Membership:Streams:Nats:DeadLetterStream={Options.DeadLetterStream}",
+        $"--Membership:Streams:Nats:DeadLetterSubject={Options.DeadLetterSubject}", $"--Membership:Streams:Nats:PingInterval={Options.PingInterval}",
+    ];
+
+    public Task CreateStreamsAsync() => NatsTopology.EnsureStreamsAsync(nats.JetStream, Options, CancellationToken.None);
+
+    /// <summary>Publishes with acknowledgement, as a producer must; the same Nats-Msg-Id again on a failure.</summary>
+    public async Task PublishAsync(string programId, string body, string? msgId = null)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var ack = await nats.JetStream.PublishAsync($"{Options.Subject}.{programId}", Encoding.UTF8.GetBytes(body), opts: new NatsJSPubOpts { MsgId = msgId });
+                ack.EnsureSuccess();
+                return;
+            }
+            catch (NatsException) when (attempt < 10)
+            {
+                await Task.Delay(100 * attempt);
+            }
+        }
+    }
+
+    /// <summary>Waits until the consumer exists and every message published has been acknowledged.</summary>
+    public async Task DrainedAsync(TimeSpan within)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                var consumer = await nats.JetStream.GetConsumerAsync(Options.Stream, Options.Consumer);
+                if (consumer.Info is { NumPending: 0, NumAckPending: 0 }) return;
+            }
+            catch (NatsJSApiException)
+            {
+                // Not created yet (or being made again by a new dispatcher).
+            }
+            Assert.True(deadline.Elapsed < within, $"the stream {Options.Stream} was not drained within {within}");
+            await Task.Delay(200);
+        }
+    }
+
+    public async Task<ulong> AcknowledgedUpToAsync()
+    {
+        try
+        {
+            return (await nats.JetStream.GetConsumerAsync(Options.Stream, Options.Consumer)).Info.AckFloor.StreamSeq;
+        }
+        catch (NatsJSApiException)
+        {
+            return 0;
+        }
+    }
+
+    public sealed record DeadLetter(string Subject, string Kind, string Reason, string? Field, string Body);
+
+    public async Task<List<DeadLetter>> DeadLettersAsync()
+    {
+        var letters = new List<DeadLetter>();
+        var consumer = await nats.JetStream.CreateOrderedConsumerAsync(Options.DeadLetterStream);
+        while (true)
+        {
+            var got = 0;
+            await foreach (var msg in consumer.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 1000 }))
+            {
+                got++;
+                string? Header(string key) => msg.Headers is { } h && h.TryGetValue(key, out var v) ? v.ToString() : null;
+                letters.Add(new DeadLetter(msg.Subject, Header(DeadLetterHeaders.Kind)!, Header(DeadLetterHeaders.Reason)!, Header(DeadLetterHeaders.Field),
+                    msg.Data is null ? "" : Encoding.UTF8.GetString(msg.Data)));
+            }
+            if (got == 0) return letters;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var stream in new[] { Options.Stream, Options.DeadLetterStream })
+        {
+            try
+            {
+                await nats.JetStream.DeleteStreamAsync(stream);
+            }
+            catch (NatsJSApiException)
+            {
+            }
+        }
+    }
+}

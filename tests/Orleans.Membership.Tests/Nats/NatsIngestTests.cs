@@ -1,0 +1,281 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Npgsql;
+using Xunit.Abstractions;
+using Orleans.Membership.Tests.Postgres;
+
+namespace Orleans.Membership.Tests.Nats;
+
+/// <summary>
+/// Festival events through NATS JetStream into nodes on PostgreSQL, each node a separate process (SIGKILL
+/// is real). The events are plain JSON published by this test's own client, as an order system would.
+/// </summary>
+[Collection(NatsCollection.Name), Trait("Category", "Nats")]
+public sealed class NatsIngestTests(NatsFixture nats, ITestOutputHelper output)
+{
+    private static string Paid(string eventId, string member, decimal amount, string day) =>
+        $$"""{"eventId":"{{eventId}}","memberId":"{{member}}","type":"order.paid","orderId":"{{eventId}}","occurredAt":"2026-11-{{day}}T10:00:00+08:00","amount":{{amount.ToString(CultureInfo.InvariantCulture)}}}""";
+
+    [Fact]
+    public async Task The_same_events_through_nats_and_through_http_give_the_same_members_ledgers_and_refusals()
+    {
+        await using var run = new NatsRun(nats, "same");
+        await run.CreateStreamsAsync();
+        await using var node = await NodeProcess.StartAsync(nats.ConnectionString, run.Id, settings: run.NodeSettings);
+        using var http = new HttpClient { BaseAddress = node.Url, Timeout = TimeSpan.FromSeconds(30) };
+
+        // A history per member with tier upgrades, refunds, daily limits and events the members refuse
+        // (a second sign-in the same day, a refund of an order never paid, an id reused with another body).
+        var random = new Random(23);
+        var events = new List<(string Member, Func<string, string> Body)>();
+        for (var m = 0; m < 12; m++)
+        {
+            var member = $"m{m}";
+            for (var i = 0; i < 14; i++)
+            {
+                var id = $"{member}-e{i}";
+                var day = (1 + i).ToString("00", CultureInfo.InvariantCulture);
+                var amount = random.Next(100, 300_000) / 100m;
+                events.Add((member, random.Next(8) switch
+                {
+                    0 when i > 0 => who => $$"""{"eventId":"{{id}}","memberId":"{{who}}","type":"order.refunded","orderId":"{{member}}-e{{i - 1}}","amount":1,"occurredAt":"2026-11-{{day}}T12:00:00+08:00"}""",
+                    1 => who => $$"""{"eventId":"{{id}}","memberId":"{{who}}","type":"order.refunded","orderId":"never-paid-{{i}}","amount":1,"occurredAt":"2026-11-{{day}}T12:00:00+08:00"}""",
+                    2 => who => $$"""{"eventId":"{{id}}","memberId":"{{who}}","type":"sign-in","occurredAt":"2026-11-01T09:00:00+08:00"}""",
+                    3 => who => $$"""{"eventId":"{{id}}","memberId":"{{who}}","type":"review","occurredAt":"2026-11-{{day}}T20:00:00+08:00"}""",
+                    4 when i > 0 => who => Paid($"{member}-e{i - 1}", who, amount, day), // reuses the id before with another body
+                    _ => who => Paid(id, who, amount, day),
+                }));
+            }
+        }
+
+        // A message is one write, as a POST of that one event is (a tier change is a ledger row of the write
+        // that made it, so batching the HTTP events would group rows differently). Both in the same order.
+        var refusedByHttp = new List<string>();
+        foreach (var e in events)
+        {
+            var response = await http.PostAsync("/v1/programs/default/events", new StringContent(e.Body($"h-{run.Id}-{e.Member}"), System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            refusedByHttp.AddRange(doc.RootElement.GetProperty("rejected").EnumerateArray().Select(r => r.GetProperty("eventId").GetString()!));
+        }
+        foreach (var e in events) await run.PublishAsync("default", e.Body($"n-{run.Id}-{e.Member}"));
+        await run.DrainedAsync(TimeSpan.FromSeconds(60));
+
+        Assert.NotEmpty(refusedByHttp);
+        var letters = await run.DeadLettersAsync();
+        Assert.Equal(refusedByHttp.Order(), letters.Select(l => JsonNode.Parse(l.Body)!["eventId"]!.GetValue<string>()).Order());
+        for (var m = 0; m < 12; m++)
+        {
+            foreach (var path in new[] { "", "/ledger?limit=1000" })
+            {
+                var byHttp = Normalized(await http.GetStringAsync($"/v1/programs/default/members/h-{run.Id}-m{m}{path}"));
+                var byNats = Normalized(await http.GetStringAsync($"/v1/programs/default/members/n-{run.Id}-m{m}{path}"));
+                Assert.Equal(byHttp, byNats);
+            }
+        }
+    }
+
+    /// <summary>Without what depends on the member's id or on when the node applied it (not on the events).</summary>
+    private static string Normalized(string json)
+    {
+        var node = JsonNode.Parse(json)!;
+        var joined = node["joinedAt"]?.GetValue<string>();
+        void Strip(JsonNode? n)
+        {
+            switch (n)
+            {
+                case JsonObject o:
+                    foreach (var key in new[] { "memberId", "joinedAt", "recordedAt" }) o.Remove(key);
+                    foreach (var (key, value) in o.ToList())
+                    {
+                        if (value is JsonValue v && v.TryGetValue<string>(out var s) && s == joined) o.Remove(key);
+                        else Strip(value);
+                    }
+                    break;
+                case JsonArray a:
+                    foreach (var item in a) Strip(item);
+                    break;
+            }
+        }
+        Strip(node);
+        return node.ToJsonString();
+    }
+
+    [Fact]
+    public async Task A_hundred_thousand_events_with_the_silo_killed_twice_are_all_applied_once_in_publish_order()
+    {
+        await using var run = new NatsRun(nats, "crash");
+        await run.CreateStreamsAsync();
+        const int members = 1000, perMember = 100;
+        var killAt = new[] { 20_000UL, 60_000UL }; // acknowledged so far, when the silo dies
+        var random = new Random(2311);
+        var amounts = new decimal[members, perMember];
+        for (var m = 0; m < members; m++)
+        {
+            for (var i = 0; i < perMember; i++) amounts[m, i] = random.Next(100, 1000) / 100m; // small: everyone stays at x1.0
+        }
+
+        var clock = Stopwatch.StartNew();
+        var ports = NodeProcess.Ports.Free();
+        var node = await NodeProcess.StartAsync(nats.ConnectionString, run.Id, ports, settings: run.NodeSettings);
+        output.WriteLine($"{clock.Elapsed}: node started");
+        try
+        {
+            // Event i of every member, then event i + 1 of every member, ...; a member's next event is
+            // published once its previous one is stored, so each member's events are in the stream in order.
+            var publishing = Task.Run(async () =>
+            {
+                using var window = new SemaphoreSlim(256);
+                var last = Enumerable.Repeat(Task.CompletedTask, members).ToArray();
+                for (var i = 0; i < perMember; i++)
+                {
+                    for (var m = 0; m < members; m++)
+                    {
+                        await last[m];
+                        await window.WaitAsync();
+                        var id = $"m{m}-e{i}";
+                        last[m] = Publish(Paid(id, $"{run.Id}-m{m}", amounts[m, i], "01"), id);
+                    }
+                }
+                await Task.WhenAll(last);
+
+                async Task Publish(string body, string id)
+                {
+                    try { await run.PublishAsync("default", body, id); }
+                    finally { window.Release(); }
+                }
+            });
+
+            foreach (var threshold in killAt)
+            {
+                var deadline = Stopwatch.StartNew();
+                while (await run.AcknowledgedUpToAsync() < threshold)
+                {
+                    Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(120), $"{threshold} events not acknowledged within 120 s");
+                    await Task.Delay(50);
+                }
+                output.WriteLine($"{clock.Elapsed}: {threshold} acknowledged, killing");
+                node.Kill();
+                await node.DisposeAsync();
+                node = await NodeProcess.StartAsync(nats.ConnectionString, run.Id, ports, settings: run.NodeSettings);
+                output.WriteLine($"{clock.Elapsed}: node restarted");
+            }
+            await publishing;
+            output.WriteLine($"{clock.Elapsed}: all published");
+            await run.DrainedAsync(TimeSpan.FromSeconds(180));
+            output.WriteLine($"{clock.Elapsed}: drained");
+
+            // Each member's ledger holds each of its events once, in the order published, and its totals are the events'.
+            await using var db = new NpgsqlConnection(nats.ConnectionString);
+            await db.OpenAsync();
+            await using var query = new NpgsqlCommand(
+                "select member_key, array_agg(event_id order by seq), sum(points), sum(growth) from member_ledger where member_key like @prefix and kind = 'earn' group by member_key", db);
+            query.Parameters.AddWithValue("prefix", $"default/{run.Id}-m%");
+            var found = 0;
+            await using (var reader = await query.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                {
+                    var m = int.Parse(reader.GetString(0).AsSpan($"default/{run.Id}-m".Length), CultureInfo.InvariantCulture);
+                    Assert.Equal(Enumerable.Range(0, perMember).Select(i => $"m{m}-e{i}"), reader.GetFieldValue<string[]>(1));
+                    Assert.Equal(Enumerable.Range(0, perMember).Sum(i => (long)decimal.Floor(amounts[m, i])), reader.GetInt64(2));
+                    Assert.Equal(Enumerable.Range(0, perMember).Sum(i => (long)decimal.Floor(amounts[m, i] * 5)), reader.GetInt64(3));
+                    found++;
+                }
+            }
+            Assert.Equal(members, found);
+            Assert.Empty(await run.DeadLettersAsync());
+
+            // And a member rebuilt from its ledger by the last node answers the same totals.
+            using var http = new HttpClient { BaseAddress = node.Url };
+            using var summary = JsonDocument.Parse(await http.GetStringAsync($"/v1/programs/default/members/{run.Id}-m7"));
+            Assert.Equal(Enumerable.Range(0, perMember).Sum(i => (long)decimal.Floor(amounts[7, i])), summary.RootElement.GetProperty("points").GetProperty("balance").GetInt64());
+        }
+        finally
+        {
+            await node.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Malformed_messages_and_refused_events_go_to_the_dead_letters_with_their_reason_and_nothing_else_stops()
+    {
+        await using var run = new NatsRun(nats, "dead");
+        await run.CreateStreamsAsync();
+        await using var node = await NodeProcess.StartAsync(nats.ConnectionString, run.Id, settings: run.NodeSettings);
+        var member = $"{run.Id}-m";
+
+        await run.PublishAsync("default", Paid("ok-1", member, 100m, "01"));
+        await run.PublishAsync("default", "this is not JSON");
+        await run.PublishAsync("default", """{"eventId":"no-member","type":"order.paid","orderId":"o","amount":5}""");
+        await run.PublishAsync("default", $$"""{"eventId":"twice","memberId":"{{member}}","type":"order.paid","orderId":"twice","amount":5,"amount":500}""");
+        await run.PublishAsync("no-such-program", Paid("elsewhere", member, 5m, "01"));
+        await run.PublishAsync("default", Paid("bad-amount", member, -5m, "01"));
+        await run.PublishAsync("default", $$"""{"eventId":"never-paid","memberId":"{{member}}","type":"order.refunded","orderId":"nothing","amount":5,"occurredAt":"2026-11-02T10:00:00+08:00"}""");
+        await run.PublishAsync("default", Paid("ok-2", member, 50m, "02"));
+        await run.DrainedAsync(TimeSpan.FromSeconds(60));
+
+        var letters = (await run.DeadLettersAsync()).ToDictionary(l => l.Body.Contains("no-member") ? "no-member" : l.Body.Contains("twice") ? "twice" : l.Body.StartsWith('{') ? JsonNode.Parse(l.Body)!["eventId"]!.GetValue<string>() : l.Body);
+        Assert.Equal(6, letters.Count);
+        Assert.Equal(("malformed", "$"), (letters["this is not JSON"].Kind, letters["this is not JSON"].Field));
+        Assert.StartsWith("$: the body is not valid JSON", letters["this is not JSON"].Reason);
+        Assert.Equal("memberId: is required", letters["no-member"].Reason);
+        Assert.Contains("amount", letters["twice"].Reason); // a property given twice is refused, as by the HTTP API
+        Assert.Equal("subject: program 'no-such-program' not found", letters["elsewhere"].Reason);
+        Assert.Equal($"{run.Options.DeadLetterSubject}.no-such-program", letters["elsewhere"].Subject);
+        Assert.Equal(("rejected", "amount: must be greater than 0"), (letters["bad-amount"].Kind, letters["bad-amount"].Reason));
+        Assert.Equal("rejected", letters["never-paid"].Kind);
+        Assert.Contains("orderId", letters["never-paid"].Reason);
+
+        // The good events on either side applied; the counters say what happened.
+        using var http = new HttpClient { BaseAddress = node.Url };
+        using var summary = JsonDocument.Parse(await http.GetStringAsync($"/v1/programs/default/members/{member}"));
+        Assert.Equal(150, summary.RootElement.GetProperty("points").GetProperty("balance").GetInt64());
+        using var counters = JsonDocument.Parse(await http.GetStringAsync("/v1/diagnostics/nats"));
+        Assert.Equal(2, counters.RootElement.GetProperty("accepted").GetInt64());
+        Assert.Equal(4, counters.RootElement.GetProperty("malformed").GetInt64());
+        Assert.Equal(2, counters.RootElement.GetProperty("rejected").GetInt64());
+    }
+
+    [Fact]
+    public async Task With_two_silos_killing_the_dispatchers_silo_leaves_its_work_to_the_other()
+    {
+        await using var run = new NatsRun(nats, "two");
+        await run.CreateStreamsAsync();
+        var silo1 = await NodeProcess.StartAsync(nats.ConnectionString, run.Id, settings: run.NodeSettings);
+        var silo2 = await NodeProcess.StartAsync(nats.ConnectionString, run.Id, settings: run.NodeSettings);
+        try
+        {
+            using var http1 = new HttpClient { BaseAddress = silo1.Url, Timeout = TimeSpan.FromSeconds(10) };
+            using var http2 = new HttpClient { BaseAddress = silo2.Url, Timeout = TimeSpan.FromSeconds(10) };
+            const int members = 40;
+            for (var m = 0; m < members; m++) await run.PublishAsync("default", Paid($"first-{m}", $"{run.Id}-m{m}", 100m, "01"));
+            await run.DrainedAsync(TimeSpan.FromSeconds(60));
+
+            // Kill the silo that runs the dispatcher (the other one's members then live on alone).
+            using var where = JsonDocument.Parse(await http1.GetStringAsync("/v1/diagnostics/nats"));
+            var dispatcherSilo = where.RootElement.GetProperty("silo").GetString()!;
+            var (victim, survivor, survivorHttp) = dispatcherSilo.Contains($":{silo1.SiloPort}:", StringComparison.Ordinal) ? (silo1, silo2, http2) : (silo2, silo1, http1);
+            victim.Kill();
+
+            for (var m = 0; m < members; m++) await run.PublishAsync("default", Paid($"second-{m}", $"{run.Id}-m{m}", 50m, "02"));
+            await run.DrainedAsync(TimeSpan.FromSeconds(120));
+
+            using var after = JsonDocument.Parse(await survivorHttp.GetStringAsync("/v1/diagnostics/nats"));
+            Assert.Contains($":{survivor.SiloPort}:", after.RootElement.GetProperty("silo").GetString());
+            for (var m = 0; m < members; m++)
+            {
+                using var summary = JsonDocument.Parse(await survivorHttp.GetStringAsync($"/v1/programs/default/members/{run.Id}-m{m}"));
+                Assert.Equal(150, summary.RootElement.GetProperty("points").GetProperty("balance").GetInt64());
+            }
+        }
+        finally
+        {
+            await silo1.DisposeAsync();
+            await silo2.DisposeAsync();
+        }
+    }
+}
