@@ -24,6 +24,7 @@ public static class MembershipApi
             .ValidateOnStart();
         services.TryAddSingleton(sp => new WebhookAddresses(sp.GetRequiredService<IOptions<WebhookOptions>>().Value.AllowedNetworks));
         services.TryAddSingleton<WebhookSender>();
+        services.TryAddSingleton<MembershipMetrics>();
         services.AddSingleton<MemberRoute>();
         services.AddOptions<RequestLimits>().BindConfiguration(RequestLimits.Section)
             .Validate(l => l.MaxBodyBytes > 0 && l.MaxProgramBytes > 0, $"{RequestLimits.Section}:MaxBodyBytes and MaxProgramBytes must be greater than 0")
@@ -58,11 +59,11 @@ public static class MembershipApi
         // Errors the framework answers itself (no route: 404, a route without the method: 405) get the one error shape too.
         app.UseStatusCodePages();
 
-        app.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok")));
-        app.MapGet("/v1/diagnostics/runtime", () => TypedResults.Ok(RuntimeDiagnostics.Now())).RequireRole(Roles.Admin);
+        app.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok"))).WithName("Healthz");
+        app.MapGet("/v1/diagnostics/runtime", () => TypedResults.Ok(RuntimeDiagnostics.Now())).RequireRole(Roles.Admin).WithName("GetRuntimeDiagnostics");
         // Events that came by stream in this process's silo (zero in a standalone API process).
         app.MapGet("/v1/diagnostics/streams", (StreamIngestStats stats, IServiceProvider services)
-            => TypedResults.Ok(StreamDiagnostics.Of(stats, services.GetService<StreamBackpressureStats>()))).RequireRole(Roles.Admin);
+            => TypedResults.Ok(StreamDiagnostics.Of(stats, services.GetService<StreamBackpressureStats>()))).RequireRole(Roles.Admin).WithName("GetStreamDiagnostics");
         app.MapProgramsApiV1();
         app.MapMembersApiV1();
         app.MapBenefitsApiV1();

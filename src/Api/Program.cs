@@ -1,5 +1,6 @@
 using Orleans.Configuration;
 using Orleans.Membership.Api;
+using Orleans.Membership.Api.Operations;
 
 // The API as a separate process: an Orleans client of the silos. With ConnectionStrings:Membership it
 // finds them through PostgreSQL clustering; without, it connects to a local silo's gateway.
@@ -8,11 +9,7 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(
 {
     builder.WebHost.UseUrls("http://127.0.0.1:5090");
 }
-builder.Logging.AddFilter("Orleans", LogLevel.Warning);
-builder.Logging.AddFilter("Polly", LogLevel.Warning);
-builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-// Hosting logs nothing at Warning; left enabled, it still opens a log scope and an Activity per request.
-builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+builder.AddMembershipLogging();
 
 var connectionString = builder.Configuration.GetConnectionString("Membership");
 builder.UseOrleansClient(client =>
@@ -36,8 +33,19 @@ builder.UseOrleansClient(client =>
     });
 });
 builder.Services.AddMembershipApi();
+// Operations (docs/operations.md): health checks, OpenTelemetry, rate limits, CORS, the OpenAPI document.
+builder.AddMembershipHealth().AddClusterClientCheck();
+builder.AddMembershipTelemetry();
+builder.AddMembershipRateLimits();
+builder.AddMembershipCors();
+builder.Services.AddMembershipOpenApi();
 
 var app = builder.Build();
+app.UseMembershipCors();
+app.UseMembershipRateLimits();
 app.MapMembershipApi();
+app.MapMembershipHealth();
+app.MapMembershipTelemetry();
+app.MapMembershipOpenApi();
 app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine($"Orleans.Membership API (cluster client) listening on {string.Join(", ", app.Urls)}"));
 await app.RunAsync();

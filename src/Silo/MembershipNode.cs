@@ -4,6 +4,7 @@ using Orleans.Storage;
 using Orleans.Streams;
 using Orleans.Membership.Abstractions;
 using Orleans.Membership.Api;
+using Orleans.Membership.Api.Operations;
 using Orleans.Membership.Domain.Ledger;
 using Orleans.Membership.Grains;
 using Orleans.Membership.Silo.Postgres;
@@ -26,14 +27,11 @@ public static class MembershipNode
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }
-        builder.Logging.AddFilter("Orleans", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        // Hosting logs nothing at Warning; left enabled, it still opens a log scope and an Activity per request.
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
-        builder.Logging.AddFilter("Polly", LogLevel.Warning);
+        builder.AddMembershipLogging();
 
         var siloPort = builder.Configuration.GetValue("Membership:SiloPort", 11111);
         var gatewayPort = builder.Configuration.GetValue("Membership:GatewayPort", 30000);
+        var advertised = AdvertisedAddress.Read(builder.Configuration);
         var connectionString = builder.Configuration.GetConnectionString("Membership");
         var durable = !string.IsNullOrEmpty(connectionString);
         if (durable)
@@ -79,7 +77,7 @@ public static class MembershipNode
             }
             if (durable)
             {
-                silo.ConfigureEndpoints(System.Net.IPAddress.Loopback, siloPort, gatewayPort);
+                silo.ConfigureEndpoints(advertised, siloPort, gatewayPort);
                 silo.UseAdoNetClustering(o => { o.Invariant = "Npgsql"; o.ConnectionString = connectionString; });
                 foreach (var name in new[] { StorageNames.Programs, StorageNames.Snapshots })
                 {
@@ -92,11 +90,13 @@ public static class MembershipNode
             }
             else
             {
-                silo.UseLocalhostClustering(siloPort, gatewayPort);
+                silo.UseLocalhostClustering(siloPort, gatewayPort, new System.Net.IPEndPoint(advertised, siloPort));
+                silo.ConfigureEndpoints(advertised, siloPort, gatewayPort);
                 silo.AddMemoryGrainStorage(StorageNames.Programs);
                 silo.AddMemoryGrainStorage(StorageNames.Snapshots);
                 silo.UseInMemoryReminderService();
             }
+            silo.AddMembershipDashboard(builder.Configuration);
         });
         // Membership:Ledger:Mode: group-commit (the default), or the two comparisons docs/benchmarks.md makes:
         // per-append (one ledger transaction per member write) and grain-state (WriteStateAsync per write).
@@ -125,7 +125,7 @@ public static class MembershipNode
                 MaxBatchRows = builder.Configuration.GetValue("Membership:Ledger:MaxBatchRows", 2000),
                 GroupCommit = mode == "group-commit",
             };
-            builder.Services.AddSingleton<IMemberLedger>(_ => new PostgresMemberLedger(connectionString!, writer));
+            builder.Services.AddSingleton<IMemberLedger>(sp => new PostgresMemberLedger(connectionString!, writer, sp.GetRequiredService<MembershipMetrics>()));
         }
         var notices = builder.Configuration.GetSection("Membership:Notices");
         if ((notices.Get<DueSweepOptions>() ?? new()).Problem() is { } noticesProblem) throw new InvalidOperationException(noticesProblem);
@@ -137,11 +137,23 @@ public static class MembershipNode
         builder.Services.AddHostedService<DueSweepers>();
         builder.Services.AddSingleton<PacedYoungCollections>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PacedYoungCollections>());
+        // Operations (docs/operations.md): health checks, OpenTelemetry, rate limits, CORS, the OpenAPI document.
+        builder.AddMembershipHealth().AddSiloChecks();
+        builder.AddMembershipTelemetry();
+        builder.AddMembershipRateLimits();
+        builder.AddMembershipCors();
+        builder.Services.AddMembershipOpenApi();
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseMembershipCors();
+        app.UseMembershipRateLimits();
         app.MapMembershipApi();
         Nats.NatsIngest.Map(app);
+        app.MapMembershipHealth();
+        app.MapMembershipTelemetry();
+        app.MapMembershipOpenApi();
+        app.MapMembershipDashboard();
         app.Lifetime.ApplicationStarted.Register(() => Announce(app, durable));
         if (durable && mode != "group-commit")
         {
@@ -154,15 +166,16 @@ public static class MembershipNode
     private static void Announce(WebApplication app, bool durable)
     {
         var urls = string.Join(", ", app.Urls);
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MembershipNode).FullName!);
         if (durable)
         {
-            app.Logger.LogInformation(
+            logger.LogInformation(
                 "PostgreSQL mode: every acknowledged change is committed to the member ledger; programs, snapshots, " +
                 "clustering and reminders are in PostgreSQL too.");
         }
         else
         {
-            app.Logger.LogWarning(
+            logger.LogWarning(
                 "EMBEDDED MODE: members, ledgers and programs live in this process's memory only. NOTHING IS DURABLE: " +
                 "stopping the node loses every member. Set ConnectionStrings:Membership to run on PostgreSQL.");
         }

@@ -1,5 +1,7 @@
 using Orleans.Membership.Abstractions;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Orleans.Membership.Api.Http;
+using Orleans.Membership.Api.Operations;
 using Orleans.Membership.Grains;
 using Orleans.Membership.Domain.Members;
 
@@ -11,35 +13,50 @@ public static class BenefitsApi
     public static RouteGroupBuilder MapBenefitsApiV1(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId}/members/{memberId}/benefits").RequireRole(Roles.Checkout);
-        group.MapGet("", CheckAll);
-        group.MapGet("/{code}", Check);
-        group.MapPost("/{code}/uses", Use).AcceptsJsonBodies();
+        group.MapGet("", CheckAll).WithName("CheckBenefits");
+        group.MapGet("/{code}", Check).WithName("CheckBenefit");
+        group.MapPost("/{code}/uses", Use).AcceptsJsonBodies().DocumentsBody<BenefitUseBody>().Conflicts("quota", "tier", "window", "id-reused").WithName("UseBenefit");
         return group;
     }
 
-    private static async Task<IResult> CheckAll(string programId, string memberId, MemberRoute route)
+    private static async Task<Results<Ok<BenefitsResponse>, ProblemHttpResult>> CheckAll(string programId, string memberId, MemberRoute route)
     {
         var (grain, error) = await route.Resolve(programId, memberId);
         if (error is not null) return error;
         return TypedResults.Ok(new BenefitsResponse(await grain!.CheckBenefits()));
     }
 
-    private static async Task<IResult> Check(string programId, string memberId, string code, MemberRoute route, MemberReadModel readModel, ProgramCatalog programs, TimeProvider clock)
+    private static async Task<Results<Ok<BenefitCheck>, ProblemHttpResult>> Check(string programId, string memberId, string code, MemberRoute route, MemberReadModel readModel, ProgramCatalog programs, TimeProvider clock, MembershipMetrics metrics)
     {
         // The hot path: a member active in this silo is answered from the facts it published, no grain hop.
         if (readModel.TryGet(MemberKeys.Of(programId, memberId), out var facts) && await programs.GetAsync(programId) is { } program)
         {
-            if (!program.BenefitsByCode.TryGetValue(code, out var benefit)) return Problems.NotFound($"benefit '{code}' is not defined by program '{programId}'");
+            if (!program.BenefitsByCode.TryGetValue(code, out var benefit))
+            {
+                metrics.UnknownBenefit(programId);
+                return Problems.NotFound($"benefit '{code}' is not defined by program '{programId}'");
+            }
             var now = clock.GetUtcNow();
-            if (facts.Answers(program, now)) return TypedResults.Ok(facts.Check(program, benefit, now));
+            if (facts.Answers(program, now))
+            {
+                var answer = facts.Check(program, benefit, now);
+                metrics.BenefitCheck(programId, answer);
+                return TypedResults.Ok(answer);
+            }
         }
         var (grain, error) = await route.Resolve(programId, memberId);
         if (error is not null) return error;
         var check = await grain!.CheckBenefit(code);
-        return check is null ? Problems.NotFound($"benefit '{code}' is not defined by program '{programId}'") : TypedResults.Ok(check);
+        if (check is null)
+        {
+            metrics.UnknownBenefit(programId);
+            return Problems.NotFound($"benefit '{code}' is not defined by program '{programId}'");
+        }
+        metrics.BenefitCheck(programId, check);
+        return TypedResults.Ok(check);
     }
 
-    private static async Task<IResult> Use(string programId, string memberId, string code, HttpRequest request, MemberRoute route)
+    private static async Task<Results<Created<BenefitCheck>, ProblemHttpResult>> Use(string programId, string memberId, string code, HttpRequest request, MemberRoute route)
     {
         var (grain, error) = await route.Resolve(programId, memberId);
         if (error is not null) return error;

@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Orleans.Membership.Abstractions;
 using Orleans.Membership.Api.Http;
+using Orleans.Membership.Api.Operations;
 using Orleans.Membership.Domain;
 using Orleans.Membership.Domain.Members;
 using Orleans.Membership.Grains;
@@ -17,11 +19,11 @@ public static class ChangesApi
     public static RouteGroupBuilder MapChangesApiV1(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId}").RequireRole(Roles.Admin);
-        group.MapGet("/changes", Feed);
-        group.MapPut("/webhooks", PutWebhooks).AcceptsJsonBodies();
-        group.MapGet("/webhooks", GetWebhooks);
-        group.MapGet("/webhooks/dead-letters", GetDeadLetters);
-        group.MapPost("/webhooks/dead-letters/replay", Replay).AcceptsJsonBodies();
+        group.MapGet("/changes", Feed).Produces(StatusCodes.Status200OK, contentType: "text/event-stream").WithName("ReadChanges");
+        group.MapPut("/webhooks", PutWebhooks).AcceptsJsonBodies().DocumentsBody<WebhooksBody>().WithName("PutWebhooks");
+        group.MapGet("/webhooks", GetWebhooks).WithName("GetWebhooks");
+        group.MapGet("/webhooks/dead-letters", GetDeadLetters).WithName("GetDeadLetters");
+        group.MapPost("/webhooks/dead-letters/replay", Replay).AcceptsJsonBodies().WithName("ReplayDeadLetters");
         return group;
     }
 
@@ -74,7 +76,7 @@ public static class ChangesApi
         }
     }
 
-    private static async Task<IResult> PutWebhooks(string programId, HttpRequest request, IGrainFactory grains, MemberRoute route, WebhookAddresses addresses)
+    private static async Task<Results<Ok<WebhooksResponse>, ProblemHttpResult>> PutWebhooks(string programId, HttpRequest request, IGrainFactory grains, MemberRoute route, WebhookAddresses addresses)
     {
         if (await route.CheckProgram(programId) is { } problem) return problem;
         var (body, bodyError) = await MemberRoute.ReadObject(request);
@@ -121,7 +123,7 @@ public static class ChangesApi
         return TypedResults.Ok(new WebhooksResponse(targets.Select(t => new WebhookView(t.Url)).ToList()));
     }
 
-    private static async Task<IResult> GetWebhooks(string programId, IGrainFactory grains, MemberRoute route)
+    private static async Task<Results<Ok<WebhooksResponse>, ProblemHttpResult>> GetWebhooks(string programId, IGrainFactory grains, MemberRoute route)
     {
         if (await route.CheckProgram(programId) is { } problem) return problem;
         var targets = await grains.GetGrain<IChangeFeedGrain>(programId).GetWebhooks();
@@ -129,14 +131,14 @@ public static class ChangesApi
         return TypedResults.Ok(new WebhooksResponse(targets.Select(t => new WebhookView(t.Url)).ToList()));
     }
 
-    private static async Task<IResult> GetDeadLetters(string programId, IGrainFactory grains, MemberRoute route)
+    private static async Task<Results<Ok<DeadLettersResponse>, ProblemHttpResult>> GetDeadLetters(string programId, IGrainFactory grains, MemberRoute route)
     {
         if (await route.CheckProgram(programId) is { } problem) return problem;
         var letters = await grains.GetGrain<IChangeFeedGrain>(programId).GetDeadLetters();
         return TypedResults.Ok(new DeadLettersResponse(letters));
     }
 
-    private static async Task<IResult> Replay(string programId, IGrainFactory grains, MemberRoute route)
+    private static async Task<Results<Ok<ReplayResponse>, ProblemHttpResult>> Replay(string programId, IGrainFactory grains, MemberRoute route)
     {
         if (await route.CheckProgram(programId) is { } problem) return problem;
         var replayed = await grains.GetGrain<IChangeFeedGrain>(programId).ReplayDeadLetters();

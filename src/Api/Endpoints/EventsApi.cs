@@ -1,6 +1,8 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Orleans.Membership.Abstractions;
 using Orleans.Membership.Api.Http;
+using Orleans.Membership.Api.Operations;
 using Orleans.Membership.Domain.Members;
 using Orleans.Membership.Grains;
 
@@ -24,11 +26,11 @@ public static class EventsApi
     public static RouteGroupBuilder MapEventsApiV1(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId}/events").RequireRole(Roles.Ingest);
-        group.MapPost("", Ingest).AcceptsJsonBodies();
+        group.MapPost("", Ingest).AcceptsJsonBodies().DocumentsBody<EventBatchBody>().WithName("SendEvents");
         return group;
     }
 
-    private static async Task<IResult> Ingest(string programId, HttpRequest request, IGrainFactory grains, ProgramCatalog programs, TimeProvider clock)
+    private static async Task<Results<Ok<EventsResponse>, ProblemHttpResult>> Ingest(string programId, HttpRequest request, IGrainFactory grains, ProgramCatalog programs, TimeProvider clock, MembershipMetrics metrics)
     {
         if (!CallerIds.IsValid(programId)) return Problems.Validation("programId", CallerIds.Rule);
         var program = await programs.GetAsync(programId);
@@ -73,12 +75,14 @@ public static class EventsApi
             if (ScoringEventJson.Parse(items[i], prefix, i, out var memberId, out var ev, out var eventId) is { } problem)
             {
                 rejected.Add(new RejectedEvent(i, eventId, $"{problem.Key}: {problem.Value}", problem.Key, null));
+                metrics.Event(program, null, EventStatus.Rejected);
                 continue;
             }
             if (EventValidation.Validate(program, ev!, now) is { } invalid)
             {
                 var field = prefix.Length == 0 ? invalid.Field : $"{prefix}[{i}].{invalid.Field}";
                 rejected.Add(new RejectedEvent(i, eventId, $"{field}: {invalid.Message}", field, null));
+                metrics.Event(program, ev!.Type, EventStatus.Rejected);
                 continue;
             }
             if (!groups.TryGetValue(memberId!, out var group))
@@ -126,6 +130,7 @@ public static class EventsApi
             {
                 var outcome = outcomes[j];
                 var index = indexes[g][j];
+                metrics.Event(program, events[index]!.Type, outcome.Status);
                 switch (outcome.Status)
                 {
                     case EventStatus.Accepted: accepted++; break;

@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Orleans.Membership.Abstractions;
 using Orleans.Membership.Api.Http;
+using Orleans.Membership.Api.Operations;
 using Orleans.Membership.Domain.Ledger;
 using Orleans.Membership.Domain.Members;
 using Orleans.Membership.Grains;
@@ -15,7 +17,7 @@ public sealed class MemberRoute(IGrainFactory grains, ProgramCatalog programs)
     public IGrainFactory Grains => grains;
 
     /// <summary>Checks the ids of the route and that the program exists; returns the grain, or the error to answer.</summary>
-    public async Task<(IMemberGrain? Grain, IResult? Error)> Resolve(string programId, string memberId)
+    public async Task<(IMemberGrain? Grain, ProblemHttpResult? Error)> Resolve(string programId, string memberId)
     {
         if (!CallerIds.IsValid(programId)) return (null, Problems.Validation("programId", CallerIds.Rule));
         if (!CallerIds.IsValid(memberId)) return (null, Problems.Validation("memberId", CallerIds.Rule));
@@ -24,14 +26,14 @@ public sealed class MemberRoute(IGrainFactory grains, ProgramCatalog programs)
     }
 
     /// <summary>Checks a route's program id and that the program exists; null when it does.</summary>
-    public async Task<IResult?> CheckProgram(string programId)
+    public async Task<ProblemHttpResult?> CheckProgram(string programId)
     {
         if (!CallerIds.IsValid(programId)) return Problems.Validation("programId", CallerIds.Rule);
         return await programs.GetAsync(programId) is null ? Problems.NotFound($"program '{programId}' not found") : null;
     }
 
     /// <summary>The body as a JSON object (absent: null when <paramref name="optional"/>), or the error to answer.</summary>
-    public static async Task<(JsonBody? Body, IResult? Error)> ReadObject(HttpRequest request, bool optional = false)
+    public static async Task<(JsonBody? Body, ProblemHttpResult? Error)> ReadObject(HttpRequest request, bool optional = false)
     {
         var (doc, error) = await RequestBodies.ReadJsonAsync(request, optional);
         if (error is not null) return (null, error);
@@ -41,9 +43,15 @@ public sealed class MemberRoute(IGrainFactory grains, ProgramCatalog programs)
     }
 
     /// <summary>Maps a write's outcome to the contract's statuses.</summary>
-    public static IResult Answer<T>(WriteResult<T> result, Func<T, IResult> ok) => result.Status switch
+    public static Results<TOk, ProblemHttpResult> Answer<T, TOk>(WriteResult<T> result, Func<T, TOk> ok) where TOk : IResult => result.Status switch
     {
         WriteStatus.Applied or WriteStatus.Replayed => ok(result.Value!),
+        _ => Refusal(result),
+    };
+
+    /// <summary>A write that was not applied, as its problem answer.</summary>
+    public static ProblemHttpResult Refusal<T>(WriteResult<T> result) => result.Status switch
+    {
         WriteStatus.Conflict => Problems.Conflict(result.Reason!, result.Detail!),
         WriteStatus.NotFound => Problems.NotFound(result.Detail!),
         _ => Problems.Validation(result.Field!, result.Detail!),
@@ -56,14 +64,14 @@ public static class MembersApi
     public static RouteGroupBuilder MapMembersApiV1(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId}/members/{memberId}");
-        group.MapPost("", Enroll).RequireRole(Roles.Ingest).AcceptsJsonBodies();
-        group.MapGet("", GetSummary).RequireRole(Roles.Checkout);
-        group.MapGet("/ledger", GetLedger).RequireRole(Roles.Checkout);
-        group.MapDelete("", Erase).RequireRole(Roles.Admin);
+        group.MapPost("", Enroll).RequireRole(Roles.Ingest).AcceptsJsonBodies().DocumentsBody<EnrollBody>(optional: true).WithName("Enroll");
+        group.MapGet("", GetSummary).RequireRole(Roles.Checkout).WithName("GetMember");
+        group.MapGet("/ledger", GetLedger).RequireRole(Roles.Checkout).WithName("GetLedger");
+        group.MapDelete("", Erase).RequireRole(Roles.Admin).WithName("EraseMember");
         return group;
     }
 
-    private static async Task<IResult> Enroll(string programId, string memberId, HttpRequest request, MemberRoute route)
+    private static async Task<Results<Created<MemberSummary>, Ok<MemberSummary>, ProblemHttpResult>> Enroll(string programId, string memberId, HttpRequest request, MemberRoute route)
     {
         var (grain, error) = await route.Resolve(programId, memberId);
         if (error is not null) return error;
@@ -78,12 +86,13 @@ public static class MembersApi
             if (body.HasErrors) return Invalid(body);
         }
         var result = await grain!.Enroll(new EnrollRequest(birthday));
-        return MemberRoute.Answer(result, r => r.Created
-            ? TypedResults.Created($"/v1/programs/{programId}/members/{memberId}", r.Summary)
-            : TypedResults.Ok(r.Summary));
+        if (result.Status is not (WriteStatus.Applied or WriteStatus.Replayed)) return MemberRoute.Refusal(result);
+        return result.Value!.Created
+            ? TypedResults.Created($"/v1/programs/{programId}/members/{memberId}", result.Value.Summary)
+            : TypedResults.Ok(result.Value.Summary);
     }
 
-    private static async Task<IResult> GetSummary(string programId, string memberId, MemberRoute route)
+    private static async Task<Results<Ok<MemberSummary>, ProblemHttpResult>> GetSummary(string programId, string memberId, MemberRoute route)
     {
         var (grain, error) = await route.Resolve(programId, memberId);
         if (error is not null) return error;
@@ -91,7 +100,7 @@ public static class MembersApi
         return summary is null ? Problems.NotFound($"member '{memberId}' not found in program '{programId}'") : TypedResults.Ok(summary);
     }
 
-    private static async Task<IResult> GetLedger(string programId, string memberId, string? limit, string? before, MemberRoute route)
+    private static async Task<Results<Ok<LedgerResponse>, ProblemHttpResult>> GetLedger(string programId, string memberId, string? limit, string? before, MemberRoute route)
     {
         var (grain, error) = await route.Resolve(programId, memberId);
         if (error is not null) return error;
@@ -112,7 +121,7 @@ public static class MembersApi
         return TypedResults.Ok(new LedgerResponse(page.Entries.Select(View).ToList(), page.Next));
     }
 
-    private static async Task<IResult> Erase(string programId, string memberId, MemberRoute route)
+    private static async Task<Results<NoContent, ProblemHttpResult>> Erase(string programId, string memberId, MemberRoute route)
     {
         var (grain, error) = await route.Resolve(programId, memberId);
         if (error is not null) return error;
@@ -120,7 +129,7 @@ public static class MembersApi
         return TypedResults.NoContent();
     }
 
-    internal static IResult Invalid(JsonBody body) => Problems.Validation(body.Errors);
+    internal static ProblemHttpResult Invalid(JsonBody body) => Problems.Validation(body.Errors);
 
     /// <summary>The statement line of an entry: the contract's fields plus what explains it.</summary>
     public static LedgerEntryView View(LedgerEntry e)

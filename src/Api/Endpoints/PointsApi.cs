@@ -1,4 +1,6 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Orleans.Membership.Api.Http;
+using Orleans.Membership.Api.Operations;
 using Orleans.Membership.Domain.Members;
 
 namespace Orleans.Membership.Api.Endpoints;
@@ -9,11 +11,11 @@ public static class PointsApi
     public static RouteGroupBuilder MapPointsApiV1(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId}/members/{memberId}/points").RequireRole(Roles.Checkout);
-        group.MapPost("/redemptions", Redeem).AcceptsJsonBodies();
+        group.MapPost("/redemptions", Redeem).AcceptsJsonBodies().DocumentsBody<RedemptionBody>().Conflicts("balance", "id-reused").WithName("RedeemPoints");
         return group;
     }
 
-    private static async Task<IResult> Redeem(string programId, string memberId, HttpRequest request, MemberRoute route)
+    private static async Task<Results<Created<RedemptionResult>, ProblemHttpResult>> Redeem(string programId, string memberId, HttpRequest request, MemberRoute route)
     {
         var (grain, error) = await route.Resolve(programId, memberId);
         if (error is not null) return error;

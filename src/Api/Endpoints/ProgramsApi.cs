@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Orleans.Membership.Abstractions;
 using Orleans.Membership.Api.Http;
+using Orleans.Membership.Api.Operations;
 using Orleans.Membership.Domain.Members;
 using Orleans.Membership.Grains;
 
@@ -12,12 +14,12 @@ public static class ProgramsApi
     public static RouteGroupBuilder MapProgramsApiV1(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId}").RequireRole(Roles.Admin);
-        group.MapPut("", Put).AcceptsJsonBodies(limits => limits.MaxProgramBytes);
-        group.MapGet("", Get);
+        group.MapPut("", Put).AcceptsJsonBodies(limits => limits.MaxProgramBytes).DocumentsBody<JsonObject>().WithName("PutProgram");
+        group.MapGet("", Get).WithName("GetProgram");
         return group;
     }
 
-    private static async Task<IResult> Put(string programId, HttpRequest request, IGrainFactory grains, ProgramCatalog catalog)
+    private static async Task<Results<Ok<ProgramVersion>, ProblemHttpResult>> Put(string programId, HttpRequest request, IGrainFactory grains, ProgramCatalog catalog)
     {
         if (!CallerIds.IsValid(programId)) return Problems.Validation("programId", CallerIds.Rule);
         var (json, bodyError) = await RequestBodies.ReadTextAsync(request);
@@ -33,7 +35,7 @@ public static class ProgramsApi
         return TypedResults.Ok(new ProgramVersion(programId, version));
     }
 
-    private static async Task<IResult> Get(string programId, IGrainFactory grains)
+    private static async Task<Results<Ok<JsonObject>, ProblemHttpResult>> Get(string programId, IGrainFactory grains)
     {
         if (!CallerIds.IsValid(programId)) return Problems.Validation("programId", CallerIds.Rule);
         var definition = await grains.GetGrain<IProgramGrain>(programId).Get();

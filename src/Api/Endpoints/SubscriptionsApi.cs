@@ -1,4 +1,6 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Orleans.Membership.Api.Http;
+using Orleans.Membership.Api.Operations;
 using Orleans.Membership.Domain.Members;
 
 namespace Orleans.Membership.Api.Endpoints;
@@ -9,11 +11,11 @@ public static class SubscriptionsApi
     public static RouteGroupBuilder MapSubscriptionsApiV1(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId}/members/{memberId}/subscription").RequireRole(Roles.Admin);
-        group.MapPost("", Change).AcceptsJsonBodies();
+        group.MapPost("", Change).AcceptsJsonBodies().DocumentsBody<SubscriptionBody>().Conflicts("trial-used", "active", "not-active", "no-trial", "id-reused").WithName("ChangeSubscription");
         return group;
     }
 
-    private static async Task<IResult> Change(string programId, string memberId, HttpRequest request, MemberRoute route)
+    private static async Task<Results<Ok<SubscriptionView>, ProblemHttpResult>> Change(string programId, string memberId, HttpRequest request, MemberRoute route)
     {
         var (grain, error) = await route.Resolve(programId, memberId);
         if (error is not null) return error;

@@ -99,6 +99,7 @@ public static class ApiKeyAuthorization
 
     public static TBuilder RequireRole<TBuilder>(this TBuilder builder, string role) where TBuilder : IEndpointConventionBuilder
     {
+        builder.WithMetadata(new Operations.RequiredRole(role));
         // With no keys configured the API is open: no filter at all on the hot path.
         builder.AddEndpointFilterFactory((factoryContext, next) =>
             factoryContext.ApplicationServices.GetRequiredService<ApiKeyRegistry>().IsOpen ? next : async context =>

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
@@ -53,7 +54,7 @@ public static class RequestBodies
     }
 
     /// <summary>415 or 413 for a body that cannot be taken, judged from its headers; null otherwise.</summary>
-    public static IResult? Refusal(HttpContext http)
+    public static ProblemHttpResult? Refusal(HttpContext http)
     {
         var request = http.Request;
         if (!HasBody(http)) return null;
@@ -86,7 +87,7 @@ public static class RequestBodies
     /// The body as a JSON document that lives until the response is sent, or the error to answer. An
     /// <paramref name="optional"/> body may be absent (or blank): then both are null.
     /// </summary>
-    public static async Task<(JsonDocument? Document, IResult? Error)> ReadJsonAsync(HttpRequest request, bool optional = false)
+    public static async Task<(JsonDocument? Document, ProblemHttpResult? Error)> ReadJsonAsync(HttpRequest request, bool optional = false)
     {
         if (Refusal(request.HttpContext) is { } refused) return (null, refused);
         if (!HasBody(request.HttpContext))
@@ -116,7 +117,7 @@ public static class RequestBodies
     }
 
     /// <summary>The body as UTF-8 text, or the error to answer (a program definition: its compiler reads the JSON).</summary>
-    public static async Task<(string? Text, IResult? Error)> ReadTextAsync(HttpRequest request)
+    public static async Task<(string? Text, ProblemHttpResult? Error)> ReadTextAsync(HttpRequest request)
     {
         if (Refusal(request.HttpContext) is { } refused) return (null, refused);
         if (!HasBody(request.HttpContext)) return ("", null);
@@ -138,14 +139,14 @@ public static class RequestBodies
     }
 
     /// <summary>415 for bytes that came in chunks without a declared type (an empty chunked body is no body).</summary>
-    private static IResult? UndeclaredContent(HttpRequest request, int length)
+    private static ProblemHttpResult? UndeclaredContent(HttpRequest request, int length)
         => length > 0 && !IsJson(request.ContentType) ? Problems.UnsupportedMediaType(request.ContentType) : null;
 
     /// <summary>The body without a UTF-8 byte order mark, which some clients put first and JSON does not allow.</summary>
     private static Memory<byte> WithoutBom(Memory<byte> bytes) => bytes.Span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? bytes[3..] : bytes;
 
     /// <summary>Reads the whole body into a pooled buffer; the server's size limit ends a longer one with a 413.</summary>
-    private static async Task<(byte[]? Buffer, int Length, IResult? Error)> ReadAsync(HttpRequest request)
+    private static async Task<(byte[]? Buffer, int Length, ProblemHttpResult? Error)> ReadAsync(HttpRequest request)
     {
         var limit = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
         var first = request.ContentLength is { } declared and > 0 && declared < int.MaxValue ? (int)declared : 16 * 1024;
@@ -183,7 +184,7 @@ public static class RequestBodies
     /// Why a body did not parse: a property given twice (named by its path, found by parsing again with
     /// repeats allowed: the parser names only the property) or the syntax error.
     /// </summary>
-    private static IResult ParseProblem(ReadOnlyMemory<byte> bytes, JsonException strictError)
+    private static ProblemHttpResult ParseProblem(ReadOnlyMemory<byte> bytes, JsonException strictError)
     {
         try
         {

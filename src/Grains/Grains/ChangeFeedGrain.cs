@@ -26,6 +26,7 @@ public sealed class ChangeFeedGrain(
     WebhookSender sender,
     IOptions<WebhookOptions> options,
     TimeProvider clock,
+    MembershipMetrics metrics,
     ILogger<ChangeFeedGrain> logger)
     : Grain, IChangeFeedGrain, IStreamSubscriptionObserver, IAsyncBatchObserver<MemberChange>
 {
@@ -125,6 +126,7 @@ public sealed class ChangeFeedGrain(
                 {
                     _deliveries.Release();
                 }
+                metrics.WebhookDelivery(delivered: error is null);
                 if (error is null) return;
                 logger.LogInformation("Webhook {Url} refused change {ChangeId} (attempt {Attempt}): {Error}", hook.Url, change.Id, attempt, error);
                 if (attempt == Options.MaxAttempts) break;
@@ -132,6 +134,7 @@ public sealed class ChangeFeedGrain(
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, Options.MaxDelay.Ticks));
             }
             logger.LogWarning("Webhook {Url} did not take change {ChangeId} after {Attempts} attempts: parked as a dead letter", hook.Url, change.Id, Options.MaxAttempts);
+            metrics.DeadLetter();
             state.State.DeadLetters.Add(new DeadLetter(hook.Url, change, Options.MaxAttempts, error ?? "", clock.GetUtcNow()));
             if (state.State.DeadLetters.Count > DeadLetterCapacity) state.State.DeadLetters.RemoveAt(0);
             await Save();

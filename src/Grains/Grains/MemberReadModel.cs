@@ -19,5 +19,8 @@ public sealed class MemberReadModel
 
     internal void Withdraw(string memberKey) => _members.TryRemove(memberKey, out _);
 
+    /// <summary>Members active in this silo (takes the dictionary's locks: for a metric's scrape, not a request).</summary>
+    public int Count => _members.Count;
+
     public bool TryGet(string memberKey, out BenefitFacts facts) => _members.TryGetValue(memberKey, out facts!);
 }

@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Npgsql;
 using NpgsqlTypes;
 using Orleans.Membership.Domain.Ledger;
+using Orleans.Membership.Grains;
 
 namespace Orleans.Membership.Silo.Postgres;
 
@@ -35,12 +37,18 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
     private readonly Task _writer;
     private readonly SemaphoreSlim _readers;
     private readonly SemaphoreSlim _writers;
+    private readonly MembershipMetrics? _metrics;
     private long _roundTrips;
     private long _appends;
+    private volatile WriterFailure? _failing;
 
-    public PostgresMemberLedger(string connectionString, LedgerWriterOptions? options = null)
+    /// <summary>The writer's latest round trip failed, at this instant, for this reason; null once one commits.</summary>
+    public sealed record WriterFailure(DateTimeOffset At, string Error);
+
+    public PostgresMemberLedger(string connectionString, LedgerWriterOptions? options = null, MembershipMetrics? metrics = null)
     {
         _options = options ?? new LedgerWriterOptions();
+        _metrics = metrics;
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         // Fail fast when the database is away: a caller gets 503 in seconds, never a hang.
         if (!connectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase)) builder.Timeout = 3;
@@ -54,6 +62,8 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
     /// <summary>Round trips of the writer so far (a batch, or a single append without group commit).</summary>
     public long RoundTrips => Interlocked.Read(ref _roundTrips);
     public long Appends => Interlocked.Read(ref _appends);
+    /// <summary>Null while the writer's latest round trip committed.</summary>
+    public WriterFailure? Failing => _failing;
 
     public Task AppendAsync(string memberKey, IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken = default)
     {
@@ -71,6 +81,7 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
         Interlocked.Increment(ref _appends);
         Interlocked.Increment(ref _roundTrips);
         await _writers.WaitAsync();
+        var started = Stopwatch.GetTimestamp();
         try
         {
             await using var connection = await _dataSource.OpenConnectionAsync();
@@ -92,9 +103,11 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
                 batch.BatchCommands.Add(insert);
             }
             await batch.ExecuteNonQueryAsync();
+            Committed(entries.Count, started);
         }
         catch (Exception e)
         {
+            Failed(entries.Count, started, e);
             throw Translate(e);
         }
         finally
@@ -172,6 +185,36 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
     };
 
     private async Task Write(IReadOnlyList<Pending> batch)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var rows = 0;
+        foreach (var p in batch) rows += p.Entries.Count;
+        try
+        {
+            await WriteCopy(batch);
+            Committed(rows, started);
+        }
+        catch (Exception e)
+        {
+            Failed(rows, started, e);
+            throw;
+        }
+    }
+
+    private void Committed(int rows, long started)
+    {
+        _failing = null;
+        _metrics?.LedgerCommit(rows, Stopwatch.GetElapsedTime(started), committed: true);
+    }
+
+    private void Failed(int rows, long started, Exception e)
+    {
+        // A refused duplicate is one caller's conflict, not a failing writer.
+        if (e is not PostgresException { SqlState: PostgresErrorCodes.UniqueViolation }) _failing = new WriterFailure(DateTimeOffset.UtcNow, e.Message);
+        _metrics?.LedgerCommit(rows, Stopwatch.GetElapsedTime(started), committed: false);
+    }
+
+    private async Task WriteCopy(IReadOnlyList<Pending> batch)
     {
         Interlocked.Increment(ref _roundTrips);
         await using var connection = await _dataSource.OpenConnectionAsync();

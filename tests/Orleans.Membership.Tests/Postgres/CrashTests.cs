@@ -11,8 +11,11 @@ namespace Orleans.Membership.Tests.Postgres;
 internal sealed class NodeProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
     public Uri Url { get; }
     public int SiloPort { get; }
+    /// <summary>What the process wrote to its standard output so far, line by line.</summary>
+    public IReadOnlyCollection<string> Output => _output;
 
     private NodeProcess(Process process, Uri url, int siloPort)
     {
@@ -32,11 +35,13 @@ internal sealed class NodeProcess : IAsyncDisposable
         => StartAsync(connectionString, clusterId, Ports.Free(), project: "Api");
 
     /// <param name="settings">more command-line settings (<c>--Section:Key=value</c>)</param>
-    public static async Task<NodeProcess> StartAsync(string connectionString, string clusterId, Ports? ports = null, string project = "Silo", IEnumerable<string>? settings = null)
+    /// <param name="address">where the node serves HTTP and, for a silo, its <c>Membership:AdvertisedIP</c></param>
+    public static async Task<NodeProcess> StartAsync(string connectionString, string clusterId, Ports? ports = null, string project = "Silo",
+        IEnumerable<string>? settings = null, string address = "127.0.0.1")
     {
         ports ??= Ports.Free();
         var port = ports.Http;
-        var url = new Uri($"http://127.0.0.1:{port}");
+        var url = new Uri($"http://{address}:{port}");
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -48,6 +53,7 @@ internal sealed class NodeProcess : IAsyncDisposable
             Dll(project), "--urls", url.ToString().TrimEnd('/'),
             $"--ConnectionStrings:Membership={connectionString}",
             $"--Membership:SiloPort={ports.Silo}", $"--Membership:GatewayPort={ports.Gateway}", $"--Membership:ClusterId={clusterId}",
+            .. project == "Silo" && address != "127.0.0.1" ? [$"--Membership:AdvertisedIP={address}"] : (string[])[],
             .. settings ?? [],
         ])
         {
@@ -56,8 +62,10 @@ internal sealed class NodeProcess : IAsyncDisposable
         var process = Process.Start(start)!;
         // The node prints this line once it serves: wait for it (or for the process to die).
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var node = new NodeProcess(process, url, ports.Silo);
         process.OutputDataReceived += (_, e) =>
         {
+            if (e.Data is not null) node._output.Enqueue(e.Data);
             if (e.Data?.StartsWith("Orleans.Membership node listening on", StringComparison.Ordinal) == true
                 || e.Data?.StartsWith("Orleans.Membership API (cluster client) listening on", StringComparison.Ordinal) == true)
             {
@@ -69,7 +77,6 @@ internal sealed class NodeProcess : IAsyncDisposable
         process.Exited += (_, _) => ready.TrySetException(new InvalidOperationException($"the node exited with code {process.ExitCode} while starting"));
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var node = new NodeProcess(process, url, ports.Silo);
         try
         {
             await ready.Task.WaitAsync(TimeSpan.FromSeconds(60));

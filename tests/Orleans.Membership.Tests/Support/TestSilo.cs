@@ -17,6 +17,8 @@ public static class TestSilo
         services.AddSingleton<StreamIngestStats>();
         services.AddSingleton(new WebhookAddresses([]));
         services.AddSingleton<WebhookSender>();
+        services.AddMetrics();
+        services.AddSingleton<MembershipMetrics>();
         services.AddSingleton<IDueIndex>(dueIndex);
         return services;
     }

@@ -1,0 +1,24 @@
+using System.Net;
+
+namespace Orleans.Membership.Silo;
+
+/// <summary><c>Membership:AdvertisedIP</c>: the address a silo listens on and tells the cluster (silo and gateway endpoints).</summary>
+public static class AdvertisedAddress
+{
+    public const string Key = "Membership:AdvertisedIP";
+
+    public static IPAddress Read(IConfiguration configuration)
+    {
+        var text = configuration[Key];
+        if (string.IsNullOrWhiteSpace(text)) return IPAddress.Loopback;
+        if (!IPAddress.TryParse(text.Trim(), out var address))
+        {
+            throw new InvalidOperationException($"{Key} must be an IP address (e.g. 10.0.0.12), not '{text}'");
+        }
+        if (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any))
+        {
+            throw new InvalidOperationException($"{Key} must be an address other silos and clients can reach, not '{text}' (any)");
+        }
+        return address;
+    }
+}
