@@ -2,7 +2,6 @@
 # Durable ingest on PostgreSQL, three ways, same build, same run (Membership:Ledger:Mode):
 #   group-commit  the engine: one COPY per few milliseconds for every member write of the silo
 #   per-append    one ledger transaction per member write, concurrently on pooled connections
-#   grain-state   a plain Orleans grain: WriteStateAsync of the whole member (ADO.NET storage) per write
 #   one-per-flush the group-commit writer switched to one append per round trip (MaxBatchRows=1)
 # Usage: bash load-tests/durable-ingest.sh [seconds] [copies] [batch]
 set -euo pipefail
@@ -12,7 +11,7 @@ OUT="load-tests/results/durable-$(date -u +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
 source load-tests/node.sh
 build_release src/Silo load-tests
-for run in group-commit per-append grain-state one-per-flush; do
+for run in group-commit per-append one-per-flush; do
   mode=$run; extra=""
   if [ "$run" = one-per-flush ]; then mode=group-commit; extra="--Membership:Ledger:MaxBatchRows=1"; fi
   URL=http://127.0.0.1:5081

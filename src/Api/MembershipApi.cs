@@ -18,6 +18,8 @@ public static class MembershipApi
         services.AddSingleton<ApiKeyRegistry>();
         services.AddSingleton<ProgramCatalog>();
         services.TryAddSingleton<MemberReadModel>();
+        services.TryAddSingleton<MemberChangePublisher>();
+        services.TryAddSingleton<MemberGrainServices>();
         services.TryAddSingleton<StreamIngestStats>();
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section)
             .Validate(o => o.AllowedNetworks.All(n => WebhookAddresses.TryParseNetwork(n, out _)), WebhookAddresses.NetworkRule("..."))

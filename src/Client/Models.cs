@@ -44,11 +44,11 @@ public sealed record ReplayResponse(int Replayed);
 public sealed record HealthResponse(string Status);
 /// <summary>The node's runtime: GC, heap, thread pool (docs/api.md).</summary>
 public sealed record RuntimeDiagnostics(
-    int ProcessorCount, bool ServerGc, string GcLatencyMode, long WorkingSetBytes, long HeapBytes, long NativeRowBytes, long AllocatedBytes,
+    int ProcessorCount, bool ServerGc, string GcLatencyMode, long WorkingSetBytes, long HeapBytes, long AllocatedBytes,
     int Gen0Collections, int Gen1Collections, int Gen2Collections, double TotalGcPauseMs, double GcPauseTimePercent,
     int ThreadPoolThreads, long ThreadPoolQueueLength, long ThreadPoolCompletedWorkItems, IReadOnlyList<GcView> LastGcs);
 /// <summary>The last collection of one kind.</summary>
-public sealed record GcView(string Kind, long Index, int Generation, double PauseMs, long PromotedBytes, bool Compacted, bool Concurrent);
+public sealed record GcView(string Kind, long Index, int Generation, double PauseMs, long PromotedBytes, long HeapSizeBytes, bool Compacted, bool Concurrent);
 public sealed record StreamDiagnostics(long Accepted, long Duplicates, long Rejected, long? HeldBatches, long? PeakHeldPerQueue, long? TimesPressured, long? DroppedUnconsumed);
 
 /// <summary>One notice of the live changes feed (server-sent events): its id (resume after it), type and the change.</summary>

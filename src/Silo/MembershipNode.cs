@@ -86,6 +86,7 @@ public static class MembershipNode
                     silo.Services.AddKeyedSingleton<IGrainStorage>(name, (services, _) =>
                         new StoreFailures(services.GetRequiredKeyedService<IGrainStorage>(StoreFailures.Inner(name)), name));
                 }
+                silo.Services.AddMemberSnapshotSerializer<AdoNetGrainStorageOptions>(StoreFailures.Inner(StorageNames.Snapshots));
                 silo.UseAdoNetReminderService(o => { o.Invariant = "Npgsql"; o.ConnectionString = connectionString; });
             }
             else
@@ -94,27 +95,22 @@ public static class MembershipNode
                 silo.ConfigureEndpoints(advertised, siloPort, gatewayPort);
                 silo.AddMemoryGrainStorage(StorageNames.Programs);
                 silo.AddMemoryGrainStorage(StorageNames.Snapshots);
+                silo.Services.AddMemberSnapshotSerializer<MemoryGrainStorageOptions>();
                 silo.UseInMemoryReminderService();
             }
             silo.AddMembershipDashboard(builder.Configuration);
         });
-        // Membership:Ledger:Mode: group-commit (the default), or the two comparisons docs/benchmarks.md makes:
-        // per-append (one ledger transaction per member write) and grain-state (WriteStateAsync per write).
+        // Membership:Ledger:Mode: group-commit (the default), or per-append (one ledger transaction per member
+        // write), the comparison load-tests/durable-ingest.sh makes.
         var mode = builder.Configuration["Membership:Ledger:Mode"] ?? "group-commit";
-        if (mode is not ("group-commit" or "per-append" or "grain-state"))
+        if (mode is not ("group-commit" or "per-append"))
         {
-            throw new InvalidOperationException(
-                $"Membership:Ledger:Mode must be group-commit, per-append or grain-state, not '{mode}'");
+            throw new InvalidOperationException($"Membership:Ledger:Mode must be group-commit or per-append, not '{mode}'");
         }
         if (!durable)
         {
             builder.Services.AddSingleton<IMemberLedger, InMemoryMemberLedger>();
             builder.Services.Configure<MemberPersistenceOptions>(o => o.SnapshotsOutliveProcess = false);
-        }
-        else if (mode == "grain-state")
-        {
-            builder.Services.AddSingleton<IMemberLedger, StateOnlyLedger>();
-            builder.Services.Configure<MemberPersistenceOptions>(o => o.WriteStateEveryChange = true);
         }
         else
         {
@@ -135,8 +131,6 @@ public static class MembershipNode
         builder.Services.AddMembershipApi();
         builder.Services.AddHostedService<ShippedPrograms>();
         builder.Services.AddHostedService<DueSweepers>();
-        builder.Services.AddSingleton<PacedYoungCollections>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<PacedYoungCollections>());
         // Operations (docs/operations.md): health checks, OpenTelemetry, rate limits, CORS, the OpenAPI document.
         builder.AddMembershipHealth().AddSiloChecks();
         builder.AddMembershipTelemetry();

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
-using Orleans.Membership.Domain.Collections;
 using Orleans.Membership.Domain.Members;
 
 namespace Orleans.Membership.Api.Http;
@@ -10,10 +9,9 @@ public sealed record HealthResponse(string Status);
 
 /// <summary>
 /// What an operator (or a load tester) reads to see whether the runtime itself is the bottleneck.
-/// <see cref="NativeRowBytes"/> is what members' rows (and the embedded ledger's pages) hold outside the collector's heap (not in <see cref="HeapBytes"/>).
 /// </summary>
 public sealed record RuntimeDiagnostics(
-    int ProcessorCount, bool ServerGc, string GcLatencyMode, long WorkingSetBytes, long HeapBytes, long NativeRowBytes, long AllocatedBytes,
+    int ProcessorCount, bool ServerGc, string GcLatencyMode, long WorkingSetBytes, long HeapBytes, long AllocatedBytes,
     int Gen0Collections, int Gen1Collections, int Gen2Collections, double TotalGcPauseMs, double GcPauseTimePercent,
     int ThreadPoolThreads, long ThreadPoolQueueLength, long ThreadPoolCompletedWorkItems, IReadOnlyList<GcView> LastGcs)
 {
@@ -22,22 +20,25 @@ public sealed record RuntimeDiagnostics(
         var info = GC.GetGCMemoryInfo();
         return new RuntimeDiagnostics(
             Environment.ProcessorCount, System.Runtime.GCSettings.IsServerGC, System.Runtime.GCSettings.LatencyMode.ToString(),
-            Environment.WorkingSet, GC.GetTotalMemory(false), RowArrays.Bytes, GC.GetTotalAllocatedBytes(), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
+            Environment.WorkingSet, GC.GetTotalMemory(false), GC.GetTotalAllocatedBytes(), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
             GC.GetTotalPauseDuration().TotalMilliseconds, info.PauseTimePercentage,
             ThreadPool.ThreadCount, ThreadPool.PendingWorkItemCount, ThreadPool.CompletedWorkItemCount,
             [GcView.Last(GCKind.Ephemeral), GcView.Last(GCKind.FullBlocking), GcView.Last(GCKind.Background)]);
     }
 }
 
-/// <summary>The last collection of one kind: what a pause cost and why (promoted bytes are what it copied).</summary>
-public sealed record GcView(string Kind, long Index, int Generation, double PauseMs, long PromotedBytes, bool Compacted, bool Concurrent)
+/// <summary>
+/// The last collection of one kind: what a pause cost and why (promoted bytes are what it copied), and the
+/// heap it left (after a full blocking one: the live heap).
+/// </summary>
+public sealed record GcView(string Kind, long Index, int Generation, double PauseMs, long PromotedBytes, long HeapSizeBytes, bool Compacted, bool Concurrent)
 {
     public static GcView Last(GCKind kind)
     {
         var info = GC.GetGCMemoryInfo(kind);
         double pause = 0;
         foreach (var p in info.PauseDurations) pause += p.TotalMilliseconds;
-        return new GcView(kind.ToString(), info.Index, info.Generation, pause, info.PromotedBytes, info.Compacted, info.Concurrent);
+        return new GcView(kind.ToString(), info.Index, info.Generation, pause, info.PromotedBytes, info.HeapSizeBytes, info.Compacted, info.Concurrent);
     }
 }
 public sealed record WebhookView(string Url);

@@ -5,41 +5,33 @@ using Orleans.Membership.Abstractions;
 using Orleans.Membership.Domain.Ledger;
 using Orleans.Membership.Domain.Members;
 using Orleans.Membership.Domain.Programs;
+using Orleans.Storage;
 using Orleans.Streams;
 using Orleans.Streams.Core;
 
 namespace Orleans.Membership.Grains;
 
 /// <summary>
-/// A member in memory. Every write runs the pure rules, which fold their entries into the member's one
-/// state in place, and appends the entries to the ledger; until the append is done nothing reads the
-/// state (interleaved reads wait for it), and if it fails the entries are taken back out, so a failed
-/// write leaves the member exactly as it was. Checkout on other threads reads the immutable
-/// <see cref="BenefitFacts"/> the grain publishes to the <see cref="MemberReadModel"/>. Scoring events
-/// arrive by HTTP (through <see cref="IMemberGrain.ApplyEvents"/>) or on the member's
-/// <see cref="ScoringStreams"/> stream; both take the same path.
+/// A member in memory. Every write runs the pure rules on the member's bounded state (they fold what they
+/// emit into it) and appends the entries to the ledger; until the append is done nothing reads the state
+/// (interleaved reads wait for it). If a rule throws or the append fails or its outcome is unknown, the
+/// state is discarded and rebuilt from snapshot and ledger before the member is used again, so the member
+/// is whatever the ledger says. Checkout on other threads reads the immutable <see cref="BenefitFacts"/>
+/// the grain publishes to the <see cref="MemberReadModel"/>. Scoring events arrive by HTTP (through
+/// <see cref="IMemberGrain.ApplyEvents"/>) or on the member's <see cref="ScoringStreams"/> stream.
 /// </summary>
 [ImplicitStreamSubscription(ScoringStreams.Namespace)]
-public sealed class MemberGrain(
-    [PersistentState("snapshot", StorageNames.Snapshots)] IPersistentState<MemberSnapshot> snapshot,
-    IMemberLedger ledger,
-    ProgramCatalog programs,
-    MemberReadModel readModel,
-    TimeProvider clock,
-    IOptions<MemberPersistenceOptions> persistence,
-    StreamIngestStats streamStats,
-    IDueIndex dueIndex,
-    ILogger<MemberGrain> logger)
+public sealed class MemberGrain(MemberGrainServices services)
     : Grain, IMemberGrain, IStreamSubscriptionObserver, IAsyncBatchObserver<ScoringEvent>
 {
+
     /// <summary>Ledger rows after the last snapshot that make the next write take a snapshot, at the least.</summary>
     public const int SnapshotEvery = 256;
 
     /// <summary>
     /// The rows after the last snapshot that make this member's next write take one: <see cref="SnapshotEvery"/>
-    /// plus a share of it that depends on the member key (0 to SnapshotEvery - 1). Members written at the same
-    /// pace (a festival spreads its events evenly) would otherwise all cross the same count in the same
-    /// seconds and snapshot together: ten thousand copies of whole histories at once stalled the node.
+    /// plus a share of it that depends on the member key, so members written at the same pace do not all
+    /// snapshot in the same seconds.
     /// </summary>
     public static int SnapshotAfter(string memberKey)
     {
@@ -48,86 +40,124 @@ public sealed class MemberGrain(
         return SnapshotEvery + (int)(hash % SnapshotEvery);
     }
 
-    private int _snapshotAfter = SnapshotEvery;
-
     /// <summary>Ledger rows after the last snapshot that make a deactivation take one.</summary>
     public const int SnapshotOnDeactivation = 16;
 
-    private string _key = "";
-    private string _programId = "";
-    private string _memberId = "";
-    private MemberState _state = new();
+    /// <summary>The snapshot's state name in the grain storage: the member's bounded state as it is.</summary>
+    private const string SnapshotName = "member";
 
-    /// <summary>Completes when the append of the write in progress has ended (kept or undone); null when none is in flight.</summary>
+    private string _key = "";
+
+    /// <summary>The member; null after a failed write, until it is rebuilt from snapshot and services.Ledger.</summary>
+    private MemberState? _state;
+
+    /// <summary>Completes when the append of the write in progress has ended; null when none is in flight.</summary>
     private Task? _unsettled;
 
-    /// <summary>The benefit facts last published to the read model.</summary>
+    /// <summary>The facts last published to the read model; their tier is the member's tier cache.</summary>
     private BenefitFacts? _facts;
+    /// <summary>The member's last seq when <see cref="_facts"/> were last known to be exact.</summary>
+    private long _factsSeq = -1;
 
-    // The tier at the last read, valid while nothing changes and no validity ends.
-    private TierStatus? _tier;
-    private long _tierRevision = -1;
-    private int _tierProgramVersion = -1;
-    private DateTimeOffset _tierAt;
+    private long _snapshotSeq;
+    private string? _snapshotEtag;
+    private IGrainStorage Snapshots => ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageNames.Snapshots);
+
+    private string MemberId => _key[(_key.IndexOf('/') + 1)..];
+    private string ProgramId => _key[.._key.IndexOf('/')];
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _key = this.GetPrimaryKeyString();
-        (_programId, _memberId) = MemberKeys.Parse(_key);
-        _snapshotAfter = SnapshotAfter(_key);
-        // A snapshot is an optimization: start from it when there is one, then replay the rows after it.
-        _state = snapshot.RecordExists && snapshot.State.Seq > 0 ? MemberState.FromSnapshot(snapshot.State) : new MemberState();
-        _snapshotSeq = _state.LastSeq;
-        ReleaseSnapshot();
-        foreach (var entry in await ledger.ReadAfterAsync(_key, _state.LastSeq, cancellationToken)) _state.Apply(entry);
-        if (await programs.GetAsync(_programId) is { } program) PublishFacts(program, clock.GetUtcNow());
+        var program = await services.Programs.GetAsync(ProgramId);
+        _state = await Load(program, cancellationToken);
+        if (program is not null) PublishFacts(program, services.Clock.GetUtcNow());
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        readModel.Withdraw(_key);
-        // Snapshots that die with the process are not worth taking as it stops (and the memory storage's
-        // own grains are already going: each write would fail and be logged).
-        if (reason.ReasonCode == DeactivationReasonCode.ShuttingDown && !persistence.Value.SnapshotsOutliveProcess) return;
-        if (_state.LastSeq - SnapshotSeq >= SnapshotOnDeactivation) await TrySnapshot();
-    }
-
-    /// <summary>The seq of the last snapshot known to be stored.</summary>
-    private long _snapshotSeq;
-    private long SnapshotSeq => _snapshotSeq;
-
-    private async Task TrySnapshot()
-    {
-        try
-        {
-            snapshot.State = _state.ToSnapshot();
-            await snapshot.WriteStateAsync();
-            _snapshotSeq = snapshot.State.Seq;
-        }
-        catch (Exception e)
-        {
-            // The ledger already holds every row: a missing snapshot only makes the next activation replay more.
-            logger.LogWarning(e, "Snapshot of {MemberKey} at seq {Seq} failed", _key, _state.LastSeq);
-        }
-        finally
-        {
-            ReleaseSnapshot();
-        }
+        services.ReadModel.Withdraw(_key);
+        // Snapshots that die with the process are not worth taking as it stops.
+        if (reason.ReasonCode == DeactivationReasonCode.ShuttingDown && !services.Persistence.Value.SnapshotsOutliveProcess) return;
+        if (_state is not null && _state.LastSeq - _snapshotSeq >= SnapshotOnDeactivation) await TrySnapshot(_state);
     }
 
     /// <summary>
-    /// Lets go of the snapshot's object copy of the member once it is read or written: kept as the grain
-    /// state, it held a second copy of the whole history (rows, strings) for as long as the member lived.
-    /// The storage keeps its etag apart from the state, so the next write still finds its record.
+    /// The member from its snapshot (an optimization: losing one loses nothing) and the ledger rows after it,
+    /// folded to the program's windows.
     /// </summary>
-    private void ReleaseSnapshot() => snapshot.State = new MemberSnapshot();
+    private async Task<MemberState> Load(MembershipProgram? program, CancellationToken cancellationToken = default)
+    {
+        var stored = new GrainState<MemberState>();
+        try
+        {
+            await Snapshots.ReadStateAsync(SnapshotName, this.GetGrainId(), stored);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            services.Logger.LogWarning(e, "Snapshot of {MemberKey} could not be read; replaying its whole ledger", _key);
+            stored = new GrainState<MemberState>();
+        }
+        _snapshotEtag = stored.ETag;
+        var state = stored.RecordExists && stored.State is { LastSeq: > 0 } snapshot ? snapshot : new MemberState();
+        _snapshotSeq = state.LastSeq;
+        try
+        {
+            foreach (var entry in await services.Ledger.ReadAfterAsync(_key, state.LastSeq, cancellationToken)) state.Apply(entry);
+            if (program is not null && MemberRecall.ForRead(state, program).WholeHistory) state = await WholeHistory(cancellationToken);
+        }
+        catch (HistoryNeededException)
+        {
+            // A write after the snapshot reached behind its horizon (a late event, a refund of an old order).
+            state = await WholeHistory(cancellationToken);
+        }
+        if (program is not null) state.Fold(program, services.Clock.GetUtcNow());
+        return state;
+    }
+
+    /// <summary>Every entry of the member replayed: nothing folded, for a request that reaches behind the horizon.</summary>
+    private async Task<MemberState> WholeHistory(CancellationToken cancellationToken = default)
+        => MemberState.Replay(await services.Ledger.ReadAfterAsync(_key, 0, cancellationToken));
+
+    /// <summary>The member, rebuilt first if a failed write discarded it; with what the request needs from the services.Ledger.</summary>
+    private async Task<MemberState> Ready(MembershipProgram program, MemberRecall? forWrite = null)
+    {
+        // A read can arrive while a write's append is in flight: it waits for the outcome.
+        while (_unsettled is { } pending) await pending;
+        _state ??= await Load(program);
+        var recall = forWrite ?? MemberRecall.ForRead(_state, program);
+        if (recall.WholeHistory)
+        {
+            _state = await WholeHistory();
+            // A write folds after it runs; a read folds now (under the program's tier rules).
+            if (forWrite is null) _state.Fold(program, services.Clock.GetUtcNow());
+        }
+        else if (recall.CallerIds.Count > 0) _state.Recall(recall.CallerIds, await services.Ledger.FindAsync(_key, recall.CallerIds));
+        return _state;
+    }
+
+    private async Task TrySnapshot(MemberState state)
+    {
+        try
+        {
+            var stored = new GrainState<MemberState>(state) { ETag = _snapshotEtag };
+            await Snapshots.WriteStateAsync(SnapshotName, this.GetGrainId(), stored);
+            _snapshotEtag = stored.ETag;
+            _snapshotSeq = state.LastSeq;
+        }
+        catch (Exception e)
+        {
+            // The ledger holds every row: a missing snapshot only makes the next activation replay more.
+            services.Logger.LogWarning(e, "Snapshot of {MemberKey} at seq {Seq} failed", _key, state.LastSeq);
+        }
+    }
 
     async Task<WriteResult<EnrollResult>> IMemberGrain.Enroll(EnrollRequest request)
     {
         var program = await Program();
-        var result = await Write(program, w => WithDue(w, MemberRules.Enroll(w, request)));
+        var result = await Write(program, MemberRecall.Nothing, w => WithDue(w, MemberRules.Enroll(w, request)));
         if (result.Status != WriteStatus.Applied) return new WriteResult<EnrollResult>(result.Status, null, result.Reason, result.Detail, result.Field);
-        return WriteResult<EnrollResult>.Ok(new EnrollResult(result.Value, Summary(program)));
+        return WriteResult<EnrollResult>.Ok(new EnrollResult(result.Value, Summary(program, _state!)));
     }
 
     Task<EventOutcome[]> IMemberGrain.ApplyEvents(ScoringEvent[] events) => ApplyEvents(events);
@@ -153,12 +183,12 @@ public sealed class MemberGrain(
             // Redelivery cannot fix this: reject the batch instead of stalling the queue behind it.
             outcomes = Array.ConvertAll(events, _ => EventOutcome.Rejected("programId", e.Message, "program-not-found"));
         }
-        streamStats.Record(outcomes);
+        services.StreamStats.Record(outcomes);
         for (var i = 0; i < outcomes.Length; i++)
         {
             if (outcomes[i].Status == EventStatus.Rejected)
             {
-                logger.LogWarning("Stream event {EventId} of {MemberKey} rejected: {Field}: {Error}",
+                services.Logger.LogWarning("Stream event {EventId} of {MemberKey} rejected: {Field}: {Error}",
                     events[i].EventId, _key, outcomes[i].Field, outcomes[i].Error);
             }
         }
@@ -166,14 +196,15 @@ public sealed class MemberGrain(
 
     Task IAsyncBatchObserver<ScoringEvent>.OnErrorAsync(Exception ex)
     {
-        logger.LogWarning(ex, "Scoring stream of {MemberKey} reported an error", _key);
+        services.Logger.LogWarning(ex, "Scoring stream of {MemberKey} reported an error", _key);
         return Task.CompletedTask;
     }
 
     private async Task<EventOutcome[]> ApplyEvents(ScoringEvent[] events)
     {
         var program = await Program();
-        return await Write(program, w =>
+        var state = await Ready(program);
+        return await Write(program, MemberRecall.ForEvents(state, program, events, services.Clock.GetUtcNow()), w =>
         {
             var outcomes = new EventOutcome[events.Length];
             for (var i = 0; i < events.Length; i++) outcomes[i] = MemberRules.ApplyEvent(w, events[i]);
@@ -185,71 +216,78 @@ public sealed class MemberGrain(
     async Task<MemberSummary?> IMemberGrain.GetSummary()
     {
         var program = await Program();
-        await Settled();
-        return _state.Enrolled ? Summary(program) : null;
+        var state = await Ready(program);
+        return state.Enrolled ? Summary(program, state) : null;
     }
 
     async Task<BenefitCheck?> IMemberGrain.CheckBenefit(string code)
     {
         var program = await Program();
         if (!program.BenefitsByCode.TryGetValue(code, out var benefit)) return null;
-        await Settled();
-        var now = clock.GetUtcNow();
+        var state = await Ready(program);
+        var now = services.Clock.GetUtcNow();
         // The read model sends checks here when the facts it has no longer answer: publish fresh ones.
-        PublishFacts(program, now);
-        return MemberQueries.Check(_state.Enrolled ? _state : null, program, benefit, now, CurrentTier(program, now).Tier);
+        var facts = PublishFacts(program, now);
+        return MemberQueries.Check(state.Enrolled ? state : null, program, benefit, now, facts.Tier.Tier);
     }
 
     async Task<BenefitCheck[]> IMemberGrain.CheckBenefits()
     {
         var program = await Program();
-        await Settled();
-        var now = clock.GetUtcNow();
-        var tier = CurrentTier(program, now).Tier;
-        var state = _state.Enrolled ? _state : null;
+        var state = await Ready(program);
+        var now = services.Clock.GetUtcNow();
+        var tier = PublishFacts(program, now).Tier.Tier;
+        var member = state.Enrolled ? state : null;
         var checks = new BenefitCheck[program.Benefits.Count];
-        for (var i = 0; i < checks.Length; i++) checks[i] = MemberQueries.Check(state, program, program.Benefits[i], now, tier);
+        for (var i = 0; i < checks.Length; i++) checks[i] = MemberQueries.Check(member, program, program.Benefits[i], now, tier);
         return checks;
     }
 
-    Task<WriteResult<BenefitCheck>> IMemberGrain.UseBenefit(BenefitUseRequest request) => Write(MemberRules.UseBenefit, request);
+    Task<WriteResult<BenefitCheck>> IMemberGrain.UseBenefit(BenefitUseRequest request) => Write(request.UseId, w => MemberRules.UseBenefit(w, request));
 
-    Task<WriteResult<RedemptionResult>> IMemberGrain.Redeem(RedemptionRequest request) => Write(MemberRules.Redeem, request);
+    Task<WriteResult<RedemptionResult>> IMemberGrain.Redeem(RedemptionRequest request) => Write(request.RedemptionId, w => MemberRules.Redeem(w, request));
 
-    Task<WriteResult<SubscriptionView>> IMemberGrain.Subscribe(SubscriptionRequest request) => Write(MemberRules.Subscribe, request);
+    Task<WriteResult<SubscriptionView>> IMemberGrain.Subscribe(SubscriptionRequest request) => Write(request.SubscriptionEventId, w => MemberRules.Subscribe(w, request));
 
     async Task<LedgerPage?> IMemberGrain.GetLedger(int limit, long? before)
     {
-        if (!_state.Enrolled) return null;
         var program = await Program();
+        if (!(await Ready(program)).Enrolled) return null;
         // The statement always includes what is due: write expiries and re-grades first.
-        await Write(program, w =>
+        await Write(program, MemberRecall.Nothing, w =>
         {
             MemberRules.WriteDue(w);
             return true;
         });
 
-        var entries = await ledger.ReadPageAsync(_key, before, limit);
+        var entries = await services.Ledger.ReadPageAsync(_key, before, limit);
         long? next = entries.Count == limit && entries[^1].Seq > 1 ? entries[^1].Seq : null;
         return new LedgerPage(entries, next);
     }
 
     async Task IMemberGrain.Erase()
     {
-        await ledger.EraseAsync(_key);
-        await dueIndex.EraseAsync(_key);
-        await snapshot.ClearStateAsync();
+        while (_unsettled is { } pending) await pending;
+        await services.Ledger.EraseAsync(_key);
+        await services.DueIndex.EraseAsync(_key);
+        await Snapshots.ClearStateAsync(SnapshotName, this.GetGrainId(), new GrainState<MemberState> { ETag = _snapshotEtag });
+        _snapshotEtag = null;
         _snapshotSeq = 0;
         _state = new MemberState();
-        readModel.Withdraw(_key);
+        services.ReadModel.Withdraw(_key);
         _facts = null;
-        _tier = null;
-        logger.LogInformation("Erased member {MemberKey}", _key);
+        _factsSeq = -1;
+        services.Logger.LogInformation("Erased member {MemberKey}", _key);
         DeactivateOnIdle();
     }
 
-    private async Task<WriteResult<T>> Write<TRequest, T>(Func<MemberWrite, TRequest, WriteResult<T>> rule, TRequest request)
-        => await Write(await Program(), w => WithDue(w, rule(w, request)));
+    /// <summary>A write identified by one caller id (a redemption, a benefit use, a plan action), with the entries then due.</summary>
+    private async Task<WriteResult<T>> Write<T>(string? callerId, Func<MemberWrite, WriteResult<T>> rule)
+    {
+        var program = await Program();
+        var state = await Ready(program);
+        return await Write(program, MemberRecall.ForCallerId(state, program, callerId), w => WithDue(w, rule(w)));
+    }
 
     /// <summary>A rule's result, with the entries now due written after it when it applied.</summary>
     private static WriteResult<T> WithDue<T>(MemberWrite w, WriteResult<T> result)
@@ -259,94 +297,96 @@ public sealed class MemberGrain(
     }
 
     /// <summary>
-    /// Runs <paramref name="rules"/> on the member's state (they fold what they emit into it) and makes the
-    /// entries durable. A rule that throws or an append that fails takes the entries back out of the state
-    /// before the error goes to the caller.
+    /// Runs <paramref name="rules"/> on the member (they fold what they emit into it) and makes the entries
+    /// durable. A rule that needs history the state folded away runs again on the whole history. A rule that
+    /// throws, or an append that fails, discards the state: the next use rebuilds it from the services.Ledger.
     /// </summary>
-    private async Task<T> Write<T>(MembershipProgram program, Func<MemberWrite, T> rules)
+    private async Task<T> Write<T>(MembershipProgram program, MemberRecall recall, Func<MemberWrite, T> rules)
     {
-        var w = new MemberWrite(_state, program, clock.GetUtcNow());
+        var state = await Ready(program, recall);
+        var w = new MemberWrite(state, program, services.Clock.GetUtcNow());
         T result;
-        Task durable;
         try
         {
             result = rules(w);
-            durable = w.Entries.Count == 0 ? Task.CompletedTask : MakeDurable(w.Entries);
+        }
+        catch (HistoryNeededException)
+        {
+            // The recall missed something the rules reached for: run once more on the whole history.
+            _state = state = await WholeHistory();
+            w = new MemberWrite(state, program, w.Now);
+            result = Run(w, rules);
         }
         catch
         {
-            Undo(w);
+            _state = null;
             throw;
         }
-        if (w.Entries.Count == 0)
-        {
-            w.Keep();
-            return result;
-        }
-        if (!durable.IsCompletedSuccessfully)
-        {
-            // The append is in flight (or failed): interleaved reads wait until it is kept or undone.
-            var settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _unsettled = settled.Task;
-            try
-            {
-                await durable;
-            }
-            catch
-            {
-                Undo(w);
-                throw;
-            }
-            finally
-            {
-                _unsettled = null;
-                settled.SetResult();
-            }
-        }
-        w.Keep();
 
-        // The rules' own tier at this instant is the one now in force (computed already unless a later
-        // entry of the write changed the state): the facts need no second evaluation.
-        RememberTier(w.TierAt(w.Now), program, w.Now);
+        if (w.Entries.Count > 0)
+        {
+            var durable = services.Ledger.AppendAsync(_key, w.Entries);
+            if (!durable.IsCompletedSuccessfully)
+            {
+                var settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _unsettled = settled.Task;
+                try
+                {
+                    await durable;
+                }
+                catch
+                {
+                    // The append failed, or committed without telling us: the ledger decides what the member is.
+                    _state = null;
+                    throw;
+                }
+                finally
+                {
+                    _unsettled = null;
+                    settled.SetResult();
+                }
+            }
+        }
+
+        state.Fold(program, w.Now);
+        if (w.Entries.Count == 0) return result;
         PublishFacts(program, w.Now);
         await PublishChanges(w.Entries);
-        ArmNotices(w.Entries);
-        if (_state.LastSeq - SnapshotSeq >= _snapshotAfter) await TrySnapshot();
+        ArmNotices(state, w.Entries);
+        if (state.LastSeq - _snapshotSeq >= SnapshotAfter(_key)) await TrySnapshot(state);
         return result;
     }
 
-    private Task MakeDurable(IReadOnlyList<LedgerEntry> entries)
-        => persistence.Value.WriteStateEveryChange ? WriteStateThenAppend(entries) : ledger.AppendAsync(_key, entries);
-
-    /// <summary>The plain-Orleans comparison: the whole member is the grain state, written before the ack.</summary>
-    private async Task WriteStateThenAppend(IReadOnlyList<LedgerEntry> entries)
+    private T Run<T>(MemberWrite w, Func<MemberWrite, T> rules)
     {
-        snapshot.State = _state.ToSnapshot();
-        await snapshot.WriteStateAsync();
-        _snapshotSeq = snapshot.State.Seq;
-        ReleaseSnapshot();
-        await ledger.AppendAsync(_key, entries);
+        try
+        {
+            return rules(w);
+        }
+        catch
+        {
+            _state = null;
+            throw;
+        }
     }
 
-    private void Undo(MemberWrite w)
+    /// <summary>
+    /// The member's benefit facts now, published to the read model when those it has are no longer exact.
+    /// Their tier is the only cached tier of the member: it holds until its validity ends or growth dated
+    /// after publication comes into force.
+    /// </summary>
+    private BenefitFacts PublishFacts(MembershipProgram program, DateTimeOffset now)
     {
-        w.Undo();
-        _tier = null;
-    }
-
-    /// <summary>Waits while a write's entries are on their way to the ledger: reads see only durable effects.</summary>
-    private async ValueTask Settled()
-    {
-        while (_unsettled is { } pending) await pending;
-    }
-
-    /// <summary>Publishes the member's benefit facts to the read model when those it has are no longer exact.</summary>
-    private void PublishFacts(MembershipProgram program, DateTimeOffset now)
-    {
-        var tier = CurrentTier(program, now);
-        if (_facts is { } facts && facts.Matches(_state, program, tier, now)) return;
-        _facts = BenefitFacts.Of(_state, program, tier, now);
-        readModel.Publish(_key, _facts);
+        var state = _state!;
+        if (_facts is { } facts && _factsSeq == state.LastSeq && facts.Answers(program, now)) return facts;
+        var tier = MemberQueries.TierAt(state, program, now);
+        if (_facts is not { } old || !old.Matches(state, program, tier, now))
+        {
+            _facts = BenefitFacts.Of(state, program, tier, now);
+            services.ReadModel.Publish(_key, _facts);
+        }
+        _factsSeq = state.LastSeq;
+        return _facts;
     }
 
     /// <summary>
@@ -355,32 +395,25 @@ public sealed class MemberGrain(
     /// </summary>
     private async Task PublishChanges(IReadOnlyList<LedgerEntry> entries)
     {
-        if (MemberChanges.From(_programId, _memberId, entries) is not { } changes) return;
+        if (MemberChanges.From(ProgramId, MemberId, entries) is not { } changes) return;
         try
         {
             await Publish(changes);
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "Changes of {MemberKey} at seq {Seq} were not published", _key, _state.LastSeq);
+            services.Logger.LogWarning(e, "Changes of {MemberKey} were not published", _key);
         }
     }
 
     /// <summary>Puts changes on the program's member-changes stream; false when no stream provider is configured.</summary>
-    private async Task<bool> Publish(List<MemberChange> changes)
-    {
-        _changes ??= ServiceProvider.GetKeyedService<IStreamProvider>(ScoringStreams.Provider)?
-            .GetStream<MemberChange>(MemberChangeStreams.For(_programId));
-        if (_changes is null) return false;
-        await _changes.OnNextBatchAsync(changes);
-        return true;
-    }
+    private Task<bool> Publish(List<MemberChange> changes) => services.Changes.Publish(ProgramId, changes);
 
     /// <summary>The due time the index holds for this member, as far as this activation knows.</summary>
     private DateTimeOffset _armed = DateTimeOffset.MaxValue;
 
     /// <summary>Makes sure the due-time index wakes this member for its next notice (an earlier one than it knows).</summary>
-    private void ArmNotices(IReadOnlyList<LedgerEntry> entries)
+    private void ArmNotices(MemberState state, IReadOnlyList<LedgerEntry> entries)
     {
         List<long>? freshBuckets = null;
         List<string>? freshPlans = null;
@@ -389,10 +422,9 @@ public sealed class MemberGrain(
             if (e.Kind == LedgerKinds.Earn && e.BucketExpiresAt is not null) (freshBuckets ??= []).Add(e.Seq);
             if (e.Kind == LedgerKinds.Subscription && e.Plan is { } plan) (freshPlans ??= []).Add(plan);
         }
-        var next = MemberNotices.Next(_state, clock.GetUtcNow(), (IReadOnlyCollection<long>?)freshBuckets ?? [], (IReadOnlyCollection<string>?)freshPlans ?? []);
+        var next = MemberNotices.Next(state, services.Clock.GetUtcNow(), (IReadOnlyCollection<long>?)freshBuckets ?? [], (IReadOnlyCollection<string>?)freshPlans ?? []);
         if (next is not { } due || due >= _armed) return;
-        // Not part of the write's acknowledgement: the index write runs beside the caller's answer (on this
-        // activation), so an activation storm queueing on the index does not slow ingestion.
+        // Not part of the write's acknowledgement: the index write runs beside the caller's answer.
         _armed = due;
         _ = Arm(due);
     }
@@ -401,81 +433,65 @@ public sealed class MemberGrain(
     {
         try
         {
-            await dueIndex.ArmAsync(_key, due);
+            await services.DueIndex.ArmAsync(_key, due);
         }
         catch (Exception e)
         {
             // The write is durable; the notice is late at worst: the next write of this member arms it again.
             if (_armed == due) _armed = DateTimeOffset.MaxValue;
-            logger.LogWarning(e, "Due-time index not updated for {MemberKey}", _key);
+            services.Logger.LogWarning(e, "Due-time index not updated for {MemberKey}", _key);
         }
     }
 
     async Task<int> IMemberGrain.FireNotices()
     {
-        var now = clock.GetUtcNow();
-        var notices = _state.Enrolled ? MemberNotices.All(_programId, _memberId, _state, now) : [];
+        var program = await Program();
+        var state = await Ready(program);
+        var now = services.Clock.GetUtcNow();
+        var notices = state.Enrolled ? MemberNotices.All(ProgramId, MemberId, state, now) : [];
         var fired = 0;
         foreach (var notice in notices)
         {
-            if (notice.DueAt > now || await dueIndex.HasFiredAsync(_key, notice.Key)) continue;
+            if (notice.DueAt > now || await services.DueIndex.HasFiredAsync(_key, notice.Key)) continue;
             // Published, then marked: a crash between the two repeats the notice, with the same change id.
             if (!await Publish([notice.Change])) break;
-            await dueIndex.MarkFiredAsync(_key, notice.Key);
+            await services.DueIndex.MarkFiredAsync(_key, notice.Key);
             fired++;
         }
-        var next = MemberNotices.Next(_state, now, [], []);
-        await dueIndex.SetAsync(_key, next);
+        var next = MemberNotices.Next(state, now, [], []);
+        await services.DueIndex.SetAsync(_key, next);
         _armed = next ?? DateTimeOffset.MaxValue;
         return fired;
     }
 
-    private IAsyncStream<MemberChange>? _changes;
-
-    private MemberSummary Summary(MembershipProgram program)
+    private MemberSummary Summary(MembershipProgram program, MemberState state)
     {
-        var now = clock.GetUtcNow();
-        return MemberQueries.Summary(_memberId, _state, program, now, CurrentTier(program, now));
-    }
-
-    /// <summary>
-    /// The tier now, cached: it cannot change until the state changes, the program changes, or the
-    /// cached validity ends (and no growth is dated after now).
-    /// </summary>
-    private TierStatus CurrentTier(MembershipProgram program, DateTimeOffset now)
-    {
-        if (_tier is { } cached && _tierRevision == _state.Revision && _tierProgramVersion == program.Version && now >= _tierAt
-            && (cached.ValidUntil is not { } end || now < end)
-            && (_state.Growth.Count == 0 || _state.Growth[^1].OccurredAt <= now))
-        {
-            return cached;
-        }
-        return RememberTier(MemberQueries.TierAt(_state, program, now), program, now);
-    }
-
-    private TierStatus RememberTier(TierStatus tier, MembershipProgram program, DateTimeOffset at)
-    {
-        _tier = tier;
-        _tierRevision = _state.Revision;
-        _tierProgramVersion = program.Version;
-        _tierAt = at;
-        return tier;
+        var now = services.Clock.GetUtcNow();
+        return MemberQueries.Summary(MemberId, state, program, now, PublishFacts(program, now).Tier);
     }
 
     private async ValueTask<MembershipProgram> Program()
-        => await programs.GetAsync(_programId) ?? throw new ProgramNotFoundException(_programId);
+        => await services.Programs.GetAsync(ProgramId) ?? throw new ProgramNotFoundException(ProgramId);
 }
+
+/// <summary>
+/// What a member grain needs from its silo, in one object: every member holds one reference to it instead
+/// of one per service (tens of millions of activations).
+/// </summary>
+public sealed record MemberGrainServices(
+    IMemberLedger Ledger,
+    ProgramCatalog Programs,
+    MemberReadModel ReadModel,
+    TimeProvider Clock,
+    IOptions<MemberPersistenceOptions> Persistence,
+    StreamIngestStats StreamStats,
+    IDueIndex DueIndex,
+    MemberChangePublisher Changes,
+    ILogger<MemberGrain> Logger);
 
 /// <summary>How a member's state reaches storage.</summary>
 public sealed class MemberPersistenceOptions
 {
-    /// <summary>
-    /// Benchmark switch: write the whole member with <c>WriteStateAsync</c> on every change, as a plain
-    /// Orleans grain would, instead of relying on the ledger. Not a production mode: the comparison
-    /// in docs/benchmarks.md is what it is for.
-    /// </summary>
-    public bool WriteStateEveryChange { get; set; }
-
     /// <summary>
     /// Whether the snapshot storage outlives this process (a database: true). The embedded node keeps
     /// snapshots in memory and sets false: a member then takes no snapshot when the silo shuts down.

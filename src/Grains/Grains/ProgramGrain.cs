@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Membership.Abstractions;
 using Orleans.Membership.Domain.Programs;
 using Orleans.Runtime;
@@ -53,4 +54,20 @@ public static class StorageNames
 {
     public const string Programs = "programs";
     public const string Snapshots = "member-snapshots";
+}
+
+public static class MemberSnapshotStorage
+{
+    /// <summary>
+    /// Member snapshots are the member's bounded state as it is (private fields included), written with the
+    /// Orleans serializer: Orleans' default grain storage serializer is JSON of public setters.
+    /// </summary>
+    /// <param name="name">the name the snapshots' storage provider is registered under</param>
+    public static IServiceCollection AddMemberSnapshotSerializer<TOptions>(this IServiceCollection services, string name = StorageNames.Snapshots)
+        where TOptions : class, Orleans.Storage.IStorageProviderSerializerOptions
+    {
+        services.AddOptions<TOptions>(name)
+            .Configure<Orleans.Serialization.Serializer>((o, serializer) => o.GrainStorageSerializer = new Orleans.Storage.OrleansGrainStorageSerializer(serializer));
+        return services;
+    }
 }

@@ -250,7 +250,10 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
     public async Task<IReadOnlyList<LedgerEntry>> ReadPageAsync(string memberKey, long? beforeSeq, int limit, CancellationToken cancellationToken = default)
         => await Query("select entry from member_ledger where member_key = @k and seq < @s order by seq desc limit @n", memberKey, beforeSeq ?? long.MaxValue, limit, cancellationToken);
 
-    private async Task<List<LedgerEntry>> Query(string sql, string memberKey, long seq, int? limit, CancellationToken ct)
+    public async Task<IReadOnlyList<LedgerEntry>> FindAsync(string memberKey, IReadOnlyCollection<string> callerIds, CancellationToken cancellationToken = default)
+        => callerIds.Count == 0 ? [] : await Query("select entry from member_ledger where member_key = @k and event_id = any(@ids)", memberKey, 0, null, cancellationToken, [.. callerIds]);
+
+    private async Task<List<LedgerEntry>> Query(string sql, string memberKey, long seq, int? limit, CancellationToken ct, string[]? ids = null)
     {
         await _readers.WaitAsync(ct);
         try
@@ -259,6 +262,7 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
             command.Parameters.AddWithValue("k", memberKey);
             command.Parameters.AddWithValue("s", seq);
             if (limit is { } n) command.Parameters.AddWithValue("n", n);
+            if (ids is not null) command.Parameters.AddWithValue("ids", ids);
             await using var reader = await command.ExecuteReaderAsync(ct);
             var result = new List<LedgerEntry>();
             while (await reader.ReadAsync(ct)) result.Add(LedgerEntryJson.Decode(reader.GetFieldValue<byte[]>(0)));

@@ -6,10 +6,16 @@ namespace Orleans.Membership.Silo.Postgres;
 /// <summary>
 /// Grain state storage that reports the database being away as <see cref="StoreUnavailableException"/>
 /// (the API's 503), whether a grain reads its state as it activates, writes it, or clears it on erasure.
-/// Other errors (an ETag conflict) pass through unchanged.
+/// Other errors (an ETag conflict) pass through unchanged. At most <see cref="InFlight"/> operations run at
+/// once; the rest wait in the process, as the ledger's reads do (docs/postgres.md, pool sizing).
 /// </summary>
 internal sealed class StoreFailures(IGrainStorage store, string name) : IGrainStorage
 {
+    /// <summary>Storage operations in flight at once, per provider.</summary>
+    public const int InFlight = 32;
+
+    private readonly SemaphoreSlim _gate = new(InFlight, InFlight);
+
     /// <summary>The name the wrapped provider is registered under.</summary>
     public static string Inner(string name) => name + ".database";
 
@@ -24,6 +30,7 @@ internal sealed class StoreFailures(IGrainStorage store, string name) : IGrainSt
 
     private async Task Translate(Func<Task> operation, string what)
     {
+        await _gate.WaitAsync();
         try
         {
             await operation();
@@ -31,6 +38,10 @@ internal sealed class StoreFailures(IGrainStorage store, string name) : IGrainSt
         catch (Exception e) when (e is not InconsistentStateException && StoreUnavailableException.IsStoreFailure(e))
         {
             throw new StoreUnavailableException($"the {name} storage cannot {what} now: {e.Message}", e);
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 }

@@ -39,14 +39,14 @@ public sealed class ApiTests(ClockedNodeFixture node)
     }
 
     [Fact]
-    public async Task Runtime_diagnostics_count_the_members_rows_held_outside_the_heap()
+    public async Task Runtime_diagnostics_report_the_heap_and_the_collections()
     {
         await MemberWithOrder(120m);
         var (status, body) = await Http.Get("/v1/diagnostics/runtime");
         Assert.Equal(HttpStatusCode.OK, status);
-        // The member just written holds an order, a bucket, a growth record and a caller id in native rows.
-        Assert.True(body.GetProperty("nativeRowBytes").GetInt64() > 0, body.ToString());
         Assert.True(body.GetProperty("heapBytes").GetInt64() > 0, body.ToString());
+        Assert.True(body.GetProperty("allocatedBytes").GetInt64() >= body.GetProperty("heapBytes").GetInt64(), body.ToString());
+        Assert.Equal(3, body.GetProperty("lastGcs").GetArrayLength());
     }
 
     // ---- programs -------------------------------------------------------------------------------------

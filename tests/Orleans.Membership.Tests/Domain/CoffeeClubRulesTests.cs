@@ -39,9 +39,9 @@ public sealed class CoffeeClubRulesTests
 
         m.Paid("c10", 30m, "2026-11-12T09:00:00+08:00");
         m.Refunded("c10", 30m, "2026-11-12T10:00:00+08:00");
-        Assert.Equal(10, m.State.Counters["stamps"]);
+        Assert.Equal(10, m.State.Counter("stamps"));
         m.Refunded("c9", 10m, "2026-11-12T11:00:00+08:00"); // partial: the stamp stays
-        Assert.Equal(10, m.State.Counters["stamps"]);
+        Assert.Equal(10, m.State.Counter("stamps"));
     }
 
     [Theory]

@@ -1,5 +1,6 @@
 using System.Text;
 using Orleans.Membership.Domain.Ledger;
+using Orleans.Membership.Grains;
 using static Orleans.Membership.Tests.Support.LedgerSamples;
 
 namespace Orleans.Membership.Tests.Domain;

@@ -184,6 +184,29 @@ public sealed class MemberGrainClusterTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task An_append_whose_outcome_is_unknown_leaves_the_member_as_the_ledger_says()
+    {
+        // The ledger commits the redemption, then the acknowledgement is lost: the caller sees a failure.
+        var member = NewMember();
+        var key = member.GetPrimaryKeyString();
+        await member.ApplyEvents([Paid("o1", 100m, "2026-05-01T10:00:00+08:00")]);
+        ClusterFixture.Ledger.CommitThenFail(key);
+        await Assert.ThrowsAsync<LedgerUnavailableException>(() => member.Redeem(new RedemptionRequest("r1", 30, null)));
+
+        // The member is rebuilt from the ledger before anything else: the redemption happened.
+        Assert.Equal(70, (await member.GetSummary())!.Points.Balance);
+        // A retry is the first answer again, and later writes continue the ledger's sequence.
+        var retry = await member.Redeem(new RedemptionRequest("r1", 30, null));
+        Assert.Equal((WriteStatus.Replayed, 70L), (retry.Status, retry.Value!.Balance));
+        Assert.Equal(EventStatus.Accepted, (await member.ApplyEvents([Paid("o2", 50m, "2026-05-02T10:00:00+08:00")]))[0].Status);
+        Assert.Equal(WriteStatus.Applied, (await member.Redeem(new RedemptionRequest("r2", 20, null))).Status);
+        var ledger = await ClusterFixture.Ledger.ReadAfterAsync(key, 0);
+        Assert.Equal(Enumerable.Range(1, ledger.Count).Select(i => (long)i), ledger.Select(e => e.Seq));
+        Assert.Equal(100, (await member.GetSummary())!.Points.Balance);
+        Assert.Equal(100, ledger.Sum(e => e.Points));
+    }
+
+    [Fact]
     public async Task A_read_during_a_write_answers_only_what_is_durable()
     {
         var member = NewMember();

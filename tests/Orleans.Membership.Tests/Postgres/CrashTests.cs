@@ -264,7 +264,7 @@ public sealed class OutageTests(PostgresFixture pg)
     public async Task A_database_outage_answers_503_with_retry_after_applies_nothing_and_recovers_by_itself()
     {
         var run = "outage-" + Guid.NewGuid().ToString("N")[..8];
-        var (active, cold, erased) = ($"{run}-active", $"{run}-cold", $"{run}-erased");
+        var (active, cold, erased, resident) = ($"{run}-active", $"{run}-cold", $"{run}-erased", $"{run}-resident");
         var (proxy, connectionString) = TcpProxy.ForPostgres(pg.ConnectionString);
         await using var _ = proxy;
         var ports = NodeProcess.Ports.Free();
@@ -272,7 +272,7 @@ public sealed class OutageTests(PostgresFixture pg)
         try
         {
             using var http = new HttpClient { BaseAddress = node.Url, Timeout = TimeSpan.FromSeconds(30) };
-            foreach (var m in new[] { active, cold, erased })
+            foreach (var m in new[] { active, cold, erased, resident })
             {
                 Assert.Equal(HttpStatusCode.OK, (await http.PostAsync("/v1/programs/default/events", Json(Event(m, $"{m}-1", 100m)))).StatusCode);
             }
@@ -282,6 +282,7 @@ public sealed class OutageTests(PostgresFixture pg)
             node = await NodeProcess.StartAsync(connectionString, run, ports);
             using var client = new HttpClient { BaseAddress = node.Url, Timeout = TimeSpan.FromSeconds(30) };
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/v1/programs/default/members/{active}")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/v1/programs/default/members/{resident}")).StatusCode);
 
             proxy.Cut();
             try
@@ -296,9 +297,12 @@ public sealed class OutageTests(PostgresFixture pg)
                 await AssertUnavailable(await client.DeleteAsync($"/v1/programs/default/members/{active}"), "an erasure of a member in memory");
                 await AssertUnavailable(await client.GetAsync($"/v1/programs/default/members/{active}/ledger"), "a statement");
                 await AssertUnavailable(await client.GetAsync("/v1/programs/never-defined/members/x"), "a program not in memory");
-                // What a member in memory knows is still served.
-                using var summary = JsonDocument.Parse(await client.GetStringAsync($"/v1/programs/default/members/{active}"));
+                // A member whose write failed is rebuilt from the ledger before it answers again: not now.
+                await AssertUnavailable(await client.GetAsync($"/v1/programs/default/members/{active}"), "a read of a member whose write failed");
+                // A member in memory whose state nothing put in doubt is still served, and so are benefit checks from published facts.
+                using var summary = JsonDocument.Parse(await client.GetStringAsync($"/v1/programs/default/members/{resident}"));
                 Assert.Equal(100, summary.RootElement.GetProperty("points").GetProperty("balance").GetInt64());
+                Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/v1/programs/default/members/{active}/benefits/free-shipping")).StatusCode);
             }
             finally
             {

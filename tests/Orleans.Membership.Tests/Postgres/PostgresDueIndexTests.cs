@@ -1,3 +1,4 @@
+using Orleans.Membership.Grains;
 using Orleans.Membership.Domain.Ledger;
 using Orleans.Membership.Silo.Postgres;
 using static Orleans.Membership.Tests.Support.MemberHarness;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Orleans.Membership.Domain.Ledger;
 using Orleans.Membership.Domain.Members;
 using Orleans.Membership.Domain.Programs;
@@ -7,41 +6,56 @@ using Orleans.Membership.Domain.Programs;
 namespace Orleans.Membership.Tests.Support;
 
 /// <summary>
-/// Drives the pure rules the way the grain does (rule and due entries folded into the member's state,
-/// entries kept), keeping the whole ledger, so domain tests read like the program's rules.
+/// Drives the pure rules the way the grain does (rule and due entries folded into the member's state),
+/// keeping the whole ledger, so domain tests read like the program's rules. With <see cref="Bounded"/> the
+/// state is folded after every write, as the grain's is, and what a request needs from the history comes
+/// from the harness's ledger (<see cref="MemberRecall"/>, then the whole history if a rule still asks).
 /// </summary>
 public sealed class MemberHarness(MembershipProgram program)
 {
     private int _ids;
     public MembershipProgram Program { get; } = program;
-    public MemberState State { get; } = new();
+    public MemberState State { get; private set; } = new();
     public List<LedgerEntry> Ledger { get; } = [];
     public DateTimeOffset Now { get; set; } = At("2026-11-23T12:00:00+08:00");
 
+    /// <summary>Fold the state after every write, as the member grain does.</summary>
+    public bool Bounded { get; init; }
+
+    /// <summary>Writes whose rules reached for history the recall had not brought (the grain then replays the whole ledger).</summary>
+    public int Fallbacks => FallbackReasons.Count;
+
+    public List<string> FallbackReasons { get; } = [];
+
+    /// <summary>Writes that replayed the whole ledger because the recall said so.</summary>
+    public int WholeHistoryLoads { get; private set; }
+
     public static DateTimeOffset At(string iso) => DateTimeOffset.Parse(iso, CultureInfo.InvariantCulture).ToUniversalTime();
 
-    /// <summary>
-    /// Every write is first run and taken back (as after a failed append), and must leave the state
-    /// exactly as it was, before it runs for real.
-    /// </summary>
-    public bool RehearseWrites { get; init; }
-
-    public T Write<T>(Func<MemberWrite, T> rule, bool writeDue = true)
+    public T Write<T>(Func<MemberWrite, T> rule, bool writeDue = true, MemberRecall? recall = null)
     {
-        if (RehearseWrites)
+        if (recall is { WholeHistory: true })
         {
-            var before = JsonSerializer.Serialize(State.ToSnapshot());
-            var trial = new MemberWrite(State, Program, Now);
-            rule(trial);
-            if (trial.Entries.Count > 0 && writeDue) MemberRules.WriteDue(trial);
-            trial.Undo();
-            Assert.Equal(before, JsonSerializer.Serialize(State.ToSnapshot()));
+            State = MemberState.Replay(Ledger);
+            WholeHistoryLoads++;
         }
+        else if (recall is { CallerIds.Count: > 0 } ids) State.Recall(ids.CallerIds, Ledger.Where(e => e.EventId is { } id && ids.CallerIds.Contains(id)));
         var w = new MemberWrite(State, Program, Now);
-        var result = rule(w);
+        T result;
+        try
+        {
+            result = rule(w);
+        }
+        catch (HistoryNeededException e)
+        {
+            FallbackReasons.Add(e.Message);
+            State = MemberState.Replay(Ledger);
+            w = new MemberWrite(State, Program, Now);
+            result = rule(w);
+        }
         if (w.Entries.Count > 0 && writeDue) MemberRules.WriteDue(w);
-        w.Keep();
         Ledger.AddRange(w.Entries);
+        if (Bounded) State.Fold(Program, Now);
         return result;
     }
 
@@ -50,7 +64,7 @@ public sealed class MemberHarness(MembershipProgram program)
     public EventOutcome Event(string type, string? occurredAt = null, string? orderId = null, decimal? amount = null, string? eventId = null)
     {
         var ev = new ScoringEvent(eventId ?? $"e{++_ids}", type, occurredAt is null ? null : At(occurredAt), orderId, amount, null);
-        return Write(w => MemberRules.ApplyEvent(w, ev));
+        return Write(w => MemberRules.ApplyEvent(w, ev), recall: MemberRecall.ForEvents(State, Program, [ev], Now));
     }
 
     public EventOutcome Paid(string orderId, decimal amount, string occurredAt, string? eventId = null)
@@ -59,23 +73,22 @@ public sealed class MemberHarness(MembershipProgram program)
     public EventOutcome Refunded(string orderId, decimal amount, string occurredAt, string? eventId = null)
         => Event("order.refunded", occurredAt, orderId, amount, eventId ?? $"{orderId}-refund-{++_ids}");
 
-    // Requests are made before the write: a rehearsed write must run the very same one twice.
     public WriteResult<RedemptionResult> Redeem(long points, string? id = null)
     {
         var request = new RedemptionRequest(id ?? $"r{++_ids}", points, "test");
-        return Write(w => MemberRules.Redeem(w, request));
+        return Write(w => MemberRules.Redeem(w, request), recall: MemberRecall.ForCallerId(State, Program, request.RedemptionId));
     }
 
     public WriteResult<BenefitCheck> Use(string code, string? useId = null)
     {
         var request = new BenefitUseRequest(code, useId ?? $"u{++_ids}", null);
-        return Write(w => MemberRules.UseBenefit(w, request));
+        return Write(w => MemberRules.UseBenefit(w, request), recall: MemberRecall.ForCallerId(State, Program, request.UseId));
     }
 
     public WriteResult<SubscriptionView> Plan(string action, string? term = null, string? at = null, string plan = "plus", string? id = null)
     {
         var request = new SubscriptionRequest(id ?? $"s{++_ids}", plan, action, term, at is null ? null : At(at));
-        return Write(w => MemberRules.Subscribe(w, request));
+        return Write(w => MemberRules.Subscribe(w, request), recall: MemberRecall.ForCallerId(State, Program, request.SubscriptionEventId));
     }
 
     public void Enroll(string? birthday = null) => Write(w => MemberRules.Enroll(w, new EnrollRequest(birthday)));
@@ -83,6 +96,7 @@ public sealed class MemberHarness(MembershipProgram program)
     public MemberSummary Summary() => MemberQueries.Summary("m", State, Program, Now);
     public TierStatus Tier() => MemberQueries.TierAt(State, Program, Now);
     public long Balance => State.BalanceAt(Now);
+    public OrderRecord Order(string orderId) => State.Order(orderId) ?? throw new KeyNotFoundException(orderId);
 
     public BenefitCheck Check(string code)
         => MemberQueries.Check(State.Enrolled ? State : null, Program, Program.BenefitsByCode[code], Now, Tier().Tier);

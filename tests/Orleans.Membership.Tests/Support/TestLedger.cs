@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Orleans.Membership.Domain.Ledger;
+using Orleans.Membership.Grains;
 
 namespace Orleans.Membership.Tests.Support;
 
@@ -7,7 +8,8 @@ namespace Orleans.Membership.Tests.Support;
 /// The in-memory ledger with the failures tests need: appends that wait until the test opens
 /// <see cref="Open"/> (members that cannot keep up), appends that fail while <see cref="Down"/> (the
 /// store is away), one member's next append held until the test lets it go (<see cref="Hold"/>), and
-/// the last activation read per member (whether a snapshot was used).
+/// the last activation read per member (whether a snapshot was used), and appends that commit and then
+/// fail (<see cref="CommitThenFail"/>: the acknowledgement lost on the way back).
 /// </summary>
 public sealed class TestLedger : IMemberLedger
 {
@@ -25,6 +27,11 @@ public sealed class TestLedger : IMemberLedger
     public ConcurrentDictionary<string, long> LastReadAfter { get; } = new();
 
     private readonly ConcurrentDictionary<string, HeldAppend> _held = new();
+
+    private readonly ConcurrentDictionary<string, bool> _commitThenFail = new();
+
+    /// <summary>The next append of <paramref name="memberKey"/> is committed, then reported as failed.</summary>
+    public void CommitThenFail(string memberKey) => _commitThenFail[memberKey] = true;
 
     /// <summary>Holds the next append of <paramref name="memberKey"/> until the test completes or fails it.</summary>
     public HeldAppend Hold(string memberKey)
@@ -44,7 +51,11 @@ public sealed class TestLedger : IMemberLedger
         if (Down) throw new LedgerUnavailableException("ledger is down (test)");
         await Open.Task;
         await _inner.AppendAsync(memberKey, entries, ct);
+        if (_commitThenFail.TryRemove(memberKey, out _)) throw new LedgerUnavailableException("the ledger committed but the acknowledgement was lost (test)");
     }
+
+    public Task<IReadOnlyList<LedgerEntry>> FindAsync(string memberKey, IReadOnlyCollection<string> callerIds, CancellationToken ct = default)
+        => _inner.FindAsync(memberKey, callerIds, ct);
 
     public Task<IReadOnlyList<LedgerEntry>> ReadAfterAsync(string memberKey, long afterSeq, CancellationToken ct = default)
     {

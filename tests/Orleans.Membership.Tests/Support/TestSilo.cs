@@ -14,12 +14,15 @@ public static class TestSilo
         services.AddSingleton<TimeProvider>(clock);
         services.AddSingleton<ProgramCatalog>();
         services.AddSingleton<MemberReadModel>();
+        services.AddSingleton<MemberChangePublisher>();
+        services.AddSingleton<MemberGrainServices>();
         services.AddSingleton<StreamIngestStats>();
         services.AddSingleton(new WebhookAddresses([]));
         services.AddSingleton<WebhookSender>();
         services.AddMetrics();
         services.AddSingleton<MembershipMetrics>();
         services.AddSingleton<IDueIndex>(dueIndex);
+        services.AddMemberSnapshotSerializer<Orleans.Configuration.MemoryGrainStorageOptions>();
         return services;
     }
 }

@@ -17,6 +17,9 @@ public interface IMemberLedger
     /// <summary>At most <paramref name="limit"/> entries with seq below <paramref name="beforeSeq"/> (null: from the newest), newest first.</summary>
     Task<IReadOnlyList<LedgerEntry>> ReadPageAsync(string memberKey, long? beforeSeq, int limit, CancellationToken cancellationToken = default);
 
+    /// <summary>The entries that carry any of <paramref name="callerIds"/> (a member uses each id once), in any order.</summary>
+    Task<IReadOnlyList<LedgerEntry>> FindAsync(string memberKey, IReadOnlyCollection<string> callerIds, CancellationToken cancellationToken = default);
+
     /// <summary>Removes every entry of the member (erasure).</summary>
     Task EraseAsync(string memberKey, CancellationToken cancellationToken = default);
 }

@@ -21,9 +21,9 @@ public interface IBenefitFacts
 /// </summary>
 public sealed class BenefitFacts : IBenefitFacts
 {
-    private readonly Dictionary<string, PlanState> _plans;
-    private readonly Dictionary<string, int> _benefitUses;
-    private readonly Dictionary<string, long> _counters;
+    private readonly PlanState[] _plans;
+    private readonly Tally[] _benefitUses;
+    private readonly Tally[] _counters;
 
     private BenefitFacts(MemberState state, TierStatus tier, int programVersion, DateTimeOffset publishedAt, DateTimeOffset? goodUntil)
     {
@@ -34,9 +34,9 @@ public sealed class BenefitFacts : IBenefitFacts
         PublishedAt = publishedAt;
         GoodUntil = goodUntil;
         FactsRevision = state.FactsRevision;
-        _plans = state.Plans.ToDictionary(kv => kv.Key, kv => kv.Value.Clone(), StringComparer.Ordinal);
-        _benefitUses = new(state.BenefitUses, StringComparer.Ordinal);
-        _counters = new(state.Counters, StringComparer.Ordinal);
+        _plans = state.Plans.Count == 0 ? [] : [.. state.Plans];
+        _benefitUses = state.BenefitUses.Count == 0 ? [] : [.. state.BenefitUses];
+        _counters = state.Counters.Count == 0 ? [] : [.. state.Counters];
     }
 
     public bool Enrolled { get; }
@@ -61,12 +61,27 @@ public sealed class BenefitFacts : IBenefitFacts
     public bool Answers(MembershipProgram program, DateTimeOffset now)
         => program.Version == ProgramVersion && now >= PublishedAt && (GoodUntil is not { } end || now < end);
 
-    public bool PlanActiveAt(string plan, DateTimeOffset at) => _plans.TryGetValue(plan, out var p) && p.IsActiveAt(at);
+    public bool PlanActiveAt(string plan, DateTimeOffset at)
+    {
+        foreach (var p in _plans)
+        {
+            if (p.Code == plan) return p.IsActiveAt(at);
+        }
+        return false;
+    }
 
-    public long Counter(string name) => _counters.GetValueOrDefault(name);
+    public long Counter(string name) => Find(_counters, name);
 
-    public int BenefitUsesIn(string code, string period)
-        => _benefitUses.TryGetValue(MemberState.UseKey(code, period), out var n) ? n : 0;
+    public int BenefitUsesIn(string code, string period) => (int)Find(_benefitUses, MemberState.UseKey(code, period));
+
+    private static long Find(Tally[] tallies, string key)
+    {
+        foreach (var t in tallies)
+        {
+            if (t.Key == key) return t.Count;
+        }
+        return 0;
+    }
 
     /// <summary>The check as the member would answer it at <paramref name="now"/>; only when <see cref="Answers"/>.</summary>
     public BenefitCheck Check(MembershipProgram program, Benefit benefit, DateTimeOffset now)

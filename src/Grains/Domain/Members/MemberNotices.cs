@@ -37,8 +37,9 @@ public static class MemberNotices
                     Points = b.Remaining, ExpiresAt = b.ExpiresAt,
                 }));
         }
-        foreach (var (code, plan) in state.Plans)
+        foreach (var plan in state.Plans)
         {
+            var code = plan.Code;
             if (DueAt(plan, now) is not { } due) continue;
             // Keyed by the end: a renewal moves the end, and the new end gets its own notice.
             var key = $"plan:{code}:{plan.ExpiresAt!.Value.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}";
@@ -63,9 +64,9 @@ public static class MemberNotices
         {
             if (DueAt(b, now) is { } due && (due > now || freshBuckets.Contains(b.Seq)) && (next is null || due < next)) next = due;
         }
-        foreach (var (code, plan) in state.Plans)
+        foreach (var plan in state.Plans)
         {
-            if (DueAt(plan, now) is { } due && (due > now || freshPlans.Contains(code)) && (next is null || due < next)) next = due;
+            if (DueAt(plan, now) is { } due && (due > now || freshPlans.Contains(plan.Code)) && (next is null || due < next)) next = due;
         }
         return next;
     }

@@ -5,36 +5,22 @@ namespace Orleans.Membership.Domain.Members;
 /// <summary>Reads of a member's state at an instant: pure, no entries written.</summary>
 public static class MemberQueries
 {
-    public static TierStatus TierAt(MemberState state, MembershipProgram program, DateTimeOffset at)
-    {
-        // The cursor is the state's own (only the member's activation evaluates its tier); it is checked
-        // against the growth list it is used on (TierPolicy.Evaluate).
-        var cursor = state.TierCursor;
-        var status = TierPolicy.Evaluate(program, state.Growth, state.JoinedAt, at, ref cursor);
-        state.TierCursor = cursor;
-        return status;
-    }
+    public static TierStatus TierAt(MemberState state, MembershipProgram program, DateTimeOffset at) => state.TierAt(program, at);
 
     public static bool PlanActiveAt(IBenefitFacts? member, string plan, DateTimeOffset at)
         => member is not null && member.PlanActiveAt(plan, at);
 
-    public static SubscriptionView? Subscription(MemberState state, string? plan, DateTimeOffset now)
+    public static SubscriptionView? Subscription(MemberState state, DateTimeOffset now)
+        => state.LastPlan is { } plan && state.Plan(plan) is { } p ? Subscription(p, now) : null;
+
+    public static SubscriptionView? Subscription(PlanState p, DateTimeOffset now)
     {
-        plan ??= state.LastPlan;
-        if (plan is null || !state.Plans.TryGetValue(plan, out var p) || p.Terms.Count == 0) return null;
-        var expiresAt = p.ExpiresAt!.Value;
+        if (p.ExpiresAt is not { } expiresAt) return null;
         string status;
         if (now >= expiresAt) status = "expired";
         else if (p.Terms.Any(t => !t.IsTrial && t.End > now)) status = "active";
         else status = "trial";
-
-        // The start of the unbroken run of terms that ends at expiresAt.
-        var start = expiresAt;
-        foreach (var term in p.Terms.OrderByDescending(t => t.End))
-        {
-            if (term.End >= start && term.Start < start) start = term.Start;
-        }
-        return new SubscriptionView(plan, status, start, expiresAt, p.TrialUsed, AutoRenew: !p.Cancelled && status != "expired");
+        return new SubscriptionView(p.Code, status, p.RunStart, expiresAt, p.TrialUsed, AutoRenew: !p.Cancelled && status != "expired");
     }
 
     public static MemberSummary Summary(string memberId, MemberState state, MembershipProgram program, DateTimeOffset now, TierStatus? tier = null)
@@ -53,11 +39,11 @@ public static class MemberQueries
             state.JoinedAt,
             state.Birthday,
             new TierView(tier.Tier.Code, tier.Tier.Name, tier.Since, tier.ValidUntil),
-            new GrowthView(state.LifetimeGrowth, TierPolicy.QualifyingGrowth(program, state.Growth, now)),
+            new GrowthView(state.LifetimeGrowth, TierPolicy.QualifyingGrowth(program, state.Growth, state.Checkpoint, now)),
             new PointsView(state.BalanceAt(now), expiring),
-            Subscription(state, null, now),
+            Subscription(state, now),
             state.LastActivityAt,
-            new Dictionary<string, long>(state.Counters));
+            state.Counters.ToDictionary(c => c.Key, c => c.Count, StringComparer.Ordinal));
     }
 
     /// <summary>

@@ -45,7 +45,7 @@ public static class MemberRules
         body.AddMoney(ev.Amount);
         body.Add(ev.AttributesJson);
         var hash = body.Finish();
-        if (w.State.CallerIds.TryGetValue(ev.EventId, out var seen))
+        if (w.State.CallerId(ev.EventId) is { } seen)
         {
             return seen.BodyHash == hash
                 ? EventOutcome.Duplicate
@@ -65,7 +65,7 @@ public static class MemberRules
     {
         var s = w.State;
         var p = w.Program;
-        if (type.Kind == EventKind.Purchase && s.Orders.ContainsKey(ev.OrderId!))
+        if (type.Kind == EventKind.Purchase && s.Order(ev.OrderId!) is not null)
         {
             return EventOutcome.Rejected("orderId", $"order '{ev.OrderId}' was already paid", "order-paid");
         }
@@ -74,7 +74,7 @@ public static class MemberRules
         string? limited = null;
         if (type.Limit is { } limit)
         {
-            if (limit.PerMember is { } perMember && s.MemberCounts.GetValueOrDefault(type.Type) >= perMember) limited = $"limit:perMember:{perMember}";
+            if (limit.PerMember is { } perMember && s.MemberCount(type.Type) >= perMember) limited = $"limit:perMember:{perMember}";
             else if (limit.PerDay is { } perDay && s.DayCount(type.Type, day) >= perDay) limited = $"limit:perDay:{perDay}";
         }
 
@@ -153,7 +153,7 @@ public static class MemberRules
     private static EventOutcome Refund(MemberWrite w, ScoringEvent ev, EventType type, DateTimeOffset at, string hash)
     {
         var s = w.State;
-        if (!s.Orders.TryGetValue(ev.OrderId!, out var order) || order.EventType != type.Refunds)
+        if (s.Order(ev.OrderId!) is not { } order || order.EventType != type.Refunds)
         {
             return EventOutcome.Rejected("orderId", $"order '{ev.OrderId}' was never paid by this member", "unknown-order");
         }
@@ -164,15 +164,17 @@ public static class MemberRules
         }
 
         var remaining = order.Unrefunded - amount;
-        var newGrowth = order.GrowthFactor is { } gf ? Floor(remaining * gf) : remaining > 0 ? order.Growth : 0;
+        var orderGrowth = s.GrowthOf(order);
+        var newGrowth = order.GrowthFactor is { } gf ? Floor(remaining * gf) : remaining > 0 ? orderGrowth : 0;
         var newPoints = order.PointsFactor is { } pf ? Floor(remaining * pf) : remaining > 0 ? order.Points : 0;
-        var growthBack = Math.Max(0, order.Growth - newGrowth);
+        var growthBack = Math.Max(0, orderGrowth - newGrowth);
         var pointsBack = Math.Max(0, order.Points - newPoints);
 
         // The order's own bucket first (if still live), then soonest-expiring; what is left becomes debt.
         var draws = new List<BucketDraw>();
         var left = pointsBack;
-        if (s.Buckets.TryFind(b => b.Seq == order.EarnSeq, out var own) && own.Remaining > 0 && own.IsLiveAt(w.Now))
+        var ownIndex = FindBucket(s, order.EarnSeq);
+        if (ownIndex >= 0 && s.Buckets[ownIndex] is var own && own.Remaining > 0 && own.IsLiveAt(w.Now))
         {
             var take = Math.Min(left, own.Remaining);
             if (take > 0) draws.Add(new BucketDraw(own.Seq, take, own.ExpiresAt));
@@ -202,6 +204,15 @@ public static class MemberRules
             Counters = counters,
         });
         return EventOutcome.Accepted;
+    }
+
+    private static int FindBucket(MemberState s, long seq)
+    {
+        for (var i = 0; i < s.Buckets.Count; i++)
+        {
+            if (s.Buckets[i].Seq == seq) return i;
+        }
+        return -1;
     }
 
     /// <summary>Takes up to <paramref name="points"/> from live buckets, soonest-expiring first, then oldest earned. Returns what is left.</summary>
@@ -326,7 +337,7 @@ public static class MemberRules
         if (Replay(w.State, r.SubscriptionEventId, hash, DomainJson.Default.SubscriptionView, out WriteResult<SubscriptionView>? replay)) return replay!;
 
         var at = (r.At ?? w.Now).ToUniversalTime();
-        w.State.Plans.TryGetValue(plan.Code, out var state);
+        var state = w.State.Plan(plan.Code);
         var chainEnd = state?.ExpiresAt is { } e && e > at ? e : (DateTimeOffset?)null;
         DateTimeOffset start, end;
         switch (r.Action)
@@ -349,8 +360,7 @@ public static class MemberRules
                 break;
         }
 
-        // Fold a trial view of the outcome to answer with, then emit it with that answer.
-        var probe = w.State.Clone();
+        // The plan as this entry leaves it is the answer, emitted with the entry.
         var entry = new LedgerEntry
         {
             Kind = LedgerKinds.Subscription,
@@ -363,8 +373,7 @@ public static class MemberRules
             PlanStartsAt = start,
             PlanExpiresAt = end,
         };
-        probe.Apply(entry with { Seq = w.State.LastSeq + 1 });
-        var view = MemberQueries.Subscription(probe, plan.Code, w.Now)!;
+        var view = MemberQueries.Subscription((state ?? PlanState.New(plan.Code)).With(entry), w.Now)!;
         w.Emit(entry with { Response = JsonSerializer.Serialize(view, DomainJson.Default.SubscriptionView) });
         return WriteResult<SubscriptionView>.Ok(view);
     }
@@ -418,7 +427,7 @@ public static class MemberRules
     private static bool Replay<T>(MemberState s, string id, string hash, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info, out WriteResult<T>? result)
     {
         result = null;
-        if (!s.CallerIds.TryGetValue(id, out var seen)) return false;
+        if (s.CallerId(id) is not { } seen) return false;
         result = seen.BodyHash == hash && seen.Response is not null
             ? WriteResult<T>.Ok(JsonSerializer.Deserialize(seen.Response, info)!, replayed: true)
             : WriteResult<T>.Conflict("id-reused", $"id '{id}' was already used with a different request");

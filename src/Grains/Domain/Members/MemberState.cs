@@ -1,65 +1,74 @@
-using Orleans.Membership.Domain.Collections;
+using System.Globalization;
 using Orleans.Membership.Domain.Ledger;
+using Orleans.Membership.Domain.Programs;
 
 namespace Orleans.Membership.Domain.Members;
 
-/// <summary>
-/// Points earned by one entry that have not been spent, clawed back or expired. A value: a member's buckets
-/// are one array of them, not an object per bucket for the collector to walk.
-/// </summary>
-/// <remarks>
-/// It holds no references: buckets are appended in place to an array that has usually been promoted to
-/// an old generation, and a reference there to a new object (the order id string it once kept) is one
-/// more old-to-young pointer every young collection must find and follow (tools/GcCensus: gen0 pauses
-/// about 40% shorter without it). The order a bucket came from is in the ledger entry of its seq.
-/// </remarks>
+/// <summary>Points earned by one entry that have not been spent, clawed back or expired.</summary>
+[GenerateSerializer, Immutable, Alias("point-bucket")]
 public readonly struct PointBucket(long seq, DateTimeOffset earnedAt, DateTimeOffset? expiresAt, long remaining)
 {
     /// <summary>The seq of the earn entry that created the bucket: its identity.</summary>
-    public long Seq { get; } = seq;
-    public DateTimeOffset EarnedAt { get; } = earnedAt;
-    /// <summary>Exclusive end of the bucket's life; null: never expires.</summary>
-    public DateTimeOffset? ExpiresAt { get; } = expiresAt;
-    public long Remaining { get; } = remaining;
+    [Id(0)] public long Seq { get; } = seq;
+    [Id(1)] private readonly long _earnedTicks = earnedAt.UtcTicks;
+    /// <summary>Exclusive end of the bucket's life in UTC ticks; <see cref="long.MaxValue"/>: never.</summary>
+    [Id(2)] private readonly long _expiresTicks = expiresAt?.UtcTicks ?? long.MaxValue;
+    [Id(3)] public long Remaining { get; } = remaining;
 
-    public bool IsLiveAt(DateTimeOffset t) => ExpiresAt is not { } end || t < end;
+    public DateTimeOffset EarnedAt => new(_earnedTicks, TimeSpan.Zero);
+    public DateTimeOffset? ExpiresAt => _expiresTicks == long.MaxValue ? null : new DateTimeOffset(_expiresTicks, TimeSpan.Zero);
+    public bool IsLiveAt(DateTimeOffset t) => t.UtcTicks < _expiresTicks;
     public PointBucket WithRemaining(long remaining) => new(Seq, EarnedAt, ExpiresAt, remaining);
 }
 
 /// <summary>
-/// A paid order as refunds need it: what was paid, refunded, and what it earned. A value, kept in the
-/// member's <see cref="OrderTable"/> under its order id; a refund stores a changed copy.
+/// A paid order as refunds need it: what was paid, refunded, and what it earned (its growth is its growth
+/// record's, <see cref="MemberState.GrowthOf"/>). 96 bytes: members keep a year of orders.
 /// </summary>
+[GenerateSerializer, Immutable, Alias("order-record")]
 public readonly record struct OrderRecord
 {
-    public required string EventType { get; init; }
-    public required long EarnSeq { get; init; }
-    public required DateTimeOffset OccurredAt { get; init; }
-    public required decimal Paid { get; init; }
-    public decimal Refunded { get; init; }
-    public long Growth { get; init; }
-    public long Points { get; init; }
-    public decimal? GrowthFactor { get; init; }
-    public decimal? PointsFactor { get; init; }
-    public IReadOnlyDictionary<string, int>? Counters { get; init; }
-    public bool CountersTakenBack { get; init; }
+    [Id(0)] public required string OrderId { get; init; }
+    [Id(1)] public required string EventType { get; init; }
+    [Id(2)] public Dictionary<string, int>? Counters { get; init; }
+    [Id(3)] private readonly int _earnSeq;
+    [Id(4)] private readonly int _flags;
+    [Id(5)] private readonly long _occurredTicks;
+    // Money has at most 2 decimals: kept as cents.
+    [Id(6)] private readonly long _paidCents;
+    [Id(7)] private readonly long _refundedCents;
+    [Id(8)] public long Points { get; init; }
+    [Id(9)] private readonly decimal _growthFactor;
+    [Id(10)] private readonly decimal _pointsFactor;
 
-    public decimal Unrefunded => Paid - Refunded;
+    private const int HasGrowthFactor = 1, HasPointsFactor = 2, TakenBack = 4;
+
+    /// <summary>The seq of the order's earn entry: its bucket's and its growth record's identity.</summary>
+    public required long EarnSeq { get => _earnSeq; init => _earnSeq = checked((int)value); }
+    public required DateTimeOffset OccurredAt { get => new(_occurredTicks, TimeSpan.Zero); init => _occurredTicks = value.UtcTicks; }
+    public required decimal Paid { get => _paidCents / 100m; init => _paidCents = (long)(value * 100); }
+    public decimal Refunded { get => _refundedCents / 100m; init => _refundedCents = (long)(value * 100); }
+    public decimal Unrefunded => (_paidCents - _refundedCents) / 100m;
+    public decimal? GrowthFactor { get => (_flags & HasGrowthFactor) != 0 ? _growthFactor : null; init => (_growthFactor, _flags) = value is { } v ? (v, _flags | HasGrowthFactor) : (0m, _flags & ~HasGrowthFactor); }
+    public decimal? PointsFactor { get => (_flags & HasPointsFactor) != 0 ? _pointsFactor : null; init => (_pointsFactor, _flags) = value is { } v ? (v, _flags | HasPointsFactor) : (0m, _flags & ~HasPointsFactor); }
+    public bool CountersTakenBack { get => (_flags & TakenBack) != 0; init => _flags = value ? _flags | TakenBack : _flags & ~TakenBack; }
 }
 
 /// <summary>One paid or trial term of a plan: [Start, End).</summary>
 [GenerateSerializer, Immutable, Alias("plan-term")]
 public sealed record PlanTerm([property: Id(0)] DateTimeOffset Start, [property: Id(1)] DateTimeOffset End, [property: Id(2)] bool IsTrial);
 
-/// <summary>A member's history with one plan, changed in place by the member's writes.</summary>
-public sealed class PlanState
+/// <summary>A member's history with one plan. A write replaces it whole (<see cref="With"/>); it is never changed in place.</summary>
+[GenerateSerializer, Immutable, Alias("plan-state")]
+public sealed record PlanState(
+    [property: Id(0)] string Code,
+    [property: Id(1)] IReadOnlyList<PlanTerm> Terms,
+    [property: Id(2)] bool TrialUsed,
+    [property: Id(3)] bool Cancelled,
+    [property: Id(4)] DateTimeOffset? LastChangeAt)
 {
-    public List<PlanTerm> Terms { get; init; } = [];
-    public bool TrialUsed { get; set; }
-    public bool Cancelled { get; set; }
-    public DateTimeOffset? LastChangeAt { get; set; }
-
     public DateTimeOffset? ExpiresAt => Terms.Count == 0 ? null : Terms.Max(t => t.End);
+
     public bool IsActiveAt(DateTimeOffset t)
     {
         foreach (var term in Terms)
@@ -69,243 +78,240 @@ public sealed class PlanState
         return false;
     }
 
-    public PlanState Clone() => new() { Terms = [.. Terms], TrialUsed = TrialUsed, Cancelled = Cancelled, LastChangeAt = LastChangeAt };
+    /// <summary>The start of the unbroken run of terms that ends at <see cref="ExpiresAt"/>.</summary>
+    public DateTimeOffset? RunStart
+    {
+        get
+        {
+            if (ExpiresAt is not { } start) return null;
+            foreach (var term in Terms.OrderByDescending(t => t.End))
+            {
+                if (term.End >= start && term.Start < start) start = term.Start;
+            }
+            return start;
+        }
+    }
+
+    /// <summary>The plan after a subscription entry.</summary>
+    public PlanState With(LedgerEntry e) => e.PlanAction switch
+    {
+        "trial" => this with { TrialUsed = true, Terms = [.. Terms, new PlanTerm(e.PlanStartsAt!.Value, e.PlanExpiresAt!.Value, IsTrial: true)], LastChangeAt = e.OccurredAt },
+        "purchase" => this with { Cancelled = false, Terms = [.. Terms, new PlanTerm(e.PlanStartsAt!.Value, e.PlanExpiresAt!.Value, IsTrial: false)], LastChangeAt = e.OccurredAt },
+        "cancel" => this with { Cancelled = true, LastChangeAt = e.OccurredAt },
+        _ => this,
+    };
+
+    /// <summary>Without the terms that ended before <paramref name="horizon"/> and are not part of the current run.</summary>
+    public PlanState Folded(DateTimeOffset horizon)
+    {
+        var keepFrom = RunStart is { } run && run < horizon ? run : horizon;
+        return Terms.Any(t => t.End < keepFrom) ? this with { Terms = Terms.Where(t => t.End >= keepFrom).ToList() } : this;
+    }
+
+    public static PlanState New(string code) => new(code, [], false, false, null);
 }
 
 /// <summary>What a caller id was used for: the body fingerprint, and the first answer.</summary>
 public sealed record CallerIdRecord(string Kind, string? BodyHash, long Seq, string? Response);
 
+/// <summary>A count under a key (an event type, a counter name, a benefit's period).</summary>
+[GenerateSerializer, Immutable, Alias("tally")]
+public readonly record struct Tally([property: Id(0)] string Key, [property: Id(1)] long Count);
+
+/// <summary>Earning events of a type on a local day (yyyymmdd).</summary>
+[GenerateSerializer, Immutable, Alias("day-count")]
+public readonly record struct DayCount([property: Id(0)] string Type, [property: Id(1)] int Day, [property: Id(2)] int Count);
+
 /// <summary>
-/// A member's whole working state, rebuilt by folding its ledger entries with <see cref="Apply"/>.
-/// It is changed in place: a write folds its entries into the member's one state as the rules emit
-/// them, and the grain makes them durable before anyone reads the result; a write that fails is undone
-/// from the change's journal (<see cref="UndoChange"/>). One state per member, not a version per
-/// write: each write allocates only the rows it adds, and nothing it leaves behind references a young
-/// object, which is what keeps young collections short while festival ingest runs (docs/architecture.md).
-/// Not thread-safe: only the member's own activation touches it; other threads read the immutable
-/// <see cref="BenefitFacts"/> it publishes.
+/// A member's working state: a pure fold of its ledger entries (<see cref="Apply"/>), bounded by the
+/// program's windows (<see cref="Fold"/>). What it folds away lives in the ledger, and a request that needs
+/// it gets it from there (<see cref="MemberRecall"/>, <see cref="HistoryNeededException"/>):
+/// <list type="bullet">
+/// <item>growth dated before the horizon is in a <see cref="TierCheckpoint"/> (records that still count
+/// toward the qualifying window stay);</item>
+/// <item>buckets with nothing left are dropped;</item>
+/// <item>orders dated before the horizon are dropped (their ids stay in a filter);</item>
+/// <item>caller ids are in a filter only, confirmed against the ledger when it says "maybe";</item>
+/// <item>day counts of days long gone, benefit uses of past periods and plan terms that ended before the
+/// horizon outside the current run are dropped.</item>
+/// </list>
+/// The horizon is the program's refund window back from the last fold: events dated before it, refunds of
+/// orders before it and day-limited events of days before the kept ones take the whole history. Not
+/// thread-safe: only the member's activation touches it; other threads read the <see cref="BenefitFacts"/>
+/// it publishes. It is the member's snapshot as it is.
 /// </summary>
+[GenerateSerializer, Alias("member-state")]
 public sealed class MemberState : IBenefitFacts
 {
-    /// <summary>The member's single values, together so a change can save and restore them at once.</summary>
-    private struct Values
-    {
-        public bool Enrolled;
-        public DateTimeOffset JoinedAt;
-        public string? Birthday;
-        public long LastSeq;
-        public DateTimeOffset? LastActivityAt;
-        public long LifetimeGrowth;
-        public long LedgerPoints;
-        public long Debt;
-        public string? ReportedTier;
-        public DateTimeOffset? ReportedTierSince;
-        public string? LastPlan;
-        public long FactsRevision;
-    }
+    /// <summary>Days of day counts kept: an event dated earlier whose type has a daily limit takes the whole history.</summary>
+    public const int DayCountDays = 7;
 
-    private Values _v;
-
-    public bool Enrolled { get => _v.Enrolled; private set => _v.Enrolled = value; }
-    public DateTimeOffset JoinedAt { get => _v.JoinedAt; private set => _v.JoinedAt = value; }
-    public string? Birthday { get => _v.Birthday; private set => _v.Birthday = value; }
-    public long LastSeq { get => _v.LastSeq; private set => _v.LastSeq = value; }
-    public DateTimeOffset? LastActivityAt { get => _v.LastActivityAt; private set => _v.LastActivityAt = value; }
-    public long LifetimeGrowth { get => _v.LifetimeGrowth; private set => _v.LifetimeGrowth = value; }
+    [Id(0)] public bool Enrolled { get; private set; }
+    // Instants are kept as UTC ticks (8 bytes, 0: none) rather than DateTimeOffset (16) or its nullable (24).
+    [Id(1)] private long _joinedTicks;
+    public DateTimeOffset JoinedAt { get => new(_joinedTicks, TimeSpan.Zero); private set => _joinedTicks = value.UtcTicks; }
+    [Id(2)] public string? Birthday { get; private set; }
+    [Id(3)] public long LastSeq { get; private set; }
+    [Id(4)] private long _lastActivityTicks;
+    public DateTimeOffset? LastActivityAt { get => Instant(_lastActivityTicks); private set => _lastActivityTicks = value?.UtcTicks ?? 0; }
+    [Id(5)] public long LifetimeGrowth { get; private set; }
     /// <summary>The sum of points over all entries: always the balance once due expiries are written.</summary>
-    public long LedgerPoints { get => _v.LedgerPoints; private set => _v.LedgerPoints = value; }
-    public long Debt { get => _v.Debt; private set => _v.Debt = value; }
-    public string? ReportedTier { get => _v.ReportedTier; private set => _v.ReportedTier = value; }
-    public DateTimeOffset? ReportedTierSince { get => _v.ReportedTierSince; private set => _v.ReportedTierSince = value; }
-    public string? LastPlan { get => _v.LastPlan; private set => _v.LastPlan = value; }
-
-    /// <summary>Growth history in (occurredAt, seq) order, the input of <see cref="TierPolicy"/>.</summary>
-    public RowList<GrowthRecord> Growth { get; private set; } = new();
-    public RowList<PointBucket> Buckets { get; private set; } = new();
-    public OrderTable Orders { get; private set; } = new();
-    private Dictionary<string, int> _dayCounts = new(StringComparer.Ordinal);
-    private Dictionary<string, int> _memberCounts = new(StringComparer.Ordinal);
-    private Dictionary<string, long> _counters = new(StringComparer.Ordinal);
-    private Dictionary<string, int> _benefitUses = new(StringComparer.Ordinal);
-    private Dictionary<string, PlanState> _plans = new(StringComparer.Ordinal);
-    public IReadOnlyDictionary<string, int> DayCounts => _dayCounts;
-    public IReadOnlyDictionary<string, int> MemberCounts => _memberCounts;
-    public IReadOnlyDictionary<string, long> Counters => _counters;
-    public IReadOnlyDictionary<string, int> BenefitUses => _benefitUses;
-    public IReadOnlyDictionary<string, PlanState> Plans => _plans;
-    public CallerIdTable CallerIds { get; private set; } = new();
-
-    /// <summary>Where the last tier evaluation of this state got to; not part of the member.</summary>
-    internal TierCursor? TierCursor { get; set; }
-
-    /// <summary>Increases with every applied entry; lets readers cache derived values.</summary>
-    public long Revision => LastSeq;
-
+    [Id(6)] public long LedgerPoints { get; private set; }
+    [Id(7)] public long Debt { get; private set; }
+    [Id(8)] public string? ReportedTier { get; private set; }
+    [Id(9)] private long _reportedTierSinceTicks;
+    public DateTimeOffset? ReportedTierSince { get => Instant(_reportedTierSinceTicks); private set => _reportedTierSinceTicks = value?.UtcTicks ?? 0; }
+    [Id(10)] public string? LastPlan { get; private set; }
     /// <summary>
     /// Increases with every entry that changes what <see cref="BenefitFacts"/> holds apart from the tier
-    /// (enrollment and birthday, plans, benefit uses, counters, reported tier): a published view with
-    /// the same value and the same tier is still exact.
+    /// (enrollment and birthday, plans, benefit uses, counters, reported tier).
     /// </summary>
-    public long FactsRevision { get => _v.FactsRevision; private set => _v.FactsRevision = value; }
+    [Id(11)] public long FactsRevision { get; private set; }
 
-    // ---- changes that can be undone -------------------------------------------------------------------
+    /// <summary>Growth records in (occurredAt, seq) order, after <see cref="Checkpoint"/>'s.</summary>
+    [Id(12)] private List<GrowthRecord> _growth = [];
+    [Id(13)] public TierCheckpoint? Checkpoint { get; private set; }
+    [Id(14)] private List<PointBucket> _buckets = [];
+    [Id(15)] private Dictionary<string, OrderRecord> _orders = new(StringComparer.Ordinal);
+    /// <summary>Every caller id the member ever used.</summary>
+    [Id(16)] private KeyFilter _callerIds = new();
+    /// <summary>Every order id the member ever paid.</summary>
+    [Id(17)] private KeyFilter _orderIds = new();
+    /// <summary>Where the last fold cut: null while the state holds the whole history.</summary>
+    [Id(18)] private long _horizonTicks;
+    public DateTimeOffset? Horizon { get => Instant(_horizonTicks); private set => _horizonTicks = value?.UtcTicks ?? 0; }
+    /// <summary>The first local day (yyyymmdd) whose day counts are all here; 0: all are.</summary>
+    [Id(19)] public int DayHorizon { get; private set; }
+    [Id(20)] private List<DayCount>? _dayCounts;
+    [Id(21)] private List<Tally>? _memberCounts;
+    [Id(22)] private List<Tally>? _counters;
+    /// <summary>Benefit uses per <c>{code}|{period}</c>.</summary>
+    [Id(23)] private List<Tally>? _benefitUses;
+    [Id(24)] private List<PlanState>? _plans;
 
     /// <summary>
-    /// How to undo each in-place change of the open change, in order; reused from change to change. Steps
-    /// are plain values, not closures: journaling a change allocates nothing once the list has grown.
+    /// Caller ids this state knows exactly: all of them while it holds the whole history, else those of the
+    /// write in progress and those recalled from the ledger for it. A fold forgets them.
     /// </summary>
-    private List<UndoStep>? _journal;
-    private bool _open;
-    private Values _before;
+    [NonSerialized] private Dictionary<string, CallerIdRecord>? _knownIds;
 
-    /// <summary>
-    /// Opens a change: until <see cref="CommitChange"/> or <see cref="UndoChange"/>, every entry folded in
-    /// records how to take it back. A write's entries are folded in before they are durable; a failed
-    /// append (or a rule that throws) takes them back, leaving the state exactly as it was.
-    /// </summary>
-    public void BeginChange()
+    /// <summary>The member's tier cache (<see cref="TierCursor"/>), and the changes to the growth history that void it.</summary>
+    [NonSerialized] private TierCursor? _tierCursor;
+    [NonSerialized] private long _growthEdits;
+
+    /// <summary>The tier at <paramref name="at"/>: a replay from the checkpoint, resumed where the last one got to.</summary>
+    public TierStatus TierAt(MembershipProgram program, DateTimeOffset at)
+        => TierPolicy.Evaluate(program, _growth, Checkpoint, JoinedAt, at, _tierCursor ??= new TierCursor(), _growthEdits);
+
+    public IReadOnlyList<GrowthRecord> Growth => _growth;
+    public IReadOnlyList<PointBucket> Buckets => _buckets;
+    public IReadOnlyCollection<OrderRecord> Orders => _orders.Values;
+    public IReadOnlyList<PlanState> Plans => (IReadOnlyList<PlanState>?)_plans ?? [];
+    public IReadOnlyList<Tally> Counters => (IReadOnlyList<Tally>?)_counters ?? [];
+    public IReadOnlyList<Tally> BenefitUses => (IReadOnlyList<Tally>?)_benefitUses ?? [];
+
+    private static DateTimeOffset? Instant(long ticks) => ticks == 0 ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
+
+    /// <summary>A day key (yyyy-MM-dd, as ledger entries name days) as a number (yyyymmdd).</summary>
+    public static int DayNumber(string day) => int.Parse(day.AsSpan(0, 4), CultureInfo.InvariantCulture) * 10000 + int.Parse(day.AsSpan(5, 2), CultureInfo.InvariantCulture) * 100 + int.Parse(day.AsSpan(8, 2), CultureInfo.InvariantCulture);
+
+    public int? BirthMonth => Birthday is { Length: 5 } b ? int.Parse(b.AsSpan(0, 2), CultureInfo.InvariantCulture) : null;
+
+    public static string UseKey(string code, string period) => string.Concat(code, "|", period);
+
+    public int BenefitUsesIn(string code, string period) => (int)Get(_benefitUses, UseKey(code, period));
+
+    public long Counter(string name) => Get(_counters, name);
+
+    public int MemberCount(string type) => (int)Get(_memberCounts, type);
+
+    /// <summary>How many events of <paramref name="type"/> earned on local day <paramref name="day"/>.</summary>
+    public int DayCount(string type, string day)
     {
-        if (_open) throw new InvalidOperationException("a change of this member is already open");
-        _journal ??= [];
-        _before = _v;
-        _open = true;
-    }
-
-    /// <summary>Keeps what the open change folded in.</summary>
-    public void CommitChange()
-    {
-        if (!_open) throw new InvalidOperationException("no change of this member is open");
-        EndChange();
-    }
-
-    /// <summary>Takes back everything the open change folded in, last first.</summary>
-    public void UndoChange()
-    {
-        if (!_open) throw new InvalidOperationException("no change of this member is open");
-        for (var i = _journal!.Count - 1; i >= 0; i--) Revert(_journal[i]);
-        _v = _before;
-        EndChange();
-    }
-
-    private void EndChange()
-    {
-        if (_journal!.Count > KeptJournalSteps) _journal = null;
-        else _journal.Clear();
-        _open = false;
-    }
-
-    private enum UndoKind : byte
-    {
-        RemoveLastCallerId, RemoveLastBucket, SetBucket, RemoveGrowth, SetGrowth, RemoveLastOrder, SetOrder,
-        RemoveCount, SetCount, RemoveCounter, SetCounter, RemovePlan, SetPlan,
-    }
-
-    /// <summary>One journaled change: what to do to take it back, and the value it replaced.</summary>
-    private struct UndoStep
-    {
-        public UndoKind Kind;
-        public int Index;
-        public string? Key;
-        public Dictionary<string, int>? Counts;
-        public long Number;
-        /// <summary>The replaced order, plan or (boxed: rare) bucket or growth row.</summary>
-        public object? Old;
-    }
-
-    /// <summary>A journal longer than this (a large batch for one member) is let go after its change, not kept.</summary>
-    private const int KeptJournalSteps = 64;
-
-    private void Journal(in UndoStep step)
-    {
-        if (_open) _journal!.Add(step);
-    }
-
-    private void Revert(in UndoStep step)
-    {
-        switch (step.Kind)
+        var number = DayNumber(day);
+        if (number < DayHorizon) throw new HistoryNeededException($"the count of '{type}' on {day}");
+        if (_dayCounts is null) return 0;
+        foreach (var c in _dayCounts)
         {
-            case UndoKind.RemoveLastCallerId: CallerIds.RemoveLast(); break;
-            case UndoKind.RemoveLastBucket: Buckets.RemoveLast(); break;
-            case UndoKind.SetBucket: Buckets[step.Index] = (PointBucket)step.Old!; break;
-            case UndoKind.RemoveGrowth: Growth.RemoveAt(step.Index); break;
-            case UndoKind.SetGrowth: Growth[step.Index] = (GrowthRecord)step.Old!; break;
-            case UndoKind.RemoveLastOrder: Orders.RemoveLast(); break;
-            case UndoKind.SetOrder: Orders.SetItem(step.Key!, (OrderRecord)step.Old!); break;
-            case UndoKind.RemoveCount: step.Counts!.Remove(step.Key!); break;
-            case UndoKind.SetCount: step.Counts![step.Key!] = (int)step.Number; break;
-            case UndoKind.RemoveCounter: _counters.Remove(step.Key!); break;
-            case UndoKind.SetCounter: _counters[step.Key!] = step.Number; break;
-            case UndoKind.RemovePlan: _plans.Remove(step.Key!); break;
-            case UndoKind.SetPlan: _plans[step.Key!] = (PlanState)step.Old!; break;
+            if (c.Day == number && c.Type == type) return c.Count;
+        }
+        return 0;
+    }
+
+    public PlanState? Plan(string code) => _plans?.Find(p => p.Code == code);
+
+    public bool PlanActiveAt(string plan, DateTimeOffset at) => Plan(plan) is { } p && p.IsActiveAt(at);
+
+    public OrderRecord? Order(string orderId)
+    {
+        if (_orders.TryGetValue(orderId, out var order)) return order;
+        if (Horizon is not null && _orderIds.MayContain(orderId)) throw new HistoryNeededException($"order '{orderId}'");
+        return null;
+    }
+
+    /// <summary>What <paramref name="id"/> was used for, or null when the member never used it.</summary>
+    public CallerIdRecord? CallerId(string id)
+    {
+        if (_knownIds is not null && _knownIds.TryGetValue(id, out var seen)) return ReferenceEquals(seen, Unused) ? null : seen;
+        if (Horizon is not null && _callerIds.MayContain(id)) throw new HistoryNeededException($"caller id '{id}'");
+        return null;
+    }
+
+    /// <summary>True when <see cref="CallerId"/> would have to ask the ledger about <paramref name="id"/>.</summary>
+    public bool MustRecall(string id) => Horizon is not null && !(_knownIds?.ContainsKey(id) ?? false) && _callerIds.MayContain(id);
+
+    /// <summary>True when the state has folded away what an order lookup of <paramref name="orderId"/> could need.</summary>
+    public bool MayHaveFoldedOrder(string orderId) => Horizon is not null && !_orders.ContainsKey(orderId) && _orderIds.MayContain(orderId);
+
+    /// <summary>
+    /// Makes the caller ids <paramref name="asked"/> known exactly again, for the write in progress: those
+    /// the ledger <paramref name="found"/> as used, the others as unused (the filter's "maybe" was wrong).
+    /// </summary>
+    public void Recall(IReadOnlyCollection<string> asked, IEnumerable<LedgerEntry> found)
+    {
+        _knownIds ??= new(StringComparer.Ordinal);
+        foreach (var id in asked) _knownIds.TryAdd(id, Unused);
+        foreach (var e in found)
+        {
+            if (e.EventId is { } id) _knownIds[id] = new CallerIdRecord(e.Kind, e.BodyHash, e.Seq, e.Response);
         }
     }
 
-    /// <summary>Adds <paramref name="n"/> to <paramref name="key"/>'s count in <paramref name="counts"/>, journaled.</summary>
-    private void AddCount(Dictionary<string, int> counts, string key, int n)
-    {
-        var exists = counts.TryGetValue(key, out var old);
-        Journal(new UndoStep { Kind = exists ? UndoKind.SetCount : UndoKind.RemoveCount, Counts = counts, Key = key, Number = old });
-        counts[key] = old + n;
-    }
-
-    public int? BirthMonth => Birthday is { Length: 5 } b ? int.Parse(b.AsSpan(0, 2), System.Globalization.CultureInfo.InvariantCulture) : null;
-
-    public int BenefitUsesIn(string code, string period)
-        => _benefitUses.TryGetValue(UseKey(code, period), out var n) ? n : 0;
-
-    public bool PlanActiveAt(string plan, DateTimeOffset at) => _plans.TryGetValue(plan, out var p) && p.IsActiveAt(at);
-
-    public long Counter(string name) => _counters.GetValueOrDefault(name);
-
-    public static string UseKey(string code, string period) => string.Concat(code, "|", period);
-    /// <summary>How many events of <paramref name="type"/> counted on <paramref name="day"/>.</summary>
-    public int DayCount(string type, string day)
-    {
-        var length = DayCountKeyLength(type, day);
-        Span<char> chars = length <= MaxStackKey ? stackalloc char[length] : new char[length];
-        return _dayCounts.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(WriteDayCountKey(chars, type, day), out var n) ? n : 0;
-    }
-
-    // A day's count is looked up and raised through its key's characters: a key string is made only for
-    // a day's first event of a type, not for every event (nor kept by the change's journal).
-    private const int MaxStackKey = 256;
-    private static int DayCountKeyLength(string type, string day) => type.Length + 1 + day.Length;
-
-    /// <summary>A day count's key: <c>{type}|{yyyy-MM-dd}</c> (as snapshots keep it).</summary>
-    private static ReadOnlySpan<char> WriteDayCountKey(Span<char> into, string type, string day)
-    {
-        type.CopyTo(into);
-        into[type.Length] = '|';
-        day.CopyTo(into[(type.Length + 1)..]);
-        return into;
-    }
-
-    private void AddDayCount(string type, string day)
-    {
-        var length = DayCountKeyLength(type, day);
-        Span<char> chars = length <= MaxStackKey ? stackalloc char[length] : new char[length];
-        var key = WriteDayCountKey(chars, type, day);
-        if (_dayCounts.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(key, out var existing, out _)) AddCount(_dayCounts, existing, 1);
-        else AddCount(_dayCounts, key.ToString(), 1);
-    }
+    /// <summary>An id the ledger confirmed the member never used.</summary>
+    private static readonly CallerIdRecord Unused = new("unused", null, 0, null);
 
     /// <summary>Balance at <paramref name="t"/>: live buckets minus debt.</summary>
     public long BalanceAt(DateTimeOffset t)
     {
-        long sum = -Debt;
-        foreach (var b in Buckets)
+        var sum = -Debt;
+        foreach (var b in _buckets)
         {
             if (b.Remaining > 0 && b.IsLiveAt(t)) sum += b.Remaining;
         }
         return sum;
     }
 
-    /// <summary>Folds one entry into the state. Entries must come in seq order.</summary>
+    // ---- the fold of entries ----------------------------------------------------------------------------
+
+    /// <summary>
+    /// Folds one entry into the state. Entries must come in seq order. An entry that changes history behind
+    /// the horizon (a late earning, a refund of a folded order) cannot be folded into a bounded state.
+    /// </summary>
     public void Apply(LedgerEntry e)
     {
+        if (Horizon is { } horizon && e.Kind is LedgerKinds.Earn or LedgerKinds.Clawback
+            && (e.OccurredAt < horizon || (e.Kind == LedgerKinds.Clawback && e.OrderId is { } o && !_orders.ContainsKey(o))))
+        {
+            throw new HistoryNeededException($"entry {e.Seq} changes history before {horizon:O}");
+        }
         LastSeq = e.Seq;
         LedgerPoints += e.Points;
-        if (e.EventId is { } id && CallerIds.Add(id, e.Kind, e.BodyHash, e.Seq, e.Response)) Journal(new UndoStep { Kind = UndoKind.RemoveLastCallerId });
+        if (e.EventId is { } id)
+        {
+            _callerIds.Add(id);
+            // While nothing is folded the state knows every id; after a fold only those of the write in progress.
+            (_knownIds ??= new(StringComparer.Ordinal))[id] = new CallerIdRecord(e.Kind, e.BodyHash, e.Seq, e.Response);
+        }
         if (e.Counters is not null || e.Kind is LedgerKinds.Enroll or LedgerKinds.BenefitUse or LedgerKinds.Subscription or LedgerKinds.Tier) FactsRevision++;
         if (e.EventId is not null && e.Kind != LedgerKinds.Tier && e.Kind != LedgerKinds.Expire)
         {
@@ -332,10 +338,16 @@ public sealed class MemberState : IBenefitFacts
                 ChangeBucket(e.BucketSeq, e.Points);
                 break;
             case LedgerKinds.BenefitUse:
-                AddCount(_benefitUses, UseKey(e.BenefitCode!, e.Period!), 1);
+                Add(ref _benefitUses, UseKey(e.BenefitCode!, e.Period!), 1);
                 break;
             case LedgerKinds.Subscription:
-                ApplySubscription(e);
+                EnrollImplicitly(e.OccurredAt);
+                var plan = e.Plan!;
+                var before = Plan(plan);
+                _plans ??= [];
+                _plans.Remove(before!);
+                _plans.Add((before ?? PlanState.New(plan)).With(e));
+                LastPlan = plan;
                 break;
             case LedgerKinds.Tier:
                 ReportedTier = e.TierTo;
@@ -360,34 +372,28 @@ public sealed class MemberState : IBenefitFacts
         if (e.Growth != 0) InsertGrowth(new GrowthRecord(e.Seq, e.OccurredAt, e.Growth));
         Debt -= e.DebtPaid;
         var intoBucket = e.Points - e.DebtPaid;
-        if (intoBucket > 0 || e.Points > 0)
-        {
-            Buckets.Add(new PointBucket(e.Seq, e.OccurredAt, e.BucketExpiresAt, intoBucket));
-            Journal(new UndoStep { Kind = UndoKind.RemoveLastBucket });
-        }
+        if (intoBucket > 0 || e.Points > 0) Append(_buckets, new PointBucket(e.Seq, e.OccurredAt, e.BucketExpiresAt, intoBucket));
         if (e.Note is null && e.EventType is { } type)
         {
-            if (e.Period is { } day)
-            {
-                AddDayCount(type, day);
-            }
-            AddCount(_memberCounts, type, 1);
+            if (e.Period is { } day) AddDayCount(type, DayNumber(day));
+            Add(ref _memberCounts, type, 1);
         }
         AddCounters(e.Counters);
         if (e.OrderId is { } orderId && e.Amount is { } paid)
         {
-            SetOrder(orderId, new OrderRecord
+            _orderIds.Add(orderId);
+            _orders[orderId] = new OrderRecord
             {
+                OrderId = orderId,
                 EventType = e.EventType ?? "",
                 EarnSeq = e.Seq,
                 OccurredAt = e.OccurredAt,
                 Paid = paid,
-                Growth = e.Growth,
                 Points = e.Points,
                 GrowthFactor = e.GrowthFactor,
                 PointsFactor = e.Multiplier,
-                Counters = e.Counters,
-            });
+                Counters = e.Counters is null ? null : new(e.Counters, StringComparer.Ordinal),
+            };
         }
     }
 
@@ -395,50 +401,24 @@ public sealed class MemberState : IBenefitFacts
     {
         EnrollImplicitly(e.OccurredAt);
         LifetimeGrowth += e.Growth;
-        if (e.OrderId is { } orderId && Orders.TryGetValue(orderId, out var order))
+        if (e.OrderId is { } orderId && _orders.TryGetValue(orderId, out var order))
         {
-            SetOrder(orderId, order with
+            _orders[orderId] = order with
             {
                 Refunded = order.Refunded + (e.Amount ?? 0),
-                Growth = order.Growth + e.Growth,
                 Points = order.Points + e.Points,
                 CountersTakenBack = order.CountersTakenBack || e.Counters is not null,
-            });
-            for (var i = 0; i < Growth.Count; i++)
+            };
+            var g = _growth.FindIndex(r => r.Seq == order.EarnSeq);
+            if (g >= 0)
             {
-                if (Growth[i].Seq == order.EarnSeq) SetGrowth(i, Growth[i].WithAmount(Growth[i].Amount + e.Growth));
+                _growth[g] = _growth[g].WithAmount(_growth[g].Amount + e.Growth);
+                _growthEdits++;
             }
         }
         Draw(e.Draws);
         Debt += e.DebtAdded;
         AddCounters(e.Counters);
-    }
-
-    private void ApplySubscription(LedgerEntry e)
-    {
-        EnrollImplicitly(e.OccurredAt);
-        var plan = e.Plan!;
-        // A new object for the plan, so the one in force stays as it was until the change is kept.
-        var hadPlan = _plans.TryGetValue(plan, out var before);
-        var state = hadPlan ? before!.Clone() : new PlanState();
-        Journal(new UndoStep { Kind = hadPlan ? UndoKind.SetPlan : UndoKind.RemovePlan, Key = plan, Old = before });
-        _plans[plan] = state;
-        LastPlan = plan;
-        state.LastChangeAt = e.OccurredAt;
-        switch (e.PlanAction)
-        {
-            case "trial":
-                state.TrialUsed = true;
-                state.Terms.Add(new PlanTerm(e.PlanStartsAt!.Value, e.PlanExpiresAt!.Value, IsTrial: true));
-                break;
-            case "purchase":
-                state.Cancelled = false;
-                state.Terms.Add(new PlanTerm(e.PlanStartsAt!.Value, e.PlanExpiresAt!.Value, IsTrial: false));
-                break;
-            case "cancel":
-                state.Cancelled = true;
-                break;
-        }
     }
 
     private void Draw(IReadOnlyList<BucketDraw>? draws)
@@ -449,132 +429,125 @@ public sealed class MemberState : IBenefitFacts
 
     private void ChangeBucket(long? bucketSeq, long points)
     {
-        for (var i = 0; i < Buckets.Count; i++)
-        {
-            if (Buckets[i].Seq == bucketSeq)
-            {
-                if (_open) Journal(new UndoStep { Kind = UndoKind.SetBucket, Index = i, Old = Buckets[i] });
-                Buckets[i] = Buckets[i].WithRemaining(Buckets[i].Remaining + points);
-            }
-        }
+        var i = _buckets.FindIndex(b => b.Seq == bucketSeq);
+        if (i >= 0) _buckets[i] = _buckets[i].WithRemaining(_buckets[i].Remaining + points);
     }
 
     private void AddCounters(IReadOnlyDictionary<string, int>? counters)
     {
         if (counters is null) return;
-        foreach (var (name, n) in counters)
-        {
-            var exists = _counters.TryGetValue(name, out var old);
-            Journal(new UndoStep { Kind = exists ? UndoKind.SetCounter : UndoKind.RemoveCounter, Key = name, Number = old });
-            _counters[name] = old + n;
-        }
+        foreach (var (name, n) in counters) Add(ref _counters, name, n);
     }
 
     private void InsertGrowth(GrowthRecord record)
     {
         // Keep (occurredAt, seq) order; most events arrive in time order, so search from the end.
-        var i = Growth.Count;
-        while (i > 0 && Growth[i - 1].OccurredAt > record.OccurredAt) i--;
-        Growth.Insert(i, record);
-        Journal(new UndoStep { Kind = UndoKind.RemoveGrowth, Index = i });
+        var i = _growth.Count;
+        while (i > 0 && _growth[i - 1].OccurredAt > record.OccurredAt) i--;
+        if (_growth.Count == _growth.Capacity) _growth.Capacity = _growth.Count + Math.Max(GrowBy, _growth.Count / 4);
+        if (i < _growth.Count) _growthEdits++;
+        _growth.Insert(i, record);
     }
 
-    private void SetGrowth(int index, GrowthRecord row)
+    /// <summary>Lists grow by a quarter, at least a few rows, not by doubling: a member's lists are short and many.</summary>
+    private const int GrowBy = 4;
+
+    private static void Append<T>(List<T> list, T item)
     {
-        if (_open) Journal(new UndoStep { Kind = UndoKind.SetGrowth, Index = index, Old = Growth[index] });
-        Growth[index] = row;
+        if (list.Count == list.Capacity) list.Capacity = list.Count + Math.Max(GrowBy, list.Count / 4);
+        list.Add(item);
     }
 
-    private void SetOrder(string orderId, OrderRecord order)
+    /// <summary>An order's growth now: its growth record's (none when it earned no growth).</summary>
+    public long GrowthOf(OrderRecord order)
     {
-        if (_open)
+        foreach (var r in _growth)
         {
-            Journal(Orders.TryGetValue(orderId, out var old)
-                ? new UndoStep { Kind = UndoKind.SetOrder, Key = orderId, Old = old }
-                : new UndoStep { Kind = UndoKind.RemoveLastOrder });
+            if (r.Seq == order.EarnSeq) return r.Amount;
         }
-        Orders.SetItem(orderId, order);
+        return 0;
     }
+
+    private void AddDayCount(string type, int day)
+    {
+        _dayCounts ??= [];
+        var i = _dayCounts.FindIndex(c => c.Day == day && c.Type == type);
+        if (i >= 0) _dayCounts[i] = _dayCounts[i] with { Count = _dayCounts[i].Count + 1 };
+        else _dayCounts.Add(new DayCount(type, day, 1));
+    }
+
+    private static long Get(List<Tally>? tallies, string key)
+    {
+        if (tallies is null) return 0;
+        foreach (var t in tallies)
+        {
+            if (t.Key == key) return t.Count;
+        }
+        return 0;
+    }
+
+    private static void Add(ref List<Tally>? tallies, string key, long n)
+    {
+        tallies ??= [];
+        var i = tallies.FindIndex(t => t.Key == key);
+        if (i >= 0) tallies[i] = tallies[i] with { Count = tallies[i].Count + n };
+        else tallies.Add(new Tally(key, n));
+    }
+
+    // ---- bounding ---------------------------------------------------------------------------------------
 
     /// <summary>
-    /// A state of its own with the content this one has now (a trial fold, a test's reference copy), with
-    /// no change open; the tier cursor is not copied.
+    /// Folds what the program's windows no longer need at <paramref name="now"/> (see the class summary).
+    /// Every answer the state gives for an instant from its horizon on is the one the whole history gives.
     /// </summary>
-    public MemberState Clone()
+    public void Fold(MembershipProgram program, DateTimeOffset now)
     {
-        var copy = (MemberState)MemberwiseClone();
-        copy.TierCursor = null;
-        copy._journal = null;
-        copy._open = false;
-        copy.Growth = Growth.Copy();
-        copy.Buckets = Buckets.Copy();
-        copy.Orders = Orders.Copy();
-        copy.CallerIds = CallerIds.Copy();
-        copy._dayCounts = new(_dayCounts, StringComparer.Ordinal);
-        copy._memberCounts = new(_memberCounts, StringComparer.Ordinal);
-        copy._counters = new(_counters, StringComparer.Ordinal);
-        copy._benefitUses = new(_benefitUses, StringComparer.Ordinal);
-        copy._plans = _plans.ToDictionary(kv => kv.Key, kv => kv.Value.Clone(), StringComparer.Ordinal);
-        return copy;
+        _knownIds = null;
+        _buckets.RemoveAll(b => b.Remaining == 0);
+        var month = program.PeriodKey(QuotaPeriod.Month, now);
+        var year = program.PeriodKey(QuotaPeriod.Year, now);
+        var day = program.DayKey(now);
+        _benefitUses?.RemoveAll(u => !IsCurrentPeriod(u.Key, day, month, year));
+
+        // The horizon moves a day at a time: a write in between folds only buckets and benefit uses.
+        var horizon = now.AddDays(-program.RefundableDays);
+        if (Horizon is { } h && horizon < h.AddDays(1)) return;
+        if (Checkpoint is not null && horizon < Checkpoint.At) return;
+        var (checkpoint, dropped) = TierPolicy.Fold(program, _growth, Checkpoint, JoinedAt, horizon);
+        Checkpoint = checkpoint;
+        _growth.RemoveRange(0, dropped);
+        _growthEdits++;
+        foreach (var old in _orders.Values.Where(o => o.OccurredAt < horizon).ToList()) _orders.Remove(old.OrderId);
+        _plans = _plans?.ConvertAll(p => p.Folded(horizon));
+        var firstDay = DayNumber(program.DayKey(now.AddDays(-DayCountDays)));
+        if (_dayCounts?.RemoveAll(c => c.Day < firstDay) > 0 || DayHorizon != 0) DayHorizon = Math.Max(DayHorizon, firstDay);
+        Horizon = horizon;
+        TrimExcess();
     }
 
-    public MemberSnapshot ToSnapshot() => new()
+    /// <summary>A use counts in the current day, month or year, or for life.</summary>
+    private static bool IsCurrentPeriod(string useKey, string day, string month, string year)
     {
-        Seq = LastSeq,
-        Enrolled = Enrolled,
-        JoinedAt = JoinedAt,
-        Birthday = Birthday,
-        LastActivityAt = LastActivityAt,
-        LifetimeGrowth = LifetimeGrowth,
-        LedgerPoints = LedgerPoints,
-        Debt = Debt,
-        ReportedTier = ReportedTier,
-        ReportedTierSince = ReportedTierSince,
-        LastPlan = LastPlan,
-        Growth = Growth.Select(g => new GrowthRow(g.Seq, g.OccurredAt, g.Amount)).ToList(),
-        Buckets = Buckets.Select(b => new BucketRow(b.Seq, b.EarnedAt, b.ExpiresAt, b.Remaining, null)).ToList(),
-        Orders = Orders.Select(kv => OrderRowOf(kv.Key, kv.Value)).ToList(),
-        DayCounts = new(DayCounts),
-        MemberCounts = new(MemberCounts),
-        Counters = new(Counters),
-        BenefitUses = new(BenefitUses),
-        Plans = Plans.Select(kv => new PlanRow(kv.Key, [.. kv.Value.Terms], kv.Value.TrialUsed, kv.Value.Cancelled, kv.Value.LastChangeAt)).ToList(),
-        CallerIds = CallerIds.Select(kv => new CallerIdRow(kv.Key, kv.Value.Kind, kv.Value.BodyHash, kv.Value.Seq, kv.Value.Response)).ToList(),
-    };
-
-    private static OrderRow OrderRowOf(string orderId, OrderRecord o) => new(orderId, o.EventType, o.EarnSeq, o.OccurredAt, o.Paid, o.Refunded,
-        o.Growth, o.Points, o.GrowthFactor, o.PointsFactor, o.Counters?.ToDictionary(), o.CountersTakenBack);
-
-    public static MemberState FromSnapshot(MemberSnapshot s) => new()
-    {
-        LastSeq = s.Seq,
-        Enrolled = s.Enrolled,
-        JoinedAt = s.JoinedAt,
-        Birthday = s.Birthday,
-        LastActivityAt = s.LastActivityAt,
-        LifetimeGrowth = s.LifetimeGrowth,
-        LedgerPoints = s.LedgerPoints,
-        Debt = s.Debt,
-        ReportedTier = s.ReportedTier,
-        ReportedTierSince = s.ReportedTierSince,
-        LastPlan = s.LastPlan,
-        Growth = RowList<GrowthRecord>.From(s.Growth.Select(g => new GrowthRecord(g.Seq, g.OccurredAt, g.Amount))),
-        Buckets = RowList<PointBucket>.From(s.Buckets.Select(b => new PointBucket(b.Seq, b.EarnedAt, b.ExpiresAt, b.Remaining))),
-        Orders = OrderTable.From(s.Orders.Select(o => KeyValuePair.Create(o.OrderId, new OrderRecord
+        var period = useKey.AsSpan(useKey.IndexOf('|') + 1);
+        if (period.SequenceEqual(ProgramCalendar.LifetimePeriod)) return true;
+        return period.Length switch
         {
-            EventType = o.EventType, EarnSeq = o.EarnSeq, OccurredAt = o.OccurredAt, Paid = o.Paid, Refunded = o.Refunded,
-            Growth = o.Growth, Points = o.Points, GrowthFactor = o.GrowthFactor, PointsFactor = o.PointsFactor, Counters = o.Counters,
-            CountersTakenBack = o.CountersTakenBack,
-        }))),
-        _dayCounts = new(s.DayCounts, StringComparer.Ordinal),
-        _memberCounts = new(s.MemberCounts, StringComparer.Ordinal),
-        _counters = new(s.Counters, StringComparer.Ordinal),
-        _benefitUses = new(s.BenefitUses, StringComparer.Ordinal),
-        _plans = s.Plans.ToDictionary(p => p.Plan, p => new PlanState { Terms = [.. p.Terms], TrialUsed = p.TrialUsed, Cancelled = p.Cancelled, LastChangeAt = p.LastChangeAt }, StringComparer.Ordinal),
-        CallerIds = CallerIdTable.From(s.CallerIds.Select(c => KeyValuePair.Create(c.Id, new CallerIdRecord(c.Kind, c.BodyHash, c.Seq, c.Response)))),
-    };
+            10 => period.SequenceEqual(day),
+            7 => period.SequenceEqual(month),
+            4 => period.SequenceEqual(year),
+            _ => true,
+        };
+    }
 
-    /// <summary>Rebuilds a state from entries in seq order.</summary>
+    /// <summary>Lists that a history outgrew give back what they no longer use.</summary>
+    private void TrimExcess()
+    {
+        if (_growth.Capacity > _growth.Count + GrowBy) _growth.Capacity = _growth.Count;
+        if (_buckets.Capacity > _buckets.Count + GrowBy) _buckets.Capacity = _buckets.Count;
+        _orders.TrimExcess();
+    }
+
+    /// <summary>Rebuilds a state from entries in seq order: the whole history, nothing folded.</summary>
     public static MemberState Replay(IEnumerable<LedgerEntry> entries)
     {
         var state = new MemberState();

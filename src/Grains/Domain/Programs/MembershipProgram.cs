@@ -30,6 +30,16 @@ public sealed class MembershipProgram
     /// <summary>Days ahead that <c>expiringSoon</c> warns of a bucket's expiry.</summary>
     public required int ExpiringSoonDays { get; init; }
 
+    /// <summary>
+    /// Days after an order that a refund of it is expected: members keep orders (and the growth history a
+    /// refund replays) that long in memory; a refund of an older order reads the member's whole ledger.
+    /// </summary>
+    public int RefundableDays { get; init; } = 365;
+
+    /// <summary>What a member's growth checkpoint depends on (<see cref="Members.TierPolicy.RulesOf"/>).</summary>
+    public string TierRules => _tierRules ??= Members.TierPolicy.RulesOf(this);
+    private string? _tierRules;
+
     /// <summary>Benefits in definition order.</summary>
     public required IReadOnlyList<Benefit> Benefits { get; init; }
     public required FrozenDictionary<string, Benefit> BenefitsByCode { get; init; }

@@ -89,7 +89,7 @@ public static partial class ProgramCompiler
             _names = DefinedNames.Scan(definition);
             var root = _reader.Object(definition, "",
                 "id", "version", "name", "currency", "timeZone", "qualifying", "tierValidity", "tiers",
-                "multipliers", "eventTypes", "points", "benefits", "plans")!;
+                "multipliers", "eventTypes", "points", "orders", "benefits", "plans")!;
 
             CheckId(root);
             var name = root.RequiredString("name");
@@ -103,6 +103,7 @@ public static partial class ProgramCompiler
             var multipliers = ReadMultipliers(root);
             var eventTypes = ReadEventTypes(root);
             var (expiry, expiringSoonDays) = ReadPoints(root);
+            var refundableDays = root.Object("orders", "refundableDays")?.Int32("refundableDays", min: 1, max: 3650) ?? 365;
             var benefits = ReadBenefits(root);
             var plans = ReadPlans(root);
 
@@ -125,6 +126,7 @@ public static partial class ProgramCompiler
                 Multipliers = multipliers.ToFrozenDictionary(m => m.Name, StringComparer.Ordinal),
                 PointExpiry = expiry,
                 ExpiringSoonDays = expiringSoonDays,
+                RefundableDays = refundableDays,
                 Benefits = [.. benefits],
                 BenefitsByCode = benefits.ToFrozenDictionary(b => b.Code, StringComparer.Ordinal),
                 Plans = plans.ToFrozenDictionary(p => p.Code, StringComparer.Ordinal),

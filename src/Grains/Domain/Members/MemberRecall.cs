@@ -1,0 +1,44 @@
+using Orleans.Membership.Domain.Programs;
+
+namespace Orleans.Membership.Domain.Members;
+
+/// <summary>What a request needs from the ledger before the rules run on a bounded state.</summary>
+/// <param name="WholeHistory">the request reaches behind the state's horizon: replay the whole ledger</param>
+/// <param name="CallerIds">ids the state's filter may have seen: read their entries (they are duplicates or reused)</param>
+public sealed record MemberRecall(bool WholeHistory, IReadOnlyList<string> CallerIds)
+{
+    public static readonly MemberRecall Nothing = new(false, []);
+
+    /// <summary>For scoring events. Conservative: it may ask for more than the rules will read, never less.</summary>
+    public static MemberRecall ForEvents(MemberState state, MembershipProgram program, IReadOnlyList<ScoringEvent> events, DateTimeOffset now)
+    {
+        if (state.Horizon is not { } horizon) return Nothing;
+        if (!TierRulesHold(state, program)) return new(true, []);
+        List<string>? ids = null;
+        foreach (var ev in events)
+        {
+            if (!program.EventTypes.TryGetValue(ev.Type ?? "", out var type)) continue;
+            var at = ev.OccurredAt ?? now;
+            if (at < horizon) return new(true, []);
+            if (type.Limit?.PerDay is not null && MemberState.DayNumber(program.DayKey(at)) < state.DayHorizon) return new(true, []);
+            if (ev.OrderId is { } orderId && type.Kind is EventKind.Purchase or EventKind.Refund && state.MayHaveFoldedOrder(orderId)) return new(true, []);
+            if (ev.EventId is { } id && state.MustRecall(id)) (ids ??= []).Add(id);
+        }
+        return ids is null ? Nothing : new(false, ids);
+    }
+
+    /// <summary>For a write identified by one caller id (a redemption, a benefit use, a plan action).</summary>
+    public static MemberRecall ForCallerId(MemberState state, MembershipProgram program, string? id)
+    {
+        if (state.Horizon is null) return Nothing;
+        if (!TierRulesHold(state, program)) return new(true, []);
+        return id is not null && state.MustRecall(id) ? new(false, [id]) : Nothing;
+    }
+
+    /// <summary>For a read: only a change of the tier rules since the checkpoint needs the history.</summary>
+    public static MemberRecall ForRead(MemberState state, MembershipProgram program)
+        => TierRulesHold(state, program) ? Nothing : new(true, []);
+
+    private static bool TierRulesHold(MemberState state, MembershipProgram program)
+        => state.Checkpoint is not { } c || c.Rules == program.TierRules;
+}
