@@ -1,63 +1,127 @@
 #!/usr/bin/env bash
-# Every figure of docs/benchmarks.md (embedded node), in one run on one node, so ratios compare like
-# with like on a noisy shared machine. CLIENT=httpclient sends through .NET's HttpClient instead of the
-# lean client; PORT (default 5080) and NODE_ARGS (e.g. --Membership:SiloPort=11112) place the node.
-# Writes index.html and index.md beside the runs: every step's report linked, its figures in one table.
-# Usage: bash load-tests/benchmark.sh [seconds-per-step]
+# Every figure of docs/benchmarks.md, with its target, in one run (about 25 minutes):
+#   1. an embedded node, 10,000 members seeded: /healthz and checkout maxima (closed model); checkout and
+#      /healthz at half the checkout maximum (open model); the festival maximum (8 batches of 500 at once);
+#      the mixed load, steady (20 s of it unmeasured first): festival at half its maximum beside checkout
+#      at a quarter of its maximum;
+#   2. a fresh embedded node, seeded, then straight into the same mixed load: a node that starts cold;
+#   3. events through the scoring-events streams (embedded): load-tests/stream-ingest.sh's warm pass;
+#   4. PostgreSQL: the durable festival maximum; NATS JetStream to the PostgreSQL ledger and checkout beside
+#      it (load-tests/nats-ingest.sh);
+#   5. PostgreSQL: bytes a member (load-tests/member-memory.sh, 100,000 members).
+# Writes summary.md (the tables, targets beside) and index.html (every step's report) in its folder.
+# STEP (default 20) is the seconds per measured step; SKIP="nats memory" leaves sections out; CLIENT,
+# PORT and NODE_ARGS as before; NODE_DLL runs another build's node (for a before/after pair).
+# Usage: bash load-tests/benchmark.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-STEP="${1:-20}"
+STEP="${STEP:-${1:-20}}"
 OUT="load-tests/results/benchmark-$(date -u +%Y%m%d-%H%M%S)"
 PORT=${PORT:-5080}
 URL="http://127.0.0.1:$PORT"
 mkdir -p "$OUT"
-
 source load-tests/node.sh
-build_release src/Silo load-tests
+build_release src/Silo load-tests examples/StreamProducer
 command -v wrk >/dev/null || { apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null; }
-
-if curl -fs "$URL/healthz" >/dev/null 2>&1; then echo "something already serves $URL: stop it first" >&2; exit 1; fi
-# shellcheck disable=SC2086
-start_node "$OUT/node.log" "$URL" ${NODE_ARGS:-}
 
 GENERATOR="dotnet load-tests/bin/Release/net10.0/Orleans.Membership.LoadTests.dll"
 LT="$GENERATOR --target $URL --client ${CLIENT:-lean}"
 field() { python3 -c "import json,sys; r=json.load(open('$1/report.json'))['scenarios'][${3:-0}]; print($2)"; }
-run() { local name=$1; shift; $LT "$@" --out "$OUT/$name" >"$OUT/$name.txt" 2>/dev/null || true; }
-# say TEXT: prints a summary line and keeps it for the index page.
+run() { local name=$1; shift; $LT "$@" --out "$OUT/$name" >"$OUT/$name.txt" 2>&1 || true; }
 say() { echo "$*" | tee -a "$OUT/summary.txt"; }
+skip() { [[ " ${SKIP:-} " == *" $1 "* ]]; }
+node() { # node LOG [args...]: a fresh embedded node on $URL
+  local log=$1; shift
+  # shellcheck disable=SC2086
+  start_node "$OUT/$log" "$URL" ${NODE_ARGS:-} "$@"
+}
 
+# 1. Embedded, steady.
+node node-embedded.log
 run seed --scenario seed --members 10000
 run baseline-max --scenario baseline --duration "${STEP}s"
 run checkout-max --scenario checkout --members 10000 --duration "${STEP}s"
-B=$(field "$OUT/baseline-max" "r['rps']")
-C=$(field "$OUT/checkout-max" "r['rps']")
-say "baseline max: $B req/s; checkout max: $C req/s; ratio $(python3 -c "print(round($C/$B,3))")"
-
-for pct in 25 50 75; do
-  rate=$(python3 -c "print(max(1,int($C*$pct/100)))")
-  run "checkout-$pct" --scenario checkout --members 10000 --rate "$rate" --duration "${STEP}s"
-  run "baseline-at-checkout-$pct" --scenario baseline --rate "$rate" --duration "${STEP}s"
-  say "checkout at $pct% ($rate/s): $(field "$OUT/checkout-$pct" "'p50 %.3f p99 %.3f p99.9 %.3f ms, achieved %.0f/s, valid %s' % (r['latencyMs']['p50'], r['latencyMs']['p99'], r['latencyMs']['p999'], r['achievedRps'], r['valid'])")"
-  say "  /healthz at the same rate: $(field "$OUT/baseline-at-checkout-$pct" "'p50 %.3f p99 %.3f p99.9 %.3f ms' % (r['latencyMs']['p50'], r['latencyMs']['p99'], r['latencyMs']['p999'])")"
-done
-
+C=$(field "$OUT/checkout-max" "r['rps']"); B=$(field "$OUT/baseline-max" "r['rps']")
+HALF_C=$(python3 -c "print(max(1,int($C/2)))")
+run checkout-50 --scenario checkout --members 10000 --rate "$HALF_C" --duration "${STEP}s"
+run baseline-50 --scenario baseline --rate "$HALF_C" --duration "${STEP}s"
 run festival-max --scenario festival --members 10000 --copies 8 --duration "${STEP}s"
-E=$(field "$OUT/festival-max" "r['metrics']['eventsPerSecond']")
 FB=$(field "$OUT/festival-max" "r['rps']")
-say "festival max: $E events/s ($FB batches of 500/s), batch p99 $(field "$OUT/festival-max" "r['latencyMs']['p99']") ms"
-
-# Each at a quarter of its own maximum: together about half the machine, as on a sales day with headroom.
-HALF=$(python3 -c "print(max(1,int($FB/4)))")
-CHALF=$(python3 -c "print(max(1,int($C/4)))")
-run mixed --scenario mixed --members 10000 --festival-rate "$HALF" --rate "$CHALF" --duration "${STEP}s"
-say "mixed (festival $HALF batches/s + checkout $CHALF/s): festival $(field "$OUT/mixed" "'%.0f events/s, batch p99 %.1f ms' % (r['metrics']['eventsPerSecond'], r['latencyMs']['p99'])" 0); checkout $(field "$OUT/mixed" "'p50 %.3f p99 %.3f p99.9 %.3f ms' % (r['latencyMs']['p50'], r['latencyMs']['p99'], r['latencyMs']['p999'])" 1)"
-
-# Cross-check with an external generator (wrk, C, closed loop, 64 connections like ours).
+MIX=(--scenario mixed --members 10000 --festival-rate "$(python3 -c "print(max(1,int($FB/2)))")" --rate "$(python3 -c "print(max(1,int($C/4)))")")
+run mixed-unmeasured "${MIX[@]}" --duration "${STEP}s" --warmup 0s
+run mixed-steady "${MIX[@]}" --duration "${STEP}s" --warmup 0s
 wrk -t2 -c64 -d"${STEP}s" --latency "$URL/healthz" >"$OUT/wrk-baseline.txt"
-wrk -t2 -c64 -d"${STEP}s" --latency "$URL/v1/programs/default/members/m0/benefits/free-shipping" >"$OUT/wrk-checkout-m0.txt"
-run checkout-m0 --scenario checkout --members 1 --duration "${STEP}s"
-say "wrk: /healthz $(grep Requests/sec "$OUT/wrk-baseline.txt" | awk '{print $2}') req/s; checkout (one member) $(grep Requests/sec "$OUT/wrk-checkout-m0.txt" | awk '{print $2}') req/s, p99 $(grep ' 99%' "$OUT/wrk-checkout-m0.txt" | awk '{print $2}')"
-say "ours, checkout of one member: $(field "$OUT/checkout-m0" "'%.0f req/s, p99 %.3f ms' % (r['rps'], r['latencyMs']['p99'])")"
-$GENERATOR index "$OUT" --title "benchmark.sh $STEP s per step, $(date -u +%Y-%m-%d) UTC" >/dev/null
-echo "reports: $OUT (index.html links every step's report)"
+stop_node
+
+# 2. Embedded, cold: seeded, then the mixed load at once.
+node node-cold.log
+run seed-cold --scenario seed --members 10000
+run mixed-cold "${MIX[@]}" --duration "${STEP}s" --warmup 0s
+stop_node
+
+# 3. Streams (embedded).
+if ! skip streams; then bash load-tests/stream-ingest.sh 10000 50 embedded >"$OUT/streams.txt" 2>&1 || true; fi
+
+# 4. PostgreSQL: durable festival, NATS.
+if ! skip postgres; then
+  node node-postgres.log "--ConnectionStrings:Membership=$(fresh_database membership_bench)" --Membership:ClusterId="bench-$$"
+  run pg-seed --scenario seed --members 10000
+  run pg-festival-warmup --scenario festival --members 10000 --copies 8 --duration 8s
+  run pg-festival-max --scenario festival --members 10000 --copies 8 --duration "${STEP}s"
+  stop_node
+fi
+if ! skip nats; then bash load-tests/nats-ingest.sh "$STEP" >"$OUT/nats.txt" 2>&1 || true; fi
+
+# 5. Bytes a member.
+if ! skip memory; then OUT="$OUT/memory" bash load-tests/member-memory.sh >"$OUT/memory.txt" 2>&1 || true; fi
+
+python3 - "$OUT" "${STEP}" <<'PY' | tee "$OUT/summary.md"
+import json, os, re, sys
+out, step = sys.argv[1], sys.argv[2]
+def rep(name, i=0):
+    path = f'{out}/{name}/report.json'
+    return json.load(open(path))['scenarios'][i] if os.path.exists(path) else None
+def lat(r, p): return r['latencyMs'][p] if r else float('nan')
+def text(name): return open(f'{out}/{name}').read() if os.path.exists(f'{out}/{name}') else ''
+def verdict(ok): return '**met**' if ok else '**not met**'
+rows = []
+c, b = rep('checkout-max'), rep('baseline-max')
+c50, b50 = rep('checkout-50'), rep('baseline-50')
+f = rep('festival-max')
+ms, mc = rep('mixed-steady', 1), rep('mixed-cold', 1)
+mf, mcf = rep('mixed-steady', 0), rep('mixed-cold', 0)
+print(f'## Checkout (embedded node, 10,000 members)\n')
+print('| step | rate | p50 | p99 | p99.9 | errors | target | |')
+print('|---|---|---|---|---|---|---|---|')
+print(f"| `/healthz` maximum | {b['rps']:,.0f}/s | {lat(b,'p50'):.2f} | {lat(b,'p99'):.2f} | {lat(b,'p999'):.2f} | {b['fail']} | | |")
+print(f"| checkout maximum | {c['rps']:,.0f}/s | {lat(c,'p50'):.2f} | {lat(c,'p99'):.2f} | {lat(c,'p999'):.2f} | {c['fail']} | {c['rps']/b['rps']:.2f} of `/healthz` | |")
+ratio = lat(c50,'p99') / lat(b50,'p99')
+print(f"| checkout at half its maximum | {c50['achievedRps']:,.0f}/s | {lat(c50,'p50'):.2f} | {lat(c50,'p99'):.2f} | {lat(c50,'p999'):.2f} | {c50['fail']} | p99 at most 1.5 × `/healthz`'s at that rate ({lat(b50,'p99'):.2f} ms): {ratio:.2f} × | {verdict(ratio <= 1.5)} |")
+for name, m, mfest in (('steady', ms, mf), ('cold (seeded, then straight in)', mc, mcf)):
+    if m: print(f"| checkout beside festival at half its maximum, {name} | {m['achievedRps']:,.0f}/s beside {mfest['metrics']['eventsPerSecond']:,.0f} events/s | {lat(m,'p50'):.2f} | {lat(m,'p99'):.2f} | {lat(m,'p999'):.2f} | {m['fail']} | p99 at most 10 ms | {verdict(lat(m,'p99') <= 10)} |")
+print(f'\n## Ingest\n')
+print('| path | events/s | batch p99 | errors | target | |')
+print('|---|---|---|---|---|---|')
+print(f"| HTTP festival maximum, embedded (8 batches of 500 at once) | {f['metrics']['eventsPerSecond']:,.0f} | {lat(f,'p99'):,.0f} ms | {f['fail']} | | |")
+m = re.search(r'embedded\s+warm\s+\d+ of \d+ events applied in [0-9.]+ s: (\d+) events/s', text('streams.txt'))
+if m: print(f"| scoring-events streams, embedded, members active | {int(m.group(1)):,} | | | | |")
+pg = rep('pg-festival-max')
+if pg: print(f"| HTTP festival maximum, PostgreSQL ledger | {pg['metrics']['eventsPerSecond']:,.0f} | {lat(pg,'p99'):,.0f} ms | {pg['fail']} | at least 25,000 | {verdict(pg['metrics']['eventsPerSecond'] >= 25000)} |")
+nats = text('nats.txt')
+m = re.search(r'backlog of \d+ events drained in [0-9.]+ s after publishing ended: (\d+) events/s', nats)
+if m: print(f"| NATS JetStream to the PostgreSQL ledger | {int(m.group(1)):,} | | | at least 25,000 | {verdict(int(m.group(1)) >= 25000)} |")
+m = re.findall(r'checkout/benefit-check\s+ok\s+\d+\s+fail\s+(\d+).*?p99\s+([0-9.]+)', nats)
+if len(m) >= 2: print(f"| checkout p99 beside NATS at half its drain rate | {float(m[-1][1]):.2f} ms (alone: {float(m[0][1]):.2f} ms) | | {m[-1][0]} | at most 10 ms | {verdict(float(m[-1][1]) <= 10)} |")
+mem = text('memory.txt')
+m = re.search(r'seeded (\d+), after round 1 (\d+), after round 2 (\d+) \(round 2 adds ([0-9.]+)%', mem)
+if m:
+    print(f'\n## Memory (PostgreSQL node, 100,000 members: seeded, then two festival rounds)\n')
+    print('| after | bytes a member | target | |')
+    print('|---|---|---|---|')
+    print(f"| the seed (4 events a member) | {int(m.group(1)):,} | | |")
+    print(f"| round 1 | {int(m.group(2)):,} | | |")
+    print(f"| round 2 | {int(m.group(3)):,} | at most 3,072 | {verdict(int(m.group(3)) <= 3072)} |")
+    print(f"| round 2 over round 1 | +{float(m.group(4)):.1f}% | under 10% | {verdict(float(m.group(4)) < 10)} |")
+PY
+$GENERATOR index "$OUT" --title "benchmark.sh, $STEP s per step, $(date -u +%Y-%m-%d) UTC" >/dev/null || true
+echo "reports: $OUT (summary.md, index.html)"

@@ -4,7 +4,7 @@
 # batch sent to the last event applied. Embedded, then on PostgreSQL. Two passes per node: "cold" (every
 # member activates on its first batch, as at a festival's start) and then, with new event ids, "warm"
 # (members active, as the HTTP festival figures are measured after their warm-up).
-# Usage: bash load-tests/stream-ingest.sh [members] [events-per-member]
+# Usage: bash load-tests/stream-ingest.sh [members] [events-per-member] ["embedded postgres" | embedded | postgres]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MEMBERS="${1:-10000}"; EVENTS="${2:-50}"; TOTAL=$((MEMBERS * EVENTS))
@@ -13,7 +13,7 @@ mkdir -p "$OUT"
 source load-tests/node.sh
 build_release src/Silo examples/StreamProducer
 URL=http://127.0.0.1:5082
-for mode in embedded postgres; do
+for mode in ${3:-embedded postgres}; do
   ARGS=(--Membership:SiloPort=11112 --Membership:GatewayPort=30002)
   if [ $mode = postgres ]; then ARGS+=("--ConnectionStrings:Membership=$(fresh_database membership_bench)"); fi
   start_node "$OUT/node-$mode.log" $URL "${ARGS[@]}"

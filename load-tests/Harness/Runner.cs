@@ -183,6 +183,8 @@ public static class Runner
         }
         var loadEnd = Stopwatch.GetTimestamp();
         await inFlight.Drain(options.Drain);
+        // What is still in flight after the drain completes while the report is built: it is not counted.
+        stats.Close();
         // Throughput is counted over the load's duration, not the drain after it.
         return Stopwatch.GetElapsedTime(start, loadEnd).TotalSeconds;
     }

@@ -47,7 +47,40 @@ public sealed class Measurements
     /// <summary>The latency (microseconds, two significant digits, at most a minute) of the iterations due in each second; null where none was.</summary>
     public IReadOnlyList<HistogramBase?> LatencyPerSecond => _latencyPerSecond;
 
+    private int _closed;
+    private int _recording;
+    private long _late;
+
+    /// <summary>Iterations that completed after <see cref="Close"/> (still in flight when the drain gave up): not counted.</summary>
+    public long Late => Interlocked.Read(ref _late);
+
+    /// <summary>Stops counting, once every recording under way is done: the report reads the figures while late iterations may still complete.</summary>
+    public void Close()
+    {
+        Volatile.Write(ref _closed, 1);
+        var wait = new SpinWait();
+        while (Volatile.Read(ref _recording) != 0) wait.SpinOnce();
+    }
+
     public void Record(long from, long start, long end, Response response)
+    {
+        Interlocked.Increment(ref _recording);
+        try
+        {
+            if (Volatile.Read(ref _closed) != 0)
+            {
+                Interlocked.Increment(ref _late);
+                return;
+            }
+            RecordOpen(from, start, end, response);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _recording);
+        }
+    }
+
+    private void RecordOpen(long from, long start, long end, Response response)
     {
         var latency = Math.Clamp(Micros(end - from), 1, MaxMicros);
         Latency.RecordValue(latency);
@@ -104,6 +137,13 @@ public sealed class ScenarioStats(string name, long runStart, int seconds)
     public IReadOnlyList<long> IntendedPerSecond => _intendedPerSecond;
     public IEnumerable<Measurements> Steps => _steps.Values.OrderBy(s => s.Name, StringComparer.Ordinal);
     public Measurements StepNamed(string step) => _steps.GetOrAdd(step, n => new Measurements(n, runStart, seconds));
+
+    /// <summary>Stops counting in every measurement of the scenario (<see cref="Measurements.Close"/>).</summary>
+    public void Close()
+    {
+        Iterations.Close();
+        foreach (var step in _steps.Values) step.Close();
+    }
 
     /// <summary>Counts an iteration the scheduler meant to start at <paramref name="intended"/> (Stopwatch ticks).</summary>
     public void CountIntended(long intended)

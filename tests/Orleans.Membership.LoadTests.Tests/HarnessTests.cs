@@ -46,6 +46,34 @@ public sealed class HarnessTests
     }
 
     [Fact]
+    public async Task Iterations_still_running_after_the_drain_are_left_out_and_the_report_is_written()
+    {
+        // Every call waits until the run has given up on it: each completes after the drain, while (or
+        // after) the report is built, and must neither break the report nor change its figures.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var completed = 0;
+        var scenario = Scenario.Create("slow", ctx => Step.Run("call", ctx, async () =>
+        {
+            await release.Task;
+            Interlocked.Increment(ref completed);
+            return Response.Ok();
+        })).WithLoadSimulations(Simulation.Inject(40, TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(500)));
+        var result = (await Runner.RunAsync([scenario], new RunOptions { Drain = TimeSpan.FromMilliseconds(50) }))[0];
+        var started = result.Stats.Started;
+        Assert.True(started > 0);
+
+        release.SetResult();
+        var folder = Path.Combine(Path.GetTempPath(), "late-" + Guid.NewGuid().ToString("N"));
+        Reports.WriteAll([result], folder, new RunInfo("slow"));
+        var deadline = Stopwatch.StartNew();
+        while (Volatile.Read(ref completed) < started && deadline.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(10);
+
+        Assert.True(File.Exists(Path.Combine(folder, "report.json")));
+        Assert.Equal(started, result.Stats.Iterations.Late);
+        Assert.Equal(0, result.Stats.Iterations.Ok);
+    }
+
+    [Fact]
     public async Task The_report_names_the_second_a_stall_began_in()
     {
         // The stall runs from 0.5 s to 2.5 s: a call due at 0.5 s waits 2 s, one due at 1.5 s waits 1 s,
