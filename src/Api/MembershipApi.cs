@@ -71,6 +71,7 @@ public static class MembershipApi
         app.MapBenefitsApiV1();
         app.MapPointsApiV1();
         app.MapSubscriptionsApiV1();
+        app.MapPlansApiV1();
         app.MapEventsApiV1();
         app.MapChangesApiV1();
 

@@ -173,19 +173,26 @@ public static class MembershipNode
                 "EMBEDDED MODE: members, ledgers and programs live in this process's memory only. NOTHING IS DURABLE: " +
                 "stopping the node loses every member. Set ConnectionStrings:Membership to run on PostgreSQL.");
         }
-        Console.WriteLine($"Orleans.Membership node listening on {urls} (programs: default, coffee-club)");
+        Console.WriteLine($"Orleans.Membership node listening on {urls} (programs: {string.Join(", ", ShippedPrograms.Ids())})");
     }
 }
 
 /// <summary>Creates the programs shipped in <c>programs/*.json</c> at first start, unless they exist.</summary>
 internal sealed class ShippedPrograms(IGrainFactory grains, ProgramCatalog catalog, ILogger<ShippedPrograms> logger) : IHostedService
 {
+    private static string Folder => Path.Combine(AppContext.BaseDirectory, "programs");
+
+    /// <summary>The ids of the shipped programs: the names of <c>programs/*.json</c>, in order.</summary>
+    public static IEnumerable<string> Ids()
+        => Directory.Exists(Folder)
+            ? Directory.EnumerateFiles(Folder, "*.json").Select(Path.GetFileNameWithoutExtension).OfType<string>().Order(StringComparer.Ordinal)
+            : [];
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var folder = Path.Combine(AppContext.BaseDirectory, "programs");
-        foreach (var file in Directory.EnumerateFiles(folder, "*.json").Order(StringComparer.Ordinal))
+        foreach (var id in Ids())
         {
-            var id = Path.GetFileNameWithoutExtension(file);
+            var file = Path.Combine(Folder, id + ".json");
             var definition = await grains.GetGrain<IProgramGrain>(id).Ensure(await File.ReadAllTextAsync(file, cancellationToken));
             catalog.Publish(definition);
             logger.LogInformation("Program {ProgramId} v{Version} ready", id, definition.Version);

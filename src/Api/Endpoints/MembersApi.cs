@@ -142,8 +142,23 @@ public static class MembersApi
         Set("type", e.EventType);
         Set("orderId", e.OrderId);
         Set("amount", e.Amount);
-        Set("multiplier", e.Kind == LedgerKinds.Earn && e.Reason is { } x ? x : null);
+        Set("multiplier", e.Kind == LedgerKinds.Earn && e.Reason is ['x', ..] x ? x : null);
         Set("pointsPerUnit", e.Multiplier);
+        Set("growthPerUnit", e.GrowthFactor);
+        Set("growthBase", e.GrowthBase);
+        Set("pointsBase", e.PointsBase);
+        if (e.Capped is { } capped)
+        {
+            d["capped"] = new JsonObject { ["growth"] = e.GrowthCut, ["points"] = e.PointsCut, ["by"] = capped };
+        }
+        if (e.Streak != 0) Set("streak", e.Streak);
+        if (e.Kind == LedgerKinds.Earn && e.Reason is ['s', ..] streakOf) Set("reward", streakOf);
+        if (e.Runs is { Count: > 0 } runs)
+        {
+            var arr = new JsonArray();
+            foreach (var run in runs) arr.Add(new JsonObject { ["rule"] = run.Rule, ["from"] = run.From, ["days"] = run.Days, ["perDay"] = run.PerDay });
+            d["runs"] = arr;
+        }
         if (e.DebtPaid != 0) Set("debtPaid", e.DebtPaid);
         if (e.DebtAdded != 0) Set("debtAdded", e.DebtAdded);
         Set("expiresAt", e.BucketExpiresAt);

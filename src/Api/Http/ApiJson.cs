@@ -55,6 +55,7 @@ public sealed record ProgramVersion(string ProgramId, int Version);
 public sealed record RejectedEvent(int Index, string? EventId, string Error, string? Field, string? Reason);
 public sealed record EventsResponse(int Accepted, int Duplicates, IReadOnlyList<RejectedEvent> Rejected);
 public sealed record BenefitsResponse(IReadOnlyList<BenefitCheck> Benefits);
+public sealed record PlansResponse(string ProgramId, string MemberId, string Currency, IReadOnlyList<PlanOffer> Plans);
 public sealed record LedgerEntryView(long Seq, DateTimeOffset OccurredAt, DateTimeOffset RecordedAt, string Kind, string? EventId, long Points, long Growth, JsonObject Detail);
 public sealed record LedgerResponse(IReadOnlyList<LedgerEntryView> Entries, long? Next);
 
@@ -69,6 +70,7 @@ public sealed record LedgerResponse(IReadOnlyList<LedgerEntryView> Entries, long
 [JsonSerializable(typeof(ProgramVersion))]
 [JsonSerializable(typeof(EventsResponse))]
 [JsonSerializable(typeof(BenefitsResponse))]
+[JsonSerializable(typeof(PlansResponse))]
 [JsonSerializable(typeof(LedgerResponse))]
 [JsonSerializable(typeof(JsonObject))]
 [JsonSerializable(typeof(BenefitCheck))]

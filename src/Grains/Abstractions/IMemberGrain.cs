@@ -23,6 +23,9 @@ public interface IMemberGrain : IGrainWithStringKey
 
     [Alias("use")] Task<WriteResult<BenefitCheck>> UseBenefit(BenefitUseRequest request);
 
+    /// <summary>Each plan of the program and the price of each term for this member now (a guest's prices for one never seen).</summary>
+    [AlwaysInterleave, ReadOnly, Alias("plans")] Task<PlanOffer[]> GetPlans();
+
     [Alias("redeem")] Task<WriteResult<RedemptionResult>> Redeem(RedemptionRequest request);
 
     [Alias("subscribe")] Task<WriteResult<SubscriptionView>> Subscribe(SubscriptionRequest request);

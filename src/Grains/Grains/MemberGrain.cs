@@ -243,11 +243,24 @@ public sealed class MemberGrain(MemberGrainServices services)
         return checks;
     }
 
+    async Task<PlanOffer[]> IMemberGrain.GetPlans()
+    {
+        var program = await Program();
+        var state = await Ready(program);
+        var now = services.Clock.GetUtcNow();
+        return MemberQueries.Plans(state.Enrolled ? state : null, program, now, PublishFacts(program, now).Tier.Tier);
+    }
+
     Task<WriteResult<BenefitCheck>> IMemberGrain.UseBenefit(BenefitUseRequest request) => Write(request.UseId, w => MemberRules.UseBenefit(w, request));
 
     Task<WriteResult<RedemptionResult>> IMemberGrain.Redeem(RedemptionRequest request) => Write(request.RedemptionId, w => MemberRules.Redeem(w, request));
 
-    Task<WriteResult<SubscriptionView>> IMemberGrain.Subscribe(SubscriptionRequest request) => Write(request.SubscriptionEventId, w => MemberRules.Subscribe(w, request));
+    async Task<WriteResult<SubscriptionView>> IMemberGrain.Subscribe(SubscriptionRequest request)
+    {
+        var program = await Program();
+        var state = await Ready(program);
+        return await Write(program, MemberRecall.ForSubscription(state, program, request), w => WithDue(w, MemberRules.Subscribe(w, request)));
+    }
 
     async Task<LedgerPage?> IMemberGrain.GetLedger(int limit, long? before)
     {
@@ -352,7 +365,7 @@ public sealed class MemberGrain(MemberGrainServices services)
         if (w.Entries.Count == 0) return result;
         PublishFacts(program, w.Now);
         await PublishChanges(w.Entries);
-        ArmNotices(state, w.Entries);
+        ArmNotices(program, state, w.Entries);
         if (state.LastSeq - _snapshotSeq >= SnapshotAfter(_key)) await TrySnapshot(state);
         return result;
     }
@@ -413,7 +426,7 @@ public sealed class MemberGrain(MemberGrainServices services)
     private DateTimeOffset _armed = DateTimeOffset.MaxValue;
 
     /// <summary>Makes sure the due-time index wakes this member for its next notice (an earlier one than it knows).</summary>
-    private void ArmNotices(MemberState state, IReadOnlyList<LedgerEntry> entries)
+    private void ArmNotices(MembershipProgram program, MemberState state, IReadOnlyList<LedgerEntry> entries)
     {
         List<long>? freshBuckets = null;
         List<string>? freshPlans = null;
@@ -422,7 +435,7 @@ public sealed class MemberGrain(MemberGrainServices services)
             if (e.Kind == LedgerKinds.Earn && e.BucketExpiresAt is not null) (freshBuckets ??= []).Add(e.Seq);
             if (e.Kind == LedgerKinds.Subscription && e.Plan is { } plan) (freshPlans ??= []).Add(plan);
         }
-        var next = MemberNotices.Next(state, services.Clock.GetUtcNow(), (IReadOnlyCollection<long>?)freshBuckets ?? [], (IReadOnlyCollection<string>?)freshPlans ?? []);
+        var next = MemberNotices.Next(program, state, services.Clock.GetUtcNow(), (IReadOnlyCollection<long>?)freshBuckets ?? [], (IReadOnlyCollection<string>?)freshPlans ?? []);
         if (next is not { } due || due >= _armed) return;
         // Not part of the write's acknowledgement: the index write runs beside the caller's answer.
         _armed = due;
@@ -448,7 +461,7 @@ public sealed class MemberGrain(MemberGrainServices services)
         var program = await Program();
         var state = await Ready(program);
         var now = services.Clock.GetUtcNow();
-        var notices = state.Enrolled ? MemberNotices.All(ProgramId, MemberId, state, now) : [];
+        var notices = state.Enrolled ? MemberNotices.All(program, MemberId, state, now) : [];
         var fired = 0;
         foreach (var notice in notices)
         {
@@ -458,7 +471,7 @@ public sealed class MemberGrain(MemberGrainServices services)
             await services.DueIndex.MarkFiredAsync(_key, notice.Key);
             fired++;
         }
-        var next = MemberNotices.Next(state, now, [], []);
+        var next = MemberNotices.Next(program, state, now, [], []);
         await services.DueIndex.SetAsync(_key, next);
         _armed = next ?? DateTimeOffset.MaxValue;
         return fired;

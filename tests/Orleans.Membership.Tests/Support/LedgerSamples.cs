@@ -24,10 +24,13 @@ public static class LedgerSamples
             var type = Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType;
             object value = type == typeof(string) ? $"{p.Name}-{n}"
                 : type == typeof(long) ? (object)(1000L + n)
+                : type == typeof(int) ? 100 + n
                 : type == typeof(decimal) ? 12.34m + n
                 : type == typeof(DateTimeOffset) ? new DateTimeOffset(2026, 11, 11, 10, n, 0, TimeSpan.FromHours(8))
                 : type == typeof(IReadOnlyList<BucketDraw>) ? new List<BucketDraw> { new(7, 5, DateTimeOffset.UnixEpoch), new(8, 6, null) }
                 : type == typeof(IReadOnlyDictionary<string, int>) ? new Dictionary<string, int> { ["orders"] = 2, ["stamps"] = -1 }
+                : type == typeof(IReadOnlyList<string>) ? new List<string> { "order.paid|2026-11", "order.paid|shop=s1|2026-11-11" }
+                : type == typeof(IReadOnlyList<GrowthRun>) ? new List<GrowthRun> { new(DateTimeOffset.UnixEpoch, 3, 15, "accrual"), new(DateTimeOffset.UnixEpoch.AddDays(9), 1, -5, "decline") }
                 : throw new InvalidOperationException($"no sample value for {p.Name} ({p.PropertyType}): add one");
             p.SetValue(entry, value);
         }

@@ -61,14 +61,14 @@ public sealed class MemberHarness(MembershipProgram program)
 
     public void Due() => Write(w => { MemberRules.WriteDue(w); return 0; }, writeDue: false);
 
-    public EventOutcome Event(string type, string? occurredAt = null, string? orderId = null, decimal? amount = null, string? eventId = null)
+    public EventOutcome Event(string type, string? occurredAt = null, string? orderId = null, decimal? amount = null, string? eventId = null, string? attributes = null)
     {
-        var ev = new ScoringEvent(eventId ?? $"e{++_ids}", type, occurredAt is null ? null : At(occurredAt), orderId, amount, null);
+        var ev = new ScoringEvent(eventId ?? $"e{++_ids}", type, occurredAt is null ? null : At(occurredAt), orderId, amount, attributes);
         return Write(w => MemberRules.ApplyEvent(w, ev), recall: MemberRecall.ForEvents(State, Program, [ev], Now));
     }
 
-    public EventOutcome Paid(string orderId, decimal amount, string occurredAt, string? eventId = null)
-        => Event("order.paid", occurredAt, orderId, amount, eventId ?? orderId + "-paid");
+    public EventOutcome Paid(string orderId, decimal amount, string occurredAt, string? eventId = null, string? attributes = null)
+        => Event("order.paid", occurredAt, orderId, amount, eventId ?? orderId + "-paid", attributes);
 
     public EventOutcome Refunded(string orderId, decimal amount, string occurredAt, string? eventId = null)
         => Event("order.refunded", occurredAt, orderId, amount, eventId ?? $"{orderId}-refund-{++_ids}");
@@ -86,9 +86,12 @@ public sealed class MemberHarness(MembershipProgram program)
     }
 
     public WriteResult<SubscriptionView> Plan(string action, string? term = null, string? at = null, string plan = "plus", string? id = null)
+        => Plan(action, term, at is null ? null : At(at), plan, id);
+
+    public WriteResult<SubscriptionView> Plan(string action, string? term, DateTimeOffset? at, string plan = "plus", string? id = null)
     {
-        var request = new SubscriptionRequest(id ?? $"s{++_ids}", plan, action, term, at is null ? null : At(at));
-        return Write(w => MemberRules.Subscribe(w, request), recall: MemberRecall.ForCallerId(State, Program, request.SubscriptionEventId));
+        var request = new SubscriptionRequest(id ?? $"s{++_ids}", plan, action, term, at);
+        return Write(w => MemberRules.Subscribe(w, request), recall: MemberRecall.ForSubscription(State, Program, request));
     }
 
     public void Enroll(string? birthday = null) => Write(w => MemberRules.Enroll(w, new EnrollRequest(birthday)));
@@ -100,4 +103,6 @@ public sealed class MemberHarness(MembershipProgram program)
 
     public BenefitCheck Check(string code)
         => MemberQueries.Check(State.Enrolled ? State : null, Program, Program.BenefitsByCode[code], Now, Tier().Tier);
+
+    public PlanOffer[] Plans() => MemberQueries.Plans(State.Enrolled ? State : null, Program, Now, Tier().Tier);
 }

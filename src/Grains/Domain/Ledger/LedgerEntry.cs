@@ -11,6 +11,8 @@ public static class LedgerKinds
     public const string BenefitUse = "benefit-use";
     public const string Subscription = "subscription";
     public const string Tier = "tier";
+    /// <summary>Growth that time brought: days of a plan's accrual, a term's bonus, days of decline without a plan.</summary>
+    public const string Accrual = "accrual";
 }
 
 /// <summary>
@@ -85,7 +87,32 @@ public sealed record LedgerEntry
     [Id(31)] public string? Reason { get; init; }
     /// <summary>earn of a purchase: growth per currency unit (null: the growth was a fixed amount).</summary>
     [Id(32)] public decimal? GrowthFactor { get; init; }
+    /// <summary>earn of a purchase whose growth formula reads an attribute: the base it multiplied (a refund lowers it in proportion).</summary>
+    [Id(33)] public decimal? GrowthBase { get; init; }
+    /// <summary>earn of a purchase whose points formula reads an attribute: the base it multiplied.</summary>
+    [Id(34)] public decimal? PointsBase { get; init; }
+    /// <summary>earn: growth the caps cut from what the formula gave (the entry's growth is what is left).</summary>
+    [Id(35)] public long GrowthCut { get; init; }
+    /// <summary>earn: points the caps cut.</summary>
+    [Id(36)] public long PointsCut { get; init; }
+    /// <summary>earn: the caps that cut, as a person reads them (<c>growth per day 200</c>).</summary>
+    [Id(37)] public string? Capped { get; init; }
+    /// <summary>earn: the period counts it adds to (<c>{type}|2026-11</c>, <c>{type}|category=food|2026-11-23</c>), for monthly limits and caps.</summary>
+    [Id(38)] public IReadOnlyList<string>? Uses { get; init; }
+    /// <summary>earn: the length of the event type's streak after this event (the reward entry repeats it).</summary>
+    [Id(39)] public int Streak { get; init; }
+    /// <summary>earn that extended a streak: the day (yyyy-MM-dd) or month (yyyy-MM) it counts for.</summary>
+    [Id(40)] public string? StreakPeriod { get; init; }
+    /// <summary>accrual: the growth of each run of days (or of a term's bonus), dated at the start of each day.</summary>
+    [Id(41)] public IReadOnlyList<GrowthRun>? Runs { get; init; }
 }
+
+/// <summary>
+/// Growth time brought: <see cref="PerDay"/> at the start (00:00 in the program's zone) of each of <see cref="Days"/>
+/// consecutive local days from <see cref="From"/>. A term's bonus is a run of one day dated at the term's start.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("growth-run")]
+public sealed record GrowthRun([property: Id(0)] DateTimeOffset From, [property: Id(1)] int Days, [property: Id(2)] long PerDay, [property: Id(3)] string Rule);
 
 /// <summary>Points taken from one bucket, identified by the seq of the entry that created it.</summary>
 [GenerateSerializer, Immutable, Alias("bucket-draw")]

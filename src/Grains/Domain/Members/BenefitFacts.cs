@@ -6,7 +6,11 @@ namespace Orleans.Membership.Domain.Members;
 public interface IBenefitFacts
 {
     int? BirthMonth { get; }
+    /// <summary>When the member joined; null for one never enrolled.</summary>
+    DateTimeOffset? MemberSince { get; }
     bool PlanActiveAt(string plan, DateTimeOffset at);
+    /// <summary>The end of the plan's last term; null when the member never had it.</summary>
+    DateTimeOffset? PlanExpiresAt(string plan);
     long Counter(string name);
     int BenefitUsesIn(string code, string period);
 }
@@ -29,6 +33,7 @@ public sealed class BenefitFacts : IBenefitFacts
     {
         Enrolled = state.Enrolled;
         BirthMonth = state.BirthMonth;
+        MemberSince = state.MemberSince;
         Tier = tier;
         ProgramVersion = programVersion;
         PublishedAt = publishedAt;
@@ -41,6 +46,7 @@ public sealed class BenefitFacts : IBenefitFacts
 
     public bool Enrolled { get; }
     public int? BirthMonth { get; }
+    public DateTimeOffset? MemberSince { get; }
     public TierStatus Tier { get; }
     public int ProgramVersion { get; }
     public DateTimeOffset PublishedAt { get; }
@@ -50,12 +56,12 @@ public sealed class BenefitFacts : IBenefitFacts
 
     /// <summary>The facts of <paramref name="state"/> now, with <paramref name="tier"/> its tier at <paramref name="now"/>.</summary>
     public static BenefitFacts Of(MemberState state, MembershipProgram program, TierStatus tier, DateTimeOffset now)
-        => new(state, tier, program.Version, now, GoodUntilOf(state, tier, now));
+        => new(state, tier, program.Version, now, GoodUntilOf(state, program, tier, now));
 
     /// <summary>True when these facts are still exactly the member's, given its state, tier and program now.</summary>
     public bool Matches(MemberState state, MembershipProgram program, TierStatus tier, DateTimeOffset now)
         => FactsRevision == state.FactsRevision && ProgramVersion == program.Version && Equals(Tier, tier)
-           && GoodUntil == GoodUntilOf(state, tier, now);
+           && GoodUntil == GoodUntilOf(state, program, tier, now);
 
     /// <summary>True when a check at <paramref name="now"/> under <paramref name="program"/> may be answered from these facts.</summary>
     public bool Answers(MembershipProgram program, DateTimeOffset now)
@@ -68,6 +74,15 @@ public sealed class BenefitFacts : IBenefitFacts
             if (p.Code == plan) return p.IsActiveAt(at);
         }
         return false;
+    }
+
+    public DateTimeOffset? PlanExpiresAt(string plan)
+    {
+        foreach (var p in _plans)
+        {
+            if (p.Code == plan) return p.ExpiresAt;
+        }
+        return null;
     }
 
     public long Counter(string name) => Find(_counters, name);
@@ -87,11 +102,13 @@ public sealed class BenefitFacts : IBenefitFacts
     public BenefitCheck Check(MembershipProgram program, Benefit benefit, DateTimeOffset now)
         => MemberQueries.Check(Enrolled ? this : null, program, benefit, now, Enrolled ? Tier.Tier : program.BaseTier);
 
-    private static DateTimeOffset? GoodUntilOf(MemberState state, TierStatus tier, DateTimeOffset now)
+    private static DateTimeOffset? GoodUntilOf(MemberState state, MembershipProgram program, TierStatus tier, DateTimeOffset now)
     {
         // Growth is in occurredAt order: the records dated after now are at the end.
         DateTimeOffset? next = null;
         for (var i = state.Growth.Count - 1; i >= 0 && state.Growth[i].OccurredAt > now; i--) next = state.Growth[i].OccurredAt;
+        // Growth that time brings changes the tier at a day's start (or a term's).
+        if (TimeGrowth.NextChange(state, program, now) is { } change && (next is not { } m || change < m)) next = change;
         return tier.ValidUntil is { } end && (next is not { } n || end < n) ? end : next;
     }
 }

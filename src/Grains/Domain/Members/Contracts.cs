@@ -94,6 +94,25 @@ public sealed record SubscriptionView(
     [property: Id(4)] bool TrialUsed,
     [property: Id(5)] bool AutoRenew);
 
+/// <summary>One term a plan sells, at the price this member would pay now (null when the program gives none).</summary>
+[GenerateSerializer, Immutable, Alias("plan-term-price")]
+public sealed record PlanTermPrice(
+    [property: Id(0)] string Term,
+    [property: Id(1)] decimal? Price,
+    [property: Id(2)] decimal? ListPrice,
+    [property: Id(3)] long GrowthPerDay,
+    [property: Id(4)] long BonusGrowth);
+
+/// <summary>A plan as checkout offers it to a member: its terms and prices now, the trial, the member's subscription.</summary>
+[GenerateSerializer, Immutable, Alias("plan-offer")]
+public sealed record PlanOffer(
+    [property: Id(0)] string Plan,
+    [property: Id(1)] string Name,
+    [property: Id(2)] IReadOnlyList<PlanTermPrice> Terms,
+    [property: Id(3)] int? TrialDays,
+    [property: Id(4)] bool TrialAvailable,
+    [property: Id(5)] SubscriptionView? Subscription);
+
 [GenerateSerializer, Immutable, Alias("enroll-request")]
 public sealed record EnrollRequest([property: Id(0)] string? Birthday);
 

@@ -5,7 +5,23 @@ namespace Orleans.Membership.Domain.Members;
 /// <summary>Reads of a member's state at an instant: pure, no entries written.</summary>
 public static class MemberQueries
 {
-    public static TierStatus TierAt(MemberState state, MembershipProgram program, DateTimeOffset at) => state.TierAt(program, at);
+    /// <summary>The tier at <paramref name="at"/>, with the time growth due by then and not yet written.</summary>
+    public static TierStatus TierAt(MemberState state, MembershipProgram program, DateTimeOffset at)
+    {
+        var growth = GrowthAt(state, program, at, out var pending);
+        return pending == 0 && ReferenceEquals(growth, state.Growth)
+            ? state.TierAt(program, at)
+            : TierPolicy.Evaluate(program, growth, state.Checkpoint, state.JoinedAt, at);
+    }
+
+    /// <summary>The member's growth records with the time growth due by <paramref name="at"/> (<see cref="TimeGrowth.Pending"/>).</summary>
+    public static IReadOnlyList<GrowthRecord> GrowthAt(MemberState state, MembershipProgram program, DateTimeOffset at, out long pending)
+    {
+        pending = 0;
+        if (!program.HasTimeGrowth || TimeGrowth.Pending(state, program, at) is not { } runs) return state.Growth;
+        pending = TimeGrowth.Total(runs);
+        return TimeGrowth.WithPending(state.Growth, runs, state.LastSeq + 1);
+    }
 
     public static bool PlanActiveAt(IBenefitFacts? member, string plan, DateTimeOffset at)
         => member is not null && member.PlanActiveAt(plan, at);
@@ -26,6 +42,7 @@ public static class MemberQueries
     public static MemberSummary Summary(string memberId, MemberState state, MembershipProgram program, DateTimeOffset now, TierStatus? tier = null)
     {
         tier ??= TierAt(state, program, now);
+        var growth = GrowthAt(state, program, now, out var pending);
         var soonLimit = now.AddDays(program.ExpiringSoonDays);
         var expiring = state.Buckets
             .Where(b => b.Remaining > 0 && b.ExpiresAt is { } end && end > now && end <= soonLimit)
@@ -39,7 +56,7 @@ public static class MemberQueries
             state.JoinedAt,
             state.Birthday,
             new TierView(tier.Tier.Code, tier.Tier.Name, tier.Since, tier.ValidUntil),
-            new GrowthView(state.LifetimeGrowth, TierPolicy.QualifyingGrowth(program, state.Growth, state.Checkpoint, now)),
+            new GrowthView(state.LifetimeGrowth + pending, TierPolicy.QualifyingGrowth(program, growth, state.Checkpoint, now)),
             new PointsView(state.BalanceAt(now), expiring),
             Subscription(state, now),
             state.LastActivityAt,
@@ -69,6 +86,11 @@ public static class MemberQueries
                 }
             }
             if (source is null) continue;
+            if (grant.When is { } when)
+            {
+                Tier? t = tier;
+                if (!Conditions.Holds(when, program, state, now, ref t)) continue;
+            }
 
             sources ??= [];
             if (!sources.Contains(source)) sources.Add(source);
@@ -97,16 +119,39 @@ public static class MemberQueries
         }
 
         string? reason = null;
-        if (!InWindow(state, program, benefit.Window, now)) reason = "window";
+        Tier? windowTier = tier;
+        if (!Conditions.Holds(benefit.Window, program, state, now, ref windowTier)) reason = "window";
         else if (remaining == 0) reason = "quota";
         return new BenefitCheck(benefit.Code, reason is null, value, remaining, resetsAt, sources, reason);
     }
 
-    private static bool InWindow(IBenefitFacts? state, MembershipProgram program, BenefitWindow window, DateTimeOffset now)
+    /// <summary>
+    /// Each plan of the program with the price of each term for this member at <paramref name="now"/>: the
+    /// lowest of the term's price and the offers whose condition holds. <paramref name="state"/> null is a
+    /// guest: the base tier, no plan, no birthday.
+    /// </summary>
+    public static PlanOffer[] Plans(MemberState? state, MembershipProgram program, DateTimeOffset now, Tier tier)
     {
-        if (window.BirthdayMonthOnly && !program.IsBirthdayMonth(state?.BirthMonth, now)) return false;
-        if (window.FromDayOfMonth is { } day && program.Local(now).Day < day) return false;
-        return true;
+        var member = state is { Enrolled: true } ? state : null;
+        var offers = new List<PlanOffer>();
+        foreach (var plan in program.Plans.Values.OrderBy(p => p.Code, StringComparer.Ordinal))
+        {
+            var terms = new List<PlanTermPrice>();
+            foreach (var term in plan.TermRules)
+            {
+                var price = term.Price;
+                foreach (var offer in term.Offers)
+                {
+                    Tier? t = tier;
+                    if (offer.Price < price && Conditions.Holds(offer.When, program, member, now, ref t)) price = offer.Price;
+                }
+                terms.Add(new PlanTermPrice(term.Term, price, term.Price, term.GrowthPerDay, term.BonusGrowth));
+            }
+            var current = member?.Plan(plan.Code);
+            var trialAvailable = plan.TrialDays is not null && current?.TrialUsed != true && !(current?.ExpiresAt > now);
+            offers.Add(new PlanOffer(plan.Code, plan.Name, terms, plan.TrialDays, trialAvailable, current is null ? null : Subscription(current, now)));
+        }
+        return [.. offers];
     }
 
     private static bool Contains(IReadOnlyList<string> list, string value)

@@ -20,7 +20,8 @@ public sealed record MemberRecall(bool WholeHistory, IReadOnlyList<string> Calle
             if (!program.EventTypes.TryGetValue(ev.Type ?? "", out var type)) continue;
             var at = ev.OccurredAt ?? now;
             if (at < horizon) return new(true, []);
-            if (type.Limit?.PerDay is not null && MemberState.DayNumber(program.DayKey(at)) < state.DayHorizon) return new(true, []);
+            // Counts of days (and months: caps, monthly limits) before the kept ones are in the ledger only.
+            if ((type.Limit?.PerDay is not null || type.UsesPeriods) && MemberState.DayNumber(program.DayKey(at)) < state.DayHorizon) return new(true, []);
             if (ev.OrderId is { } orderId && type.Kind is EventKind.Purchase or EventKind.Refund && state.MayHaveFoldedOrder(orderId)) return new(true, []);
             if (ev.EventId is { } id && state.MustRecall(id)) (ids ??= []).Add(id);
         }
@@ -34,6 +35,10 @@ public sealed record MemberRecall(bool WholeHistory, IReadOnlyList<string> Calle
         if (!TierRulesHold(state, program)) return new(true, []);
         return id is not null && state.MustRecall(id) ? new(false, [id]) : Nothing;
     }
+
+    /// <summary>For a plan action: one dated before the horizon reaches behind it (its term, a term's bonus).</summary>
+    public static MemberRecall ForSubscription(MemberState state, MembershipProgram program, SubscriptionRequest request)
+        => state.Horizon is { } horizon && request.At is { } at && at < horizon ? new(true, []) : ForCallerId(state, program, request.SubscriptionEventId);
 
     /// <summary>For a read: only a change of the tier rules since the checkpoint needs the history.</summary>
     public static MemberRecall ForRead(MemberState state, MembershipProgram program)

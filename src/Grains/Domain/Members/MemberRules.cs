@@ -22,6 +22,7 @@ public static class MemberRules
         var created = !w.State.Enrolled;
         if (created || (request.Birthday is not null && request.Birthday != w.State.Birthday))
         {
+            TimeGrowth.Settle(w);
             w.Emit(new LedgerEntry { Kind = LedgerKinds.Enroll, OccurredAt = w.Now, Birthday = request.Birthday, Note = created ? null : "profile" });
         }
         return WriteResult<bool>.Ok(created);
@@ -35,7 +36,7 @@ public static class MemberRules
 
     public static EventOutcome ApplyEvent(MemberWrite w, ScoringEvent ev)
     {
-        if (EventValidation.Validate(w.Program, ev, w.Now) is { } problem) return EventOutcome.Rejected(problem.Field, problem.Message);
+        if (EventValidation.Validate(w.Program, ev, w.Now, out var attributes) is { } problem) return EventOutcome.Rejected(problem.Field, problem.Message);
 
         var body = new BodyHash(stackalloc byte[256]);
         body.Add("event");
@@ -57,11 +58,11 @@ public static class MemberRules
         return type.Kind switch
         {
             EventKind.Refund => Refund(w, ev, type, at, hash),
-            _ => Earn(w, ev, type, at, hash),
+            _ => Earn(w, ev, type, at, hash, attributes ?? EventAttributes.Empty),
         };
     }
 
-    private static EventOutcome Earn(MemberWrite w, ScoringEvent ev, EventType type, DateTimeOffset at, string hash)
+    private static EventOutcome Earn(MemberWrite w, ScoringEvent ev, EventType type, DateTimeOffset at, string hash, EventAttributes attributes)
     {
         var s = w.State;
         var p = w.Program;
@@ -69,37 +70,114 @@ public static class MemberRules
         {
             return EventOutcome.Rejected("orderId", $"order '{ev.OrderId}' was already paid", "order-paid");
         }
+        TimeGrowth.Settle(w);
 
         var day = p.DayKey(at);
+        Tier? tier = null;
         string? limited = null;
-        if (type.Limit is { } limit)
+        if (type.When is { } when && !Conditions.Holds(when, p, s, at, ref tier, w, attributes)) limited = "condition";
+        else if (type.Limit is { } limit)
         {
             if (limit.PerMember is { } perMember && s.MemberCount(type.Type) >= perMember) limited = $"limit:perMember:{perMember}";
             else if (limit.PerDay is { } perDay && s.DayCount(type.Type, day) >= perDay) limited = $"limit:perDay:{perDay}";
+            else if (limit.PerMonth is { } perMonth && s.PeriodUseOf(UseKey(type.Type, null, null, MonthOf(day))).Count >= perMonth) limited = $"limit:perMonth:{perMonth}";
+        }
+
+        // The first rule whose condition holds replaces the type's own growth, points and multipliers.
+        var (growthRule, pointsRule, multipliers) = (type.Growth, type.Points, type.PointMultipliers);
+        foreach (var rule in type.Rules)
+        {
+            if (!Conditions.Holds(rule.When, p, s, at, ref tier, w, attributes)) continue;
+            (growthRule, pointsRule, multipliers) = (rule.Growth, rule.Points, rule.PointMultipliers);
+            break;
         }
 
         long growth = 0, points = 0;
-        decimal? growthFactor = null, pointsFactor = null;
+        decimal? growthFactor = null, pointsFactor = null, growthBase = null, pointsBase = null;
         decimal multiplier = 1m;
+        var amount = ev.Amount ?? 0m;
         if (limited is null)
         {
-            var amount = ev.Amount ?? 0m;
-            if (type.Growth is { } g)
+            if (growthRule is { } g)
             {
                 growthFactor = g.PerAmount;
-                growth = g.PerAmount is { } f ? Floor(amount * f) : g.Fixed ?? 0;
+                growthBase = g.Of is { } of ? attributes.Number(of) : null;
+                growth = g.PerAmount is { } f ? Floor((growthBase ?? amount) * f) : g.Fixed ?? 0;
             }
-            if (type.Points is { } pts)
+            if (pointsRule is { } pts)
             {
-                multiplier = PointMultiplier(w, type, at);
+                multiplier = PointMultiplier(w, multipliers, at, ref tier, attributes);
                 pointsFactor = pts.PerAmount is { } f ? f * multiplier : null;
-                points = pointsFactor is { } pf ? Floor(amount * pf) : Floor((pts.Fixed ?? 0) * multiplier);
+                pointsBase = pts.Of is { } of ? attributes.Number(of) : null;
+                points = pointsFactor is { } pf ? Floor((pointsBase ?? amount) * pf) : Floor((pts.Fixed ?? 0) * multiplier);
             }
         }
+
+        // Caps on value, in the order given: what each leaves is what the next sees.
+        List<string>? uses = null;
+        long growthCut = 0, pointsCut = 0;
+        string? capped = null;
+        if (limited is null && (type.UsesPeriods || type.Caps.Count > 0))
+        {
+            if (type.Limit?.PerMonth is not null) AddUse(ref uses, UseKey(type.Type, null, null, MonthOf(day)));
+            foreach (var cap in type.Caps)
+            {
+                var target = cap.On == CapTarget.Growth ? growth : points;
+                long room;
+                if (cap.Per == CapPeriod.Event) room = cap.Max;
+                else
+                {
+                    var key = UseKey(type.Type, cap.By, cap.By is { } by ? attributes.Text(by) : null, cap.Per == CapPeriod.Day ? day : MonthOf(day));
+                    AddUse(ref uses, key);
+                    var used = s.PeriodUseOf(key);
+                    room = Math.Max(0, cap.Max - (cap.On == CapTarget.Growth ? used.Growth : used.Points));
+                }
+                if (target <= room) continue;
+                if (cap.On == CapTarget.Growth) { growthCut += growth - room; growth = room; }
+                else { pointsCut += points - room; points = room; }
+                capped = capped is null ? Describe(cap) : $"{capped}; {Describe(cap)}";
+            }
+        }
+
+        // A streak: the first earning event of a period after the last one extends it (or starts it again).
+        int streak = 0;
+        string? streakPeriod = null;
+        StreakReward? reward = null;
+        if (limited is null && type.Streak is { } st)
+        {
+            var period = st.Period == StreakPeriod.Day ? day : MonthOf(day);
+            var number = MemberState.PeriodNumber(period);
+            var current = s.StreakOf(type.Type);
+            if (current is not { } c || number > c.Period)
+            {
+                streak = current is { } last && IsNextPeriod(last.Period, number, st.Period) ? last.Length + 1 : 1;
+                if (st.Cycle is { } cycle && streak > cycle) streak = 1;
+                streakPeriod = period;
+                foreach (var row in st.Rewards)
+                {
+                    if (row.From <= streak) reward = row;
+                }
+            }
+        }
+
+        Dictionary<string, int>? quantities = null;
+        if (limited is null && type.QuantityCounters.Count > 0)
+        {
+            quantities = new Dictionary<string, int>(type.Counters, StringComparer.Ordinal);
+            foreach (var (counter, attribute) in type.QuantityCounters)
+            {
+                var n = (int)(attributes.Number(attribute) ?? 0);
+                if (n != 0) quantities[counter] = quantities.GetValueOrDefault(counter) + n;
+            }
+        }
+        IReadOnlyDictionary<string, int>? counters = limited is not null ? null
+            : quantities is not null ? (quantities.Count > 0 ? quantities : null)
+            : type.Counters.Count > 0 ? type.Counters : null;
 
         var expiresAt = points > 0 ? p.BucketExpiry(at) : null;
         var live = expiresAt is not { } end || w.Now < end;
         var debtPaid = live ? Math.Min(s.Debt, points) : 0;
+        var purchase = type.Kind == EventKind.Purchase;
         w.Emit(new LedgerEntry
         {
             Kind = LedgerKinds.Earn,
@@ -107,28 +185,84 @@ public static class MemberRules
             EventId = ev.EventId,
             BodyHash = hash,
             EventType = type.Type,
-            OrderId = type.Kind == EventKind.Purchase ? ev.OrderId : null,
-            Amount = type.Kind == EventKind.Purchase ? ev.Amount : null,
+            OrderId = purchase ? ev.OrderId : null,
+            Amount = purchase ? ev.Amount : null,
             Points = points,
             Growth = growth,
-            Multiplier = type.Kind == EventKind.Purchase ? pointsFactor : null,
-            GrowthFactor = type.Kind == EventKind.Purchase ? growthFactor : null,
+            Multiplier = purchase ? pointsFactor : null,
+            GrowthFactor = purchase ? growthFactor : null,
+            GrowthBase = purchase ? growthBase : null,
+            PointsBase = purchase ? pointsBase : null,
             DebtPaid = debtPaid,
             BucketExpiresAt = expiresAt,
             Period = day,
             Note = limited,
-            Counters = limited is null && type.Counters.Count > 0 ? type.Counters : null,
+            Counters = counters,
             Reason = limited is null && multiplier != 1m ? $"x{multiplier.ToString(CultureInfo.InvariantCulture)}" : null,
+            GrowthCut = growthCut,
+            PointsCut = pointsCut,
+            Capped = capped,
+            Uses = uses,
+            Streak = streak,
+            StreakPeriod = streakPeriod,
         });
+        if (reward is { } r && (r.Growth > 0 || r.Points > 0)) EmitStreakReward(w, type, at, day, streak, r);
         return EventOutcome.Accepted;
     }
 
-    /// <summary>The product of the event type's multipliers that apply at <paramref name="at"/>; the tier is the one in force just before.</summary>
-    private static decimal PointMultiplier(MemberWrite w, EventType type, DateTimeOffset at)
+    /// <summary>
+    /// A streak's reward, as its own entry after the event's: its own bucket, not part of the order (a
+    /// refund of the order does not take it back), neither multiplied nor capped.
+    /// </summary>
+    private static void EmitStreakReward(MemberWrite w, EventType type, DateTimeOffset at, string day, int streak, StreakReward reward)
+    {
+        var expiresAt = reward.Points > 0 ? w.Program.BucketExpiry(at) : null;
+        var live = expiresAt is not { } end || w.Now < end;
+        w.Emit(new LedgerEntry
+        {
+            Kind = LedgerKinds.Earn,
+            OccurredAt = at,
+            Points = reward.Points,
+            Growth = reward.Growth,
+            DebtPaid = live ? Math.Min(w.State.Debt, reward.Points) : 0,
+            BucketExpiresAt = expiresAt,
+            Period = day,
+            Streak = streak,
+            Reason = "streak:" + type.Type,
+        });
+    }
+
+    private static bool IsNextPeriod(int last, int number, StreakPeriod period)
+    {
+        if (period == StreakPeriod.Month)
+        {
+            var (year, month) = (last / 100, last % 100);
+            return number == (month == 12 ? (year + 1) * 100 + 1 : last + 1);
+        }
+        var next = new DateOnly(last / 10000, last / 100 % 100, last % 100).AddDays(1);
+        return number == (next.Year * 100 + next.Month) * 100 + next.Day;
+    }
+
+    private static string MonthOf(string day) => day[..7];
+
+    /// <summary>The key of a period count: <c>{type}|{period}</c>, or <c>{type}|{attribute}={value}|{period}</c>.</summary>
+    private static string UseKey(string type, string? attribute, string? value, string period)
+        => attribute is null ? string.Concat(type, "|", period) : string.Concat(type, "|", attribute, "=", value, "|", period);
+
+    private static void AddUse(ref List<string>? uses, string key)
+    {
+        uses ??= [];
+        if (!uses.Contains(key)) uses.Add(key);
+    }
+
+    private static string Describe(Cap cap)
+        => $"{(cap.On == CapTarget.Growth ? "growth" : "points")} per {cap.Per.ToString().ToLowerInvariant()}{(cap.By is { } by ? " of each " + by : "")} {cap.Max}";
+
+    /// <summary>The product of the multipliers that apply at <paramref name="at"/>; the tier is the one in force just before.</summary>
+    private static decimal PointMultiplier(MemberWrite w, IReadOnlyList<string> names, DateTimeOffset at, ref Tier? tier, EventAttributes attributes)
     {
         var product = 1m;
-        Tier? tier = null;
-        foreach (var name in type.PointMultipliers)
+        foreach (var name in names)
         {
             if (name == BuiltInMultipliers.Tier)
             {
@@ -137,15 +271,7 @@ public static class MemberRules
                 continue;
             }
             var m = w.Program.Multipliers[name];
-            var applies = m.When switch
-            {
-                { BirthdayMonth: true } => w.Program.IsBirthdayMonth(w.State.BirthMonth, at),
-                { PlanActive: { } plan } => MemberQueries.PlanActiveAt(w.State, plan, at),
-                { Weekday: { } weekday } => w.Program.Local(at).DayOfWeek == weekday,
-                { Tiers: { } tiers } => tiers.Contains((tier ??= w.TierAt(at).Tier).Code),
-                _ => false,
-            };
-            if (applies) product *= m.Factor;
+            if (Conditions.Holds(m.When, w.Program, w.State, at, ref tier, w, attributes)) product *= m.Factor;
         }
         return product;
     }
@@ -157,19 +283,25 @@ public static class MemberRules
         {
             return EventOutcome.Rejected("orderId", $"order '{ev.OrderId}' was never paid by this member", "unknown-order");
         }
+        if (at < order.OccurredAt)
+        {
+            return EventOutcome.Rejected("occurredAt", $"is before order '{ev.OrderId}' was paid ({order.OccurredAt:O}): a refund cannot precede its order", "refund-before-order");
+        }
         var amount = ev.Amount!.Value;
         if (amount > order.Unrefunded)
         {
             return EventOutcome.Rejected("amount", $"refund {Money(amount)} is above what remains unrefunded of order '{ev.OrderId}' ({Money(order.Unrefunded)})", "refund-exceeds");
         }
+        TimeGrowth.Settle(w);
 
+        // Growth and points recomputed on what remains (a base read from an attribute shrinks in proportion);
+        // never more than the order kept (caps may have cut it).
         var remaining = order.Unrefunded - amount;
         var orderGrowth = s.GrowthOf(order);
-        var newGrowth = order.GrowthFactor is { } gf ? Floor(remaining * gf) : remaining > 0 ? orderGrowth : 0;
-        var newPoints = order.PointsFactor is { } pf ? Floor(remaining * pf) : remaining > 0 ? order.Points : 0;
+        var newGrowth = order.GrowthFactor is { } gf ? Floor(order.RemainingBase(order.GrowthBase, remaining) * gf) : remaining > 0 ? orderGrowth : 0;
+        var newPoints = order.PointsFactor is { } pf ? Floor(order.RemainingBase(order.PointsBase, remaining) * pf) : remaining > 0 ? order.Points : 0;
         var growthBack = Math.Max(0, orderGrowth - newGrowth);
         var pointsBack = Math.Max(0, order.Points - newPoints);
-
         // The order's own bucket first (if still live), then soonest-expiring; what is left becomes debt.
         var draws = new List<BucketDraw>();
         var left = pointsBack;
@@ -253,6 +385,7 @@ public static class MemberRules
         {
             return WriteResult<RedemptionResult>.Conflict("balance", $"balance {balance} is short of {request.Points} points");
         }
+        TimeGrowth.Settle(w);
         var draws = new List<BucketDraw>();
         DrawSoonestFirst(w.State, w.Now, request.Points, draws);
         var consumed = draws.GroupBy(d => d.ExpiresAt).Select(g => new ConsumedPoints(g.Key, g.Sum(d => d.Points))).ToList();
@@ -288,6 +421,7 @@ public static class MemberRules
         {
             return WriteResult<BenefitCheck>.Conflict(check.Reason!, $"'{benefit.Code}' cannot be used now: {Explain(check.Reason!)}");
         }
+        TimeGrowth.Settle(w);
         var after = check with { Remaining = check.Remaining - 1 };
         after = after.Remaining == 0 ? after with { Entitled = false, Reason = "quota" } : after;
         w.Emit(new LedgerEntry
@@ -374,7 +508,13 @@ public static class MemberRules
             PlanExpiresAt = end,
         };
         var view = MemberQueries.Subscription((state ?? PlanState.New(plan.Code)).With(entry), w.Now)!;
+        TimeGrowth.Settle(w);
         w.Emit(entry with { Response = JsonSerializer.Serialize(view, DomainJson.Default.SubscriptionView) });
+        // A term that has started by now earns its bonus with the purchase; a later one when it starts (TimeGrowth).
+        if (r.Action == "purchase" && start <= w.Now && plan.Term(r.Term)?.BonusGrowth is > 0 and var bonus)
+        {
+            w.Emit(new LedgerEntry { Kind = LedgerKinds.Accrual, OccurredAt = start, Growth = bonus, Runs = [new GrowthRun(start, 1, bonus, TimeGrowth.BonusRule)] });
+        }
         return WriteResult<SubscriptionView>.Ok(view);
     }
 
@@ -387,12 +527,14 @@ public static class MemberRules
     // ---- derived entries --------------------------------------------------------------------------------
 
     /// <summary>
-    /// Writes what time has made due by <see cref="MemberWrite.Now"/>: an <c>expire</c> for every bucket
-    /// past its end with points left, and a <c>tier</c> entry when the tier in force changed.
+    /// Writes what time has made due by <see cref="MemberWrite.Now"/>: the growth time brought (an
+    /// <c>accrual</c>), an <c>expire</c> for every bucket past its end with points left, and a <c>tier</c>
+    /// entry when the tier in force changed.
     /// </summary>
     public static void WriteDue(MemberWrite w)
     {
         if (!w.State.Enrolled) return;
+        TimeGrowth.Settle(w);
         List<PointBucket>? expired = null;
         foreach (var b in w.State.Buckets)
         {

@@ -40,8 +40,11 @@ public readonly record struct OrderRecord
     [Id(8)] public long Points { get; init; }
     [Id(9)] private readonly decimal _growthFactor;
     [Id(10)] private readonly decimal _pointsFactor;
+    // A formula's base when it was an attribute rather than the amount, in cents as money is.
+    [Id(11)] private readonly long _growthBaseCents;
+    [Id(12)] private readonly long _pointsBaseCents;
 
-    private const int HasGrowthFactor = 1, HasPointsFactor = 2, TakenBack = 4;
+    private const int HasGrowthFactor = 1, HasPointsFactor = 2, TakenBack = 4, HasGrowthBase = 8, HasPointsBase = 16;
 
     /// <summary>The seq of the order's earn entry: its bucket's and its growth record's identity.</summary>
     public required long EarnSeq { get => _earnSeq; init => _earnSeq = checked((int)value); }
@@ -52,11 +55,18 @@ public readonly record struct OrderRecord
     public decimal? GrowthFactor { get => (_flags & HasGrowthFactor) != 0 ? _growthFactor : null; init => (_growthFactor, _flags) = value is { } v ? (v, _flags | HasGrowthFactor) : (0m, _flags & ~HasGrowthFactor); }
     public decimal? PointsFactor { get => (_flags & HasPointsFactor) != 0 ? _pointsFactor : null; init => (_pointsFactor, _flags) = value is { } v ? (v, _flags | HasPointsFactor) : (0m, _flags & ~HasPointsFactor); }
     public bool CountersTakenBack { get => (_flags & TakenBack) != 0; init => _flags = value ? _flags | TakenBack : _flags & ~TakenBack; }
+    /// <summary>The base the growth formula multiplied when it was an attribute (null: the amount).</summary>
+    public decimal? GrowthBase { get => (_flags & HasGrowthBase) != 0 ? _growthBaseCents / 100m : null; init => (_growthBaseCents, _flags) = value is { } v ? ((long)(v * 100), _flags | HasGrowthBase) : (0, _flags & ~HasGrowthBase); }
+    /// <summary>The base the points formula multiplied when it was an attribute (null: the amount).</summary>
+    public decimal? PointsBase { get => (_flags & HasPointsBase) != 0 ? _pointsBaseCents / 100m : null; init => (_pointsBaseCents, _flags) = value is { } v ? ((long)(v * 100), _flags | HasPointsBase) : (0, _flags & ~HasPointsBase); }
+
+    /// <summary>What a formula's base is once only <paramref name="unrefunded"/> of the order is left: the amount, or the attribute in proportion.</summary>
+    public decimal RemainingBase(decimal? formulaBase, decimal unrefunded) => formulaBase is { } b ? b * unrefunded / Paid : unrefunded;
 }
 
-/// <summary>One paid or trial term of a plan: [Start, End).</summary>
+/// <summary>One paid or trial term of a plan: [Start, End); <see cref="Term"/> is the term sold (<c>P1Y</c>), null for a trial.</summary>
 [GenerateSerializer, Immutable, Alias("plan-term")]
-public sealed record PlanTerm([property: Id(0)] DateTimeOffset Start, [property: Id(1)] DateTimeOffset End, [property: Id(2)] bool IsTrial);
+public sealed record PlanTerm([property: Id(0)] DateTimeOffset Start, [property: Id(1)] DateTimeOffset End, [property: Id(2)] bool IsTrial, [property: Id(3)] string? Term = null);
 
 /// <summary>A member's history with one plan. A write replaces it whole (<see cref="With"/>); it is never changed in place.</summary>
 [GenerateSerializer, Immutable, Alias("plan-state")]
@@ -96,7 +106,7 @@ public sealed record PlanState(
     public PlanState With(LedgerEntry e) => e.PlanAction switch
     {
         "trial" => this with { TrialUsed = true, Terms = [.. Terms, new PlanTerm(e.PlanStartsAt!.Value, e.PlanExpiresAt!.Value, IsTrial: true)], LastChangeAt = e.OccurredAt },
-        "purchase" => this with { Cancelled = false, Terms = [.. Terms, new PlanTerm(e.PlanStartsAt!.Value, e.PlanExpiresAt!.Value, IsTrial: false)], LastChangeAt = e.OccurredAt },
+        "purchase" => this with { Cancelled = false, Terms = [.. Terms, new PlanTerm(e.PlanStartsAt!.Value, e.PlanExpiresAt!.Value, IsTrial: false, e.PlanTerm)], LastChangeAt = e.OccurredAt },
         "cancel" => this with { Cancelled = true, LastChangeAt = e.OccurredAt },
         _ => this,
     };
@@ -117,6 +127,21 @@ public sealed record CallerIdRecord(string Kind, string? BodyHash, long Seq, str
 /// <summary>A count under a key (an event type, a counter name, a benefit's period).</summary>
 [GenerateSerializer, Immutable, Alias("tally")]
 public readonly record struct Tally([property: Id(0)] string Key, [property: Id(1)] long Count);
+
+/// <summary>
+/// What earning events counted in a period: how many, and the growth and points they earned after caps.
+/// <see cref="Key"/> is <c>{type}|{period}</c> or <c>{type}|{attribute}={value}|{period}</c>; the period
+/// (after the last <c>|</c>) is a local day (yyyy-MM-dd) or month (yyyy-MM).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("period-use")]
+public readonly record struct PeriodUse([property: Id(0)] string Key, [property: Id(1)] int Count, [property: Id(2)] long Growth, [property: Id(3)] long Points)
+{
+    public ReadOnlySpan<char> Period => Key.AsSpan(Key.LastIndexOf('|') + 1);
+}
+
+/// <summary>An event type's streak: its length after the last period (yyyymmdd or yyyymm) that extended it.</summary>
+[GenerateSerializer, Immutable, Alias("streak-state")]
+public readonly record struct StreakState([property: Id(0)] string Type, [property: Id(1)] int Period, [property: Id(2)] int Length);
 
 /// <summary>Earning events of a type on a local day (yyyymmdd).</summary>
 [GenerateSerializer, Immutable, Alias("day-count")]
@@ -188,6 +213,13 @@ public sealed class MemberState : IBenefitFacts
     /// <summary>Benefit uses per <c>{code}|{period}</c>.</summary>
     [Id(23)] private List<Tally>? _benefitUses;
     [Id(24)] private List<PlanState>? _plans;
+    [Id(25)] private List<PeriodUse>? _periodUses;
+    [Id(26)] private List<StreakState>? _streaks;
+    /// <summary>When the last entry was recorded: time growth is written up to it (<see cref="TimeGrowth"/>).</summary>
+    [Id(27)] private long _lastRecordedTicks;
+    public DateTimeOffset? LastRecordedAt => Instant(_lastRecordedTicks);
+    /// <summary>True when some growth record is a run of days (<see cref="GrowthRecord.Days"/> &gt; 1).</summary>
+    [Id(28)] public bool HasRuns { get; private set; }
 
     /// <summary>
     /// Caller ids this state knows exactly: all of them while it holds the whole history, else those of the
@@ -209,6 +241,8 @@ public sealed class MemberState : IBenefitFacts
     public IReadOnlyList<PlanState> Plans => (IReadOnlyList<PlanState>?)_plans ?? [];
     public IReadOnlyList<Tally> Counters => (IReadOnlyList<Tally>?)_counters ?? [];
     public IReadOnlyList<Tally> BenefitUses => (IReadOnlyList<Tally>?)_benefitUses ?? [];
+    public IReadOnlyList<PeriodUse> PeriodUses => (IReadOnlyList<PeriodUse>?)_periodUses ?? [];
+    public IReadOnlyList<StreakState> Streaks => (IReadOnlyList<StreakState>?)_streaks ?? [];
 
     private static DateTimeOffset? Instant(long ticks) => ticks == 0 ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
 
@@ -238,9 +272,43 @@ public sealed class MemberState : IBenefitFacts
         return 0;
     }
 
+    /// <summary>What events counted in a period (<see cref="PeriodUse"/>); the period must not be before the kept day counts.</summary>
+    public PeriodUse PeriodUseOf(string key)
+    {
+        var period = key.AsSpan(key.LastIndexOf('|') + 1);
+        if (DayHorizon != 0 && PeriodEndDay(period) < DayHorizon) throw new HistoryNeededException($"the count of '{key}'");
+        if (_periodUses is not null)
+        {
+            foreach (var u in _periodUses)
+            {
+                if (u.Key == key) return u;
+            }
+        }
+        return new PeriodUse(key, 0, 0, 0);
+    }
+
+    /// <summary>The first day (yyyymmdd) of a day (yyyy-MM-dd) or month (yyyy-MM) period key.</summary>
+    private static int PeriodStartDay(ReadOnlySpan<char> period)
+        => int.Parse(period[..4], CultureInfo.InvariantCulture) * 10000 + int.Parse(period.Slice(5, 2), CultureInfo.InvariantCulture) * 100
+           + (period.Length >= 10 ? int.Parse(period.Slice(8, 2), CultureInfo.InvariantCulture) : 1);
+
+    public StreakState? StreakOf(string type)
+    {
+        if (_streaks is null) return null;
+        foreach (var s in _streaks)
+        {
+            if (s.Type == type) return s;
+        }
+        return null;
+    }
+
     public PlanState? Plan(string code) => _plans?.Find(p => p.Code == code);
 
     public bool PlanActiveAt(string plan, DateTimeOffset at) => Plan(plan) is { } p && p.IsActiveAt(at);
+
+    public DateTimeOffset? PlanExpiresAt(string plan) => Plan(plan)?.ExpiresAt;
+
+    public DateTimeOffset? MemberSince => Enrolled ? JoinedAt : null;
 
     public OrderRecord? Order(string orderId)
     {
@@ -299,12 +367,14 @@ public sealed class MemberState : IBenefitFacts
     /// </summary>
     public void Apply(LedgerEntry e)
     {
-        if (Horizon is { } horizon && e.Kind is LedgerKinds.Earn or LedgerKinds.Clawback
-            && (e.OccurredAt < horizon || (e.Kind == LedgerKinds.Clawback && e.OrderId is { } o && !_orders.ContainsKey(o))))
+        if (Horizon is { } horizon && e.Kind is LedgerKinds.Earn or LedgerKinds.Clawback or LedgerKinds.Accrual
+            && (e.OccurredAt < horizon || (e.Kind == LedgerKinds.Clawback && e.OrderId is { } o && !_orders.ContainsKey(o))
+                || (e.Runs is { } runs && runs.Any(r => r.From < horizon))))
         {
             throw new HistoryNeededException($"entry {e.Seq} changes history before {horizon:O}");
         }
         LastSeq = e.Seq;
+        if (e.RecordedAt.UtcTicks > _lastRecordedTicks) _lastRecordedTicks = e.RecordedAt.UtcTicks;
         LedgerPoints += e.Points;
         if (e.EventId is { } id)
         {
@@ -353,6 +423,15 @@ public sealed class MemberState : IBenefitFacts
                 ReportedTier = e.TierTo;
                 ReportedTierSince = e.OccurredAt;
                 break;
+            case LedgerKinds.Accrual:
+                LifetimeGrowth += e.Growth;
+                foreach (var run in e.Runs ?? [])
+                {
+                    if (run.PerDay == 0) continue;
+                    InsertGrowth(new GrowthRecord(e.Seq, run.From, run.PerDay, run.Days));
+                    if (run.Days > 1) HasRuns = true;
+                }
+                break;
         }
     }
 
@@ -379,6 +458,8 @@ public sealed class MemberState : IBenefitFacts
             Add(ref _memberCounts, type, 1);
         }
         AddCounters(e.Counters);
+        foreach (var key in e.Uses ?? []) AddPeriodUse(key, e.Growth, e.Points);
+        if (e.StreakPeriod is { } streakPeriod && e.EventType is { } streakType) SetStreak(streakType, PeriodNumber(streakPeriod), e.Streak);
         if (e.OrderId is { } orderId && e.Amount is { } paid)
         {
             _orderIds.Add(orderId);
@@ -392,6 +473,8 @@ public sealed class MemberState : IBenefitFacts
                 Points = e.Points,
                 GrowthFactor = e.GrowthFactor,
                 PointsFactor = e.Multiplier,
+                GrowthBase = e.GrowthBase,
+                PointsBase = e.PointsBase,
                 Counters = e.Counters is null ? null : new(e.Counters, StringComparer.Ordinal),
             };
         }
@@ -468,6 +551,26 @@ public sealed class MemberState : IBenefitFacts
         return 0;
     }
 
+    private void AddPeriodUse(string key, long growth, long points)
+    {
+        _periodUses ??= [];
+        var i = _periodUses.FindIndex(u => u.Key == key);
+        if (i >= 0) _periodUses[i] = _periodUses[i] with { Count = _periodUses[i].Count + 1, Growth = _periodUses[i].Growth + growth, Points = _periodUses[i].Points + points };
+        else _periodUses.Add(new PeriodUse(key, 1, growth, points));
+    }
+
+    /// <summary>A streak period key as a number: yyyymmdd for a day, yyyymm for a month.</summary>
+    public static int PeriodNumber(string period)
+        => period.Length >= 10 ? DayNumber(period) : int.Parse(period.AsSpan(0, 4), CultureInfo.InvariantCulture) * 100 + int.Parse(period.AsSpan(5, 2), CultureInfo.InvariantCulture);
+
+    private void SetStreak(string type, int period, int length)
+    {
+        _streaks ??= [];
+        var i = _streaks.FindIndex(x => x.Type == type);
+        if (i >= 0) _streaks[i] = new StreakState(type, period, length);
+        else _streaks.Add(new StreakState(type, period, length));
+    }
+
     private void AddDayCount(string type, int day)
     {
         _dayCounts ??= [];
@@ -511,8 +614,11 @@ public sealed class MemberState : IBenefitFacts
 
         // The horizon moves a day at a time: a write in between folds only buckets and benefit uses.
         var horizon = now.AddDays(-program.RefundableDays);
+        // Growth that time brings is computed from the last write on: it needs the plans and growth after it.
+        if (program.HasTimeGrowth && LastRecordedAt is { } settled && settled < horizon) horizon = settled;
         if (Horizon is { } h && horizon < h.AddDays(1)) return;
         if (Checkpoint is not null && horizon < Checkpoint.At) return;
+        if (HasRuns) HasRuns = TierPolicy.SplitRuns(program, _growth, horizon);
         var (checkpoint, dropped) = TierPolicy.Fold(program, _growth, Checkpoint, JoinedAt, horizon);
         Checkpoint = checkpoint;
         _growth.RemoveRange(0, dropped);
@@ -520,9 +626,19 @@ public sealed class MemberState : IBenefitFacts
         foreach (var old in _orders.Values.Where(o => o.OccurredAt < horizon).ToList()) _orders.Remove(old.OrderId);
         _plans = _plans?.ConvertAll(p => p.Folded(horizon));
         var firstDay = DayNumber(program.DayKey(now.AddDays(-DayCountDays)));
-        if (_dayCounts?.RemoveAll(c => c.Day < firstDay) > 0 || DayHorizon != 0) DayHorizon = Math.Max(DayHorizon, firstDay);
+        var droppedCounts = _dayCounts?.RemoveAll(c => c.Day < firstDay) > 0;
+        // A month's count stays while any of its days may still be counted.
+        var droppedUses = _periodUses?.RemoveAll(u => PeriodEndDay(u.Period) < firstDay) > 0;
+        if (droppedCounts || droppedUses || DayHorizon != 0) DayHorizon = Math.Max(DayHorizon, firstDay);
         Horizon = horizon;
         TrimExcess();
+    }
+
+    /// <summary>The last day (yyyymmdd) of a day or month period key.</summary>
+    private static int PeriodEndDay(ReadOnlySpan<char> period)
+    {
+        var start = PeriodStartDay(period);
+        return period.Length >= 10 ? start : start + DateTime.DaysInMonth(start / 10000, start / 100 % 100) - 1;
     }
 
     /// <summary>A use counts in the current day, month or year, or for life.</summary>
@@ -545,6 +661,7 @@ public sealed class MemberState : IBenefitFacts
         if (_growth.Capacity > _growth.Count + GrowBy) _growth.Capacity = _growth.Count;
         if (_buckets.Capacity > _buckets.Count + GrowBy) _buckets.Capacity = _buckets.Count;
         _orders.TrimExcess();
+        if (_periodUses is { } uses && uses.Capacity > uses.Count + GrowBy) uses.Capacity = uses.Count;
     }
 
     /// <summary>Rebuilds a state from entries in seq order: the whole history, nothing folded.</summary>

@@ -26,6 +26,7 @@ public static class ProgramCalendar
     public static string PeriodKey(this MembershipProgram program, QuotaPeriod period, DateTimeOffset instant)
     {
         if (period == QuotaPeriod.Lifetime) return LifetimePeriod;
+        if (period == QuotaPeriod.Day) return program.DayKey(instant);
         var local = program.Local(instant);
         if (period != QuotaPeriod.Month) return local.Year.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return Cached(ref t_monthKey, local.Year * 100 + local.Month, local, "yyyy-MM");
@@ -52,6 +53,7 @@ public static class ProgramCalendar
         var local = program.Local(instant);
         return period switch
         {
+            QuotaPeriod.Day => program.FromLocal(local.Date.AddDays(1)),
             QuotaPeriod.Month => program.FromLocal(new DateTime(local.Year, local.Month, 1).AddMonths(1)),
             QuotaPeriod.Year => program.FromLocal(new DateTime(local.Year + 1, 1, 1)),
             _ => null,
@@ -68,6 +70,23 @@ public static class ProgramCalendar
             PointExpiryPolicy.DaysAfterEarning => earnedAt.AddDays(policy.Days).ToUniversalTime(),
             _ => null,
         };
+    }
+
+    /// <summary>The start (00:00 local) of the first local day that starts after <paramref name="instant"/>.</summary>
+    public static DateTimeOffset NextDayStart(this MembershipProgram program, DateTimeOffset instant)
+        => program.FromLocal(program.Local(instant).Date.AddDays(1));
+
+    /// <summary>
+    /// When a tier reached at <paramref name="since"/> ends and is re-graded: <c>tierValidity</c> months later,
+    /// or at the next calendar re-grade (00:00 local on <c>regrade.dayOfMonth</c>) strictly after it; null: never.
+    /// </summary>
+    public static DateTimeOffset? TierValidUntil(this MembershipProgram program, DateTimeOffset since)
+    {
+        if (program.TierValidityMonths is { } months) return since.AddMonths(months);
+        if (program.RegradeDayOfMonth is not { } day) return null;
+        var local = program.Local(since);
+        var candidate = program.FromLocal(new DateTime(local.Year, local.Month, day));
+        return candidate > since ? candidate : program.FromLocal(new DateTime(local.Year, local.Month, day).AddMonths(1));
     }
 
     public static bool IsBirthdayMonth(this MembershipProgram program, int? birthMonth, DateTimeOffset instant)

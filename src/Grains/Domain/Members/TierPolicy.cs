@@ -3,19 +3,27 @@ using Orleans.Membership.Domain.Programs;
 namespace Orleans.Membership.Domain.Members;
 
 /// <summary>
-/// Growth earned by one event, at its instant; a refund replaces it with a lower <see cref="Amount"/>.
-/// A value of 24 bytes: a member's growth history is one plain array.
+/// Growth earned by one event, at its instant; a refund replaces it with a lower <see cref="Amount"/>. Growth
+/// that time brings may be a run: <see cref="Amount"/> at the start of each of <see cref="Days"/> consecutive
+/// local days from <see cref="OccurredAt"/> (<see cref="TierPolicy.Expand"/>). A value of 24 bytes: a
+/// member's growth history is one plain array.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("growth-record")]
-public readonly struct GrowthRecord(long seq, DateTimeOffset occurredAt, long amount)
+public readonly struct GrowthRecord(long seq, DateTimeOffset occurredAt, long amount, int days = 1)
 {
-    /// <summary>Arrival order: breaks ties between records of the same instant.</summary>
-    [Id(0)] public long Seq { get; } = seq;
+    [Id(0)] private readonly int _seq = checked((int)seq);
+    [Id(3)] private readonly int _moreDays = days - 1;
     [Id(1)] private readonly long _ticks = occurredAt.UtcTicks;
     [Id(2)] public long Amount { get; } = amount;
 
+    /// <summary>Arrival order: breaks ties between records of the same instant.</summary>
+    public long Seq => _seq;
+    /// <summary>The instant of its (first) credit.</summary>
     public DateTimeOffset OccurredAt => new(_ticks, TimeSpan.Zero);
-    public GrowthRecord WithAmount(long amount) => new(Seq, OccurredAt, amount);
+    /// <summary>1 for an event's growth; the days of a run.</summary>
+    public int Days => _moreDays + 1;
+    public long Total => Amount * Days;
+    public GrowthRecord WithAmount(long amount) => new(Seq, OccurredAt, amount, Days);
 }
 
 /// <summary>The tier in force at an instant: <see cref="Since"/> starts its validity, <see cref="ValidUntil"/> ends it (exclusive).</summary>
@@ -47,6 +55,7 @@ public static class TierPolicy
     /// <summary>Qualifying growth at <paramref name="at"/>: records with occurredAt &lt;= at &lt; occurredAt + window.</summary>
     public static long QualifyingGrowth(MembershipProgram program, IReadOnlyList<GrowthRecord> records, TierCheckpoint? checkpoint, DateTimeOffset at)
     {
+        records = Expand(program, records);
         var sum = checkpoint?.CarriedGrowth ?? 0;
         foreach (var r in records)
         {
@@ -80,6 +89,9 @@ public static class TierPolicy
         TierCursor? cursor = null, long edits = 0)
     {
         if (checkpoint is not null && at < checkpoint.At) throw new HistoryNeededException($"the tier at {at:O}, before the growth checkpoint");
+        var credits = Expand(program, records);
+        // Runs of days are expanded into a fresh list on each call: the cursor's positions would not carry over.
+        if (!ReferenceEquals(credits, records)) (records, cursor) = (credits, null);
         TierStatus current;
         SlidingSum window;
         int i;
@@ -101,28 +113,91 @@ public static class TierPolicy
     /// The checkpoint at <paramref name="at"/> and how many of the first records it replaces (they no
     /// longer count at any instant from <paramref name="at"/> on).
     /// </summary>
+    /// <remarks>A run of days must not straddle <paramref name="at"/> (<see cref="SplitRuns"/> first).</remarks>
     public static (TierCheckpoint Checkpoint, int Dropped) Fold(MembershipProgram program, IReadOnlyList<GrowthRecord> records, TierCheckpoint? checkpoint, DateTimeOffset start, DateTimeOffset at)
     {
-        var (current, window, i) = Resume(program, records, checkpoint, start);
-        current = Replay(program, records, window, current, ref i, at, before: true);
+        var credits = Expand(program, records);
+        var (current, window, i) = Resume(program, credits, checkpoint, start);
+        current = Replay(program, credits, window, current, ref i, at, before: true);
         current = Regrade(program, window, current, at, before: true);
 
         var carried = checkpoint?.CarriedGrowth ?? 0;
         var dropped = 0;
         if (program.Qualifying.Months is { } months)
         {
-            while (dropped < records.Count && records[dropped].OccurredAt.AddMonths(months) <= at) dropped++;
+            while (dropped < records.Count && LastCredit(program, records[dropped]).AddMonths(months) <= at) dropped++;
         }
         else
         {
-            while (dropped < records.Count && records[dropped].OccurredAt < at) carried += records[dropped++].Amount;
+            while (dropped < records.Count && records[dropped].OccurredAt < at) carried += records[dropped++].Total;
         }
         return (new TierCheckpoint(at, current.Tier.Code, current.Since, current.ValidUntil, carried, program.TierRules), dropped);
     }
 
-    /// <summary>What a checkpoint depends on: the window, the validity and the tiers' codes and thresholds.</summary>
+    /// <summary>
+    /// What a checkpoint depends on: the window, the validity or calendar re-grade and the tiers' codes and
+    /// thresholds (and the time zone, where re-grades or runs of days are placed in it).
+    /// </summary>
     public static string RulesOf(MembershipProgram program)
-        => $"{program.Qualifying.Months}|{program.TierValidityMonths}|{string.Join(",", program.Tiers.Select(t => $"{t.Code}:{t.Threshold}"))}";
+    {
+        var rules = $"{program.Qualifying.Months}|{program.TierValidityMonths}|{string.Join(",", program.Tiers.Select(t => $"{t.Code}:{t.Threshold}"))}";
+        if (program.RegradeDayOfMonth is { } day) rules += $"|regrade:{day}";
+        if (program.RegradeDayOfMonth is not null || program.HasTimeGrowth) rules += $"|{program.TimeZone.Id}";
+        return rules;
+    }
+
+    /// <summary>The instant of the k-th credit of a run: 00:00 local, k days after its first.</summary>
+    public static DateTimeOffset CreditAt(MembershipProgram program, GrowthRecord run, int k)
+        => k == 0 ? run.OccurredAt : program.FromLocal(program.Local(run.OccurredAt).Date.AddDays(k));
+
+    private static DateTimeOffset LastCredit(MembershipProgram program, GrowthRecord r) => r.Days == 1 ? r.OccurredAt : CreditAt(program, r, r.Days - 1);
+
+    /// <summary>
+    /// The records as single credits in (occurredAt, seq) order: each run of days becomes a credit per day.
+    /// The list itself when it holds no run (the usual case: no copy).
+    /// </summary>
+    public static IReadOnlyList<GrowthRecord> Expand(MembershipProgram program, IReadOnlyList<GrowthRecord> records)
+    {
+        var runs = false;
+        for (var i = 0; i < records.Count && !runs; i++) runs = records[i].Days > 1;
+        if (!runs) return records;
+        var credits = new List<GrowthRecord>(records.Count + 32);
+        foreach (var r in records)
+        {
+            if (r.Days == 1) credits.Add(r);
+            else for (var k = 0; k < r.Days; k++) credits.Add(new GrowthRecord(r.Seq, CreditAt(program, r, k), r.Amount));
+        }
+        credits.Sort(static (a, b) => a.OccurredAt != b.OccurredAt ? a.OccurredAt.CompareTo(b.OccurredAt) : a.Seq.CompareTo(b.Seq));
+        return credits;
+    }
+
+    /// <summary>
+    /// Splits every run of days that has credits both before and from <paramref name="at"/> into two runs, so
+    /// that a fold at <paramref name="at"/> keeps or drops whole records. Returns whether any run is left.
+    /// </summary>
+    public static bool SplitRuns(MembershipProgram program, List<GrowthRecord> records, DateTimeOffset at)
+    {
+        var any = false;
+        for (var i = 0; i < records.Count; i++)
+        {
+            var r = records[i];
+            if (r.Days == 1) continue;
+            var before = 0;
+            while (before < r.Days && CreditAt(program, r, before) < at) before++;
+            if (before > 0 && before < r.Days)
+            {
+                records[i] = new GrowthRecord(r.Seq, r.OccurredAt, r.Amount, before);
+                var rest = new GrowthRecord(r.Seq, CreditAt(program, r, before), r.Amount, r.Days - before);
+                // Keep (occurredAt, seq) order: the rest goes after every record dated before it.
+                var j = i + 1;
+                while (j < records.Count && (records[j].OccurredAt < rest.OccurredAt || (records[j].OccurredAt == rest.OccurredAt && records[j].Seq < rest.Seq))) j++;
+                records.Insert(j, rest);
+                r = records[i];
+            }
+            any |= r.Days > 1;
+        }
+        return any;
+    }
 
     private static (TierStatus Current, SlidingSum Window, int Next) Resume(MembershipProgram program, IReadOnlyList<GrowthRecord> records, TierCheckpoint? checkpoint, DateTimeOffset start)
     {
@@ -140,7 +215,6 @@ public static class TierPolicy
     /// <summary>Replays records from <paramref name="i"/> on, up to <paramref name="until"/> (inclusive unless <paramref name="before"/>).</summary>
     private static TierStatus Replay(MembershipProgram program, IReadOnlyList<GrowthRecord> records, SlidingSum window, TierStatus current, ref int i, DateTimeOffset until, bool before)
     {
-        var validity = program.TierValidityMonths;
         for (; i < records.Count; i++)
         {
             var record = records[i];
@@ -150,7 +224,7 @@ public static class TierPolicy
             var reached = TierFor(program, window.Sum);
             if (reached.Rank > current.Tier.Rank)
             {
-                current = new TierStatus(reached, record.OccurredAt, validity is { } m ? record.OccurredAt.AddMonths(m) : null);
+                current = new TierStatus(reached, record.OccurredAt, program.TierValidUntil(record.OccurredAt));
             }
         }
         return current;
@@ -159,13 +233,13 @@ public static class TierPolicy
     /// <summary>Applies every validity expiry at or before <paramref name="until"/> (strictly before it with <paramref name="before"/>).</summary>
     private static TierStatus Regrade(MembershipProgram program, SlidingSum window, TierStatus current, DateTimeOffset until, bool before)
     {
-        while (current.ValidUntil is { } end && (end < until || (!before && end == until)) && program.TierValidityMonths is { } months)
+        while (current.ValidUntil is { } end && (end < until || (!before && end == until)) && program.TiersExpire)
         {
             window.AdvanceTo(end, int.MaxValue);
             var tier = TierFor(program, window.Sum);
             current = tier.Rank == 0
                 ? new TierStatus(tier, end, null)
-                : new TierStatus(tier, end, end.AddMonths(months));
+                : new TierStatus(tier, end, program.TierValidUntil(end));
         }
         return current;
     }

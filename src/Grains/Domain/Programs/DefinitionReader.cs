@@ -170,6 +170,27 @@ internal sealed partial class DefinitionReader
         return value;
     }
 
+    /// <summary>Money: a number of at least 0 with at most 2 decimals (a price).</summary>
+    public decimal? Money(JsonElement element, string path)
+    {
+        if (element.ValueKind != JsonValueKind.Number)
+        {
+            Error(path, "must be a number");
+            return null;
+        }
+        if (!element.TryGetDecimal(out var value) || value > 1_000_000_000m)
+        {
+            Error(path, "must be at most 1000000000");
+            return null;
+        }
+        if (value < 0 || decimal.Round(value, 2) != value)
+        {
+            Error(path, "must be an amount of money: at least 0, with at most 2 decimals");
+            return null;
+        }
+        return value;
+    }
+
     public bool? Boolean(JsonElement element, string path)
     {
         if (element.ValueKind is not (JsonValueKind.True or JsonValueKind.False))

@@ -53,7 +53,42 @@ public static partial class ProgramCompiler
         ["month"] = QuotaPeriod.Month,
         ["year"] = QuotaPeriod.Year,
         ["lifetime"] = QuotaPeriod.Lifetime,
+        ["day"] = QuotaPeriod.Day,
     };
+
+    private static readonly Dictionary<string, CapTarget> CapTargets = new()
+    {
+        ["growth"] = CapTarget.Growth,
+        ["points"] = CapTarget.Points,
+    };
+
+    private static readonly Dictionary<string, CapPeriod> CapPeriods = new()
+    {
+        ["event"] = CapPeriod.Event,
+        ["day"] = CapPeriod.Day,
+        ["month"] = CapPeriod.Month,
+    };
+
+    private static readonly Dictionary<string, StreakPeriod> StreakPeriods = new()
+    {
+        ["day"] = StreakPeriod.Day,
+        ["month"] = StreakPeriod.Month,
+    };
+
+    /// <summary>The parts of a condition (docs/programs.md, "Conditions"), in the order messages list them.</summary>
+    private static readonly string[] ConditionKeys =
+        ["birthdayMonth", "planActive", "planEnding", "weekday", "tiers", "minTier", "between", "fromDayOfMonth", "anniversary", "attributes"];
+
+    /// <summary>Where a condition is read: events see attributes; a benefit window may be empty and say false.</summary>
+    private enum ConditionUse { Event, Member, Window }
+
+    private const string AttributeRule = "must be 1 to 64 letters, digits or '_', starting with a letter";
+
+    [GeneratedRegex(@"\A[A-Za-z][A-Za-z0-9_]{0,63}\z")]
+    private static partial Regex AttributePattern();
+
+    [GeneratedRegex(@"\A\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})\z")]
+    private static partial Regex InstantPattern();
 
     private static readonly Dictionary<string, ValueRule> ValueRules = new()
     {
@@ -77,6 +112,8 @@ public static partial class ProgramCompiler
     {
         private readonly DefinitionReader _reader = new();
         private DefinedNames _names = DefinedNames.Empty;
+        /// <summary>The multipliers read so far, by name: event types take the attributes their conditions read.</summary>
+        private readonly Dictionary<string, Multiplier> _multipliers = new(StringComparer.Ordinal);
 
         public ProgramCompilation Compile()
         {
@@ -89,7 +126,7 @@ public static partial class ProgramCompiler
             _names = DefinedNames.Scan(definition);
             var root = _reader.Object(definition, "",
                 "id", "version", "name", "currency", "timeZone", "qualifying", "tierValidity", "tiers",
-                "multipliers", "eventTypes", "points", "orders", "benefits", "plans")!;
+                "multipliers", "eventTypes", "points", "orders", "benefits", "plans", "regrade", "growthDecline")!;
 
             CheckId(root);
             var name = root.RequiredString("name");
@@ -99,7 +136,9 @@ public static partial class ProgramCompiler
             var tierValidity = root.Get("tierValidity") is { } validity
                 ? Months(validity, root.PathOf("tierValidity"), lifetimeAllowed: false, orElse: "or null for tiers that never expire")
                 : null;
+            var regrade = ReadRegrade(root);
             var tiers = ReadTiers(root);
+            var decline = ReadDecline(root, qualifying);
             var multipliers = ReadMultipliers(root);
             var eventTypes = ReadEventTypes(root);
             var (expiry, expiringSoonDays) = ReadPoints(root);
@@ -122,8 +161,10 @@ public static partial class ProgramCompiler
                 Qualifying = qualifying,
                 Tiers = [.. tiers],
                 TierValidityMonths = tierValidity?.Months,
+                RegradeDayOfMonth = regrade,
+                Decline = decline,
                 EventTypes = eventTypes.ToFrozenDictionary(e => e.Type, StringComparer.Ordinal),
-                Multipliers = multipliers.ToFrozenDictionary(m => m.Name, StringComparer.Ordinal),
+                Multipliers = _multipliers.ToFrozenDictionary(StringComparer.Ordinal),
                 PointExpiry = expiry,
                 ExpiringSoonDays = expiringSoonDays,
                 RefundableDays = refundableDays,
@@ -185,6 +226,25 @@ public static partial class ProgramCompiler
             return null;
         }
 
+        private int? ReadRegrade(DefinitionObject root)
+        {
+            var regrade = root.Object("regrade", "dayOfMonth");
+            if (regrade is null) return null;
+            if (root.Has("tierValidity")) _reader.Error(regrade.Path, "cannot be combined with tierValidity; use one or the other");
+            return regrade.RequiredInt32("dayOfMonth", min: 1, max: 28);
+        }
+
+        private GrowthDecline? ReadDecline(DefinitionObject root, QualifyingWindow? qualifying)
+        {
+            var decline = root.Object("growthDecline", "perDay");
+            if (decline is null) return null;
+            if (qualifying is { IsLifetime: false })
+            {
+                _reader.Error(decline.Path, "needs qualifying.window \"lifetime\" (growth that declines is one running total, not a trailing window)");
+            }
+            return decline.RequiredInteger("perDay", min: 1, max: 1_000_000_000) is { } perDay ? new GrowthDecline(perDay) : null;
+        }
+
         private List<Tier> ReadTiers(DefinitionObject root)
         {
             var tiers = new List<Tier>();
@@ -240,53 +300,158 @@ public static partial class ProgramCompiler
                 }
                 Unique(names, name, i, multiplier.PathOf("name"), "multipliers");
                 var factor = multiplier.RequiredPositive("factor");
-                var when = multiplier.Require("when") is { } w ? ReadCondition(w, multiplier.PathOf("when")) : null;
+                var when = multiplier.Require("when") is { } w ? ReadCondition(w, multiplier.PathOf("when"), ConditionUse.Event) : null;
                 if (name is not null && factor is not null && when is not null)
                 {
-                    multipliers.Add(new Multiplier(name, factor.Value, when));
+                    var m = new Multiplier(name, factor.Value, when);
+                    multipliers.Add(m);
+                    _multipliers.TryAdd(name, m);
                 }
             }
             return multipliers;
         }
 
-        private MultiplierCondition? ReadCondition(JsonElement element, string path)
+        /// <summary>
+        /// A condition: every part given must hold. Each part is checked on its own, so every bad value is
+        /// reported at its path.
+        /// </summary>
+        private Condition? ReadCondition(JsonElement element, string path, ConditionUse use)
         {
-            string[] conditions = ["birthdayMonth", "planActive", "weekday", "tiers"];
-            var when = _reader.Object(element, path, conditions);
+            var errorsBefore = _reader.Errors.Count;
+            var when = _reader.Object(element, path, ConditionKeys);
             if (when is null) return null;
-            var present = conditions.Where(when.Has).ToList();
-            if (present.Count != 1)
+            if (use != ConditionUse.Window && !ConditionKeys.Any(when.Has))
             {
-                var which = present.Count == 0 ? "has none" : $"has {present.Count} ({string.Join(", ", present)})";
-                _reader.Error(path, $"must have exactly one condition of birthdayMonth, planActive, weekday or tiers; {which}");
+                _reader.Error(path, $"must have at least one condition of {string.Join(", ", ConditionKeys)}");
                 return null;
             }
-            switch (present[0])
+            var c = Condition.Always;
+            if (when.Boolean("birthdayMonth") is { } birthday)
             {
-                case "birthdayMonth":
-                    var birthday = when.Boolean("birthdayMonth");
-                    if (birthday == false)
-                    {
-                        _reader.Error(when.PathOf("birthdayMonth"), "must be true (a condition that never holds is a mistake)");
-                    }
-                    return birthday == true ? new MultiplierCondition(true, null, null, null) : null;
-                case "planActive":
-                    var plan = Reference(when.Get("planActive")!.Value, when.PathOf("planActive"), _names.Plans, "plan", "plans");
-                    return plan is null ? null : new MultiplierCondition(false, plan, null, null);
-                case "weekday":
-                    var weekday = when.Choice("weekday", Weekdays);
-                    return weekday is null ? null : new MultiplierCondition(false, null, weekday, null);
-                default:
-                    var tiers = References(when.Get("tiers")!.Value, when.PathOf("tiers"), _names.Tiers, "tier", "tiers");
-                    return tiers is null ? null : new MultiplierCondition(false, null, null, tiers);
+                if (!birthday && use != ConditionUse.Window) _reader.Error(when.PathOf("birthdayMonth"), "must be true (a condition that never holds is a mistake)");
+                c = c with { BirthdayMonth = birthday };
             }
+            if (when.Get("planActive") is { } planActive)
+            {
+                c = c with { PlanActive = Reference(planActive, when.PathOf("planActive"), _names.Plans, "plan", "plans") };
+            }
+            if (when.Object("planEnding", "plan", "withinDays") is { } ending)
+            {
+                var plan = ending.Require("plan") is { } p ? Reference(p, ending.PathOf("plan"), _names.Plans, "plan", "plans") : null;
+                var days = ending.RequiredInt32("withinDays", min: 1, max: 3650);
+                if (plan is not null && days is not null) c = c with { PlanEnding = new PlanEnding(plan, days.Value) };
+            }
+            if (when.Get("weekday") is { } weekday) c = c with { Weekdays = ReadWeekdays(weekday, when.PathOf("weekday")) };
+            if (when.Get("tiers") is { } tierList)
+            {
+                c = c with { Tiers = References(tierList, when.PathOf("tiers"), _names.Tiers, "tier", "tiers") };
+                if (when.Has("minTier")) _reader.Error(when.PathOf("minTier"), "cannot be combined with tiers; use one or the other");
+            }
+            else if (when.Get("minTier") is { } minTier)
+            {
+                c = c with { Tiers = MinTier(minTier, when.PathOf("minTier")) };
+            }
+            if (when.Object("between", "from", "to") is { } between)
+            {
+                var from = between.Get("from") is { } f ? Instant(f, between.PathOf("from")) : null;
+                var to = between.Get("to") is { } t ? Instant(t, between.PathOf("to")) : null;
+                if (!between.Has("from") && !between.Has("to")) _reader.Error(between.Path, "must have from, to or both");
+                else if (from is { } a && to is { } b && b <= a) _reader.Error(between.PathOf("to"), "must be later than from");
+                c = c with { From = from, To = to };
+            }
+            if (when.Int32("fromDayOfMonth", min: 1, max: 28) is { } fromDay) c = c with { FromDayOfMonth = fromDay };
+            if (when.Boolean("anniversary") is { } anniversary)
+            {
+                if (!anniversary && use != ConditionUse.Window) _reader.Error(when.PathOf("anniversary"), "must be true (a condition that never holds is a mistake)");
+                c = c with { Anniversary = anniversary };
+            }
+            if (when.Get("attributes") is { } attributes)
+            {
+                if (use != ConditionUse.Event)
+                {
+                    _reader.Error(when.PathOf("attributes"), "not allowed here: only the conditions of events (multipliers, event types and their rules) can read event attributes");
+                }
+                else
+                {
+                    c = c with { Attributes = ReadAttributeMatches(attributes, when.PathOf("attributes")) };
+                }
+            }
+            return _reader.Errors.Count == errorsBefore ? c : null;
         }
+
+        private IReadOnlyList<DayOfWeek>? ReadWeekdays(JsonElement element, string path)
+        {
+            if (element.ValueKind == JsonValueKind.String)
+            {
+                return _reader.Choice(element, path, Weekdays) is { } day ? [day] : null;
+            }
+            var items = _reader.Array(element, path, minCount: 1);
+            if (items is null) return null;
+            var days = new List<DayOfWeek>();
+            foreach (var (item, itemPath) in items)
+            {
+                if (_reader.Choice(item, itemPath, Weekdays) is not { } day) continue;
+                if (days.Contains(day)) _reader.Error(itemPath, $"'{day.ToString().ToLowerInvariant()}' is listed twice");
+                else days.Add(day);
+            }
+            return days.Count == items.Count ? days : null;
+        }
+
+        private IReadOnlyList<AttributeMatch>? ReadAttributeMatches(JsonElement element, string path)
+        {
+            var entries = _reader.Map(element, path);
+            if (entries is null) return null;
+            if (entries.Count == 0) _reader.Error(path, "must name at least one attribute");
+            var matches = new List<AttributeMatch>();
+            foreach (var (name, value, valuePath) in entries)
+            {
+                if (!AttributePattern().IsMatch(name))
+                {
+                    _reader.Error(valuePath, $"attribute name '{name}' {AttributeRule}");
+                    continue;
+                }
+                var values = new List<string>();
+                if (value.ValueKind == JsonValueKind.String)
+                {
+                    if (_reader.String(value, valuePath) is { } one) values.Add(one);
+                }
+                else if (_reader.Array(value, valuePath, minCount: 1) is { } items)
+                {
+                    foreach (var (item, itemPath) in items)
+                    {
+                        if (_reader.String(item, itemPath) is not { } text) continue;
+                        if (values.Contains(text)) _reader.Error(itemPath, $"'{text}' is listed twice");
+                        else values.Add(text);
+                    }
+                }
+                if (values.Count > 0) matches.Add(new AttributeMatch(name, values));
+            }
+            return matches;
+        }
+
+        /// <summary>An instant with its offset, as the API takes them: <c>2026-07-01T00:00:00+08:00</c>.</summary>
+        private DateTimeOffset? Instant(JsonElement element, string path)
+        {
+            var text = _reader.String(element, path);
+            if (text is null) return null;
+            if (InstantPattern().IsMatch(text)
+                && DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var instant))
+            {
+                return instant.ToUniversalTime();
+            }
+            _reader.Error(path, $"'{text}' must be an instant with its offset, e.g. 2026-07-01T00:00:00+08:00");
+            return null;
+        }
+
+        /// <summary>The tier named and every higher one, by rank (definition order).</summary>
+        private IReadOnlyList<string>? MinTier(JsonElement element, string path)
+            => Reference(element, path, _names.Tiers, "tier", "tiers") is { } lowest ? [.. _names.Tiers.SkipWhile(code => code != lowest)] : null;
 
         private List<EventType> ReadEventTypes(DefinitionObject root)
         {
             var eventTypes = new List<EventType>();
-            if (root.Require("eventTypes") is null) return eventTypes;
-            var items = root.Array("eventTypes", minCount: 1) ?? [];
+            // A program may sell plans only (paid-only programs): no event types at all.
+            var items = root.Array("eventTypes", minCount: 0) ?? [];
             var types = new Dictionary<string, int>(StringComparer.Ordinal);
             for (var i = 0; i < items.Count; i++)
             {
@@ -301,7 +466,7 @@ public static partial class ProgramCompiler
         /// <summary>The type name (for the uniqueness check) and the event type, null if anything in it is wrong.</summary>
         private (string? Type, EventType? Value) ReadEventType(JsonElement element, string path)
         {
-            var e = _reader.Object(element, path, "type", "kind", "refunds", "growth", "points", "pointMultipliers", "limit", "counters");
+            var e = _reader.Object(element, path, "type", "kind", "refunds", "when", "growth", "points", "pointMultipliers", "rules", "limit", "caps", "counters", "streak");
             if (e is null) return (null, null);
             var errorsBefore = _reader.Errors.Count;
             var type = e.RequiredCode("type", EventTypePattern(), EventTypeRule);
@@ -311,13 +476,16 @@ public static partial class ProgramCompiler
             if (kind == EventKind.Refund)
             {
                 const string reason = "on a refund: it recomputes the refunded purchase's own growth, points and counters";
-                foreach (var field in new[] { "growth", "points", "pointMultipliers", "limit", "counters" }) e.Forbid(field, reason);
+                foreach (var field in new[] { "when", "growth", "points", "pointMultipliers", "rules", "limit", "caps", "counters", "streak" }) e.Forbid(field, reason);
                 refunds = ReadRefunds(e);
+                return (type, _reader.Errors.Count == errorsBefore
+                    ? new EventType(type!, EventKind.Refund, refunds, null, null, [], null, FrozenDictionary<string, int>.Empty)
+                    : null);
             }
-            else if (kind is not null)
+            if (kind is not null)
             {
                 e.Forbid("refunds", "unless kind is refund");
-                if (kind == EventKind.Purchase && !e.Has("growth") && !e.Has("points"))
+                if (kind == EventKind.Purchase && !e.Has("growth") && !e.Has("points") && !RulesEarn(e))
                 {
                     _reader.Error(path, "a purchase must earn growth, points or both");
                 }
@@ -326,24 +494,68 @@ public static partial class ProgramCompiler
                     _reader.Error(e.PathOf("pointMultipliers"), "only allowed when points is set");
                 }
             }
-            if (kind == EventKind.Refund)
-            {
-                return (type, _reader.Errors.Count == errorsBefore
-                    ? new EventType(type!, EventKind.Refund, refunds, null, null, [], null, FrozenDictionary<string, int>.Empty)
-                    : null);
-            }
 
-            var growth = ReadFormula(e, "growth", kind);
-            var points = ReadFormula(e, "points", kind);
-            IReadOnlyList<string> pointMultipliers = e.Get("pointMultipliers") is { } pm
-                ? References(pm, e.PathOf("pointMultipliers"), _names.MultipliersWithTier, "multiplier", "multipliers", minCount: 0) ?? []
-                : [];
+            var attributes = new AttributeUses(_reader);
+            var when = e.Get("when") is { } w ? ReadCondition(w, e.PathOf("when"), ConditionUse.Event) : null;
+            attributes.Add(when, e.PathOf("when"));
+            var growth = ReadFormula(e, "growth", kind, attributes);
+            var points = ReadFormula(e, "points", kind, attributes);
+            var pointMultipliers = ReadPointMultipliers(e, attributes);
+            var rules = ReadRules(e, kind, attributes);
             var limit = ReadLimit(e);
-            var counters = ReadCounters(e);
+            var caps = ReadCaps(e, growth is not null || rules.Any(r => r.Growth is not null), points is not null || rules.Any(r => r.Points is not null), attributes);
+            var (counters, quantities) = ReadCounters(e, attributes);
+            var streak = ReadStreak(e);
 
-            return (type, _reader.Errors.Count == errorsBefore
-                ? new EventType(type!, kind!.Value, null, growth, points, pointMultipliers, limit, counters)
-                : null);
+            if (_reader.Errors.Count != errorsBefore) return (type, null);
+            return (type, new EventType(type!, kind!.Value, null, growth, points, pointMultipliers, limit, counters)
+            {
+                When = when,
+                Rules = rules,
+                QuantityCounters = quantities,
+                Caps = caps,
+                Streak = streak,
+                Attributes = attributes.ToList(),
+                UsesPeriods = limit?.PerMonth is not null || caps.Any(c => c.Per != CapPeriod.Event),
+            });
+        }
+
+        /// <summary>True when some rule of the type earns growth or points (a purchase may earn through its rules only).</summary>
+        private static bool RulesEarn(DefinitionObject e)
+            => e.Get("rules") is { ValueKind: JsonValueKind.Array } rules
+               && rules.EnumerateArray().Any(r => r.ValueKind == JsonValueKind.Object && (r.TryGetProperty("growth", out _) || r.TryGetProperty("points", out _)));
+
+        private IReadOnlyList<string> ReadPointMultipliers(DefinitionObject owner, AttributeUses attributes)
+        {
+            if (owner.Get("pointMultipliers") is not { } pm) return [];
+            var names = References(pm, owner.PathOf("pointMultipliers"), _names.MultipliersWithTier, "multiplier", "multipliers", minCount: 0) ?? [];
+            foreach (var name in names)
+            {
+                if (_multipliers.TryGetValue(name, out var m)) attributes.Add(m.When, owner.PathOf("pointMultipliers"));
+            }
+            return names;
+        }
+
+        private IReadOnlyList<EarnRule> ReadRules(DefinitionObject e, EventKind? kind, AttributeUses attributes)
+        {
+            var rules = new List<EarnRule>();
+            foreach (var (element, path) in e.Array("rules", minCount: 1) ?? [])
+            {
+                var rule = _reader.Object(element, path, "when", "growth", "points", "pointMultipliers");
+                if (rule is null) continue;
+                var errorsBefore = _reader.Errors.Count;
+                var when = rule.Require("when") is { } w ? ReadCondition(w, rule.PathOf("when"), ConditionUse.Event) : null;
+                attributes.Add(when, rule.PathOf("when"));
+                var growth = ReadFormula(rule, "growth", kind, attributes);
+                var points = ReadFormula(rule, "points", kind, attributes);
+                if (rule.Has("pointMultipliers") && !rule.Has("points"))
+                {
+                    _reader.Error(rule.PathOf("pointMultipliers"), "only allowed when points is set");
+                }
+                var multipliers = ReadPointMultipliers(rule, attributes);
+                if (_reader.Errors.Count == errorsBefore) rules.Add(new EarnRule(when!, growth, points, multipliers));
+            }
+            return rules;
         }
 
         private string? ReadRefunds(DefinitionObject e)
@@ -365,9 +577,9 @@ public static partial class ProgramCompiler
             return refunded;
         }
 
-        private Formula? ReadFormula(DefinitionObject e, string name, EventKind? kind)
+        private Formula? ReadFormula(DefinitionObject e, string name, EventKind? kind, AttributeUses attributes)
         {
-            var formula = e.Object(name, "fixed", "perAmount");
+            var formula = e.Object(name, "fixed", "perAmount", "of");
             if (formula is null) return null;
             if (formula.Has("fixed") == formula.Has("perAmount"))
             {
@@ -376,31 +588,71 @@ public static partial class ProgramCompiler
             }
             if (formula.Has("fixed"))
             {
+                formula.Forbid("of", "with fixed (of names the attribute perAmount multiplies)");
                 return formula.Integer("fixed", min: 0) is { } value ? new Formula(value, null) : null;
             }
-            if (kind == EventKind.Activity)
+            string? of = null;
+            if (formula.Get("of") is { } ofElement)
+            {
+                of = _reader.Code(ofElement, formula.PathOf("of"), AttributePattern(), AttributeRule);
+                if (of is not null) attributes.Add(of, AttributeKind.Number, formula.PathOf("of"));
+            }
+            else if (kind == EventKind.Activity)
             {
                 _reader.Error(formula.PathOf("perAmount"), "not allowed for an activity (it has no amount); use fixed");
                 return null;
             }
-            return formula.Positive("perAmount") is { } rate ? new Formula(null, rate) : null;
+            return formula.Positive("perAmount") is { } rate && (of is not null || !formula.Has("of")) ? new Formula(null, rate, of) : null;
         }
 
         private EarnLimit? ReadLimit(DefinitionObject e)
         {
-            var limit = e.Object("limit", "perDay", "perMember");
+            var limit = e.Object("limit", "perDay", "perMonth", "perMember");
             if (limit is null) return null;
-            if (!limit.Has("perDay") && !limit.Has("perMember"))
+            if (!limit.Has("perDay") && !limit.Has("perMonth") && !limit.Has("perMember"))
             {
-                _reader.Error(limit.Path, "must have perDay, perMember or both");
+                _reader.Error(limit.Path, "must have at least one of perDay, perMonth, perMember");
                 return null;
             }
-            return new EarnLimit(limit.Int32("perDay", min: 1), limit.Int32("perMember", min: 1));
+            return new EarnLimit(limit.Int32("perDay", min: 1), limit.Int32("perMember", min: 1), limit.Int32("perMonth", min: 1));
         }
 
-        private IReadOnlyDictionary<string, int> ReadCounters(DefinitionObject e)
+        private IReadOnlyList<Cap> ReadCaps(DefinitionObject e, bool earnsGrowth, bool earnsPoints, AttributeUses attributes)
+        {
+            var caps = new List<Cap>();
+            var seen = new Dictionary<(CapTarget, CapPeriod, string?), int>();
+            var items = e.Array("caps", minCount: 1) ?? [];
+            for (var i = 0; i < items.Count; i++)
+            {
+                var (element, path) = items[i];
+                var cap = _reader.Object(element, path, "on", "per", "max", "by");
+                if (cap is null) continue;
+                var errorsBefore = _reader.Errors.Count;
+                var on = cap.Require("on") is null ? null : cap.Choice("on", CapTargets);
+                var per = cap.Require("per") is null ? null : cap.Choice("per", CapPeriods);
+                var max = cap.RequiredInteger("max", min: 1, max: 1_000_000_000_000);
+                string? by = null;
+                if (cap.Get("by") is { } byElement)
+                {
+                    by = _reader.Code(byElement, cap.PathOf("by"), AttributePattern(), AttributeRule);
+                    if (per == CapPeriod.Event) _reader.Error(cap.PathOf("by"), "not allowed with per event (an event has one value of each attribute)");
+                    if (by is not null) attributes.Add(by, AttributeKind.Text, cap.PathOf("by"));
+                }
+                if (on == CapTarget.Growth && !earnsGrowth) _reader.Error(cap.PathOf("on"), "the event type earns no growth");
+                if (on == CapTarget.Points && !earnsPoints) _reader.Error(cap.PathOf("on"), "the event type earns no points");
+                if (on is { } o && per is { } p && !seen.TryAdd((o, p, by), i))
+                {
+                    _reader.Error(path, $"caps[{seen[(o, p, by)]}] already caps the same");
+                }
+                if (_reader.Errors.Count == errorsBefore) caps.Add(new Cap(on!.Value, per!.Value, max!.Value, by));
+            }
+            return caps;
+        }
+
+        private (IReadOnlyDictionary<string, int> Fixed, IReadOnlyDictionary<string, string> Quantities) ReadCounters(DefinitionObject e, AttributeUses attributes)
         {
             var counters = new Dictionary<string, int>(StringComparer.Ordinal);
+            var quantities = new Dictionary<string, string>(StringComparer.Ordinal);
             var entries = e.Get("counters") is { } element ? _reader.Map(element, e.PathOf("counters")) : null;
             foreach (var (name, value, path) in entries ?? [])
             {
@@ -409,9 +661,58 @@ public static partial class ProgramCompiler
                     _reader.Error(path, $"counter name '{name}' {CodeRule}");
                     continue;
                 }
+                if (value.ValueKind == JsonValueKind.Object)
+                {
+                    var quantity = _reader.Object(value, path, "attribute");
+                    if (quantity?.Require("attribute") is { } attribute
+                        && _reader.Code(attribute, quantity.PathOf("attribute"), AttributePattern(), AttributeRule) is { } attributeName)
+                    {
+                        attributes.Add(attributeName, AttributeKind.Integer, quantity.PathOf("attribute"));
+                        quantities[name] = attributeName;
+                    }
+                    continue;
+                }
+                if (value.ValueKind != JsonValueKind.Number)
+                {
+                    _reader.Error(path, "must be an integer added per event, or {\"attribute\": name} to add an integer attribute of the event");
+                    continue;
+                }
                 if (_reader.Int32(value, path, min: 1) is { } increment) counters[name] = increment;
             }
-            return counters.ToFrozenDictionary(StringComparer.Ordinal);
+            return (counters.ToFrozenDictionary(StringComparer.Ordinal), quantities.ToFrozenDictionary(StringComparer.Ordinal));
+        }
+
+        private Streak? ReadStreak(DefinitionObject e)
+        {
+            var streak = e.Object("streak", "period", "rewards", "cycle");
+            if (streak is null) return null;
+            var errorsBefore = _reader.Errors.Count;
+            var period = streak.Require("period") is null ? null : streak.Choice("period", StreakPeriods);
+            var cycle = streak.Int32("cycle", min: 2, max: 366);
+            var rewards = new List<StreakReward>();
+            if (streak.Require("rewards") is not null)
+            {
+                foreach (var (element, path) in streak.Array("rewards", minCount: 1) ?? [])
+                {
+                    var reward = _reader.Object(element, path, "from", "growth", "points");
+                    if (reward is null) continue;
+                    var from = reward.RequiredInt32("from", min: 1, max: 366);
+                    var growth = reward.Integer("growth", min: 0, max: 1_000_000_000) ?? 0;
+                    var points = reward.Integer("points", min: 0, max: 1_000_000_000) ?? 0;
+                    if (!reward.Has("growth") && !reward.Has("points")) _reader.Error(path, "must have growth, points or both");
+                    if (from is not { } f) continue;
+                    if (rewards.Count > 0 && f <= rewards[^1].From)
+                    {
+                        _reader.Error(reward.PathOf("from"), $"must be greater than the row before ({rewards[^1].From}): rows go from the shortest streak up");
+                    }
+                    else if (cycle is { } c && f > c)
+                    {
+                        _reader.Error(reward.PathOf("from"), $"can never apply: the streak starts again after {c}");
+                    }
+                    rewards.Add(new StreakReward(f, growth, points));
+                }
+            }
+            return _reader.Errors.Count == errorsBefore ? new Streak(period!.Value, rewards, cycle) : null;
         }
 
         private (PointExpiry Expiry, int ExpiringSoonDays) ReadPoints(DefinitionObject root)
@@ -474,18 +775,13 @@ public static partial class ProgramCompiler
             return benefits;
         }
 
-        private BenefitWindow ReadWindow(DefinitionObject benefit)
-        {
-            var window = benefit.Object("window", "birthdayMonth", "fromDayOfMonth");
-            if (window is null) return BenefitWindow.Always;
-            var birthdayMonth = window.Boolean("birthdayMonth") ?? false;
-            var fromDay = window.Int32("fromDayOfMonth", min: 1, max: 28);
-            return birthdayMonth || fromDay is not null ? new BenefitWindow(birthdayMonth, fromDay) : BenefitWindow.Always;
-        }
+        /// <summary>When the benefit may be used: a condition, where <c>{}</c> (or none) is always.</summary>
+        private Condition ReadWindow(DefinitionObject benefit)
+            => benefit.Get("window") is { } window ? ReadCondition(window, benefit.PathOf("window"), ConditionUse.Window) ?? Condition.Always : Condition.Always;
 
         private BenefitGrant? ReadGrant(JsonElement element, string path, QuotaPeriod? period)
         {
-            var grant = _reader.Object(element, path, "tiers", "minTier", "plans", "quota", "earnedBy", "value");
+            var grant = _reader.Object(element, path, "tiers", "minTier", "plans", "when", "quota", "earnedBy", "value");
             if (grant is null) return null;
             var errorsBefore = _reader.Errors.Count;
             if (!grant.Has("tiers") && !grant.Has("minTier") && !grant.Has("plans"))
@@ -499,11 +795,9 @@ public static partial class ProgramCompiler
                 tiers = References(tierList, grant.PathOf("tiers"), _names.Tiers, "tier", "tiers") ?? [];
                 if (grant.Has("minTier")) _reader.Error(grant.PathOf("minTier"), "cannot be combined with tiers; use one or the other");
             }
-            else if (grant.Get("minTier") is { } minTier
-                && Reference(minTier, grant.PathOf("minTier"), _names.Tiers, "tier", "tiers") is { } lowest)
+            else if (grant.Get("minTier") is { } minTier)
             {
-                // The tier named and every higher one, by rank (definition order).
-                tiers = [.. _names.Tiers.SkipWhile(code => code != lowest)];
+                tiers = MinTier(minTier, grant.PathOf("minTier")) ?? [];
             }
             IReadOnlyList<string> plans = grant.Get("plans") is { } planList
                 ? References(planList, grant.PathOf("plans"), _names.Plans, "plan", "plans") ?? []
@@ -529,7 +823,8 @@ public static partial class ProgramCompiler
                 if (counter is not null && every is not null) earnedBy = new CounterQuota(counter, every.Value);
             }
             var value = grant.Positive("value");
-            return _reader.Errors.Count == errorsBefore ? new BenefitGrant(tiers, plans, quota, earnedBy, value) : null;
+            var when = grant.Get("when") is { } w ? ReadCondition(w, grant.PathOf("when"), ConditionUse.Member) : null;
+            return _reader.Errors.Count == errorsBefore ? new BenefitGrant(tiers, plans, quota, earnedBy, value) { When = when } : null;
         }
 
         private List<Plan> ReadPlans(DefinitionObject root)
@@ -540,27 +835,59 @@ public static partial class ProgramCompiler
             for (var i = 0; i < items.Count; i++)
             {
                 var (element, path) = items[i];
-                var plan = _reader.Object(element, path, "code", "name", "terms", "trialDays");
+                var plan = _reader.Object(element, path, "code", "name", "terms", "trialDays", "expiringNoticeDays");
                 if (plan is null) continue;
                 var errorsBefore = _reader.Errors.Count;
                 var code = plan.RequiredCode("code", CodePattern(), CodeRule);
                 Unique(codes, code, i, plan.PathOf("code"), "plans");
                 var name = plan.RequiredString("name");
-                var terms = new List<string>();
+                var terms = new List<PlanTermRule>();
                 if (plan.Require("terms") is not null)
                 {
                     foreach (var (termElement, termPath) in plan.Array("terms", minCount: 1) ?? [])
                     {
-                        var term = ReadTerm(termElement, termPath);
+                        var term = ReadPlanTerm(termElement, termPath);
                         if (term is null) continue;
-                        if (terms.Contains(term)) _reader.Error(termPath, $"'{term}' is listed twice");
-                        else terms.Add(term);
+                        var at = term.Value.Path;
+                        if (terms.Any(t => t.Term == term.Value.Rule.Term)) _reader.Error(at, $"'{term.Value.Rule.Term}' is listed twice");
+                        else terms.Add(term.Value.Rule);
                     }
                 }
                 var trialDays = plan.Int32("trialDays", min: 1, max: 365);
-                if (_reader.Errors.Count == errorsBefore) plans.Add(new Plan(code!, name!, [.. terms], trialDays));
+                var noticeDays = plan.Int32("expiringNoticeDays", min: 0, max: 365) ?? Plan.DefaultExpiringNoticeDays;
+                if (_reader.Errors.Count == errorsBefore)
+                {
+                    plans.Add(new Plan(code!, name!, [.. terms.Select(t => t.Term)], trialDays) { TermRules = [.. terms], ExpiringNoticeDays = noticeDays });
+                }
             }
             return plans;
+        }
+
+        /// <summary>A term: <c>"P1Y"</c>, or an object with its price, offers and growth.</summary>
+        private (PlanTermRule Rule, string Path)? ReadPlanTerm(JsonElement element, string path)
+        {
+            if (element.ValueKind != JsonValueKind.Object)
+            {
+                return ReadTerm(element, path) is { } plain ? (new PlanTermRule(plain, null, [], 0, 0), path) : null;
+            }
+            var term = _reader.Object(element, path, "term", "price", "offers", "growthPerDay", "bonusGrowth");
+            if (term is null) return null;
+            var errorsBefore = _reader.Errors.Count;
+            var code = term.Require("term") is { } t ? ReadTerm(t, term.PathOf("term")) : null;
+            var price = term.Get("price") is { } p ? _reader.Money(p, term.PathOf("price")) : null;
+            var offers = new List<PriceOffer>();
+            foreach (var (offerElement, offerPath) in term.Array("offers", minCount: 1) ?? [])
+            {
+                var offer = _reader.Object(offerElement, offerPath, "when", "price");
+                if (offer is null) continue;
+                var when = offer.Require("when") is { } w ? ReadCondition(w, offer.PathOf("when"), ConditionUse.Member) : null;
+                var offerPrice = offer.Require("price") is { } op ? _reader.Money(op, offer.PathOf("price")) : null;
+                if (when is not null && offerPrice is not null) offers.Add(new PriceOffer(when, offerPrice.Value));
+            }
+            if (term.Has("offers") && !term.Has("price")) _reader.Error(term.PathOf("offers"), "needs price (the list price the offers lower)");
+            var growthPerDay = term.Integer("growthPerDay", min: 0, max: 1_000_000_000) ?? 0;
+            var bonus = term.Integer("bonusGrowth", min: 0, max: 1_000_000_000) ?? 0;
+            return _reader.Errors.Count == errorsBefore ? (new PlanTermRule(code!, price, offers, growthPerDay, bonus), term.PathOf("term")) : null;
         }
 
         private string? ReadTerm(JsonElement element, string path)
@@ -636,6 +963,40 @@ public static partial class ProgramCompiler
             }
             return Encoding.UTF8.GetString(buffer.WrittenSpan);
         }
+    }
+
+    /// <summary>
+    /// The attributes one event type reads, each with what it must be: a use as text and a use as a number
+    /// of the same attribute contradict each other; a number also read as a counter's quantity must be whole.
+    /// </summary>
+    private sealed class AttributeUses(DefinitionReader reader)
+    {
+        private readonly List<AttributeUse> _uses = [];
+
+        public void Add(Condition? condition, string path)
+        {
+            foreach (var match in condition?.Attributes ?? []) Add(match.Name, AttributeKind.Text, path);
+        }
+
+        public void Add(string name, AttributeKind kind, string path)
+        {
+            var i = _uses.FindIndex(u => u.Name == name);
+            if (i < 0)
+            {
+                _uses.Add(new AttributeUse(name, kind));
+                return;
+            }
+            var known = _uses[i].Kind;
+            if (known == kind) return;
+            if (known == AttributeKind.Text || kind == AttributeKind.Text)
+            {
+                reader.Error(path, $"attribute '{name}' is read as {(kind == AttributeKind.Text ? "text" : "a number")} here but as {(known == AttributeKind.Text ? "text" : "a number")} elsewhere in this event type");
+                return;
+            }
+            _uses[i] = new AttributeUse(name, AttributeKind.Integer);
+        }
+
+        public IReadOnlyList<AttributeUse> ToList() => [.. _uses];
     }
 
     /// <summary>
