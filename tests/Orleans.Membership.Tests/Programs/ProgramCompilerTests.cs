@@ -499,6 +499,123 @@ public sealed class ProgramCompilerTests
     public void Rejects_with_path_and_reason(string file, string path, string value, string errorPath, string fragment)
         => AssertError(CompileErrors(Mutate(Shipped(file), path, value)), errorPath, fragment);
 
+    // ---------------------------------------------------------------- Rules v2
+
+    [Theory]
+    // conditions: every part checked on its own
+    [InlineData("default", "multipliers[0].when", """{ "minTier": "gold", "tiers": ["gold"] }""", "multipliers[0].when.minTier", "cannot be combined with tiers")]
+    [InlineData("default", "multipliers[0].when", """{ "minTier": "bronze" }""", "multipliers[0].when.minTier", "unknown tier 'bronze'")]
+    [InlineData("default", "multipliers[0].when", """{ "weekday": ["monday", "monday"] }""", "multipliers[0].when.weekday[1]", "'monday' is listed twice")]
+    [InlineData("default", "multipliers[0].when", """{ "weekday": [] }""", "multipliers[0].when.weekday", "must not be empty")]
+    [InlineData("default", "multipliers[0].when", """{ "between": {} }""", "multipliers[0].when.between", "must have from, to or both")]
+    [InlineData("default", "multipliers[0].when", """{ "between": { "from": "2026-11-11" } }""", "multipliers[0].when.between.from", "must be an instant with its offset")]
+    [InlineData("default", "multipliers[0].when", """{ "between": { "from": "2026-11-11T00:00:00" } }""", "multipliers[0].when.between.from", "must be an instant with its offset")]
+    [InlineData("default", "multipliers[0].when", """{ "between": { "from": "2026-11-12T00:00:00+08:00", "to": "2026-11-11T00:00:00+08:00" } }""", "multipliers[0].when.between.to", "must be later than from")]
+    [InlineData("default", "multipliers[0].when", """{ "fromDayOfMonth": 29 }""", "multipliers[0].when.fromDayOfMonth", "must be between 1 and 28")]
+    [InlineData("default", "multipliers[0].when", """{ "anniversary": false }""", "multipliers[0].when.anniversary", "must be true")]
+    [InlineData("default", "multipliers[0].when", """{ "planEnding": { "plan": "plus" } }""", "multipliers[0].when.planEnding.withinDays", "is required")]
+    [InlineData("default", "multipliers[0].when", """{ "planEnding": { "plan": "gold", "withinDays": 7 } }""", "multipliers[0].when.planEnding.plan", "unknown plan 'gold'")]
+    [InlineData("default", "multipliers[0].when", """{ "attributes": {} }""", "multipliers[0].when.attributes", "must name at least one attribute")]
+    [InlineData("default", "multipliers[0].when", """{ "attributes": { "category": [] } }""", "multipliers[0].when.attributes.category", "must not be empty")]
+    [InlineData("default", "multipliers[0].when", """{ "attributes": { "1x": ["a"] } }""", "multipliers[0].when.attributes.1x", "attribute name '1x' must be 1 to 64 letters")]
+    [InlineData("default", "benefits[0].window", """{ "attributes": { "category": ["a"] } }""", "benefits[0].window.attributes", "not allowed here")]
+    [InlineData("default", "benefits[0].grants[0].when", """{ "planActive": "gold" }""", "benefits[0].grants[0].when.planActive", "unknown plan 'gold'")]
+    [InlineData("default", "benefits[0].grants[0].when", "{}", "benefits[0].grants[0].when", "must have at least one condition")]
+    [InlineData("default", "benefits[0].window", """{ "weekday": "funday" }""", "benefits[0].window.weekday", "'funday' must be one of")]
+    [InlineData("default", "benefits[0].period", "\"week\"", "benefits[0].period", "'week' must be one of: month, year, lifetime, day")]
+    // event attributes, rules, counters
+    [InlineData("vipshop", "eventTypes[0].growth.of", "\"qualified amount\"", "eventTypes[0].growth.of", "'qualified amount' must be 1 to 64 letters")]
+    [InlineData("vipshop", "eventTypes[0].growth", """{ "fixed": 5, "of": "qualifiedAmount" }""", "eventTypes[0].growth.of", "not allowed with fixed")]
+    [InlineData("vipshop", "eventTypes[2].growth", """{ "perAmount": 5 }""", "eventTypes[2].growth.perAmount", "not allowed for an activity (it has no amount); use fixed")]
+    [InlineData("vipshop", "eventTypes[0].when", """{ "attributes": { "qualifiedAmount": ["a"] } }""", "eventTypes[0].growth.of", "attribute 'qualifiedAmount' is read as a number here but as text elsewhere")]
+    [InlineData("vipshop", "eventTypes[0].rules", "[]", "eventTypes[0].rules", "must not be empty")]
+    [InlineData("vipshop", "eventTypes[0].rules", """[ { "growth": { "fixed": 1 } } ]""", "eventTypes[0].rules[0].when", "is required")]
+    [InlineData("vipshop", "eventTypes[0].rules", """[ { "when": { "birthdayMonth": true }, "pointMultipliers": ["tier"] } ]""", "eventTypes[0].rules[0].pointMultipliers", "only allowed when points is set")]
+    [InlineData("vipshop", "eventTypes[1].rules", """[ { "when": { "birthdayMonth": true } } ]""", "eventTypes[1].rules", "not allowed on a refund")]
+    [InlineData("coffee", "eventTypes[0].counters.stamps", "\"cups\"", "eventTypes[0].counters.stamps", "must be an integer added per event, or {\"attribute\": name}")]
+    [InlineData("coffee", "eventTypes[0].counters.stamps", """{ "attribute": "" }""", "eventTypes[0].counters.stamps.attribute", "must not be empty")]
+    [InlineData("coffee", "eventTypes[0].counters.stamps", """{ "quantity": "cups" }""", "eventTypes[0].counters.stamps.quantity", "unknown property")]
+    // caps and limits
+    [InlineData("taobao", "eventTypes[0].caps[0].on", "\"xp\"", "eventTypes[0].caps[0].on", "'xp' must be one of: growth, points")]
+    [InlineData("taobao", "eventTypes[0].caps[0].per", "\"week\"", "eventTypes[0].caps[0].per", "'week' must be one of: event, day, month")]
+    [InlineData("taobao", "eventTypes[0].caps[0].max", "0", "eventTypes[0].caps[0].max", "must be at least 1")]
+    [InlineData("taobao", "eventTypes[0].caps[0].by", "\"shop\"", "eventTypes[0].caps[0].by", "not allowed with per event")]
+    [InlineData("taobao", "eventTypes[0].caps[1].per", "\"event\"", "eventTypes[0].caps[1]", "caps[0] already caps the same")]
+    [InlineData("taobao", "eventTypes[2].caps[0].on", "\"points\"", "eventTypes[2].caps[0].on", "the event type earns no points")]
+    [InlineData("taobao", "eventTypes[2].caps", "[]", "eventTypes[2].caps", "must not be empty")]
+    [InlineData("taobao", "eventTypes[0].caps[3].by", "\"amount\"", "eventTypes[0].caps[3].by", "")] // a text attribute named like the field is fine
+    [InlineData("vipshop", "eventTypes[2].limit.perMonth", "0", "eventTypes[2].limit.perMonth", "must be at least 1")]
+    // streaks
+    [InlineData("jd", "eventTypes[0].streak.period", "\"week\"", "eventTypes[0].streak.period", "'week' must be one of: day, month")]
+    [InlineData("jd", "eventTypes[0].streak.rewards[1].from", "3", "eventTypes[0].streak.rewards[1].from", "must be greater than the row before (3)")]
+    [InlineData("jd", "eventTypes[2].streak.rewards[1].from", "8", "eventTypes[2].streak.rewards[1].from", "can never apply: the streak starts again after 7")]
+    [InlineData("jd", "eventTypes[2].streak.rewards[0]", """{ "from": 1 }""", "eventTypes[2].streak.rewards[0]", "must have growth, points or both")]
+    [InlineData("jd", "eventTypes[2].streak.cycle", "1", "eventTypes[2].streak.cycle", "must be between 2 and 366")]
+    [InlineData("jd", "eventTypes[1].streak", """{ "period": "day", "rewards": [ { "from": 1, "points": 1 } ] }""", "eventTypes[1].streak", "not allowed on a refund")]
+    // calendar re-grade, decline
+    [InlineData("taobao", "tierValidity", "\"P12M\"", "regrade", "cannot be combined with tierValidity")]
+    [InlineData("taobao", "regrade.dayOfMonth", "29", "regrade.dayOfMonth", "must be between 1 and 28")]
+    [InlineData("tencent-video", "qualifying.window", "\"P12M\"", "growthDecline", "needs qualifying.window \"lifetime\"")]
+    [InlineData("tencent-video", "growthDecline.perDay", "0", "growthDecline.perDay", "must be between 1 and 1000000000")]
+    // plans with prices
+    [InlineData("taobao", "plans[0].terms[0].price", "-1", "plans[0].terms[0].price", "must be an amount of money")]
+    [InlineData("taobao", "plans[0].terms[0].price", "88.001", "plans[0].terms[0].price", "must be an amount of money")]
+    [InlineData("taobao", "plans[0].terms[0].price", Remove, "plans[0].terms[0].offers", "needs price")]
+    [InlineData("taobao", "plans[0].terms[0].offers[0].when", """{ "attributes": { "a": ["b"] } }""", "plans[0].terms[0].offers[0].when.attributes", "not allowed here")]
+    [InlineData("taobao", "plans[0].terms[0].offers[0].price", Remove, "plans[0].terms[0].offers[0].price", "is required")]
+    [InlineData("taobao", "plans[0].terms[0].term", "\"P1W\"", "plans[0].terms[0].term", "must be \"P<n>M\"")]
+    [InlineData("taobao", "plans[0].terms", """[ "P1Y", { "term": "P1Y" } ]""", "plans[0].terms[1].term", "'P1Y' is listed twice")]
+    [InlineData("weibo", "plans[0].terms[0].growthPerDay", "-1", "plans[0].terms[0].growthPerDay", "must be between 0 and 1000000000")]
+    [InlineData("weibo", "plans[0].expiringNoticeDays", "366", "plans[0].expiringNoticeDays", "must be between 0 and 365")]
+    public void Rejects_rules_v2_mistakes_with_path_and_reason(string file, string path, string value, string errorPath, string fragment)
+    {
+        var json = Mutate(Shipped(file), path, value);
+        if (fragment.Length == 0)
+        {
+            CompileOk(file, json);
+            return;
+        }
+        AssertError(CompileErrors(json), errorPath, fragment);
+    }
+
+    [Fact]
+    public void A_condition_with_two_bad_values_reports_each_at_its_path()
+    {
+        var errors = CompileErrors(Mutate(Shipped("default"), "multipliers[0].when", """{ "weekday": "funday", "tiers": ["gold", "bronze"], "planActive": "gold" }"""));
+        Assert.Equal(
+            [
+                ("multipliers[0].when.planActive", "unknown plan 'gold'; defined plans: plus"),
+                ("multipliers[0].when.weekday", "'funday' must be one of: monday, tuesday, wednesday, thursday, friday, saturday, sunday"),
+                ("multipliers[0].when.tiers[1]", "unknown tier 'bronze'; defined tiers: member, silver, gold, platinum, diamond"),
+            ],
+            errors.Select(e => (e.Path, e.Message)));
+    }
+
+    [Fact]
+    public void A_program_may_sell_plans_only()
+    {
+        var sams = CompileOk("sams", Shipped("sams"));
+        Assert.Empty(sams.EventTypes);
+        var plus = sams.Plans["plus"];
+        var term = Assert.Single(plus.TermRules);
+        Assert.Equal(("P1Y", 680m, 580m, 30), (term.Term, term.Price, term.Offers.Single().Price, plus.ExpiringNoticeDays));
+        Assert.Equal(new PlanEnding("plus", 30), term.Offers.Single().When.PlanEnding);
+        var withoutEvents = Mutate(Shipped("sams"), "eventTypes", Remove);
+        Assert.Empty(CompileOk("sams", withoutEvents).EventTypes);
+    }
+
+    [Fact]
+    public void An_event_type_reads_the_attributes_of_its_formulas_counters_caps_conditions_and_multipliers()
+    {
+        var taobao = CompileOk("taobao", Mutate(Shipped("taobao"), "multipliers[1].when", """{ "attributes": { "channel": ["app"] } }"""));
+        Assert.Equal(
+            [new AttributeUse("category", AttributeKind.Text), new AttributeUse("shop", AttributeKind.Text), new AttributeUse("channel", AttributeKind.Text)],
+            taobao.EventTypes["order.paid"].Attributes.OrderBy(a => a.Name == "channel").ThenBy(a => a.Name));
+        Assert.Equal([new AttributeUse("qualifiedAmount", AttributeKind.Number)], CompileOk("vipshop", Shipped("vipshop")).EventTypes["order.paid"].Attributes);
+        Assert.Equal([new AttributeUse("cups", AttributeKind.Integer)], CompileOk("coffee", Shipped("coffee")).EventTypes["order.paid"].Attributes);
+        Assert.Empty(CompileOk("default", Shipped("default")).EventTypes["order.paid"].Attributes);
+    }
+
     [Fact]
     public void Rejects_a_root_that_is_not_an_object()
     {
