@@ -59,11 +59,22 @@ public class NodeFixture : IAsyncLifetime
     }
 }
 
-/// <summary>A node whose clock the tests set.</summary>
+/// <summary>
+/// A node whose clock the tests set. The clock only moves forward (Orleans schedules on it too); a test that
+/// needs its own calendar starts a node of its own at its first instant.
+/// </summary>
 public sealed class ClockedNodeFixture : NodeFixture
 {
-    public ManualClock Clock { get; } = new(MemberHarness.At("2026-11-23T12:00:00+08:00"));
+    public ManualClock Clock { get; private init; } = new(MemberHarness.At("2026-11-23T12:00:00+08:00"));
     protected override void Configure(WebApplicationBuilder builder) => builder.Services.AddSingleton<TimeProvider>(Clock);
+
+    /// <summary>A started node whose clock reads <paramref name="start"/>.</summary>
+    public static async Task<ClockedNodeFixture> StartAt(string start)
+    {
+        var node = new ClockedNodeFixture { Clock = new ManualClock(MemberHarness.At(start)) };
+        await node.InitializeAsync();
+        return node;
+    }
 }
 
 /// <summary>A node with API keys for each role.</summary>
