@@ -239,20 +239,28 @@ public sealed class RulesV2PropertyTests
     }
 
     [Fact]
-    public void Growth_that_declines_never_goes_below_zero_while_nothing_is_taken_back()
+    public void Growth_that_declines_never_goes_below_zero_even_when_refunds_take_growth_back()
     {
         var program = s_declining.Value;
-        Gen.Select(Gen.Int[0, 3], Gen.Int[1, 50_000], Gen.Int[0, 24 * 30]).Array[1, 40].Sample(ops =>
+        Gen.Select(Gen.Int[0, 4], Gen.Int[1, 50_000], Gen.Int[0, 24 * 30]).Array[1, 40].Sample(ops =>
         {
             var m = new MemberHarness(program) { Now = Origin };
             m.Enroll();
+            var orders = new List<string>();
             for (var i = 0; i < ops.Length; i++)
             {
                 var (kind, a, forward) = ops[i];
                 m.Now = m.Now.AddHours(forward);
                 switch (kind)
                 {
-                    case 0: m.Paid($"o{i}", a / 100m, m.Now.ToString("O")); break;
+                    case 0:
+                        m.Paid($"o{i}", a / 100m, m.Now.ToString("O"));
+                        orders.Add($"o{i}");
+                        break;
+                    case 4 when orders.Count > 0:
+                        var order = m.Order(orders[a % orders.Count]);
+                        if (order.Unrefunded > 0) m.Refunded(order.OrderId, decimal.Round(order.Unrefunded * (1 + a % 100) / 100m, 2) is var r && r > 0 ? r : order.Unrefunded, m.Now.ToString("O"));
+                        break;
                     case 1: m.Event("sign-in", m.Now.ToString("O")); break;
                     case 2: m.Plan(a % 3 == 0 ? "trial" : "purchase", term: a % 2 == 0 ? "P1Y" : "P1M", plan: "vip", id: $"s{i}"); break;
                     default: m.Due(); break;

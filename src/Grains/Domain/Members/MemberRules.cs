@@ -301,6 +301,8 @@ public static class MemberRules
         var newGrowth = order.GrowthFactor is { } gf ? Floor(order.RemainingBase(order.GrowthBase, remaining) * gf) : remaining > 0 ? orderGrowth : 0;
         var newPoints = order.PointsFactor is { } pf ? Floor(order.RemainingBase(order.PointsBase, remaining) * pf) : remaining > 0 ? order.Points : 0;
         var growthBack = Math.Max(0, orderGrowth - newGrowth);
+        // Where growth declines, a decline may already have taken the order's growth: take back at most what is left.
+        if (w.Program.Decline is not null) growthBack = Math.Min(growthBack, Math.Max(0, s.LifetimeGrowth));
         var pointsBack = Math.Max(0, order.Points - newPoints);
         // The order's own bucket first (if still live), then soonest-expiring; what is left becomes debt.
         var draws = new List<BucketDraw>();

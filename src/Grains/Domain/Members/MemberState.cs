@@ -458,7 +458,10 @@ public sealed class MemberState : IBenefitFacts
             Add(ref _memberCounts, type, 1);
         }
         AddCounters(e.Counters);
-        foreach (var key in e.Uses ?? []) AddPeriodUse(key, e.Growth, e.Points);
+        if (e.Uses is { } uses)
+        {
+            foreach (var key in uses) AddPeriodUse(key, e.Growth, e.Points);
+        }
         if (e.StreakPeriod is { } streakPeriod && e.EventType is { } streakType) SetStreak(streakType, PeriodNumber(streakPeriod), e.Streak);
         if (e.OrderId is { } orderId && e.Amount is { } paid)
         {
