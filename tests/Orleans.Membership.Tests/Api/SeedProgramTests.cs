@@ -121,7 +121,7 @@ public abstract class SeedProgramTest(string programId) : IAsyncLifetime
 
     protected async Task<decimal?> Price(string member, string plan, string term)
     {
-        var offer = (await Plans(member)).GetProperty("plans").EnumerateArray().Single(p => p.GetProperty("plan").GetString() == plan);
+        var offer = (await Plans(member)).GetProperty("plans").EnumerateArray().Single(p => p.GetProperty("code").GetString() == plan);
         var price = offer.GetProperty("terms").EnumerateArray().Single(t => t.GetProperty("term").GetString() == term).GetProperty("price");
         return price.ValueKind == JsonValueKind.Null ? null : price.GetDecimal();
     }
@@ -488,7 +488,7 @@ public sealed class SamsProgramTests() : SeedProgramTest("sams")
         Assert.Equal("events[0].type: unknown event type 'order.paid' (program 'sams' takes no events: it has only plans)", body.GetProperty("rejected")[0].GetProperty("error").GetString());
         var plans = await Plans(m);
         Assert.Equal(("sams", "CNY"), (plans.GetProperty("programId").GetString(), plans.GetProperty("currency").GetString()));
-        Assert.Equal([("club", 260m), ("plus", 680m)], plans.GetProperty("plans").EnumerateArray().Select(p => (p.GetProperty("plan").GetString(), p.GetProperty("terms")[0].GetProperty("price").GetDecimal())));
+        Assert.Equal([("club", 260m), ("plus", 680m)], plans.GetProperty("plans").EnumerateArray().Select(p => (p.GetProperty("code").GetString(), p.GetProperty("terms")[0].GetProperty("price").GetDecimal())));
         Assert.All(plans.GetProperty("plans").EnumerateArray(), p => Assert.Equal(JsonValueKind.Null, p.GetProperty("subscription").ValueKind));
         Assert.Equal(HttpStatusCode.NotFound, (await Http.Get($"{P}/members/{m}")).Status); // reads never enroll
     }
@@ -525,7 +525,7 @@ public sealed class PlansEndpointTests() : SeedProgramTest("default")
         await Start("2026-11-23T12:00:00+08:00");
         var m = NewMember();
         var plus = (await Plans(m)).GetProperty("plans").EnumerateArray().Single();
-        Assert.Equal(("plus", "PLUS会员", 7, true), (plus.GetProperty("plan").GetString(), plus.GetProperty("name").GetString(), plus.GetProperty("trialDays").GetInt32(), plus.GetProperty("trialAvailable").GetBoolean()));
+        Assert.Equal(("plus", "PLUS会员", 7, true), (plus.GetProperty("code").GetString(), plus.GetProperty("name").GetString(), plus.GetProperty("trialDays").GetInt32(), plus.GetProperty("trialAvailable").GetBoolean()));
         Assert.Equal([("P1M", JsonValueKind.Null), ("P1Y", JsonValueKind.Null)],
             plus.GetProperty("terms").EnumerateArray().Select(t => (t.GetProperty("term").GetString(), t.GetProperty("price").ValueKind)));
 

@@ -363,7 +363,7 @@ public sealed class RulesV2Tests
     {
         var guest = new MemberHarness(s_taobao.Value);
         var offer = Assert.Single(guest.Plans());
-        Assert.Equal(("88vip", 888m, 888m), (offer.Plan, offer.Terms.Single().Price, offer.Terms.Single().ListPrice));
+        Assert.Equal(("88vip", 888m, 888m), (offer.Code, offer.Terms.Single().Price, offer.Terms.Single().ListPrice));
 
         var m = Member(s_taobao.Value, now: "2026-11-23T12:00:00+08:00");
         string[] categories = ["c1", "c2", "c3", "c4", "c5", "c6"];
@@ -385,7 +385,7 @@ public sealed class RulesV2Tests
         Assert.Equal(580m, Price(m, "plus"));
         Assert.Equal(260m, Price(m, "club"));
 
-        static decimal? Price(MemberHarness m, string plan) => m.Plans().Single(p => p.Plan == plan).Terms.Single().Price;
+        static decimal? Price(MemberHarness m, string plan) => m.Plans().Single(p => p.Code == plan).Terms.Single().Price;
     }
 
     // ---- calendar re-grade ------------------------------------------------------------------------------------

@@ -106,7 +106,7 @@ public sealed record PlanTermPrice(
 /// <summary>A plan as checkout offers it to a member: its terms and prices now, the trial, the member's subscription.</summary>
 [GenerateSerializer, Immutable, Alias("plan-offer")]
 public sealed record PlanOffer(
-    [property: Id(0)] string Plan,
+    [property: Id(0)] string Code,
     [property: Id(1)] string Name,
     [property: Id(2)] IReadOnlyList<PlanTermPrice> Terms,
     [property: Id(3)] int? TrialDays,
