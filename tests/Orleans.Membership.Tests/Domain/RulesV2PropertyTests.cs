@@ -4,6 +4,8 @@ using Orleans.Membership.Domain;
 using Orleans.Membership.Domain.Members;
 using Orleans.Membership.Domain.Programs;
 using Orleans.Membership.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
 
 namespace Orleans.Membership.Tests.Domain;
 
@@ -236,6 +238,30 @@ public sealed class RulesV2PropertyTests
             ? ["capped", "streak reward", "accrual", "monthly limit", "condition", "whole history", "re-grade"]
             : ["accrual", "decline", "monthly limit", "whole history", "re-grade"];
         foreach (var what in expectedKinds) Assert.True(seen.GetValueOrDefault(what) >= 5, $"{what}: only {seen.GetValueOrDefault(what)} histories; {string.Join(", ", seen)}");
+    }
+
+    [Theory]
+    [InlineData("everything")]
+    [InlineData("declining")]
+    public void A_snapshot_of_a_bounded_member_under_rules_v2_answers_as_the_member_does(string which)
+    {
+        // The snapshot is the bounded state itself, through the Orleans serializer the grain storage uses.
+        var program = which == "everything" ? s_everything.Value : s_declining.Value;
+        var serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
+        Timelines.Sample(ops =>
+        {
+            var m = new MemberHarness(program) { Bounded = true };
+            Live(m, ops);
+            var restored = serializer.Deserialize<MemberState>(serializer.SerializeToArray(m.State))!;
+            Assert.Equal(m.State.PeriodUses, restored.PeriodUses);
+            Assert.Equal(m.State.Streaks, restored.Streaks);
+            Assert.Equal(m.State.Growth.Select(g => (g.Seq, g.OccurredAt, g.Amount, g.Days)), restored.Growth.Select(g => (g.Seq, g.OccurredAt, g.Amount, g.Days)));
+            Assert.Equal((m.State.LastRecordedAt, m.State.HasRuns, m.State.Horizon, m.State.DayHorizon), (restored.LastRecordedAt, restored.HasRuns, restored.Horizon, restored.DayHorizon));
+            Assert.Equal(
+                JsonSerializer.Serialize(MemberQueries.Summary("m", m.State, program, m.Now.AddDays(40)), DomainJson.Default.MemberSummary),
+                JsonSerializer.Serialize(MemberQueries.Summary("m", restored, program, m.Now.AddDays(40)), DomainJson.Default.MemberSummary));
+            Assert.Equal(JsonSerializer.Serialize(MemberQueries.Plans(m.State, program, m.Now, m.Tier().Tier)), JsonSerializer.Serialize(MemberQueries.Plans(restored, program, m.Now, m.Tier().Tier)));
+        }, iter: 100);
     }
 
     [Fact]

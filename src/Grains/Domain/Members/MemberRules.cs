@@ -85,8 +85,9 @@ public static class MemberRules
 
         // The first rule whose condition holds replaces the type's own growth, points and multipliers.
         var (growthRule, pointsRule, multipliers) = (type.Growth, type.Points, type.PointMultipliers);
-        foreach (var rule in type.Rules)
+        for (var i = 0; i < type.Rules.Count; i++)
         {
+            var rule = type.Rules[i];
             if (!Conditions.Holds(rule.When, p, s, at, ref tier, w, attributes)) continue;
             (growthRule, pointsRule, multipliers) = (rule.Growth, rule.Points, rule.PointMultipliers);
             break;
@@ -262,8 +263,9 @@ public static class MemberRules
     private static decimal PointMultiplier(MemberWrite w, IReadOnlyList<string> names, DateTimeOffset at, ref Tier? tier, EventAttributes attributes)
     {
         var product = 1m;
-        foreach (var name in names)
+        for (var i = 0; i < names.Count; i++)
         {
+            var name = names[i];
             if (name == BuiltInMultipliers.Tier)
             {
                 tier ??= w.TierAt(at).Tier;
