@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# Festival ingest through NATS JetStream against HTTP batches, on PostgreSQL (docs/benchmarks.md, "NATS
-# ingest"). One fresh database and one node (Membership:Streams:Provider=nats, streams BENCH_EVENTS and
-# BENCH_DEAD of its own, made fresh), 10,000 seeded members, then in turn:
+# Festival ingest through NATS JetStream against HTTP batches, on PostgreSQL (docs/benchmarks.md, "Ingest").
+# One fresh database and one node (Membership:Streams:Provider=nats, streams BENCH_EVENTS and BENCH_DEAD of its own, made fresh), 10,000 seeded members, then in turn:
 #   1. HTTP: --scenario festival, 8 concurrent batches of 500 (the durable-ingest comparison), events/s;
 #   2. NATS at full speed: --scenario stream with 512 publishers for the step, then the backlog the broker
 #      holds is drained with no publisher running: that drain's events/s is the node's own rate;

@@ -105,6 +105,11 @@ public sealed class MembershipClient
 
     // Benefits
 
+    /// <summary>Each plan's terms at the price this member pays now; a member never seen gets a guest's prices.</summary>
+    [ApiOperation("GET", "/v1/programs/{programId}/members/{memberId}/plans")]
+    public Task<PlansResponse> GetPlansAsync(string programId, string memberId, CancellationToken cancellationToken = default)
+        => Send<PlansResponse>(HttpMethod.Get, M(programId, memberId) + "/plans", null, cancellationToken);
+
     [ApiOperation("GET", "/v1/programs/{programId}/members/{memberId}/benefits")]
     public Task<BenefitsResponse> CheckBenefitsAsync(string programId, string memberId, CancellationToken cancellationToken = default)
         => Send<BenefitsResponse>(HttpMethod.Get, M(programId, memberId) + "/benefits", null, cancellationToken);

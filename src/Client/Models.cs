@@ -28,6 +28,12 @@ public sealed record LedgerResponse(IReadOnlyList<LedgerEntryView> Entries, long
 public sealed record BenefitCheck(string Code, bool Entitled, decimal? Value, int? Remaining, DateTimeOffset? ResetsAt, IReadOnlyList<string> Sources, string? Reason);
 public sealed record BenefitsResponse(IReadOnlyList<BenefitCheck> Benefits);
 
+/// <summary>A term of a plan at the price this member pays now (<see cref="ListPrice"/> before a tier's price).</summary>
+public sealed record PlanTermPrice(string Term, decimal? Price, decimal? ListPrice, long GrowthPerDay, long BonusGrowth);
+/// <summary>A plan as checkout offers it to a member: its terms and prices now, the trial, the member's subscription.</summary>
+public sealed record PlanOffer(string Code, string Name, IReadOnlyList<PlanTermPrice> Terms, int? TrialDays, bool TrialAvailable, SubscriptionView? Subscription);
+public sealed record PlansResponse(string ProgramId, string MemberId, string Currency, IReadOnlyList<PlanOffer> Plans);
+
 public sealed record ConsumedPoints(DateTimeOffset? ExpiresAt, long Points);
 public sealed record RedemptionResult(long Balance, IReadOnlyList<ConsumedPoints> Consumed);
 

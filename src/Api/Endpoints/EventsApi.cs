@@ -15,11 +15,8 @@ public static class EventsApi
 
     /// <summary>
     /// How many of a batch's member calls are in flight at once; the next ones start when these answered.
-    /// Started all at once, a festival batch queued a turn per member (up to 500) on the silo's workers
-    /// in one go: benefit checks arriving then waited behind them, and what a young collection found
-    /// queued survived it. In waves the batch takes about as long (its calls still use every core), and
-    /// checkout p99 during ingest at half the festival maximum fell by a fifth to a quarter (docs/benchmarks.md,
-    /// "Festival batches in waves").
+    /// A whole festival batch started at once queues a turn per member on the silo's workers, and benefit
+    /// checks arriving then wait behind all of them.
     /// </summary>
     public const int CallsAtOnce = 64;
 

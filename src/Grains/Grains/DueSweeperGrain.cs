@@ -19,9 +19,8 @@ public sealed class DueSweepOptions
     /// </summary>
     public int MaxMembersPerSweep { get; set; } = 2_000;
     /// <summary>
-    /// Members one sweeper wakes per second at most: a sweep is background work, and woken as fast as the
-    /// silo can, 8,000 members held back checkout answers for up to 90 ms (docs/benchmarks.md, "The
-    /// first seconds of ingest"). At the default a sweep of <see cref="MaxMembersPerSweep"/> takes 10 s.
+    /// Members one sweeper wakes per second at most: a sweep is background work, and members woken as fast as
+    /// the silo can would hold back checkout answers. At the default a sweep of <see cref="MaxMembersPerSweep"/> takes 10 s.
     /// </summary>
     public int MembersPerSecond { get; set; } = 200;
 

@@ -66,6 +66,8 @@ public sealed class TourThroughClientTests(NodeFixture node) : IClassFixture<Nod
         var second = await Assert.ThrowsAsync<MembershipApiException>(() => api.ChangeSubscriptionAsync(P, member, new SubscriptionBody("sub-1b", "plus", "trial")));
         Assert.Equal((409, "trial-used"), (second.Status, second.Reason));
         var bought = await api.ChangeSubscriptionAsync(P, member, new SubscriptionBody("sub-2", "plus", "purchase", "P1Y"));
+        var plus = (await api.GetPlansAsync(P, member)).Plans.Single();
+        Assert.Equal(("plus", "P1M,P1Y", false, "active"), (plus.Code, string.Join(",", plus.Terms.Select(t => t.Term)), plus.TrialAvailable, plus.Subscription!.Status));
         Assert.Equal(("active", trial.ExpiresAt!.Value.AddYears(1)), (bought.Status, bought.ExpiresAt!.Value));
         price = await api.CheckBenefitAsync(P, member, "member-price");
         Assert.Equal((true, (decimal?)0.95m, "plan:plus"), (price.Entitled, price.Value, price.Sources.Single()));

@@ -138,6 +138,32 @@ public sealed class TimeGrowthTests
         Assert.Equal(310 + 7 * 5, m.Summary().Growth.Lifetime);
     }
 
+    [Fact]
+    public void Where_growth_declines_a_refund_takes_back_at_most_the_growth_the_member_still_has()
+    {
+        var program = Compile("""
+            {
+              "name": "Decline", "currency": "CNY", "timeZone": "Asia/Shanghai", "qualifying": { "window": "lifetime" },
+              "growthDecline": { "perDay": 5 },
+              "tiers": [ { "code": "basic", "name": "Basic", "threshold": 0 } ],
+              "eventTypes": [
+                { "type": "order.paid", "kind": "purchase", "growth": { "perAmount": 1 } },
+                { "type": "order.refunded", "kind": "refund", "refunds": "order.paid" }
+              ]
+            }
+            """);
+        var m = Member(program, "2026-01-01T10:00:00+08:00");
+        Assert.Equal(EventStatus.Accepted, m.Paid("o1", 30m, "2026-01-01T10:00:00+08:00").Status); // 30 growth
+        m.Now = At("2026-01-05T12:00:00+08:00"); // 01-02 .. 01-05 decline 20: 10 left
+        Assert.Equal(10, m.Summary().Growth.Lifetime);
+
+        Assert.Equal(EventStatus.Accepted, m.Refunded("o1", 30m, "2026-01-05T11:00:00+08:00").Status);
+        var clawback = m.Ledger.Last(e => e.Kind == LedgerKinds.Clawback);
+        Assert.Equal(-10, clawback.Growth);
+        Assert.Equal(0, m.Summary().Growth.Lifetime);
+        Assert.Equal(m.Ledger.Sum(e => e.Growth), m.Summary().Growth.Lifetime);
+    }
+
     private static MembershipProgram Compile(string json)
     {
         var result = ProgramCompiler.Compile("lab", 1, json);

@@ -124,6 +124,40 @@ internal sealed class NodeProcess : IAsyncDisposable
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+
+    /// <summary>
+    /// Reads each member through <paramref name="http"/> until all answer with <paramref name="balance"/> points
+    /// or two minutes pass, while the cluster settles after a silo died: a request may fail meanwhile, but as
+    /// a 503 to retry, never a 500. Returns the members served.
+    /// </summary>
+    public static async Task<int> ServedAgainAsync(HttpClient http, IReadOnlyCollection<string> members, long balance)
+    {
+        var served = new HashSet<string>();
+        var settle = Stopwatch.StartNew();
+        while (served.Count < members.Count && settle.Elapsed < TimeSpan.FromSeconds(120))
+        {
+            foreach (var m in members.Except(served).ToArray())
+            {
+                try
+                {
+                    var response = await http.GetAsync($"/v1/programs/default/members/{m}");
+                    if (!response.IsSuccessStatusCode)
+                    {
+                        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+                        continue;
+                    }
+                    using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                    Assert.Equal(balance, doc.RootElement.GetProperty("points").GetProperty("balance").GetInt64());
+                    served.Add(m);
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                }
+            }
+            if (served.Count < members.Count) await Task.Delay(200);
+        }
+        return served.Count;
+    }
 }
 
 [Collection(PostgresCollection.Name), Trait("Category", "Postgres")]
@@ -353,31 +387,7 @@ public sealed class ClusterTests(PostgresFixture pg)
 
         // Members that lived on the killed silo reactivate on the other from the ledger once membership
         // settles (Orleans declares the killed silo dead); the client keeps serving throughout.
-        var served = new HashSet<string>();
-        var settle = Stopwatch.StartNew();
-        while (served.Count < members.Length && settle.Elapsed < TimeSpan.FromSeconds(120))
-        {
-            foreach (var m in members.Except(served))
-            {
-                try
-                {
-                    var response = await http.GetAsync($"/v1/programs/default/members/{m}");
-                    // While the cluster settles a request may fail, but as a 503 to retry, never a 500.
-                    if (!response.IsSuccessStatusCode)
-                    {
-                        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-                        continue;
-                    }
-                    using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-                    Assert.Equal(100, doc.RootElement.GetProperty("points").GetProperty("balance").GetInt64());
-                    served.Add(m);
-                }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-                {
-                }
-            }
-        }
-        Assert.Equal(members.Length, served.Count);
+        Assert.Equal(members.Length, await NodeProcess.ServedAgainAsync(http, members, balance: 100));
 
         // And it takes writes again: a second order per member lands once.
         foreach (var m in members)
