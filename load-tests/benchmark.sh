@@ -3,15 +3,16 @@
 #   1. an embedded node, 10,000 members seeded: /healthz and checkout maxima (closed model); checkout and
 #      /healthz at half the checkout maximum (open model); the festival maximum (8 batches of 500 at once);
 #      the mixed load, steady (20 s of it unmeasured first): festival at half its maximum beside checkout
-#      at a quarter of its maximum;
+#      at a quarter of its maximum; then the same node idle for a minute (time in collection pauses);
 #   2. a fresh embedded node, seeded, then straight into the same mixed load: a node that starts cold;
 #   3. events through the scoring-events streams (embedded): load-tests/stream-ingest.sh's warm pass;
 #   4. PostgreSQL: the durable festival maximum; NATS JetStream to the PostgreSQL ledger and checkout beside
 #      it (load-tests/nats-ingest.sh);
 #   5. PostgreSQL: bytes a member (load-tests/member-memory.sh, 100,000 members).
 # Writes summary.md (the tables, targets beside) and index.html (every step's report) in its folder.
-# STEP (default 20) is the seconds per measured step; SKIP="nats memory" leaves sections out; CLIENT,
-# PORT and NODE_ARGS as before; NODE_DLL runs another build's node (for a before/after pair).
+# STEP (default 20) is the seconds per measured step; SKIP="nats memory" leaves sections out (streams,
+# postgres, nats, memory); CLIENT picks the generator's HTTP client, PORT the node's, NODE_ARGS adds node
+# arguments; NODE_DLL runs another build's node (for a before/after pair).
 # Usage: bash load-tests/benchmark.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +52,8 @@ MIX=(--scenario mixed --members 10000 --festival-rate "$(python3 -c "print(max(1
 run mixed-unmeasured "${MIX[@]}" --duration "${STEP}s" --warmup 0s
 run mixed-steady "${MIX[@]}" --duration "${STEP}s" --warmup 0s
 wrk -t2 -c64 -d"${STEP}s" --latency "$URL/healthz" >"$OUT/wrk-baseline.txt"
+# The same node left idle: the collector's share of a minute with nothing to do.
+sleep 10; curl -fs "$URL/v1/diagnostics/runtime" >"$OUT/idle-0.json"; sleep 60; curl -fs "$URL/v1/diagnostics/runtime" >"$OUT/idle-1.json"
 stop_node
 
 # 2. Embedded, cold: seeded, then the mixed load at once.
@@ -112,6 +115,12 @@ m = re.search(r'backlog of \d+ events drained in [0-9.]+ s after publishing ende
 if m: print(f"| NATS JetStream to the PostgreSQL ledger | {int(m.group(1)):,} | | | at least 25,000 | {verdict(int(m.group(1)) >= 25000)} |")
 m = re.findall(r'checkout/benefit-check\s+ok\s+\d+\s+fail\s+(\d+).*?p99\s+([0-9.]+)', nats)
 if len(m) >= 2: print(f"| checkout p99 beside NATS at half its drain rate | {float(m[-1][1]):.2f} ms (alone: {float(m[0][1]):.2f} ms) | | {m[-1][0]} | at most 10 ms | {verdict(float(m[-1][1]) <= 10)} |")
+if os.path.exists(f'{out}/idle-1.json'):
+    a, z = (json.load(open(f'{out}/idle-{i}.json')) for i in (0, 1))
+    share = (z['totalGcPauseMs'] - a['totalGcPauseMs']) / 600
+    print(f"\nIdle, the same node a minute after the load: {share:.3f}% of the time in collection pauses "
+          f"({z['gen0Collections'] - a['gen0Collections']} gen0, {z['gen1Collections'] - a['gen1Collections']} gen1, {z['gen2Collections'] - a['gen2Collections']} gen2; "
+          f"{'server' if z['serverGc'] else 'workstation'} GC); target under 0.1%: {verdict(share < 0.1)}.")
 mem = text('memory.txt')
 m = re.search(r'seeded (\d+), after round 1 (\d+), after round 2 (\d+) \(round 2 adds ([0-9.]+)%', mem)
 if m:
