@@ -148,10 +148,10 @@ public sealed class RulesV2PropertyTests
                     ev = new ScoringEvent($"a{i}", (a % 3) switch { 0 => "sign-in", 1 => "review", _ => "share" }, at, null, null, null);
                     break;
                 case 4:
-                    answers.Add(Json(m.Redeem(a % 300 + 1, id: $"x{i}")));
+                    answers.Add(MemberHarness.Describe(m.Redeem(a % 300 + 1, id: $"x{i}")));
                     break;
                 case 5:
-                    answers.Add(Json(m.Plan(a % 4 == 0 ? "trial" : "purchase", term: a % 3 == 0 ? "P1Y" : "P1M", plan: "vip", id: $"s{i}")));
+                    answers.Add(MemberHarness.Describe(m.Plan(a % 4 == 0 ? "trial" : "purchase", term: a % 3 == 0 ? "P1Y" : "P1M", plan: "vip", id: $"s{i}")));
                     break;
                 case 6 when sent.Count > 0:
                     ev = sent[a % sent.Count]; // a retry: a duplicate
@@ -160,7 +160,7 @@ public sealed class RulesV2PropertyTests
                     ev = sent[a % sent.Count] with { Type = "share", OrderId = null, Amount = null, AttributesJson = null }; // the id reused
                     break;
                 case 8:
-                    answers.Add(Json(m.Use(benefits[a % benefits.Length], useId: $"u{a % 7}")));
+                    answers.Add(MemberHarness.Describe(m.Use(benefits[a % benefits.Length], useId: $"u{a % 7}")));
                     break;
                 case 9:
                     m.Due(); // a statement read: what time made due is written
@@ -174,14 +174,14 @@ public sealed class RulesV2PropertyTests
                     for (var k = 0; k < 2; k++)
                     {
                         var review = new ScoringEvent($"v{i}-{k}", "review", at, null, null, null);
-                        var o = m.Write(w => MemberRules.ApplyEvent(w, review), recall: MemberRecall.ForEvents(m.State, m.Program, [review], m.Now));
+                        var o = m.Apply(review);
                         answers.Add($"{o.Status} {o.Field} {o.Reason}");
                     }
                     ev = new ScoringEvent($"v{i}-2", "review", at, null, null, null);
                     break;
             }
             if (ev is null) continue;
-            var outcome = m.Write(w => MemberRules.ApplyEvent(w, ev), recall: MemberRecall.ForEvents(m.State, m.Program, [ev], m.Now));
+            var outcome = m.Apply(ev);
             answers.Add($"{outcome.Status} {outcome.Field} {outcome.Reason}");
             if (outcome.Status == EventStatus.Accepted)
             {
@@ -192,7 +192,6 @@ public sealed class RulesV2PropertyTests
         return answers;
     }
 
-    private static string Json<T>(WriteResult<T> r) => $"{r.Status} {r.Reason} {r.Field} {JsonSerializer.Serialize(r.Value)}";
 
     [Theory]
     [InlineData("everything")]

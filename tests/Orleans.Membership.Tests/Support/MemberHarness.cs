@@ -62,10 +62,13 @@ public sealed class MemberHarness(MembershipProgram program)
     public void Due() => Write(w => { MemberRules.WriteDue(w); return 0; }, writeDue: false);
 
     public EventOutcome Event(string type, string? occurredAt = null, string? orderId = null, decimal? amount = null, string? eventId = null, string? attributes = null)
-    {
-        var ev = new ScoringEvent(eventId ?? $"e{++_ids}", type, occurredAt is null ? null : At(occurredAt), orderId, amount, attributes);
-        return Write(w => MemberRules.ApplyEvent(w, ev), recall: MemberRecall.ForEvents(State, Program, [ev], Now));
-    }
+        => Apply(new ScoringEvent(eventId ?? $"e{++_ids}", type, occurredAt is null ? null : At(occurredAt), orderId, amount, attributes));
+
+    /// <summary>Applies one event as the grain does: what it needs recalled from the ledger first.</summary>
+    public EventOutcome Apply(ScoringEvent ev) => Write(w => MemberRules.ApplyEvent(w, ev), recall: MemberRecall.ForEvents(State, Program, [ev], Now));
+
+    /// <summary>A write's answer as one comparable line.</summary>
+    public static string Describe<T>(WriteResult<T> r) => $"{r.Status} {r.Reason} {r.Field} {System.Text.Json.JsonSerializer.Serialize(r.Value)}";
 
     public EventOutcome Paid(string orderId, decimal amount, string occurredAt, string? eventId = null, string? attributes = null)
         => Event("order.paid", occurredAt, orderId, amount, eventId ?? orderId + "-paid", attributes);
