@@ -21,7 +21,6 @@ mkdir -p "$OUT"
 source load-tests/node.sh
 build_release src/Silo load-tests
 LT="dotnet load-tests/bin/Release/net10.0/Orleans.Membership.LoadTests.dll --target $URL --members 10000"
-field() { python3 -c "import json; r=json.load(open('$1/report.json'))['scenarios'][${3:-0}]; print($2)"; }
 MIXED=(--scenario mixed --festival-rate "${FESTIVAL_RATE:-40}" --batch 500 --rate "${CHECKOUT_RATE:-7000}" --duration 20s --warmup 0s)
 
 one() { # one SIDE DLL ENV

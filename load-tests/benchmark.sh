@@ -27,7 +27,6 @@ command -v wrk >/dev/null || { apt-get update -qq >/dev/null && apt-get install 
 
 GENERATOR="dotnet load-tests/bin/Release/net10.0/Orleans.Membership.LoadTests.dll"
 LT="$GENERATOR --target $URL --client ${CLIENT:-lean}"
-field() { python3 -c "import json,sys; r=json.load(open('$1/report.json'))['scenarios'][${3:-0}]; print($2)"; }
 run() { local name=$1; shift; $LT "$@" --out "$OUT/$name" >"$OUT/$name.txt" 2>&1 || true; }
 say() { echo "$*" | tee -a "$OUT/summary.txt"; }
 skip() { [[ " ${SKIP:-} " == *" $1 "* ]]; }

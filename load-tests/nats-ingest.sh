@@ -15,23 +15,9 @@ OUT="load-tests/results/nats-$(date -u +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
 source load-tests/node.sh
 build_release src/Silo load-tests
-NATS_URL="$(bash scripts/nats-up.sh | tail -n 1)"
+# The bench streams are deleted so each run starts empty.
+NATS_URL="$(bash scripts/nats-up.sh --fresh BENCH_EVENTS BENCH_DEAD | tail -n 1)"
 export NATS_URL NATS_SUBJECT=bench.events
-PORT="${NATS_URL##*:}"
-
-# nats_request SUBJECT PAYLOAD (as in scripts/nats-up.sh): the bench streams are deleted so each run starts empty.
-nats_request() {
-  local inbox="_INBOX.bench_$$" line body
-  exec 3<>"/dev/tcp/127.0.0.1/$PORT"
-  IFS= read -r -t 5 line <&3
-  printf 'CONNECT {"verbose":false,"pedantic":false}\r\nSUB %s 1\r\nPUB %s %s %d\r\n%s\r\n' "$inbox" "$1" "$inbox" "${#2}" "$2" >&3
-  while IFS= read -r -t 10 line <&3; do
-    line="${line%$'\r'}"
-    case "$line" in MSG*) IFS= read -r -t 5 body <&3; echo "${body%$'\r'}"; break ;; PING) printf 'PONG\r\n' >&3 ;; -ERR*) break ;; esac
-  done
-  exec 3<&- 3>&-
-}
-for stream in BENCH_EVENTS BENCH_DEAD; do nats_request "\$JS.API.STREAM.DELETE.$stream" "" >/dev/null; done
 
 URL="http://127.0.0.1:${HTTP_PORT:-5084}"
 start_node "$OUT/node.log" "$URL" "--Membership:SiloPort=${SILO_PORT:-11114}" "--Membership:GatewayPort=${GATEWAY_PORT:-30004}" \

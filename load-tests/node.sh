@@ -8,6 +8,9 @@ build_release() {
   for project in "$@"; do dotnet build -c Release "$project" -v q --nologo >/dev/null; done
 }
 
+# field DIR EXPR [SCENARIO]: a Python expression over r, one scenario (default the first) of DIR/report.json.
+field() { python3 -c "import json; r=json.load(open('$1/report.json'))['scenarios'][${3:-0}]; print($2)"; }
+
 # fresh_database NAME: drops and recreates it; prints its connection string.
 fresh_database() {
   runuser -u postgres -- psql -qtA -c "drop database if exists $1" >/dev/null 2>&1 || true

@@ -2,7 +2,8 @@
 # Installs nats-server if missing, starts it on 127.0.0.1 with JetStream and a file store, creates the
 # streams the engine consumes and dead-letters into (docs/streams.md), and prints the server URL as its
 # last line. Idempotent: a server already answering on the port is kept, existing streams are left as
-# they are. Usage: scripts/nats-up.sh
+# they are. Usage: scripts/nats-up.sh [--fresh STREAM...]
+#   --fresh STREAM...         deletes these streams first (a benchmark's own, so each run starts empty)
 #   MEMBERSHIP_NATS_PORT      client port (default 4222)
 #   MEMBERSHIP_NATS_DIR       its config, log, pid and JetStream store (default /var/lib/membership-nats)
 #   MEMBERSHIP_NATS_MAX_BYTES the events stream's size limit in bytes (default 8 GiB; publishes beyond it are refused)
@@ -62,6 +63,11 @@ create_stream() {
   reply="$(nats_request "\$JS.API.STREAM.CREATE.$1" "$2")"
   if [[ "$reply" != *'"config"'* ]]; then echo "creating stream $1 failed: $reply" >&2; exit 1; fi
 }
+
+if [ "${1:-}" = --fresh ]; then
+  shift
+  for stream in "$@"; do nats_request "\$JS.API.STREAM.DELETE.$stream" "" >/dev/null; done
+fi
 
 # Keep these in step with src/Silo/Nats/NatsTopology.cs (the engine creates the same ones when missing).
 # Events: a work queue (an event leaves the broker once applied), refusing publishes when full rather than
