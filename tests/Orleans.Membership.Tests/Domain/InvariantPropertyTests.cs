@@ -182,7 +182,6 @@ public sealed class InvariantPropertyTests
         return answers;
     }
 
-
     [Fact]
     public void A_bounded_member_answers_every_write_and_read_as_the_whole_history_does()
     {

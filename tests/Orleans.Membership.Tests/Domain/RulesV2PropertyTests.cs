@@ -192,7 +192,6 @@ public sealed class RulesV2PropertyTests
         return answers;
     }
 
-
     [Theory]
     [InlineData("everything")]
     [InlineData("declining")]

@@ -8,8 +8,9 @@ public static class MemberQueries
     /// <summary>The tier at <paramref name="at"/>, with the time growth due by then and not yet written.</summary>
     public static TierStatus TierAt(MemberState state, MembershipProgram program, DateTimeOffset at)
     {
-        var growth = GrowthAt(state, program, at, out var pending);
-        return pending == 0 && ReferenceEquals(growth, state.Growth)
+        // With nothing due the member's own records, and its tier cache, answer.
+        var growth = GrowthAt(state, program, at, out _);
+        return ReferenceEquals(growth, state.Growth)
             ? state.TierAt(program, at)
             : TierPolicy.Evaluate(program, growth, state.Checkpoint, state.JoinedAt, at);
     }
