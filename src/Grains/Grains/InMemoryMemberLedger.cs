@@ -161,6 +161,22 @@ public sealed class InMemoryMemberLedger(int pageBytes = InMemoryMemberLedger.De
         return Task.FromResult<IReadOnlyList<LedgerEntry>>(found);
     }
 
+    public Task<IReadOnlyList<LedgerEntry>> FindOrdersAsync(string memberKey, IReadOnlyCollection<string> orderIds, CancellationToken cancellationToken = default)
+    {
+        if (orderIds.Count == 0 || !_members.TryGetValue(memberKey, out var list)) return Task.FromResult<IReadOnlyList<LedgerEntry>>([]);
+        var wanted = new HashSet<string>(orderIds, StringComparer.Ordinal);
+        var found = new List<LedgerEntry>();
+        lock (list.Gate)
+        {
+            foreach (var slot in list.Slots)
+            {
+                var e = Decode(slot);
+                if (e.OrderId is { } id && e.Kind is LedgerKinds.Earn or LedgerKinds.Clawback && wanted.Contains(id)) found.Add(e);
+            }
+        }
+        return Task.FromResult<IReadOnlyList<LedgerEntry>>(found);
+    }
+
     /// <summary>Forgets the member and zeroes its entries' bytes (the space is not reused until the process restarts).</summary>
     public Task EraseAsync(string memberKey, CancellationToken cancellationToken = default)
     {

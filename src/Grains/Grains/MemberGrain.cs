@@ -126,13 +126,15 @@ public sealed class MemberGrain(MemberGrainServices services)
         while (_unsettled is { } pending) await pending;
         _state ??= await Load(program);
         var recall = forWrite ?? MemberRecall.ForRead(_state, program);
-        if (recall.WholeHistory)
+        var wholeHistory = recall.WholeHistory;
+        if (!wholeHistory && recall.CallerIds.Count > 0) _state.Recall(recall.CallerIds, await services.Ledger.FindAsync(_key, recall.CallerIds));
+        if (!wholeHistory && recall.OrderIds.Count > 0) wholeHistory = !_state.RecallOrders(recall.OrderIds, await services.Ledger.FindOrdersAsync(_key, recall.OrderIds));
+        if (wholeHistory)
         {
             _state = await WholeHistory();
             // A write folds after it runs; a read folds now (under the program's tier rules).
             if (forWrite is null) _state.Fold(program, services.Clock.GetUtcNow());
         }
-        else if (recall.CallerIds.Count > 0) _state.Recall(recall.CallerIds, await services.Ledger.FindAsync(_key, recall.CallerIds));
         return _state;
     }
 

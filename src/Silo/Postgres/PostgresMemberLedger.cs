@@ -253,6 +253,10 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
     public async Task<IReadOnlyList<LedgerEntry>> FindAsync(string memberKey, IReadOnlyCollection<string> callerIds, CancellationToken cancellationToken = default)
         => callerIds.Count == 0 ? [] : await Query("select entry from member_ledger where member_key = @k and event_id = any(@ids)", memberKey, 0, null, cancellationToken, [.. callerIds]);
 
+    // The member's rows by its primary key, filtered on the entry: refunds are rare, an index on every order is not worth its writes.
+    public async Task<IReadOnlyList<LedgerEntry>> FindOrdersAsync(string memberKey, IReadOnlyCollection<string> orderIds, CancellationToken cancellationToken = default)
+        => orderIds.Count == 0 ? [] : await Query("select entry from member_ledger where member_key = @k and kind in ('earn', 'clawback') and entry->>'orderId' = any(@ids) order by seq", memberKey, 0, null, cancellationToken, [.. orderIds]);
+
     private async Task<List<LedgerEntry>> Query(string sql, string memberKey, long seq, int? limit, CancellationToken ct, string[]? ids = null)
     {
         await _readers.WaitAsync(ct);

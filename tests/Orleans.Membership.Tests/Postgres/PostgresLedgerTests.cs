@@ -103,6 +103,21 @@ public sealed class PostgresLedgerTests(PostgresFixture pg)
     }
 
     [Fact]
+    public async Task An_orders_earn_and_clawback_entries_are_found_by_its_id_in_seq_order()
+    {
+        await using var ledger = new PostgresMemberLedger(pg.ConnectionString);
+        var key = NewKey();
+        var refund = Entry(4) with { Kind = LedgerKinds.Clawback, OrderId = "o2", OrderSeq = 2, Points = -3 };
+        var redeem = Entry(5) with { Kind = LedgerKinds.Redeem, OrderId = "o2" };
+        await ledger.AppendAsync(key, [Entry(1), Entry(2), Entry(3), refund, redeem]);
+        await ledger.AppendAsync(NewKey(), [Entry(1), Entry(2)]);
+
+        Assert.Equal([2L, 4], (await ledger.FindOrdersAsync(key, ["o2", "o9"])).Select(e => e.Seq));
+        Assert.Equal(2, (await ledger.FindOrdersAsync(key, ["o2"]))[1].OrderSeq);
+        Assert.Empty(await ledger.FindOrdersAsync(key, []));
+    }
+
+    [Fact]
     public async Task Every_field_survives_both_write_paths_rows_leave_defaults_out_and_full_rows_still_read()
     {
         await using var grouped = new PostgresMemberLedger(pg.ConnectionString);
@@ -214,6 +229,14 @@ public sealed class PostgresLedgerTests(PostgresFixture pg)
         Assert.Equal(before, await again.GetSummary(), SummaryComparer.Instance);
         Assert.Equal(ledgerBefore, Json((await again.GetLedger(1000, null))!.Entries));
         Assert.Equal(WriteStatus.Replayed, (await again.Redeem(new RedemptionRequest("r1", 70, null))).Status);
+        // The member keeps no orders: a refund reads its order from the ledger, with the refund before it.
+        var refunds = await again.ApplyEvents(
+        [
+            new ScoringEvent("o1-refund-2", "order.refunded", At("2026-06-03T10:00:00+08:00"), "o1", 800m, null),
+            new ScoringEvent("o1-refund-3", "order.refunded", At("2026-06-04T10:00:00+08:00"), "o1", 100.01m, null),
+        ]);
+        Assert.Equal([EventStatus.Accepted, EventStatus.Rejected], refunds.Select(r => r.Status));
+        Assert.Equal("refund-exceeds", refunds[1].Reason);
     }
 
     /// <summary>A one-silo cluster whose ledger is PostgreSQL, with a fixed clock.</summary>

@@ -34,12 +34,14 @@ public sealed class MemberHarness(MembershipProgram program)
 
     public T Write<T>(Func<MemberWrite, T> rule, bool writeDue = true, MemberRecall? recall = null)
     {
-        if (recall is { WholeHistory: true })
+        var wholeHistory = recall is { WholeHistory: true };
+        if (!wholeHistory && recall is { CallerIds.Count: > 0 }) State.Recall(recall.CallerIds, Ledger.Where(e => e.EventId is { } id && recall.CallerIds.Contains(id)));
+        if (!wholeHistory && recall is { OrderIds.Count: > 0 }) wholeHistory = !State.RecallOrders(recall.OrderIds, Ledger.Where(e => e.OrderId is { } id && e.Kind is LedgerKinds.Earn or LedgerKinds.Clawback && recall.OrderIds.Contains(id)));
+        if (wholeHistory)
         {
             State = MemberState.Replay(Ledger);
             WholeHistoryLoads++;
         }
-        else if (recall is { CallerIds.Count: > 0 } ids) State.Recall(ids.CallerIds, Ledger.Where(e => e.EventId is { } id && ids.CallerIds.Contains(id)));
         var w = new MemberWrite(State, Program, Now);
         T result;
         try
@@ -102,7 +104,13 @@ public sealed class MemberHarness(MembershipProgram program)
     public MemberSummary Summary() => MemberQueries.Summary("m", State, Program, Now);
     public TierStatus Tier() => MemberQueries.TierAt(State, Program, Now);
     public long Balance => State.BalanceAt(Now);
-    public OrderRecord Order(string orderId) => State.Order(orderId) ?? throw new KeyNotFoundException(orderId);
+    /// <summary>The order as the ledger has it (a member keeps none of its orders).</summary>
+    public OrderRecord Order(string orderId)
+    {
+        var whole = new MemberState();
+        whole.RecallOrders([orderId], Ledger.Where(e => e.OrderId == orderId && e.Kind is LedgerKinds.Earn or LedgerKinds.Clawback));
+        return whole.Order(orderId) ?? throw new KeyNotFoundException(orderId);
+    }
 
     public BenefitCheck Check(string code)
         => MemberQueries.Check(State.Enrolled ? State : null, Program, Program.BenefitsByCode[code], Now, Tier().Tier);

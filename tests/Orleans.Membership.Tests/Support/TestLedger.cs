@@ -57,6 +57,9 @@ public sealed class TestLedger : IMemberLedger
     public Task<IReadOnlyList<LedgerEntry>> FindAsync(string memberKey, IReadOnlyCollection<string> callerIds, CancellationToken ct = default)
         => _inner.FindAsync(memberKey, callerIds, ct);
 
+    public Task<IReadOnlyList<LedgerEntry>> FindOrdersAsync(string memberKey, IReadOnlyCollection<string> orderIds, CancellationToken ct = default)
+        => _inner.FindOrdersAsync(memberKey, orderIds, ct);
+
     public Task<IReadOnlyList<LedgerEntry>> ReadAfterAsync(string memberKey, long afterSeq, CancellationToken ct = default)
     {
         LastReadAfter[memberKey] = afterSeq;

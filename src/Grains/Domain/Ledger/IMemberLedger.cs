@@ -20,6 +20,9 @@ public interface IMemberLedger
     /// <summary>The entries that carry any of <paramref name="callerIds"/> (a member uses each id once), in any order.</summary>
     Task<IReadOnlyList<LedgerEntry>> FindAsync(string memberKey, IReadOnlyCollection<string> callerIds, CancellationToken cancellationToken = default);
 
+    /// <summary>The earn and clawback entries of any of <paramref name="orderIds"/>, ascending by seq (a refund of an order the member no longer holds).</summary>
+    Task<IReadOnlyList<LedgerEntry>> FindOrdersAsync(string memberKey, IReadOnlyCollection<string> orderIds, CancellationToken cancellationToken = default);
+
     /// <summary>Removes every entry of the member (erasure).</summary>
     Task EraseAsync(string memberKey, CancellationToken cancellationToken = default);
 }

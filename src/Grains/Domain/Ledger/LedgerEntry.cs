@@ -105,6 +105,8 @@ public sealed record LedgerEntry
     [Id(40)] public string? StreakPeriod { get; init; }
     /// <summary>accrual: the growth of each run of days (or of a term's bonus), dated at the start of each day.</summary>
     [Id(41)] public IReadOnlyList<GrowthRun>? Runs { get; init; }
+    /// <summary>clawback: the seq of the refunded order's earn entry (its bucket's and its growth record's identity).</summary>
+    [Id(42)] public long? OrderSeq { get; init; }
 }
 
 /// <summary>

@@ -5,44 +5,46 @@ namespace Orleans.Membership.Domain.Members;
 /// <summary>What a request needs from the ledger before the rules run on a bounded state.</summary>
 /// <param name="WholeHistory">the request reaches behind the state's horizon: replay the whole ledger</param>
 /// <param name="CallerIds">ids the state's filter may have seen: read their entries (they are duplicates or reused)</param>
-public sealed record MemberRecall(bool WholeHistory, IReadOnlyList<string> CallerIds)
+/// <param name="OrderIds">orders the state's filter may have seen: read their earn and clawback entries</param>
+public sealed record MemberRecall(bool WholeHistory, IReadOnlyList<string> CallerIds, IReadOnlyList<string> OrderIds)
 {
-    public static readonly MemberRecall Nothing = new(false, []);
+    public static readonly MemberRecall Nothing = new(false, [], []);
+    private static readonly MemberRecall Everything = new(true, [], []);
 
     /// <summary>For scoring events. Conservative: it may ask for more than the rules will read, never less.</summary>
     public static MemberRecall ForEvents(MemberState state, MembershipProgram program, IReadOnlyList<ScoringEvent> events, DateTimeOffset now)
     {
         if (state.Horizon is not { } horizon) return Nothing;
-        if (!TierRulesHold(state, program)) return new(true, []);
-        List<string>? ids = null;
+        if (!TierRulesHold(state, program)) return Everything;
+        List<string>? ids = null, orders = null;
         foreach (var ev in events)
         {
             if (!program.EventTypes.TryGetValue(ev.Type ?? "", out var type)) continue;
             var at = ev.OccurredAt ?? now;
-            if (at < horizon) return new(true, []);
+            if (at < horizon) return Everything;
             // Counts of days (and months: caps, monthly limits) before the kept ones are in the ledger only.
-            if ((type.Limit?.PerDay is not null || type.UsesPeriods) && MemberState.DayNumber(program.DayKey(at)) < state.DayHorizon) return new(true, []);
-            if (ev.OrderId is { } orderId && type.Kind is EventKind.Purchase or EventKind.Refund && state.MayHaveFoldedOrder(orderId)) return new(true, []);
+            if ((type.Limit?.PerDay is not null || type.UsesPeriods) && MemberState.DayNumber(program.DayKey(at)) < state.DayHorizon) return Everything;
+            if (ev.OrderId is { } orderId && type.Kind is EventKind.Purchase or EventKind.Refund && state.MustRecallOrder(orderId)) (orders ??= []).Add(orderId);
             if (ev.EventId is { } id && state.MustRecall(id)) (ids ??= []).Add(id);
         }
-        return ids is null ? Nothing : new(false, ids);
+        return ids is null && orders is null ? Nothing : new(false, (IReadOnlyList<string>?)ids ?? [], (IReadOnlyList<string>?)orders ?? []);
     }
 
     /// <summary>For a write identified by one caller id (a redemption, a benefit use, a plan action).</summary>
     public static MemberRecall ForCallerId(MemberState state, MembershipProgram program, string? id)
     {
         if (state.Horizon is null) return Nothing;
-        if (!TierRulesHold(state, program)) return new(true, []);
-        return id is not null && state.MustRecall(id) ? new(false, [id]) : Nothing;
+        if (!TierRulesHold(state, program)) return Everything;
+        return id is not null && state.MustRecall(id) ? new(false, [id], []) : Nothing;
     }
 
     /// <summary>For a plan action: one dated before the horizon reaches behind it (its term, a term's bonus).</summary>
     public static MemberRecall ForSubscription(MemberState state, MembershipProgram program, SubscriptionRequest request)
-        => state.Horizon is { } horizon && request.At is { } at && at < horizon ? new(true, []) : ForCallerId(state, program, request.SubscriptionEventId);
+        => state.Horizon is { } horizon && request.At is { } at && at < horizon ? Everything : ForCallerId(state, program, request.SubscriptionEventId);
 
     /// <summary>For a read: only a change of the tier rules since the checkpoint needs the history.</summary>
     public static MemberRecall ForRead(MemberState state, MembershipProgram program)
-        => TierRulesHold(state, program) ? Nothing : new(true, []);
+        => TierRulesHold(state, program) ? Nothing : Everything;
 
     private static bool TierRulesHold(MemberState state, MembershipProgram program)
         => state.Checkpoint is not { } c || c.Rules == program.TierRules;

@@ -332,6 +332,7 @@ public static class MemberRules
             BodyHash = hash,
             EventType = type.Type,
             OrderId = ev.OrderId,
+            OrderSeq = order.EarnSeq,
             Amount = amount,
             Points = -pointsBack,
             Growth = -growthBack,

@@ -23,45 +23,35 @@ public readonly struct PointBucket(long seq, DateTimeOffset earnedAt, DateTimeOf
 
 /// <summary>
 /// A paid order as refunds need it: what was paid, refunded, and what it earned (its growth is its growth
-/// record's, <see cref="MemberState.GrowthOf"/>). 96 bytes: members keep a year of orders.
+/// record's, <see cref="MemberState.GrowthOf"/>). Built from the order's earn and clawback entries
+/// (<see cref="Of"/>, <see cref="After"/>) when a write needs it; members do not keep their orders.
 /// </summary>
-[GenerateSerializer, Immutable, Alias("order-record")]
-public readonly record struct OrderRecord
+/// <param name="EarnSeq">the seq of the order's earn entry: its bucket's and its growth record's identity</param>
+/// <param name="GrowthBase">the base the growth formula multiplied when it was an attribute (null: the amount)</param>
+/// <param name="PointsBase">the base the points formula multiplied when it was an attribute (null: the amount)</param>
+public sealed record OrderRecord(
+    string OrderId, string EventType, long EarnSeq, DateTimeOffset OccurredAt, decimal Paid, long Points,
+    decimal? GrowthFactor, decimal? PointsFactor, decimal? GrowthBase, decimal? PointsBase, IReadOnlyDictionary<string, int>? Counters)
 {
-    [Id(0)] public required string OrderId { get; init; }
-    [Id(1)] public required string EventType { get; init; }
-    [Id(2)] public Dictionary<string, int>? Counters { get; init; }
-    [Id(3)] private readonly int _earnSeq;
-    [Id(4)] private readonly int _flags;
-    [Id(5)] private readonly long _occurredTicks;
-    // Money has at most 2 decimals: kept as cents.
-    [Id(6)] private readonly long _paidCents;
-    [Id(7)] private readonly long _refundedCents;
-    [Id(8)] public long Points { get; init; }
-    [Id(9)] private readonly decimal _growthFactor;
-    [Id(10)] private readonly decimal _pointsFactor;
-    // A formula's base when it was an attribute rather than the amount, in cents as money is.
-    [Id(11)] private readonly long _growthBaseCents;
-    [Id(12)] private readonly long _pointsBaseCents;
-
-    private const int HasGrowthFactor = 1, HasPointsFactor = 2, TakenBack = 4, HasGrowthBase = 8, HasPointsBase = 16;
-
-    /// <summary>The seq of the order's earn entry: its bucket's and its growth record's identity.</summary>
-    public required long EarnSeq { get => _earnSeq; init => _earnSeq = checked((int)value); }
-    public required DateTimeOffset OccurredAt { get => new(_occurredTicks, TimeSpan.Zero); init => _occurredTicks = value.UtcTicks; }
-    public required decimal Paid { get => _paidCents / 100m; init => _paidCents = (long)(value * 100); }
-    public decimal Refunded { get => _refundedCents / 100m; init => _refundedCents = (long)(value * 100); }
-    public decimal Unrefunded => (_paidCents - _refundedCents) / 100m;
-    public decimal? GrowthFactor { get => (_flags & HasGrowthFactor) != 0 ? _growthFactor : null; init => (_growthFactor, _flags) = value is { } v ? (v, _flags | HasGrowthFactor) : (0m, _flags & ~HasGrowthFactor); }
-    public decimal? PointsFactor { get => (_flags & HasPointsFactor) != 0 ? _pointsFactor : null; init => (_pointsFactor, _flags) = value is { } v ? (v, _flags | HasPointsFactor) : (0m, _flags & ~HasPointsFactor); }
-    public bool CountersTakenBack { get => (_flags & TakenBack) != 0; init => _flags = value ? _flags | TakenBack : _flags & ~TakenBack; }
-    /// <summary>The base the growth formula multiplied when it was an attribute (null: the amount).</summary>
-    public decimal? GrowthBase { get => (_flags & HasGrowthBase) != 0 ? _growthBaseCents / 100m : null; init => (_growthBaseCents, _flags) = value is { } v ? ((long)(v * 100), _flags | HasGrowthBase) : (0, _flags & ~HasGrowthBase); }
-    /// <summary>The base the points formula multiplied when it was an attribute (null: the amount).</summary>
-    public decimal? PointsBase { get => (_flags & HasPointsBase) != 0 ? _pointsBaseCents / 100m : null; init => (_pointsBaseCents, _flags) = value is { } v ? ((long)(v * 100), _flags | HasPointsBase) : (0, _flags & ~HasPointsBase); }
+    public decimal Refunded { get; init; }
+    public bool CountersTakenBack { get; init; }
+    public decimal Unrefunded => Paid - Refunded;
 
     /// <summary>What a formula's base is once only <paramref name="unrefunded"/> of the order is left: the amount, or the attribute in proportion.</summary>
     public decimal RemainingBase(decimal? formulaBase, decimal unrefunded) => formulaBase is { } b ? b * unrefunded / Paid : unrefunded;
+
+    /// <summary>The order as its earn entry left it.</summary>
+    public static OrderRecord Of(LedgerEntry earn) => new(
+        earn.OrderId!, earn.EventType ?? "", earn.Seq, earn.OccurredAt, earn.Amount!.Value, earn.Points,
+        earn.GrowthFactor, earn.Multiplier, earn.GrowthBase, earn.PointsBase, earn.Counters);
+
+    /// <summary>The order after one of its refunds (a clawback entry).</summary>
+    public OrderRecord After(LedgerEntry clawback) => this with
+    {
+        Refunded = Refunded + (clawback.Amount ?? 0),
+        Points = Points + clawback.Points,
+        CountersTakenBack = CountersTakenBack || clawback.Counters is not null,
+    };
 }
 
 /// <summary>One paid or trial term of a plan: [Start, End); <see cref="Term"/> is the term sold (<c>P1Y</c>), null for a trial.</summary>
@@ -155,7 +145,8 @@ public readonly record struct DayCount([property: Id(0)] string Type, [property:
 /// <item>growth dated before the horizon is in a <see cref="TierCheckpoint"/> (records that still count
 /// toward the qualifying window stay);</item>
 /// <item>buckets with nothing left are dropped;</item>
-/// <item>orders dated before the horizon are dropped (their ids stay in a filter);</item>
+/// <item>orders are not kept: their ids are in a filter, and a write that names one reads the order's entries
+/// from the ledger (<see cref="RecallOrders"/>);</item>
 /// <item>caller ids are in a filter only, confirmed against the ledger when it says "maybe";</item>
 /// <item>day counts of days long gone, benefit uses of past periods and plan terms that ended before the
 /// horizon outside the current run are dropped.</item>
@@ -197,7 +188,6 @@ public sealed class MemberState : IBenefitFacts
     [Id(12)] private List<GrowthRecord> _growth = [];
     [Id(13)] public TierCheckpoint? Checkpoint { get; private set; }
     [Id(14)] private List<PointBucket> _buckets = [];
-    [Id(15)] private Dictionary<string, OrderRecord> _orders = new(StringComparer.Ordinal);
     /// <summary>Every caller id the member ever used.</summary>
     [Id(16)] private KeyFilter _callerIds = new();
     /// <summary>Every order id the member ever paid.</summary>
@@ -227,6 +217,12 @@ public sealed class MemberState : IBenefitFacts
     /// </summary>
     [NonSerialized] private Dictionary<string, CallerIdRecord>? _knownIds;
 
+    /// <summary>
+    /// Orders this state knows exactly (null: never paid): all of them while it holds the whole history, else
+    /// those the write in progress paid and those recalled from the ledger for it. A fold forgets them.
+    /// </summary>
+    [NonSerialized] private Dictionary<string, OrderRecord?>? _knownOrders;
+
     /// <summary>The member's tier cache (<see cref="TierCursor"/>), and the changes to the growth history that void it.</summary>
     [NonSerialized] private TierCursor? _tierCursor;
     [NonSerialized] private long _growthEdits;
@@ -237,7 +233,6 @@ public sealed class MemberState : IBenefitFacts
 
     public IReadOnlyList<GrowthRecord> Growth => _growth;
     public IReadOnlyList<PointBucket> Buckets => _buckets;
-    public IReadOnlyCollection<OrderRecord> Orders => _orders.Values;
     public IReadOnlyList<PlanState> Plans => (IReadOnlyList<PlanState>?)_plans ?? [];
     public IReadOnlyList<Tally> Counters => (IReadOnlyList<Tally>?)_counters ?? [];
     public IReadOnlyList<Tally> BenefitUses => (IReadOnlyList<Tally>?)_benefitUses ?? [];
@@ -312,7 +307,12 @@ public sealed class MemberState : IBenefitFacts
 
     public OrderRecord? Order(string orderId)
     {
-        if (_orders.TryGetValue(orderId, out var order)) return order;
+        if (_knownOrders is not null && _knownOrders.TryGetValue(orderId, out var known))
+        {
+            // Its growth may be in the checkpoint: a refund of it changes history behind the horizon.
+            if (known is { } old && Horizon is { } horizon && old.OccurredAt < horizon) throw new HistoryNeededException($"order '{orderId}' before {horizon:O}");
+            return known;
+        }
         if (Horizon is not null && _orderIds.MayContain(orderId)) throw new HistoryNeededException($"order '{orderId}'");
         return null;
     }
@@ -328,8 +328,27 @@ public sealed class MemberState : IBenefitFacts
     /// <summary>True when <see cref="CallerId"/> would have to ask the ledger about <paramref name="id"/>.</summary>
     public bool MustRecall(string id) => Horizon is not null && !(_knownIds?.ContainsKey(id) ?? false) && _callerIds.MayContain(id);
 
-    /// <summary>True when the state has folded away what an order lookup of <paramref name="orderId"/> could need.</summary>
-    public bool MayHaveFoldedOrder(string orderId) => Horizon is not null && !_orders.ContainsKey(orderId) && _orderIds.MayContain(orderId);
+    /// <summary>True when <see cref="Order"/> would have to ask the ledger about <paramref name="orderId"/>.</summary>
+    public bool MustRecallOrder(string orderId) => Horizon is not null && !(_knownOrders?.ContainsKey(orderId) ?? false) && _orderIds.MayContain(orderId);
+
+    /// <summary>
+    /// Makes the orders <paramref name="asked"/> known exactly again, for the write in progress, from their
+    /// earn and clawback entries <paramref name="found"/> in the ledger (in seq order); an order without an
+    /// earn entry was never paid (the filter's "maybe" was wrong). False when one is dated before the horizon:
+    /// its growth may be in the checkpoint, so only the whole history answers a write about it.
+    /// </summary>
+    public bool RecallOrders(IReadOnlyCollection<string> asked, IEnumerable<LedgerEntry> found)
+    {
+        _knownOrders ??= new(StringComparer.Ordinal);
+        foreach (var id in asked) _knownOrders.TryAdd(id, null);
+        foreach (var e in found)
+        {
+            if (e.OrderId is not { } id) continue;
+            if (e.Kind == LedgerKinds.Earn && e.Amount is not null) _knownOrders[id] = OrderRecord.Of(e);
+            else if (e.Kind == LedgerKinds.Clawback && _knownOrders.GetValueOrDefault(id) is { } order) _knownOrders[id] = order.After(e);
+        }
+        return Horizon is not { } horizon || asked.All(id => _knownOrders[id] is not { } o || o.OccurredAt >= horizon);
+    }
 
     /// <summary>
     /// Makes the caller ids <paramref name="asked"/> known exactly again, for the write in progress: those
@@ -368,7 +387,7 @@ public sealed class MemberState : IBenefitFacts
     public void Apply(LedgerEntry e)
     {
         if (Horizon is { } horizon && e.Kind is LedgerKinds.Earn or LedgerKinds.Clawback or LedgerKinds.Accrual
-            && (e.OccurredAt < horizon || (e.Kind == LedgerKinds.Clawback && e.OrderId is { } o && !_orders.ContainsKey(o))
+            && (e.OccurredAt < horizon || (e.Kind == LedgerKinds.Clawback && e.Growth != 0 && !OrderGrowthIsHere(e, horizon))
                 || (e.Runs is { } runs && runs.Any(r => r.From < horizon))))
         {
             throw new HistoryNeededException($"entry {e.Seq} changes history before {horizon:O}");
@@ -463,44 +482,36 @@ public sealed class MemberState : IBenefitFacts
             foreach (var key in uses) AddPeriodUse(key, e.Growth, e.Points);
         }
         if (e.StreakPeriod is { } streakPeriod && e.EventType is { } streakType) SetStreak(streakType, PeriodNumber(streakPeriod), e.Streak);
-        if (e.OrderId is { } orderId && e.Amount is { } paid)
+        if (e.OrderId is { } orderId && e.Amount is not null)
         {
             _orderIds.Add(orderId);
-            _orders[orderId] = new OrderRecord
-            {
-                OrderId = orderId,
-                EventType = e.EventType ?? "",
-                EarnSeq = e.Seq,
-                OccurredAt = e.OccurredAt,
-                Paid = paid,
-                Points = e.Points,
-                GrowthFactor = e.GrowthFactor,
-                PointsFactor = e.Multiplier,
-                GrowthBase = e.GrowthBase,
-                PointsBase = e.PointsBase,
-                Counters = e.Counters is null ? null : new(e.Counters, StringComparer.Ordinal),
-            };
+            (_knownOrders ??= new(StringComparer.Ordinal))[orderId] = OrderRecord.Of(e);
         }
+    }
+
+    /// <summary>The seq of a clawback's order's earn entry: the entry says it; entries written before it did, the known order.</summary>
+    private long? EarnSeqOf(LedgerEntry clawback)
+        => clawback.OrderSeq ?? (clawback.OrderId is { } id && _knownOrders?.GetValueOrDefault(id) is { } order ? order.EarnSeq : null);
+
+    /// <summary>True when the growth record a clawback changes is in the state and dated from the horizon on.</summary>
+    private bool OrderGrowthIsHere(LedgerEntry clawback, DateTimeOffset horizon)
+    {
+        var seq = EarnSeqOf(clawback);
+        var i = seq is null ? -1 : _growth.FindIndex(r => r.Seq == seq);
+        return i >= 0 && _growth[i].OccurredAt >= horizon;
     }
 
     private void ApplyClawback(LedgerEntry e)
     {
         EnrollImplicitly(e.OccurredAt);
         LifetimeGrowth += e.Growth;
-        if (e.OrderId is { } orderId && _orders.TryGetValue(orderId, out var order))
+        var earnSeq = EarnSeqOf(e);
+        if (e.OrderId is { } orderId && _knownOrders?.GetValueOrDefault(orderId) is { } order) _knownOrders[orderId] = order.After(e);
+        var g = earnSeq is null ? -1 : _growth.FindIndex(r => r.Seq == earnSeq);
+        if (g >= 0)
         {
-            _orders[orderId] = order with
-            {
-                Refunded = order.Refunded + (e.Amount ?? 0),
-                Points = order.Points + e.Points,
-                CountersTakenBack = order.CountersTakenBack || e.Counters is not null,
-            };
-            var g = _growth.FindIndex(r => r.Seq == order.EarnSeq);
-            if (g >= 0)
-            {
-                _growth[g] = _growth[g].WithAmount(_growth[g].Amount + e.Growth);
-                _growthEdits++;
-            }
+            _growth[g] = _growth[g].WithAmount(_growth[g].Amount + e.Growth);
+            _growthEdits++;
         }
         Draw(e.Draws);
         Debt += e.DebtAdded;
@@ -609,6 +620,7 @@ public sealed class MemberState : IBenefitFacts
     public void Fold(MembershipProgram program, DateTimeOffset now)
     {
         _knownIds = null;
+        _knownOrders = null;
         _buckets.RemoveAll(b => b.Remaining == 0);
         var month = program.PeriodKey(QuotaPeriod.Month, now);
         var year = program.PeriodKey(QuotaPeriod.Year, now);
@@ -626,7 +638,6 @@ public sealed class MemberState : IBenefitFacts
         Checkpoint = checkpoint;
         _growth.RemoveRange(0, dropped);
         _growthEdits++;
-        foreach (var old in _orders.Values.Where(o => o.OccurredAt < horizon).ToList()) _orders.Remove(old.OrderId);
         _plans = _plans?.ConvertAll(p => p.Folded(horizon));
         var firstDay = DayNumber(program.DayKey(now.AddDays(-DayCountDays)));
         var droppedCounts = _dayCounts?.RemoveAll(c => c.Day < firstDay) > 0;
@@ -663,7 +674,6 @@ public sealed class MemberState : IBenefitFacts
     {
         if (_growth.Capacity > _growth.Count + GrowBy) _growth.Capacity = _growth.Count;
         if (_buckets.Capacity > _buckets.Count + GrowBy) _buckets.Capacity = _buckets.Count;
-        _orders.TrimExcess();
         if (_periodUses is { } uses && uses.Capacity > uses.Count + GrowBy) uses.Capacity = uses.Count;
     }
 
