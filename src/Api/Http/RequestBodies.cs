@@ -61,10 +61,17 @@ public static class RequestBodies
         // Chunks and no declared type: whether anything comes is known only once read (the reader decides).
         if (request.ContentLength is null && string.IsNullOrEmpty(request.ContentType)) return null;
         if (!IsJson(request.ContentType)) return Problems.UnsupportedMediaType(request.ContentType);
-        var limit = http.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
-        if (request.ContentLength > limit) return Problems.TooLarge(limit);
-        return null;
+        var size = http.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        var limit = size?.MaxRequestBodySize;
+        if (request.ContentLength is not { } length || length <= limit) return null;
+        // Kestrel discards an unread body after the answer only within the request's limit; over it, it drops
+        // the connection, and a client still sending may lose the 413. Up to a bound, it may discard it.
+        if (size is { IsReadOnly: false } && length <= DiscardedAtMost) size.MaxRequestBodySize = length;
+        return Problems.TooLarge(limit);
     }
+
+    /// <summary>The largest refused body the server reads to its end (Kestrel's own default limit) rather than drop the connection.</summary>
+    private const long DiscardedAtMost = 30_000_000;
 
     /// <summary>A body is there when it has a length above zero or is sent in chunks.</summary>
     public static bool HasBody(HttpContext http)
