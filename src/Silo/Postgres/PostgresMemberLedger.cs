@@ -13,6 +13,8 @@ public sealed record LedgerWriterOptions
     /// <summary>How long the writer gathers appends before writing them (when fewer than a batch wait).</summary>
     public TimeSpan MaxDelay { get; init; } = TimeSpan.FromMilliseconds(2);
     public int MaxBatchRows { get; init; } = 2000;
+    /// <summary>Commits in flight at once, each on its own connection: one gathers while another waits for the disk.</summary>
+    public int Writers { get; init; } = 2;
     /// <summary>false: every append is its own transaction on its own pooled connection, concurrently (the comparison the benchmark makes).</summary>
     public bool GroupCommit { get; init; } = true;
     /// <summary>Reads in flight at once (activations replaying ledgers); the rest wait in the process, not in the pool.</summary>
@@ -118,10 +120,12 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
 
     private async Task WriteLoop()
     {
-        var batch = new List<Pending>();
+        // A member has one append in flight at most (its grain awaits it), so commits may overlap.
+        using var writers = new SemaphoreSlim(_options.Writers, _options.Writers);
         while (await _queue.Reader.WaitToReadAsync())
         {
-            batch.Clear();
+            await writers.WaitAsync();
+            var batch = new List<Pending>();
             var rows = 0;
             var deadline = DateTime.UtcNow + _options.MaxDelay;
             while (rows < _options.MaxBatchRows)
@@ -144,7 +148,21 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
                     break;
                 }
             }
-            if (batch.Count > 0) await Flush(batch);
+            if (batch.Count > 0) _ = FlushThenRelease(batch, writers);
+            else writers.Release();
+        }
+        for (var i = 0; i < _options.Writers; i++) await writers.WaitAsync();
+    }
+
+    private async Task FlushThenRelease(List<Pending> batch, SemaphoreSlim writers)
+    {
+        try
+        {
+            await Flush(batch);
+        }
+        finally
+        {
+            writers.Release();
         }
     }
 
