@@ -119,7 +119,7 @@ public static class MembershipNode
             {
                 MaxDelay = TimeSpan.FromMilliseconds(builder.Configuration.GetValue("Membership:Ledger:MaxDelayMs", 2.0)),
                 MaxBatchRows = builder.Configuration.GetValue("Membership:Ledger:MaxBatchRows", 2000),
-                Writers = builder.Configuration.GetValue("Membership:Ledger:Writers", 2),
+                Writers = builder.Configuration.GetValue("Membership:Ledger:Writers", 1),
                 GroupCommit = mode == "group-commit",
             };
             if (writer.Writers < 1) throw new InvalidOperationException("Membership:Ledger:Writers must be at least 1");

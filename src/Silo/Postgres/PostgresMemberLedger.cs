@@ -13,8 +13,11 @@ public sealed record LedgerWriterOptions
     /// <summary>How long the writer gathers appends before writing them (when fewer than a batch wait).</summary>
     public TimeSpan MaxDelay { get; init; } = TimeSpan.FromMilliseconds(2);
     public int MaxBatchRows { get; init; } = 2000;
-    /// <summary>Commits in flight at once, each on its own connection: one gathers while another waits for the disk.</summary>
-    public int Writers { get; init; } = 2;
+    /// <summary>
+    /// Commits in flight at once, each on its own connection: one gathers while another waits for the disk.
+    /// More take more of the node's cores from checkout; one unless the node has cores to spare.
+    /// </summary>
+    public int Writers { get; init; } = 1;
     /// <summary>false: every append is its own transaction on its own pooled connection, concurrently (the comparison the benchmark makes).</summary>
     public bool GroupCommit { get; init; } = true;
     /// <summary>Reads in flight at once (activations replaying ledgers); the rest wait in the process, not in the pool.</summary>
