@@ -36,7 +36,7 @@ public sealed class MemberHarness(MembershipProgram program)
     {
         var wholeHistory = recall is { WholeHistory: true };
         if (!wholeHistory && recall is { CallerIds.Count: > 0 }) State.Recall(recall.CallerIds, Ledger.Where(e => e.EventId is { } id && recall.CallerIds.Contains(id)));
-        if (!wholeHistory && recall is { OrderIds.Count: > 0 }) wholeHistory = !State.RecallOrders(recall.OrderIds, Ledger.Where(e => e.OrderId is { } id && e.Kind is LedgerKinds.Earn or LedgerKinds.Clawback && recall.OrderIds.Contains(id)));
+        if (!wholeHistory && recall is { OrderIds.Count: > 0 }) wholeHistory = !State.RecallOrders(recall.OrderIds, OrderEntries(recall.OrderIds));
         if (wholeHistory)
         {
             State = MemberState.Replay(Ledger);
@@ -108,9 +108,13 @@ public sealed class MemberHarness(MembershipProgram program)
     public OrderRecord Order(string orderId)
     {
         var whole = new MemberState();
-        whole.RecallOrders([orderId], Ledger.Where(e => e.OrderId == orderId && e.Kind is LedgerKinds.Earn or LedgerKinds.Clawback));
+        whole.RecallOrders([orderId], OrderEntries([orderId]));
         return whole.Order(orderId) ?? throw new KeyNotFoundException(orderId);
     }
+
+    /// <summary>What the ledger's <see cref="IMemberLedger.FindOrdersAsync"/> gives for <paramref name="orderIds"/>.</summary>
+    private IEnumerable<LedgerEntry> OrderEntries(IReadOnlyCollection<string> orderIds)
+        => Ledger.Where(e => e.OrderId is { } id && e.Kind is LedgerKinds.Earn or LedgerKinds.Clawback && orderIds.Contains(id));
 
     public BenefitCheck Check(string code)
         => MemberQueries.Check(State.Enrolled ? State : null, Program, Program.BenefitsByCode[code], Now, Tier().Tier);

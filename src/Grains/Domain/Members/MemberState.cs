@@ -495,19 +495,17 @@ public sealed class MemberState : IBenefitFacts
 
     /// <summary>True when the growth record a clawback changes is in the state and dated from the horizon on.</summary>
     private bool OrderGrowthIsHere(LedgerEntry clawback, DateTimeOffset horizon)
-    {
-        var seq = EarnSeqOf(clawback);
-        var i = seq is null ? -1 : _growth.FindIndex(r => r.Seq == seq);
-        return i >= 0 && _growth[i].OccurredAt >= horizon;
-    }
+        => GrowthIndex(EarnSeqOf(clawback)) is var i && i >= 0 && _growth[i].OccurredAt >= horizon;
+
+    /// <summary>Where the growth record of the earn entry <paramref name="seq"/> is; -1: none (no growth, or folded).</summary>
+    private int GrowthIndex(long? seq) => seq is null ? -1 : _growth.FindIndex(r => r.Seq == seq);
 
     private void ApplyClawback(LedgerEntry e)
     {
         EnrollImplicitly(e.OccurredAt);
         LifetimeGrowth += e.Growth;
-        var earnSeq = EarnSeqOf(e);
+        var g = GrowthIndex(EarnSeqOf(e));
         if (e.OrderId is { } orderId && _knownOrders?.GetValueOrDefault(orderId) is { } order) _knownOrders[orderId] = order.After(e);
-        var g = earnSeq is null ? -1 : _growth.FindIndex(r => r.Seq == earnSeq);
         if (g >= 0)
         {
             _growth[g] = _growth[g].WithAmount(_growth[g].Amount + e.Growth);
