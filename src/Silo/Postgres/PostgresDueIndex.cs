@@ -1,4 +1,6 @@
+using System.Threading.Channels;
 using Npgsql;
+using NpgsqlTypes;
 using Orleans.Membership.Abstractions;
 using Orleans.Membership.Domain.Ledger;
 
@@ -6,21 +8,70 @@ namespace Orleans.Membership.Silo.Postgres;
 
 /// <summary>
 /// The due-time index in PostgreSQL (<c>member_due</c>, <c>member_notice_fired</c>). At most
-/// <see cref="MaxConcurrent"/> statements at once: thousands of members activating together (each arming
-/// its first notice) wait in the process instead of taking connections the ledger needs.
+/// <see cref="MaxConcurrent"/> statements at once: thousands of members activating together wait in the
+/// process instead of taking connections the ledger needs. Their arms (each member's first notice) are
+/// written together, up to <see cref="MaxArmsPerWrite"/> members in one statement, as the ledger's appends are.
 /// </summary>
-public sealed class PostgresDueIndex(string connectionString) : IDueIndex, IAsyncDisposable
+public sealed class PostgresDueIndex : IDueIndex, IAsyncDisposable
 {
     public const int MaxConcurrent = 8;
+    public const int MaxArmsPerWrite = 5_000;
 
-    private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(
-        new NpgsqlConnectionStringBuilder(connectionString) { Timeout = 3, CommandTimeout = 10, MaxPoolSize = MaxConcurrent });
+    private sealed record Arm(string MemberKey, DateTime DueAtUtc, TaskCompletionSource Done);
+
+    private readonly NpgsqlDataSource _dataSource;
     private readonly SemaphoreSlim _gate = new(MaxConcurrent, MaxConcurrent);
+    private readonly Channel<Arm> _arms = Channel.CreateUnbounded<Arm>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _armWriter;
 
-    public Task ArmAsync(string memberKey, DateTimeOffset dueAt) => Execute(
-        "insert into member_due (member_key, shard, due_at) values ($1, $2, $3) " +
-        "on conflict (member_key) do update set due_at = least(member_due.due_at, excluded.due_at)",
-        memberKey, (short)DueShards.Of(memberKey), dueAt.ToUniversalTime());
+    public PostgresDueIndex(string connectionString)
+    {
+        _dataSource = NpgsqlDataSource.Create(
+            new NpgsqlConnectionStringBuilder(connectionString) { Timeout = 3, CommandTimeout = 10, MaxPoolSize = MaxConcurrent });
+        _armWriter = Task.Run(WriteArms);
+    }
+
+    public Task ArmAsync(string memberKey, DateTimeOffset dueAt)
+    {
+        var arm = new Arm(memberKey, dueAt.UtcDateTime, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_arms.Writer.TryWrite(arm)) throw new StoreUnavailableException("the due-time index is stopped");
+        return arm.Done.Task;
+    }
+
+    /// <summary>Writes the arms waiting, each member once at its earliest time (an upsert may not touch a row twice).</summary>
+    private async Task WriteArms()
+    {
+        var batch = new List<Arm>();
+        var earliest = new Dictionary<string, DateTime>(StringComparer.Ordinal);
+        while (await _arms.Reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            earliest.Clear();
+            while (earliest.Count < MaxArmsPerWrite && _arms.Reader.TryRead(out var arm))
+            {
+                batch.Add(arm);
+                earliest[arm.MemberKey] = earliest.TryGetValue(arm.MemberKey, out var at) && at < arm.DueAtUtc ? at : arm.DueAtUtc;
+            }
+            try
+            {
+                await Gated(async () =>
+                {
+                    await using var command = _dataSource.CreateCommand(
+                        "insert into member_due (member_key, shard, due_at) select * from unnest($1, $2, $3) " +
+                        "on conflict (member_key) do update set due_at = least(member_due.due_at, excluded.due_at)");
+                    command.Parameters.Add(new NpgsqlParameter { Value = earliest.Keys.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+                    command.Parameters.Add(new NpgsqlParameter { Value = earliest.Keys.Select(k => (short)DueShards.Of(k)).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Smallint });
+                    command.Parameters.Add(new NpgsqlParameter { Value = earliest.Values.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+                    return await command.ExecuteNonQueryAsync();
+                });
+                foreach (var arm in batch) arm.Done.TrySetResult();
+            }
+            catch (Exception e)
+            {
+                foreach (var arm in batch) arm.Done.TrySetException(e);
+            }
+        }
+    }
 
     public Task SetAsync(string memberKey, DateTimeOffset? dueAt) => dueAt is { } at
         ? Execute(
@@ -82,5 +133,10 @@ public sealed class PostgresDueIndex(string connectionString) : IDueIndex, IAsyn
         }
     }
 
-    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        _arms.Writer.TryComplete();
+        await _armWriter;
+        await _dataSource.DisposeAsync();
+    }
 }

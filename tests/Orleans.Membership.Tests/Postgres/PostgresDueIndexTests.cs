@@ -37,6 +37,26 @@ public sealed class PostgresDueIndexTests(PostgresFixture pg)
     }
 
     [Theory, MemberData(nameof(Indexes))]
+    public async Task Members_armed_together_each_keep_their_earliest_time(string kind)
+    {
+        var index = Index(kind);
+        var t = At("2027-11-01T00:00:00+08:00");
+        var keys = Enumerable.Range(0, 50).Select(_ => NewKey()).ToArray();
+
+        // Each member armed three times at once, the earliest in the middle: the writes of many members (and of one member twice) coincide.
+        await Task.WhenAll(keys.SelectMany((key, i) => new[]
+        {
+            index.ArmAsync(key, t.AddDays(1 + i)), index.ArmAsync(key, t.AddMinutes(i)), index.ArmAsync(key, t.AddDays(60)),
+        }));
+
+        for (var i = 0; i < keys.Length; i++)
+        {
+            Assert.DoesNotContain(keys[i], await index.DueAsync(DueShards.Of(keys[i]), t.AddMinutes(i).AddSeconds(-1), 100_000));
+            Assert.Contains(keys[i], await index.DueAsync(DueShards.Of(keys[i]), t.AddMinutes(i), 100_000));
+        }
+    }
+
+    [Theory, MemberData(nameof(Indexes))]
     public async Task A_notice_is_marked_fired_once_and_erasure_forgets_the_member(string kind)
     {
         var index = Index(kind);
