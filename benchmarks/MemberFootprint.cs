@@ -8,8 +8,8 @@ namespace Orleans.Membership.Benchmarks;
 /// What the engine's own share of a member costs, without Orleans or a database: members of the default
 /// program get the load tests' seed (three orders up to two years back and a sign-in, one write: the seed's
 /// batch holds a member's four events) and then two festival rounds of six events (seven in ten orders, the
-/// rest sign-ins and reviews, a write each), each write folded as the grain folds it. The live heap after a full collection, per member, after each step: the state and the
-/// facts a checkout reads. Add `activation-floor` for the figure of a whole active member.
+/// rest sign-ins and reviews, a write each), each write folded as the grain folds it. The live heap after a
+/// full collection, per member, after each step: the state and the facts a checkout reads. Add `activation-floor` for the figure of a whole active member.
 /// </summary>
 public static class MemberFootprint
 {

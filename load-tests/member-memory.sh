@@ -35,7 +35,7 @@ settle() { # until two reads of the ledger's and the due index's rows, two secon
   echo "the ledger or the due index still grew after two minutes: the figure counts work in flight" >&2
 }
 
-heap() { # live managed bytes after a full collection, once the ledger has settled
+heap() { # live managed bytes after a full collection, once the node has settled
   settle
   dotnet-gcdump collect -p "$NODE" -o "$OUT/$1.gcdump" >/dev/null 2>&1
   curl -fs "$URL/v1/diagnostics/runtime" | python3 -c "import json,sys; d=json.load(sys.stdin); print(next(g['promotedBytes'] for g in d['lastGcs'] if g['kind'] == 'FullBlocking') + d.get('nativeRowBytes', 0))"

@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using Npgsql;
-using NpgsqlTypes;
 using Orleans.Membership.Abstractions;
 using Orleans.Membership.Domain.Ledger;
 
@@ -54,16 +53,10 @@ public sealed class PostgresDueIndex : IDueIndex, IAsyncDisposable
             }
             try
             {
-                await Gated(async () =>
-                {
-                    await using var command = _dataSource.CreateCommand(
-                        "insert into member_due (member_key, shard, due_at) select * from unnest($1, $2, $3) " +
-                        "on conflict (member_key) do update set due_at = least(member_due.due_at, excluded.due_at)");
-                    command.Parameters.Add(new NpgsqlParameter { Value = earliest.Keys.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-                    command.Parameters.Add(new NpgsqlParameter { Value = earliest.Keys.Select(k => (short)DueShards.Of(k)).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Smallint });
-                    command.Parameters.Add(new NpgsqlParameter { Value = earliest.Values.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
-                    return await command.ExecuteNonQueryAsync();
-                });
+                await Execute(
+                    "insert into member_due (member_key, shard, due_at) select * from unnest($1, $2, $3) " +
+                    "on conflict (member_key) do update set due_at = least(member_due.due_at, excluded.due_at)",
+                    earliest.Keys.ToArray(), earliest.Keys.Select(k => (short)DueShards.Of(k)).ToArray(), earliest.Values.ToArray());
                 foreach (var arm in batch) arm.Done.TrySetResult();
             }
             catch (Exception e)
