@@ -86,6 +86,9 @@ def rep(name, i=0):
 def lat(r, p): return r['latencyMs'][p] if r else float('nan')
 def text(name): return open(f'{out}/{name}').read() if os.path.exists(f'{out}/{name}') else ''
 def verdict(ok): return '**met**' if ok else '**not met**'
+def busy(r):  # how busy the two cores were meanwhile, and the generator's share (the harness's cpu figure)
+    c = r.get('cpu') if r else None
+    return f" (cores {c['machineBusyPercent']:.0f}% busy, generator {c['generatorPercent']:.0f}%)" if c else ''
 rows = []
 c, b = rep('checkout-max'), rep('baseline-max')
 c50, b50 = rep('checkout-50'), rep('baseline-50')
@@ -100,7 +103,7 @@ print(f"| checkout maximum | {c['rps']:,.0f}/s | {lat(c,'p50'):.2f} | {lat(c,'p9
 ratio = lat(c50,'p99') / lat(b50,'p99')
 print(f"| checkout at half its maximum | {c50['achievedRps']:,.0f}/s | {lat(c50,'p50'):.2f} | {lat(c50,'p99'):.2f} | {lat(c50,'p999'):.2f} | {c50['fail']} | p99 at most 1.5 × `/healthz`'s at that rate ({lat(b50,'p99'):.2f} ms): {ratio:.2f} × | {verdict(ratio <= 1.5)} |")
 for name, m, mfest in (('steady', ms, mf), ('cold (seeded, then straight in)', mc, mcf)):
-    if m: print(f"| checkout beside festival at half its maximum, {name} | {m['achievedRps']:,.0f}/s beside {mfest['metrics']['eventsPerSecond']:,.0f} events/s | {lat(m,'p50'):.2f} | {lat(m,'p99'):.2f} | {lat(m,'p999'):.2f} | {m['fail']} | p99 at most 10 ms | {verdict(lat(m,'p99') <= 10)} |")
+    if m: print(f"| checkout beside festival at half its maximum, {name} | {m['achievedRps']:,.0f}/s beside {mfest['metrics']['eventsPerSecond']:,.0f} events/s{busy(m)} | {lat(m,'p50'):.2f} | {lat(m,'p99'):.2f} | {lat(m,'p999'):.2f} | {m['fail']} | p99 at most 10 ms | {verdict(lat(m,'p99') <= 10)} |")
 print(f'\n## Ingest\n')
 print('| path | events/s | batch p99 | errors | target | |')
 print('|---|---|---|---|---|---|')
@@ -113,7 +116,8 @@ nats = text('nats.txt')
 m = re.search(r'backlog of \d+ events drained in [0-9.]+ s after publishing ended: (\d+) events/s', nats)
 if m: print(f"| NATS JetStream to the PostgreSQL ledger | {int(m.group(1)):,} | | | at least 25,000 | {verdict(int(m.group(1)) >= 25000)} |")
 m = re.findall(r'checkout/benefit-check\s+ok\s+\d+\s+fail\s+(\d+).*?p99\s+([0-9.]+)', nats)
-if len(m) >= 2: print(f"| checkout p99 beside NATS at half its drain rate | {float(m[-1][1]):.2f} ms (alone: {float(m[0][1]):.2f} ms) | | {m[-1][0]} | at most 10 ms | {verdict(float(m[-1][1]) <= 10)} |")
+cpu = re.findall(r'cpu: \d+ cores ([0-9.]+)% busy, this generator ([0-9.]+)%', nats)
+if len(m) >= 2: print(f"| checkout p99 beside NATS at half its drain rate | {float(m[-1][1]):.2f} ms (alone: {float(m[0][1]):.2f} ms){f' (cores {float(cpu[-1][0]):.0f}% busy)' if cpu else ''} | | {m[-1][0]} | at most 10 ms | {verdict(float(m[-1][1]) <= 10)} |")
 if os.path.exists(f'{out}/idle-1.json'):
     a, z = (json.load(open(f'{out}/idle-{i}.json')) for i in (0, 1))
     share = (z['totalGcPauseMs'] - a['totalGcPauseMs']) / 600

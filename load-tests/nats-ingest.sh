@@ -38,12 +38,12 @@ HALF="${STREAM_RATE:-$(( ${MAX:-0} / 2 ))}"
 if [ "$HALF" -lt 1 ]; then echo "no drain rate measured (see $OUT/stream-max.txt): set STREAM_RATE" >&2; exit 1; fi
 
 echo "== checkout alone at ${CHECKOUT_RATE:-7228}/s (the same node, for the step after)"
-"${LOAD[@]}" --scenario checkout --rate "${CHECKOUT_RATE:-7228}" --duration "${SECONDS_PER_STEP}s" --warmup "$WARMUP" --out "$OUT/checkout-alone" 2>/dev/null | grep -E "checkout/benefit-check" || true
+"${LOAD[@]}" --scenario checkout --rate "${CHECKOUT_RATE:-7228}" --duration "${SECONDS_PER_STEP}s" --warmup "$WARMUP" --out "$OUT/checkout-alone" 2>/dev/null | grep -E "checkout/benefit-check|cpu:" || true
 
 echo "== NATS at $HALF events/s beside checkout at ${CHECKOUT_RATE:-7228}/s"
 "${LOAD[@]}" --scenario stream --rate "$HALF" --duration "${SECONDS_PER_STEP}s" --warmup "$WARMUP" --out "$OUT/stream-half" >"$OUT/stream-half.txt" 2>&1 &
 STREAM=$!
-"${LOAD[@]}" --scenario checkout --rate "${CHECKOUT_RATE:-7228}" --duration "${SECONDS_PER_STEP}s" --warmup "$WARMUP" --out "$OUT/checkout" 2>/dev/null | grep -E "checkout/benefit-check" || true
+"${LOAD[@]}" --scenario checkout --rate "${CHECKOUT_RATE:-7228}" --duration "${SECONDS_PER_STEP}s" --warmup "$WARMUP" --out "$OUT/checkout" 2>/dev/null | grep -E "checkout/benefit-check|cpu:" || true
 wait $STREAM || true
 grep -E "^stream:|stream/publish|events/s" "$OUT/stream-half.txt"
 echo "reports: $OUT"

@@ -11,6 +11,8 @@ public static class Hints
     private const double StallMinMs = 10;
     /// <summary>Failures are clustered when this share of them fell in at most a fifth of the seconds with load.</summary>
     private const double ClusterShare = 0.8;
+    /// <summary>Cores this busy leave a request no core to run on at once: its latency includes the wait.</summary>
+    private const double SaturatedPercent = 90;
 
     public static List<Hint> For(ScenarioReport s)
     {
@@ -30,6 +32,10 @@ public static class Hints
         if (!s.OpenModel && s.Ok + s.Fail > 0)
         {
             hints.Add(Hint.Info("Closed model (no --rate): each copy starts its next iteration when the last one ends, so latency is service time at a fixed concurrency and a stall shows as one slow sample. Use --rate (an open model) to see how the system feels at a rate."));
+        }
+        if (s.Cpu is { MachineBusyPercent: >= SaturatedPercent } cpu)
+        {
+            hints.Add(Hint.Warning($"The machine's {cpu.Cores} cores were {Formats.Number(cpu.MachineBusyPercent)}% busy while the load ran (this generator took {Formats.Number(cpu.GeneratorPercent)}% of them): latency includes waiting for a core, so it measures the machine as much as the system. Give the generator a machine of its own, or lower the load."));
         }
         if (Stall(s) is { } stall) hints.Add(stall);
         if (Failures(s) is { } failures) hints.Add(failures);

@@ -108,6 +108,7 @@ public static class HtmlReport
         if (s.OpenModel) sb.Append(" · target ").Append(Formats.Number(s.TargetRps)).Append("/s");
         sb.Append(" · achieved ").Append(Formats.Number(s.AchievedRps)).Append("/s");
         foreach (var (name, value) in s.Metrics) sb.Append(" · ").Append(E(name)).Append(' ').Append(Formats.Number(value));
+        if (s.Cpu is { } cpu) sb.Append(" · ").Append(E(cpu.Describe()));
         sb.Append(" · ").Append(s.Valid ? "valid" : "<b>invalid</b>: " + E(s.InvalidReason ?? "")).Append("</p>");
         if (s.Hints.Count > 0) sb.Append("<ul class=\"hints\">").Append(string.Concat(s.Hints.Select(h => $"<li class=\"{h.Level}\">{E(h.Text)}</li>"))).Append("</ul>");
 

@@ -62,6 +62,7 @@ public static class Reports
             foreach (var (unit, per) in r.Scenario.UnitsPerOkIteration) sb.AppendLine(Inv, $"  {unit}/s: {r.View.Ok.Request.RPS * per:0.0}");
             var lag = LatencyView.From(r.Stats.SchedulerLag);
             if (r.Stats.Intended > 0) sb.AppendLine(Inv, $"  scheduler lag p50 {lag.Percent50:0.000} p99 {lag.Percent99:0.000} max {lag.MaxMs:0.000} ms");
+            if (r.Cpu is { } cpu) sb.AppendLine(Inv, $"  cpu: {cpu.Describe()}");
             var seconds = SecondsOf(r);
             if (seconds.Length > 0)
             {
@@ -107,6 +108,7 @@ public static class Reports
             sb.AppendLine(Inv, $"- {s.Name}: {s.Load}; target {s.TargetRps:0.#}/s, achieved {s.AchievedRps:0.#}/s, {(s.Valid ? "valid" : "**invalid**: " + s.InvalidReason)}");
             foreach (var (metric, value) in s.Metrics) sb.AppendLine(Inv, $"  - {metric}: {value:0.0}");
             sb.AppendLine(Inv, $"  - service time p50 {s.ServiceTimeMs.P50:0.000} p99 {s.ServiceTimeMs.P99:0.000} ms; scheduler lag p50 {s.SchedulerLagMs.P50:0.000} p99 {s.SchedulerLagMs.P99:0.000} ms");
+            if (s.Cpu is { } cpu) sb.AppendLine(Inv, $"  - cpu: {cpu.Describe()}");
             foreach (var h in s.Hints) sb.AppendLine(Inv, $"  - {h.Level}: {h.Text}");
         }
         return sb.ToString();

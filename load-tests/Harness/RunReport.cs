@@ -148,6 +148,8 @@ public sealed record ScenarioReport : StepReport
     /// <summary>The most frequent failure messages and their counts.</summary>
     public Dictionary<string, long> Failures { get; init; } = [];
     public List<Hint> Hints { get; init; } = [];
+    /// <summary>How busy the machine was while the run's load ran, and this generator's share; null when not measured.</summary>
+    public CpuUse? Cpu { get; init; }
 
     [JsonIgnore]
     public IEnumerable<ThresholdRow> AllThresholds => Thresholds.Select(t => new ThresholdRow(Name, null, t))
@@ -178,6 +180,7 @@ public sealed record ScenarioReport : StepReport
             UnitsPerIteration = r.Scenario.UnitsPerOkIteration.ToDictionary(),
             Steps = r.Stats.Steps.Select(s => From(s, r.DurationSeconds, r.Thresholds.Where(t => t.Threshold.StepName == s.Name))).ToList(),
             Failures = r.Stats.Iterations.FailMessages.OrderByDescending(k => k.Value).Take(10).ToDictionary(),
+            Cpu = r.Cpu,
         };
         return scenario with { Hints = Harness.Hints.For(scenario) };
     }

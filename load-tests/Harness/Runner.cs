@@ -14,6 +14,8 @@ public sealed record ScenarioResult(
     IReadOnlyList<(Threshold Threshold, bool Passed)> Thresholds)
 {
     public bool ThresholdsPassed => Thresholds.All(t => t.Passed);
+    /// <summary>The machine's cores and this generator while the run's load ran (all its scenarios together); null off Linux.</summary>
+    public CpuUse? Cpu { get; init; }
     public StatsView View => StatsView.From(Stats.Iterations, DurationSeconds);
 }
 
@@ -62,8 +64,10 @@ public static class Runner
         using var progressStop = new CancellationTokenSource();
         var progress = options.Progress is { } writer ? ReportProgress(writer, stats, runStart, progressStop.Token) : Task.CompletedTask;
 
+        var cpuBefore = CpuUse.Take();
         var runs = scenarios.Select((s, i) => RunPhases(s, s.Simulations, stats[i], options, cancellationToken)).ToList();
         var durations = await Task.WhenAll(runs);
+        var cpu = CpuUse.Between(cpuBefore, CpuUse.Take());
         await progressStop.CancelAsync();
         await progress;
 
@@ -97,7 +101,7 @@ public static class Runner
                 catch (Exception) { passed = false; }
                 return (t, passed);
             }).ToList();
-            results.Add(new ScenarioResult(s, st, duration, target, achieved, invalid is null, invalid, checks));
+            results.Add(new ScenarioResult(s, st, duration, target, achieved, invalid is null, invalid, checks) { Cpu = cpu });
         }
 
         foreach (var s in scenarios)

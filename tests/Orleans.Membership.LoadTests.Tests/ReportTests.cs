@@ -173,6 +173,67 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public void A_machine_near_saturation_is_called_so_with_the_generators_share()
+    {
+        var s = Scenario("checkout", ok: Enumerable.Repeat(100L, 5), fullSeconds: 5);
+        var saturated = s with { Cpu = new CpuUse(2, 97.5, 31.2) };
+        var hint = Assert.Single(Hints.For(saturated), h => h.Text.StartsWith("The machine's", StringComparison.Ordinal));
+        Assert.Equal("warning", hint.Level);
+        Assert.Contains("2 cores were 97.5% busy while the load ran (this generator took 31.2% of them)", hint.Text);
+        Assert.DoesNotContain(Hints.For(s with { Cpu = new CpuUse(2, 89.9, 31.2) }), h => h.Text.StartsWith("The machine's", StringComparison.Ordinal));
+        Assert.DoesNotContain(Hints.For(s), h => h.Text.StartsWith("The machine's", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Proc_stat_counts_idle_and_iowait_as_waiting_and_the_rest_as_busy()
+    {
+        // user nice system idle iowait irq softirq steal guest guest_nice
+        Assert.Equal((1 + 2 + 3 + 6 + 7 + 8, 1 + 2 + 3 + 4 + 5 + 6 + 7 + 8), CpuUse.ParseCpuLine("cpu  1 2 3 4 5 6 7 8 9 10"));
+        Assert.Equal((10 + 30, 10 + 30 + 60), CpuUse.ParseCpuLine("cpu 10 0 30 60"));
+        Assert.Null(CpuUse.ParseCpuLine("cpu0 1 2 3 4 5"));
+        Assert.Null(CpuUse.ParseCpuLine("cpu 1 x 3 4 5"));
+        Assert.Null(CpuUse.ParseCpuLine(null));
+    }
+
+    [Fact]
+    public void Cpu_use_between_two_samples_is_a_share_of_all_cores()
+    {
+        var start = new CpuUse.Sample(2, 1_000, 4_000, TimeSpan.FromSeconds(1), 0);
+        var end = new CpuUse.Sample(2, 1_000 + 150, 4_000 + 200, TimeSpan.FromSeconds(1.5), System.Diagnostics.Stopwatch.Frequency);
+        // 150 of 200 jiffies busy; 0.5 s of CPU in 1 s on 2 cores.
+        Assert.Equal(new CpuUse(2, 75, 25), CpuUse.Between(start, end));
+        Assert.Null(CpuUse.Between(start, null));
+        Assert.Null(CpuUse.Between(start, start));
+    }
+
+    [Fact]
+    public async Task A_run_says_how_busy_the_machine_and_the_generator_were()
+    {
+        // Each iteration spins for a millisecond: the generator's own CPU is then certainly above zero.
+        var scenario = Harness.Scenario.Create("spin", _ =>
+            {
+                var until = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency / 1000;
+                while (System.Diagnostics.Stopwatch.GetTimestamp() < until) { }
+                return Task.FromResult(Response.Ok());
+            })
+            .WithLoadSimulations(Simulation.Inject(200, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)));
+        var result = (await Runner.RunAsync([scenario], new RunOptions { MaxSchedulerLagP99 = TimeSpan.FromHours(1), MinStartedShare = 0 }))[0];
+        if (!OperatingSystem.IsLinux())
+        {
+            // Without /proc/stat nothing is measured, and the report says nothing rather than a guess.
+            Assert.Null(result.Cpu);
+            return;
+        }
+        var cpu = Assert.IsType<CpuUse>(result.Cpu);
+        Assert.Equal(File.ReadLines("/proc/stat").Count(l => Regex.IsMatch(l, "^cpu[0-9]")), cpu.Cores);
+        Assert.InRange(cpu.GeneratorPercent, 0.1, 100);
+        Assert.InRange(cpu.MachineBusyPercent, cpu.GeneratorPercent * 0.5, 100);
+        var report = RunReport.From([result], new RunInfo("cpu"), DateTimeOffset.UnixEpoch);
+        Assert.Equal(cpu, report.Scenarios.Single().Cpu);
+        Assert.Contains($"cpu: {cpu.Describe()}", Reports.Console([result]));
+    }
+
+    [Fact]
     public void Chart_axes_have_ticks_units_and_a_percentile_scale()
     {
         var svg = Charts.Draw("t", "title", new Axis("percentile", 0, 4, AxisKind.Percentile), "latency (ms)",
