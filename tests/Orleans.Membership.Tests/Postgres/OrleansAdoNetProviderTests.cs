@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Npgsql;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
@@ -83,6 +84,63 @@ public sealed class OrleansAdoNetProviderTests(PostgresFixture db) : IAsyncLifet
         await storage.ReadStateAsync("member", grainId, cleared);
         Assert.False(cleared.RecordExists);
         Assert.Equal(read.ETag, cleared.ETag);
+    }
+
+    [Fact]
+    public async Task Grain_state_of_a_grain_without_a_string_key_round_trips()
+    {
+        var storage = host!.Services.GetRequiredKeyedService<IGrainStorage>("Default");
+        var grainId = GrainId.Create("sweeper", Guid.NewGuid().ToString("N")); // a Guid key: no key extension
+        var state = new GrainState<Dictionary<string, string>>(new() { ["due"] = "2026-12-05" });
+
+        await storage.WriteStateAsync("sweeper", grainId, state);
+        var read = new GrainState<Dictionary<string, string>>();
+        await storage.ReadStateAsync("sweeper", grainId, read);
+        Assert.NotNull(read.State);
+        read.State["due"] = "2026-12-06";
+        await storage.WriteStateAsync("sweeper", grainId, read);
+        var again = new GrainState<Dictionary<string, string>>();
+        await storage.ReadStateAsync("sweeper", grainId, again);
+
+        Assert.True(read.RecordExists);
+        Assert.NotNull(again.State);
+        Assert.Equal("2026-12-06", again.State["due"]);
+        Assert.Equal(read.ETag, again.ETag);
+    }
+
+    [Theory]
+    [InlineData("ReadFromStorageKey")]
+    [InlineData("WriteToStorageKey")]
+    [InlineData("ClearStorageKey")]
+    public async Task A_snapshot_is_found_by_its_whole_key_in_the_index(string queryKey)
+    {
+        // Members share GrainIdN0/N1 (0, 0): a lookup that cannot use the string key walks every member's row.
+        await using var connection = new NpgsqlConnection(db.ConnectionString);
+        await connection.OpenAsync();
+        string query;
+        await using (var text = new NpgsqlCommand("select querytext from orleansquery where querykey = @k", connection))
+        {
+            text.Parameters.AddWithValue("k", queryKey);
+            query = (string)(await text.ExecuteScalarAsync())!;
+        }
+        await using (var off = new NpgsqlCommand("set enable_seqscan = off", connection)) await off.ExecuteNonQueryAsync();
+        await using var explain = new NpgsqlCommand("explain " + query.Trim().TrimEnd(';'), connection);
+        foreach (var (name, value) in new (string, object)[]
+        {
+            ("ServiceId", "membership-tests"), ("GrainTypeString", "member"), ("GrainIdN0", 0L), ("GrainIdN1", 0L),
+            ("GrainIdExtensionString", "default/m1"), ("GrainIdHash", 1), ("GrainTypeHash", 2),
+            ("PayloadBinary", new byte[] { 1 }), ("GrainStateVersion", 1),
+        })
+        {
+            explain.Parameters.AddWithValue(name, value);
+        }
+        var plan = new List<string>();
+        await using (var reader = await explain.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync()) plan.Add(reader.GetString(0));
+        }
+
+        Assert.Contains(plan, line => line.Contains("Index Cond", StringComparison.Ordinal) && line.Contains("grain_id_extension_string", StringComparison.Ordinal));
     }
 
     [Fact]
