@@ -31,6 +31,11 @@ start_node() {
     echo "something already answers on $url: stop it first" >&2
     return 1
   fi
+  # An empty connection string is what a failed fresh_database inside "$(...)" leaves: an embedded node.
+  local arg
+  for arg in "$@"; do
+    [ "$arg" = "--ConnectionStrings:Membership=" ] && { echo "no database for the node (see fresh_database's error above)" >&2; return 1; }
+  done
   # shellcheck disable=SC2086
   env ${NODE_ENV:-} dotnet "$NODE_DLL" --urls "$url" "$@" >"$log" 2>&1 &
   NODE=$!
