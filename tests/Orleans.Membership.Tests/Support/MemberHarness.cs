@@ -34,6 +34,8 @@ public sealed class MemberHarness(MembershipProgram program)
 
     public T Write<T>(Func<MemberWrite, T> rule, bool writeDue = true, MemberRecall? recall = null)
     {
+        // The grain folds what it loads on activation, a new member's empty state too.
+        if (Bounded && Ledger.Count == 0) State.Fold(Program, Now);
         var wholeHistory = recall is { WholeHistory: true };
         if (!wholeHistory && recall is { CallerIds.Count: > 0 }) State.Recall(recall.CallerIds, Ledger.Where(e => e.EventId is { } id && recall.CallerIds.Contains(id)));
         if (!wholeHistory && recall is { OrderIds.Count: > 0 }) wholeHistory = !State.RecallOrders(recall.OrderIds, OrderEntries(recall.OrderIds));

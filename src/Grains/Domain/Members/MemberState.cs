@@ -625,6 +625,8 @@ public sealed class MemberState : IBenefitFacts
         var day = program.DayKey(now);
         _benefitUses?.RemoveAll(u => !IsCurrentPeriod(u.Key, day, month, year));
 
+        // A member that has not joined has no history: a checkpoint now would start its tier at year 1.
+        if (!Enrolled) return;
         // The horizon moves a day at a time: a write in between folds only buckets and benefit uses.
         var horizon = now.AddDays(-program.RefundableDays);
         // Growth that time brings is computed from the last write on: it needs the plans and growth after it.
