@@ -39,8 +39,11 @@ public static class MembershipNode
             // The schema (Orleans' query catalog, clustering, storage, reminders, the ledger) before the silo starts.
             SchemaMigrator.MigrateAsync(connectionString!).GetAwaiter().GetResult();
         }
+        var shedding = builder.Configuration.GetSection(MemberSheddingOptions.Section).Get<MemberSheddingOptions>() ?? new();
+        if (shedding.Problem() is { } sheddingProblem) throw new InvalidOperationException(sheddingProblem);
         builder.UseOrleans(silo =>
         {
+            silo.Configure<GrainCollectionOptions>(shedding.ApplyTo);
             silo.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = builder.Configuration["Membership:ClusterId"] ?? "membership";

@@ -26,7 +26,7 @@ public sealed class ConfigurationTests(PostgresFixture pg)
             }
         }
         // Sections bound to option classes: each property is a key of its own.
-        foreach (var (section, type) in new[] { ("Membership:Webhooks", typeof(WebhookOptions)), ("Membership:Notices", typeof(DueSweepOptions)), ("Membership:RateLimits:<role>", typeof(RoleRateLimit)), (Orleans.Membership.Api.Http.RequestLimits.Section, typeof(Orleans.Membership.Api.Http.RequestLimits)), ("Membership:Streams:Nats", typeof(Orleans.Membership.Silo.Nats.NatsIngestOptions)) })
+        foreach (var (section, type) in new[] { ("Membership:Webhooks", typeof(WebhookOptions)), ("Membership:Notices", typeof(DueSweepOptions)), ("Membership:RateLimits:<role>", typeof(RoleRateLimit)), (Orleans.Membership.Api.Http.RequestLimits.Section, typeof(Orleans.Membership.Api.Http.RequestLimits)), ("Membership:Streams:Nats", typeof(Orleans.Membership.Silo.Nats.NatsIngestOptions)), (Orleans.Membership.Silo.MemberSheddingOptions.Section, typeof(Orleans.Membership.Silo.MemberSheddingOptions)) })
         {
             foreach (var property in type.GetProperties().Where(p => p.CanWrite)) keys.Add($"{section}:{property.Name}");
         }

@@ -21,6 +21,8 @@ public class NodeFixture : IAsyncLifetime
     private WebApplication? _app;
     public HttpClient Http { get; private set; } = null!;
     public Uri BaseAddress { get; private set; } = null!;
+    /// <summary>The node's services (its grain factory, its options).</summary>
+    public IServiceProvider Services => _app!.Services;
     protected virtual IEnumerable<string> ExtraArgs => [];
     protected virtual void Configure(WebApplicationBuilder builder) { }
 
