@@ -14,10 +14,9 @@ field() { python3 -c "import json; r=json.load(open('$1/report.json'))['scenario
 # fresh_database NAME: drops and recreates it; prints its connection string. The drop closes whatever is
 # still connected (a node of an earlier run): a measurement on last run's rows is not a measurement.
 fresh_database() {
-  if runuser -u postgres -- psql -qtA -c "select 1" >/dev/null 2>&1; then
-    runuser -u postgres -- psql -qtA -v ON_ERROR_STOP=1 -c "drop database if exists $1 with (force)" >/dev/null 2>&1 \
-      || { echo "could not drop database $1" >&2; return 1; }
-  fi
+  bash scripts/postgres-up.sh postgres >/dev/null # the server running (installed if missing), nothing created
+  runuser -u postgres -- psql -qtA -v ON_ERROR_STOP=1 -c "drop database if exists $1 with (force)" >/dev/null 2>&1 \
+    || { echo "could not drop database $1" >&2; return 1; }
   bash scripts/postgres-up.sh "$1" | tail -n 1
 }
 
