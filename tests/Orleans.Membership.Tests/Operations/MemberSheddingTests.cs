@@ -48,15 +48,15 @@ public sealed class MemberSheddingTests
     }
 
     [Fact]
-    public void The_node_hands_its_shedding_settings_to_Orleans()
+    public async Task The_node_hands_its_shedding_settings_to_Orleans()
     {
-        var app = MembershipNode.Build(["--urls", "http://127.0.0.1:0", "--Membership:Members:ShedAtMemoryPercent=90", "--Membership:Members:ShedToMemoryPercent=85"]);
+        await using var app = MembershipNode.Build(["--urls", "http://127.0.0.1:0", "--Membership:Members:ShedAtMemoryPercent=90", "--Membership:Members:ShedToMemoryPercent=85"]);
         var collection = app.Services.GetRequiredService<IOptions<GrainCollectionOptions>>().Value;
 
         Assert.True(collection.EnableActivationSheddingOnMemoryPressure);
         Assert.Equal(90, collection.MemoryUsageLimitPercentage);
         Assert.Equal(85, collection.MemoryUsageTargetPercentage);
-        var never = MembershipNode.Build(["--urls", "http://127.0.0.1:0", "--Membership:Members:ShedAtMemoryPercent=0"]);
+        await using var never = MembershipNode.Build(["--urls", "http://127.0.0.1:0", "--Membership:Members:ShedAtMemoryPercent=0"]);
         Assert.False(never.Services.GetRequiredService<IOptions<GrainCollectionOptions>>().Value.EnableActivationSheddingOnMemoryPressure);
     }
 
