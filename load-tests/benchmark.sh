@@ -9,10 +9,13 @@
 #   3. events through the scoring-events streams (embedded): load-tests/stream-ingest.sh's warm pass;
 #   4. PostgreSQL: the durable festival maximum; NATS JetStream to the PostgreSQL ledger and checkout beside
 #      it (load-tests/nats-ingest.sh);
-#   5. PostgreSQL: bytes a member (load-tests/member-memory.sh, 100,000 members).
+#   5. PostgreSQL: bytes a member (load-tests/member-memory.sh, 100,000 members);
+#   6. telemetry on and off, alternated (load-tests/telemetry-cost.sh 3 10 10000);
+#   7. in-process: BenchmarkDotNet's hot paths (--job short), an empty Orleans activation, the engine's
+#      share of a member (the benchmarks project).
 # Writes summary.md (the tables, targets beside) and index.html (every step's report) in its folder.
 # STEP (default 20) is the seconds per measured step; SKIP="nats memory" leaves sections out (streams,
-# postgres, nats, memory); CLIENT picks the generator's HTTP client, PORT the node's, NODE_ARGS adds node
+# postgres, nats, memory, telemetry, inprocess); CLIENT picks the generator's HTTP client, PORT the node's, NODE_ARGS adds node
 # arguments; NODE_DLL runs another build's node (for a before/after pair).
 # Usage: bash load-tests/benchmark.sh
 set -euo pipefail
@@ -80,6 +83,18 @@ if ! skip nats; then bash load-tests/nats-ingest.sh "$STEP" >"$OUT/nats.txt" 2>&
 # 5. Bytes a member.
 if ! skip memory; then OUT="$OUT/memory" bash load-tests/member-memory.sh >"$OUT/memory.txt" 2>&1 || true; fi
 
+# 6. Telemetry on and off.
+if ! skip telemetry; then bash load-tests/telemetry-cost.sh 3 10 10000 >"$OUT/telemetry.txt" 2>&1 || true; fi
+
+# 7. In-process, with nothing else running.
+if ! skip inprocess; then
+  dotnet build -c Release benchmarks -v q >/dev/null
+  dotnet run -c Release --no-build --project benchmarks -- --filter '*' --job short --artifacts "$OUT/bdn" >"$OUT/bdn.txt" 2>&1 || true
+  BENCH="dotnet benchmarks/bin/Release/net10.0/Orleans.Membership.Benchmarks.dll"
+  $BENCH activation-floor >"$OUT/activation-floor.txt" 2>&1 || true
+  $BENCH member-footprint >"$OUT/member-footprint.txt" 2>&1 || true
+fi
+
 python3 - "$OUT" "${STEP}" <<'PY' | tee "$OUT/summary.md"
 import json, os, re, sys
 out, step = sys.argv[1], sys.argv[2]
@@ -139,6 +154,31 @@ if m:
     print(f"| round 1 | {int(m.group(2)):,} | | |")
     print(f"| round 2 | {int(m.group(3)):,} | at most 3,072 | {verdict(int(m.group(3)) <= 3072)} |")
     print(f"| round 2 over round 1 | +{float(m.group(4)):.1f}% | under 10% | {verdict(float(m.group(4)) < 10)} |")
+tel = text('telemetry.txt')
+runs = re.findall(r'^(on|off) rps (\d+)', tel, re.M)
+ratios = [dict(runs[i:i + 2]) for i in range(0, len(runs) - 1, 2)]
+ratios = ', '.join(f"{int(r['on']) / int(r['off']):.2f}" for r in ratios if 'on' in r and 'off' in r)
+m = re.search(r'checkout median rps: telemetry on (\d+), off (\d+) \(([-+0-9.]+)%\)', tel)
+if m:
+    cpu = re.search(r'node CPU per 1000 checkout requests \(median\): on ([0-9.]+) ms, off ([0-9.]+) ms', tel)
+    alloc = re.search(r'bytes allocated per checkout request \(median\): on (\d+), off (\d+)', tel)
+    cost = -float(m.group(3))
+    print(f'\n## Telemetry on the checkout path (three alternated pairs of fresh nodes, medians)\n')
+    print('| measure | on | off | target | |')
+    print('|---|---|---|---|---|')
+    print(f"| checkout maximum, requests/s (on/off per pair: {ratios}) | {int(m.group(1)):,} | {int(m.group(2)):,} | cost under 5%: {cost:+.1f}% | {verdict(cost < 5)} |")
+    if cpu: print(f"| node CPU per 1,000 checks at 5,000/s, ms | {cpu.group(1)} | {cpu.group(2)} | | |")
+    if alloc: print(f"| bytes allocated per check | {int(alloc.group(1)):,} | {int(alloc.group(2)):,} | | |")
+import csv, glob
+reports = glob.glob(f'{out}/bdn/results/*-report.csv')
+if reports:
+    print(f'\n## In-process (BenchmarkDotNet, `--job short`)\n')
+    print('| benchmark | mean | allocated |')
+    print('|---|---|---|')
+    for row in csv.DictReader(open(reports[0])): print(f"| `{row['Method']}` | {row['Mean']} | {row['Allocated']} |")
+floor = re.search(r'([0-9,]+) bytes per activation', text('activation-floor.txt'))
+steps = re.findall(r'members (seeded|after round \d): ([0-9,]+) bytes a member', text('member-footprint.txt'))
+if floor: print(f"\nAn empty Orleans activation: {floor.group(1)} bytes. The engine's own share of a member in-process: {' / '.join(b for _, b in steps)} bytes ({' / '.join(s for s, _ in steps)}).")
 PY
 $GENERATOR index "$OUT" --title "benchmark.sh, $STEP s per step, $(date -u +%Y-%m-%d) UTC" >/dev/null || true
 echo "reports: $OUT (summary.md, index.html)"
