@@ -167,6 +167,12 @@ public sealed partial class NatsEventPump(
             }
             await reading;
         }
+        catch (Exception) when (!fetching.IsCancellationRequested)
+        {
+            // A batch that could not be dispatched ends the run: its reader stops pulling too.
+            await failed.CancelAsync();
+            throw;
+        }
         catch (OperationCanceledException) when (fetching.IsCancellationRequested)
         {
         }

@@ -34,9 +34,11 @@ public static class NatsIngest
 
 /// <summary>
 /// Makes sure the streams exist before the node says it listens (a producer may publish as soon as it
-/// does), then pings the dispatcher from every silo, so it runs somewhere and restarts soon after its silo died.
+/// does), then, once the node has started, pings the dispatcher from every silo, so it runs somewhere and
+/// restarts soon after its silo died.
 /// </summary>
-internal sealed partial class DispatcherKeeper(IGrainFactory grains, NatsConnection nats, NatsIngestOptions options, ILogger<DispatcherKeeper> logger) : BackgroundService
+internal sealed partial class DispatcherKeeper(IGrainFactory grains, NatsConnection nats, NatsIngestOptions options, IHostApplicationLifetime lifetime,
+    ILogger<DispatcherKeeper> logger) : BackgroundService
 {
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -56,6 +58,21 @@ internal sealed partial class DispatcherKeeper(IGrainFactory grains, NatsConnect
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // The shipped programs are made by a hosted service that starts after this one: a backlog waiting
+        // in the broker would otherwise meet "program not found" and go to the dead letters.
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
+        {
+            try
+            {
+                await started.Task;
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {

@@ -59,17 +59,25 @@ public static class NatsTopology
         }
     }
 
-    private static ConsumerConfig Consumer(NatsIngestOptions o, ulong ackFloor) => new(o.Consumer)
+    /// <summary>
+    /// The consumer, delivering from <paramref name="ackFloor"/> + 1 (0: from the start). A work queue holds
+    /// only what no one acknowledged, and nats-server takes nothing but "all" for it: the same messages.
+    /// </summary>
+    private static ConsumerConfig Consumer(NatsIngestOptions o, ulong ackFloor, StreamConfigRetention retention)
     {
-        DurableName = o.Consumer,
-        AckPolicy = ConsumerConfigAckPolicy.Explicit,
-        AckWait = o.AckWait,
-        MaxAckPending = o.MaxAckPending,
-        MaxDeliver = -1,
-        FilterSubject = $"{o.Subject}.>",
-        DeliverPolicy = ackFloor == 0 ? ConsumerConfigDeliverPolicy.All : ConsumerConfigDeliverPolicy.ByStartSequence,
-        OptStartSeq = ackFloor == 0 ? 0 : ackFloor + 1,
-    };
+        var fromStart = ackFloor == 0 || retention == StreamConfigRetention.Workqueue;
+        return new(o.Consumer)
+        {
+            DurableName = o.Consumer,
+            AckPolicy = ConsumerConfigAckPolicy.Explicit,
+            AckWait = o.AckWait,
+            MaxAckPending = o.MaxAckPending,
+            MaxDeliver = -1,
+            FilterSubject = $"{o.Subject}.>",
+            DeliverPolicy = fromStart ? ConsumerConfigDeliverPolicy.All : ConsumerConfigDeliverPolicy.ByStartSequence,
+            OptStartSeq = fromStart ? 0 : ackFloor + 1,
+        };
+    }
 
     /// <summary>
     /// Takes the consumer over for a new dispatcher. When the one before left messages delivered but not
@@ -81,6 +89,12 @@ public static class NatsTopology
     /// </summary>
     public static async Task<INatsJSConsumer> TakeOverAsync(INatsJSContext js, NatsIngestOptions o, CancellationToken cancellationToken)
     {
+        var retention = (await js.GetStreamAsync(o.Stream, cancellationToken: cancellationToken)).Info.Config.Retention;
+        // Deleting the consumer of an interest stream would delete the backlog with it.
+        if (retention == StreamConfigRetention.Interest)
+        {
+            throw new InvalidOperationException($"NATS stream {o.Stream} keeps messages by interest: the engine needs a work-queue (as scripts/nats-up.sh makes it) or limits stream");
+        }
         INatsJSConsumer existing;
         try
         {
@@ -88,7 +102,7 @@ public static class NatsTopology
         }
         catch (NatsJSApiException e) when (e.Error.ErrCode == ConsumerNotFound)
         {
-            return await js.CreateOrUpdateConsumerAsync(o.Stream, Consumer(o, 0), cancellationToken);
+            return await js.CreateOrUpdateConsumerAsync(o.Stream, Consumer(o, 0, retention), cancellationToken);
         }
         var info = existing.Info;
         if (info.NumAckPending == 0 && info.Config.MaxAckPending == o.MaxAckPending && info.Config.AckWait == o.AckWait
@@ -97,6 +111,6 @@ public static class NatsTopology
             return existing;
         }
         await js.DeleteConsumerAsync(o.Stream, o.Consumer, cancellationToken);
-        return await js.CreateOrUpdateConsumerAsync(o.Stream, Consumer(o, info.AckFloor.StreamSeq), cancellationToken);
+        return await js.CreateOrUpdateConsumerAsync(o.Stream, Consumer(o, info.AckFloor.StreamSeq, retention), cancellationToken);
     }
 }

@@ -241,6 +241,26 @@ public sealed class NatsIngestTests(NatsFixture nats, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_backlog_waiting_before_a_new_node_starts_is_applied_once_its_programs_exist()
+    {
+        await using var run = new NatsRun(nats, "backlog");
+        await run.CreateStreamsAsync();
+        const int members = 50;
+        // An embedded node makes its shipped programs at every start: the backlog is there before them.
+        for (var m = 0; m < members; m++) await run.PublishAsync("default", Paid($"waiting-{m}", $"{run.Id}-m{m}", 100m + m, "01"));
+        await using var node = await NodeProcess.StartAsync("", run.Id, settings: run.NodeSettings);
+        await run.DrainedAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Empty(await run.DeadLettersAsync());
+        using var http = new HttpClient { BaseAddress = node.Url };
+        for (var m = 0; m < members; m++)
+        {
+            using var summary = JsonDocument.Parse(await http.GetStringAsync($"/v1/programs/default/members/{run.Id}-m{m}"));
+            Assert.Equal(100 + m, summary.RootElement.GetProperty("points").GetProperty("balance").GetInt64());
+        }
+    }
+
+    [Fact]
     public async Task With_two_silos_killing_the_dispatchers_silo_leaves_its_work_to_the_other()
     {
         await using var run = new NatsRun(nats, "two");
