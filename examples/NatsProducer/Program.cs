@@ -43,7 +43,8 @@ switch (command)
                 var eventId = $"{tag}m{m}-{i}-{day}";
                 var body = $$"""{"eventId":"{{eventId}}","memberId":"m{{m}}","type":"order.paid","orderId":"{{eventId}}","amount":{{10 + m % 90}}.50}""";
                 await window.WaitAsync();
-                pending.Add(Publish(subject, eventId, Encoding.UTF8.GetBytes(body)));
+                // The broker's duplicate window spans the stream, and an eventId is unique per member only.
+                pending.Add(Publish(subject, $"{program}/m{m}/{eventId}", Encoding.UTF8.GetBytes(body)));
             }
             // A member's next event only after its previous one is stored: per-member order at the broker.
             await Task.WhenAll(pending);
