@@ -62,7 +62,8 @@ switch (command)
                     try
                     {
                         var ack = await js.PublishAsync(to, data, opts: new NatsJSPubOpts { MsgId = msgId });
-                        ack.EnsureSuccess();
+                        // A duplicate is a success: an earlier try was stored and only its acknowledgement was lost.
+                        if (!ack.Duplicate) ack.EnsureSuccess();
                         return;
                     }
                     catch (Exception e) when (attempt < 30 && e is NatsJSPublishNoResponseException or NatsNoRespondersException or NatsJSApiException or TimeoutException or NatsException)
@@ -104,7 +105,7 @@ switch (command)
                 }
                 // Fixed at the source (the program now exists, the member's order arrived), the event goes back to where it came from.
                 var ack = await js.PublishAsync(Header("Membership-Subject"), msg.Data ?? [], opts: new NatsJSPubOpts { MsgId = $"replay-{seq}" });
-                ack.EnsureSuccess();
+                if (!ack.Duplicate) ack.EnsureSuccess();
                 await js.DeleteMessageAsync("MEMBERSHIP_DEADLETTERS", new StreamMsgDeleteRequest { Seq = seq });
             }
             if (got == 0) break;

@@ -381,9 +381,10 @@ public sealed partial class NatsEventPump(
         {
             try
             {
-                // The same message dead-lettered twice (redelivered meanwhile) is stored once.
-                var ack = await _js.PublishAsync(subject, d.Msg.Data ?? [], opts: new NatsJSPubOpts { MsgId = $"{options.Stream}:{d.Seq}" }, headers: headers, cancellationToken: stop);
-                ack.EnsureSuccess();
+                var id = DeadLetterId(options.Stream, d.Seq, d.Msg.Metadata?.Timestamp ?? default);
+                var ack = await _js.PublishAsync(subject, d.Msg.Data ?? [], opts: new NatsJSPubOpts { MsgId = id }, headers: headers, cancellationToken: stop);
+                // A duplicate: this message was dead-lettered before (it came again before it was terminated).
+                if (!ack.Duplicate) ack.EnsureSuccess();
                 break;
             }
             catch (Exception e) when (!stop.IsCancellationRequested && e is not OperationCanceledException)
@@ -397,6 +398,14 @@ public sealed partial class NatsEventPump(
         await d.Msg.AckTerminateAsync(cancellationToken: stop);
         _held.TryRemove(d.Seq, out _);
     }
+
+    /// <summary>
+    /// The dead letter's <c>Nats-Msg-Id</c>: the same message dead-lettered twice is stored once, and its
+    /// store time (to the millisecond, as a delivery carries it) tells it from the message of the same
+    /// sequence in an events stream made again since.
+    /// </summary>
+    public static string DeadLetterId(string stream, ulong seq, DateTimeOffset storedAt)
+        => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{stream}:{seq}:{storedAt.ToUnixTimeMilliseconds()}");
 
     /// <summary>Header values are one line.</summary>
     private static string HeaderValue(string text) => string.Create(text.Length, text, (span, t) =>

@@ -87,7 +87,7 @@ public sealed class NatsRun(NatsFixture nats, string name) : IAsyncDisposable
             try
             {
                 var ack = await nats.JetStream.PublishAsync($"{Options.Subject}.{programId}", Encoding.UTF8.GetBytes(body), opts: new NatsJSPubOpts { MsgId = msgId });
-                ack.EnsureSuccess();
+                if (!ack.Duplicate) ack.EnsureSuccess(); // a duplicate: an earlier try was stored
                 return;
             }
             catch (NatsException) when (attempt < 10)

@@ -1,9 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
 using Npgsql;
+using Orleans.Membership.Silo.Nats;
 using Xunit.Abstractions;
 using Orleans.Membership.Tests.Postgres;
 
@@ -258,6 +262,42 @@ public sealed class NatsIngestTests(NatsFixture nats, ITestOutputHelper output)
             using var summary = JsonDocument.Parse(await http.GetStringAsync($"/v1/programs/default/members/{run.Id}-m{m}"));
             Assert.Equal(100 + m, summary.RootElement.GetProperty("points").GetProperty("balance").GetInt64());
         }
+    }
+
+    [Fact]
+    public async Task A_dead_letter_of_an_events_stream_made_again_is_kept_beside_the_one_of_the_same_sequence_before()
+    {
+        await using var run = new NatsRun(nats, "remade");
+        await run.CreateStreamsAsync();
+        await using var node = await NodeProcess.StartAsync("", run.Id, settings: run.NodeSettings);
+        await run.PublishAsync("default", "first, not JSON");
+        await run.DrainedAsync(TimeSpan.FromSeconds(60));
+
+        // An operator deletes the events stream and makes it again: its sequence starts at 1 again.
+        await nats.JetStream.DeleteStreamAsync(run.Options.Stream);
+        await run.CreateStreamsAsync();
+        await run.PublishAsync("default", "second, not JSON");
+        await run.DrainedAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(["first, not JSON", "second, not JSON"], (await run.DeadLettersAsync()).Select(l => l.Body));
+    }
+
+    [Fact]
+    public async Task A_message_dead_lettered_before_it_was_terminated_is_terminated_when_it_comes_again()
+    {
+        await using var run = new NatsRun(nats, "again");
+        await run.CreateStreamsAsync();
+        await run.PublishAsync("default", "not JSON, dead-lettered once already");
+        // A dispatcher stored its dead letter and died before terminating it: the dead letter is there.
+        var stored = await nats.JetStream.GetStreamAsync(run.Options.Stream);
+        var first = await stored.GetAsync(new StreamMsgGetRequest { Seq = 1 });
+        var ack = await nats.JetStream.PublishAsync($"{run.Options.DeadLetterSubject}.default", Encoding.UTF8.GetBytes("not JSON, dead-lettered once already"),
+            opts: new NatsJSPubOpts { MsgId = NatsEventPump.DeadLetterId(run.Options.Stream, 1, first.Message.Time) });
+        ack.EnsureSuccess();
+
+        await using var node = await NodeProcess.StartAsync("", run.Id, settings: run.NodeSettings);
+        await run.DrainedAsync(TimeSpan.FromSeconds(60));
+        Assert.Single(await run.DeadLettersAsync());
     }
 
     [Fact]
