@@ -159,6 +159,12 @@ public static class MembershipNode
             app.Lifetime.ApplicationStarted.Register(() => app.Logger.LogWarning(
                 "Membership:Ledger:Mode={Mode} is a benchmark comparison, not a production mode", mode));
         }
+        var streams = builder.Configuration["Membership:Streams:Provider"] ?? "memory";
+        if (streams != "nats" && !string.IsNullOrEmpty(builder.Configuration["Membership:Streams:Nats:Url"]))
+        {
+            app.Lifetime.ApplicationStarted.Register(() => app.Logger.LogWarning(
+                "Membership:Streams:Nats:Url is set but Membership:Streams:Provider is {Provider}: nothing is read from NATS (set the provider to nats)", streams));
+        }
         return app;
     }
 

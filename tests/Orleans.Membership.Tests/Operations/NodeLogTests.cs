@@ -24,7 +24,7 @@ public sealed class LogCapture : ILoggerProvider
     }
 }
 
-public sealed class LoggedNodeFixture : NodeFixture
+public class LoggedNodeFixture : NodeFixture
 {
     public LogCapture Log { get; } = new();
     protected override void Configure(WebApplicationBuilder builder) => builder.Logging.AddProvider(Log);
@@ -45,5 +45,20 @@ public sealed class NodeLogTests(LoggedNodeFixture node) : IClassFixture<LoggedN
     {
         var runtime = node.Log.Lines.Where(l => l.Category.StartsWith("Orleans.", StringComparison.Ordinal) && !l.Category.StartsWith("Orleans.Membership.", StringComparison.Ordinal)).ToArray();
         Assert.All(runtime, l => Assert.True(l.Level >= LogLevel.Warning, $"{l.Category} logged at {l.Level}: {l.Message}"));
+    }
+}
+
+public sealed class NatsUrlWithoutProviderFixture : LoggedNodeFixture
+{
+    protected override IEnumerable<string> ExtraArgs => ["--Membership:Streams:Nats:Url=nats://127.0.0.1:4222"];
+}
+
+public sealed class NatsUrlWithoutProviderTests(NatsUrlWithoutProviderFixture node) : IClassFixture<NatsUrlWithoutProviderFixture>
+{
+    [Fact]
+    public void A_nats_url_without_the_nats_provider_is_warned_about_at_start()
+    {
+        Assert.Contains(node.Log.Lines, l => l.Level == LogLevel.Warning
+            && l.Message == "Membership:Streams:Nats:Url is set but Membership:Streams:Provider is memory: nothing is read from NATS (set the provider to nats)");
     }
 }
