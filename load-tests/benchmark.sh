@@ -88,7 +88,7 @@ if ! skip telemetry; then bash load-tests/telemetry-cost.sh 3 10 10000 >"$OUT/te
 
 # 7. In-process, with nothing else running.
 if ! skip inprocess; then
-  dotnet build -c Release benchmarks -v q >/dev/null
+  dotnet build -c Release benchmarks -v q >/dev/null || true
   dotnet run -c Release --no-build --project benchmarks -- --filter '*' --job short --artifacts "$OUT/bdn" >"$OUT/bdn.txt" 2>&1 || true
   BENCH="dotnet benchmarks/bin/Release/net10.0/Orleans.Membership.Benchmarks.dll"
   $BENCH activation-floor >"$OUT/activation-floor.txt" 2>&1 || true
