@@ -60,6 +60,8 @@ public sealed partial class NatsEventPump(
     private readonly ConcurrentDictionary<Task, byte> _work = new();
     private int _retrying;
     private bool _tookOver;
+    /// <summary>The events stream this run reads (<see cref="NatsTopology.EnsureStreamsAsync"/>).</summary>
+    private string _stream = options.Stream;
 
     public NatsIngestCounters Counters()
     {
@@ -138,10 +140,10 @@ public sealed partial class NatsEventPump(
         using var pulling = CancellationTokenSource.CreateLinkedTokenSource(fetching, failed.Token);
         try
         {
-            await NatsTopology.EnsureStreamsAsync(_js, options, pulling.Token);
-            var consumer = await NatsTopology.TakeOverAsync(_js, options, pulling.Token);
+            _stream = await NatsTopology.EnsureStreamsAsync(_js, options, pulling.Token);
+            var consumer = await NatsTopology.TakeOverAsync(_js, options, _stream, pulling.Token);
             _tookOver = true;
-            LogPumping(options.Stream, options.Consumer);
+            LogPumping(_stream, options.Consumer);
             var inbox = Channel.CreateBounded<INatsJSMsg<byte[]>>(new BoundedChannelOptions(options.BatchSize) { SingleReader = true, SingleWriter = true });
             var reading = Task.Run(async () =>
             {
@@ -181,7 +183,8 @@ public sealed partial class NatsEventPump(
             // Whatever ends the run, its calls finish (or give up when stopped) before the next run takes the consumer over.
             try
             {
-                await Task.WhenAll(_work.Keys);
+                // Calls cancelled by a failure end cancelled: the failure, not their cancellation, is what the run reports.
+                await Task.WhenAll(_work.Keys).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
             finally
             {
@@ -381,7 +384,7 @@ public sealed partial class NatsEventPump(
         {
             try
             {
-                var id = DeadLetterId(options.Stream, d.Seq, d.Msg.Metadata?.Timestamp ?? default);
+                var id = DeadLetterId(_stream, d.Seq, d.Msg.Metadata?.Timestamp ?? default);
                 var ack = await _js.PublishAsync(subject, d.Msg.Data ?? [], opts: new NatsJSPubOpts { MsgId = id }, headers: headers, cancellationToken: stop);
                 // A duplicate: this message was dead-lettered before (it came again before it was terminated).
                 if (!ack.Duplicate) ack.EnsureSuccess();

@@ -37,26 +37,39 @@ public static class NatsTopology
         DuplicateWindow = TimeSpan.FromMinutes(2),
     };
 
-    public static async Task EnsureStreamsAsync(INatsJSContext js, NatsIngestOptions o, CancellationToken cancellationToken)
+    /// <summary>
+    /// Makes sure events and dead letters have a stream and returns the events stream's name: the configured
+    /// stream when it exists, else a stream someone else made that already stores the subjects (a producer's
+    /// own, made before the engine first started), else the configured stream, created.
+    /// </summary>
+    public static async Task<string> EnsureStreamsAsync(INatsJSContext js, NatsIngestOptions o, CancellationToken cancellationToken)
     {
-        foreach (var config in new[] { Events(o), DeadLetters(o) })
+        var events = await EnsureAsync(js, Events(o), cancellationToken);
+        await EnsureAsync(js, DeadLetters(o), cancellationToken);
+        return events;
+    }
+
+    private static async Task<string> EnsureAsync(INatsJSContext js, StreamConfig config, CancellationToken cancellationToken)
+    {
+        try
         {
-            try
-            {
-                await js.GetStreamAsync(config.Name!, cancellationToken: cancellationToken);
-            }
-            catch (NatsJSApiException e) when (e.Error.ErrCode == StreamNotFound)
-            {
-                try
-                {
-                    await js.CreateStreamAsync(config, cancellationToken);
-                }
-                catch (NatsJSApiException again) when (again.Error.ErrCode == StreamNameInUse)
-                {
-                    // Another silo created it meanwhile.
-                }
-            }
+            await js.GetStreamAsync(config.Name!, cancellationToken: cancellationToken);
+            return config.Name!;
         }
+        catch (NatsJSApiException e) when (e.Error.ErrCode == StreamNotFound)
+        {
+        }
+        // nats-server refuses a second stream whose subjects overlap an existing one's.
+        await foreach (var name in js.ListStreamNamesAsync(config.Subjects!.First(), cancellationToken)) return name;
+        try
+        {
+            await js.CreateStreamAsync(config, cancellationToken);
+        }
+        catch (NatsJSApiException again) when (again.Error.ErrCode == StreamNameInUse)
+        {
+            // Another silo created it meanwhile.
+        }
+        return config.Name!;
     }
 
     /// <summary>
@@ -87,22 +100,22 @@ public static class NatsTopology
     /// AckWait ran out, after newer ones.) Any among them already applied are duplicates. A consumer whose
     /// settings differ from these is made again the same way.
     /// </summary>
-    public static async Task<INatsJSConsumer> TakeOverAsync(INatsJSContext js, NatsIngestOptions o, CancellationToken cancellationToken)
+    public static async Task<INatsJSConsumer> TakeOverAsync(INatsJSContext js, NatsIngestOptions o, string stream, CancellationToken cancellationToken)
     {
-        var retention = (await js.GetStreamAsync(o.Stream, cancellationToken: cancellationToken)).Info.Config.Retention;
+        var retention = (await js.GetStreamAsync(stream, cancellationToken: cancellationToken)).Info.Config.Retention;
         // Deleting the consumer of an interest stream would delete the backlog with it.
         if (retention == StreamConfigRetention.Interest)
         {
-            throw new InvalidOperationException($"NATS stream {o.Stream} keeps messages by interest: the engine needs a work-queue (as scripts/nats-up.sh makes it) or limits stream");
+            throw new InvalidOperationException($"NATS stream {stream} keeps messages by interest: the engine needs a work-queue (as scripts/nats-up.sh makes it) or limits stream");
         }
         INatsJSConsumer existing;
         try
         {
-            existing = await js.GetConsumerAsync(o.Stream, o.Consumer, cancellationToken);
+            existing = await js.GetConsumerAsync(stream, o.Consumer, cancellationToken);
         }
         catch (NatsJSApiException e) when (e.Error.ErrCode == ConsumerNotFound)
         {
-            return await js.CreateOrUpdateConsumerAsync(o.Stream, Consumer(o, 0, retention), cancellationToken);
+            return await js.CreateOrUpdateConsumerAsync(stream, Consumer(o, 0, retention), cancellationToken);
         }
         var info = existing.Info;
         if (info.NumAckPending == 0 && info.Config.MaxAckPending == o.MaxAckPending && info.Config.AckWait == o.AckWait
@@ -110,7 +123,7 @@ public static class NatsTopology
         {
             return existing;
         }
-        await js.DeleteConsumerAsync(o.Stream, o.Consumer, cancellationToken);
-        return await js.CreateOrUpdateConsumerAsync(o.Stream, Consumer(o, info.AckFloor.StreamSeq, retention), cancellationToken);
+        await js.DeleteConsumerAsync(stream, o.Consumer, cancellationToken);
+        return await js.CreateOrUpdateConsumerAsync(stream, Consumer(o, info.AckFloor.StreamSeq, retention), cancellationToken);
     }
 }

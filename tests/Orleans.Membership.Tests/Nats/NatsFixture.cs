@@ -98,21 +98,22 @@ public sealed class NatsRun(NatsFixture nats, string name) : IAsyncDisposable
     }
 
     /// <summary>Waits until the consumer exists and every message published has been acknowledged.</summary>
-    public async Task DrainedAsync(TimeSpan within)
+    public async Task DrainedAsync(TimeSpan within, string? stream = null)
     {
+        stream ??= Options.Stream;
         var deadline = Stopwatch.StartNew();
         while (true)
         {
             try
             {
-                var consumer = await nats.JetStream.GetConsumerAsync(Options.Stream, Options.Consumer);
+                var consumer = await nats.JetStream.GetConsumerAsync(stream, Options.Consumer);
                 if (consumer.Info is { NumPending: 0, NumAckPending: 0 }) return;
             }
             catch (NatsJSApiException)
             {
                 // Not created yet (or being made again by a new dispatcher).
             }
-            Assert.True(deadline.Elapsed < within, $"the stream {Options.Stream} was not drained within {within}");
+            Assert.True(deadline.Elapsed < within, $"the stream {stream} was not drained within {within}");
             await Task.Delay(200);
         }
     }

@@ -265,6 +265,39 @@ public sealed class NatsIngestTests(NatsFixture nats, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_stream_the_producer_made_before_the_engine_is_read_and_keeps_the_dead_letters_too()
+    {
+        await using var run = new NatsRun(nats, "own");
+        // The order system made its own stream, under another name, for every subject under the run's prefix.
+        var own = $"T_{run.Id.Replace('-', '_')}_OWN";
+        await nats.JetStream.CreateStreamAsync(new StreamConfig(own, [$"t.{run.Id}.>"]) { Retention = StreamConfigRetention.Workqueue });
+        try
+        {
+            await run.PublishAsync("default", Paid("own-1", $"{run.Id}-m1", 120m, "01"));
+            await run.PublishAsync("default", "not JSON");
+            await using var node = await NodeProcess.StartAsync("", run.Id, settings: run.NodeSettings);
+            await run.DrainedAsync(TimeSpan.FromSeconds(60), own);
+
+            using var http = new HttpClient { BaseAddress = node.Url };
+            using var summary = JsonDocument.Parse(await http.GetStringAsync($"/v1/programs/default/members/{run.Id}-m1"));
+            Assert.Equal(120, summary.RootElement.GetProperty("points").GetProperty("balance").GetInt64());
+            // The engine made no stream of its own (nats-server would have refused its overlapping subjects);
+            // the dead letter is in the producer's stream, on the dead-letter subject.
+            foreach (var name in new[] { run.Options.Stream, run.Options.DeadLetterStream })
+            {
+                var missing = await Assert.ThrowsAsync<NatsJSApiException>(() => nats.JetStream.GetStreamAsync(name).AsTask());
+                Assert.Equal(404, missing.Error.Code);
+            }
+            var letter = await (await nats.JetStream.GetStreamAsync(own)).GetAsync(new StreamMsgGetRequest { LastBySubj = $"{run.Options.DeadLetterSubject}.default" });
+            Assert.Equal("not JSON", Encoding.UTF8.GetString(letter.Message.Data.Span));
+        }
+        finally
+        {
+            await nats.JetStream.DeleteStreamAsync(own);
+        }
+    }
+
+    [Fact]
     public async Task A_dead_letter_of_an_events_stream_made_again_is_kept_beside_the_one_of_the_same_sequence_before()
     {
         await using var run = new NatsRun(nats, "remade");

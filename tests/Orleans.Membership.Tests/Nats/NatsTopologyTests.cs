@@ -18,7 +18,7 @@ public sealed class NatsTopologyTests(NatsFixture nats)
         await nats.JetStream.CreateStreamAsync(NatsTopology.Events(run.Options) with { Retention = retention });
         await run.CreateStreamsAsync();
         for (var i = 1; i <= 5; i++) await run.PublishAsync("default", $"m{i}");
-        var first = await NatsTopology.TakeOverAsync(nats.JetStream, run.Options, CancellationToken.None);
+        var first = await NatsTopology.TakeOverAsync(nats.JetStream, run.Options, run.Options.Stream, CancellationToken.None);
         // The first dispatcher is handed three messages, applies the first and dies holding the other two.
         var delivered = new List<INatsJSMsg<byte[]>>();
         await foreach (var msg in first.FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 3, Expires = TimeSpan.FromSeconds(5) })) delivered.Add(msg);
@@ -26,7 +26,7 @@ public sealed class NatsTopologyTests(NatsFixture nats)
         await delivered[0].AckAsync(new AckOpts { DoubleAck = true });
 
         // Taken over at once (not after AckWait): the two held come first, then the rest, in publish order.
-        var next = await NatsTopology.TakeOverAsync(nats.JetStream, run.Options, CancellationToken.None);
+        var next = await NatsTopology.TakeOverAsync(nats.JetStream, run.Options, run.Options.Stream, CancellationToken.None);
         var again = new List<string>();
         await foreach (var msg in next.FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 4, Expires = TimeSpan.FromSeconds(5) })) again.Add(Body(msg));
         Assert.Equal(["m2", "m3", "m4", "m5"], again);
@@ -38,7 +38,7 @@ public sealed class NatsTopologyTests(NatsFixture nats)
         await using var run = new NatsRun(nats, "interest");
         await nats.JetStream.CreateStreamAsync(NatsTopology.Events(run.Options) with { Retention = StreamConfigRetention.Interest });
         await run.CreateStreamsAsync();
-        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => NatsTopology.TakeOverAsync(nats.JetStream, run.Options, CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => NatsTopology.TakeOverAsync(nats.JetStream, run.Options, run.Options.Stream, CancellationToken.None));
         Assert.Contains(run.Options.Stream, refused.Message);
         Assert.Contains("interest", refused.Message);
     }
