@@ -65,6 +65,8 @@ public static class Cli
         """;
 
     /// <summary>Every option a run accepts (each takes a value).</summary>
+    public static readonly string[] Scenarios = ["baseline", "checkout", "festival", "mixed", "seed", "stream"];
+
     public static readonly string[] Options = ["--scenario", "--target", "--rate", "--copies", "--duration", "--warmup", "--members", "--first-member", "--batch", "--festival-rate", "--program", "--max-p99", "--out", "--api-key", "--connections", "--client"];
 
     public sealed record Arguments(string Scenario, LoadSettings Settings, int FestivalRate, string Out);
@@ -79,8 +81,8 @@ public static class Cli
             if (i + 1 >= args.Length) return (null, $"{args[i]} needs a value");
             values[args[i]] = args[++i];
         }
-        if (!values.TryGetValue("--scenario", out var scenario)) return (null, "--scenario is required (baseline, checkout, festival, mixed, seed)");
-        if (scenario is not ("baseline" or "checkout" or "festival" or "mixed" or "seed" or "stream")) return (null, $"--scenario '{scenario}' is not one of baseline, checkout, festival, mixed, seed");
+        if (!values.TryGetValue("--scenario", out var scenario)) return (null, $"--scenario is required ({string.Join(", ", Scenarios)})");
+        if (Array.IndexOf(Scenarios, scenario) < 0) return (null, $"--scenario '{scenario}' is not one of {string.Join(", ", Scenarios)}");
         var targetText = values.GetValueOrDefault("--target", "http://127.0.0.1:5080");
         if (!Uri.TryCreate(targetText, UriKind.Absolute, out var target) || target.Scheme is not ("http" or "https")) return (null, $"--target '{targetText}' is not an http(s) URL");
 

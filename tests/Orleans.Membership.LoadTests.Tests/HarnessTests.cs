@@ -194,6 +194,15 @@ public sealed class HarnessTests
     }
 
     [Fact]
+    public void A_bad_scenario_is_answered_with_every_scenario_the_harness_runs()
+    {
+        var error = Cli.Parse(["--scenario", "lunch"]).Error ?? "";
+        var named = error[(error.IndexOf("one of ", StringComparison.Ordinal) + 7)..].Split(", ");
+        Assert.Contains("stream", named);
+        foreach (var scenario in named) Assert.NotNull(Cli.Parse(["--scenario", scenario]).Args);
+    }
+
+    [Fact]
     public void Durations_read_as_people_write_them()
     {
         Assert.Equal(TimeSpan.FromSeconds(30), Cli.ParseDuration("30s"));
