@@ -85,7 +85,14 @@ switch (command)
     case "replay":
     {
         var program = args.Length > 1 ? args[1] : ">";
-        var consumer = await js.CreateOrderedConsumerAsync("MEMBERSHIP_DEADLETTERS", new NatsJSOrderedConsumerOpts { FilterSubjects = [$"membership.deadletter.{program}"] });
+        // MEMBERSHIP_DEADLETTERS, or the stream the engine found already storing the dead-letter subjects.
+        var stream = "MEMBERSHIP_DEADLETTERS";
+        await foreach (var name in js.ListStreamNamesAsync("membership.deadletter.>"))
+        {
+            stream = name;
+            break;
+        }
+        var consumer = await js.CreateOrderedConsumerAsync(stream, new NatsJSOrderedConsumerOpts { FilterSubjects = [$"membership.deadletter.{program}"] });
         var count = 0;
         while (true)
         {
@@ -106,7 +113,7 @@ switch (command)
                 // Fixed at the source (the program now exists, the member's order arrived), the event goes back to where it came from.
                 var ack = await js.PublishAsync(Header("Membership-Subject"), msg.Data ?? [], opts: new NatsJSPubOpts { MsgId = $"replay-{seq}" });
                 if (!ack.Duplicate) ack.EnsureSuccess();
-                await js.DeleteMessageAsync("MEMBERSHIP_DEADLETTERS", new StreamMsgDeleteRequest { Seq = seq });
+                await js.DeleteMessageAsync(stream, new StreamMsgDeleteRequest { Seq = seq });
             }
             if (got == 0) break;
         }
