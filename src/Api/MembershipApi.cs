@@ -31,7 +31,7 @@ public static class MembershipApi
         services.AddOptions<RequestLimits>().BindConfiguration(RequestLimits.Section)
             .Validate(l => l.MaxBodyBytes > 0 && l.MaxProgramBytes > 0, $"{RequestLimits.Section}:MaxBodyBytes and MaxProgramBytes must be greater than 0")
             .ValidateOnStart();
-        services.AddProblemDetails();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Detail ??= Problems.FrameworkDetail(c.HttpContext, c.ProblemDetails.Status));
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJson.Default);

@@ -24,6 +24,14 @@ public static class Problems
     public static ProblemHttpResult Validation(string field, string message)
         => Validation(new Dictionary<string, string[]> { [field] = [message] });
 
+    /// <summary>A detail for the errors the framework answers without one: no endpoint at a path, or not for its method.</summary>
+    public static string FrameworkDetail(HttpContext http, int? status) => status switch
+    {
+        StatusCodes.Status404NotFound => $"no endpoint answers {http.Request.Path}: /openapi/v1.json lists every path",
+        StatusCodes.Status405MethodNotAllowed => $"{http.Request.Path} does not take {http.Request.Method}; it takes {http.Response.Headers.Allow}",
+        _ => "docs/api.md, Errors, says what each status means",
+    };
+
     public static ProblemHttpResult Conflict(string reason, string detail)
     {
         var problem = new ProblemDetails
@@ -57,8 +65,8 @@ public static class Problems
         Status = StatusCodes.Status413PayloadTooLarge,
         Title = "The body is too large",
         Detail = limit is { } bytes
-            ? $"this endpoint takes bodies of at most {bytes} bytes (docs/api.md, Limits); split a batch into smaller ones"
-            : "the body is larger than this endpoint takes (docs/api.md, Limits)",
+            ? $"this endpoint takes bodies of at most {bytes} bytes (docs/api.md, Request bodies); split a batch into smaller ones"
+            : "the body is larger than this endpoint takes (docs/api.md, Request bodies)",
     });
 
     /// <summary>

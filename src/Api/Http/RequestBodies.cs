@@ -33,7 +33,6 @@ public sealed record BodySizeLimit(long? MaxRequestBodySize) : IRequestSizeLimit
 /// </summary>
 public static class RequestBodies
 {
-    private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false };
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>
@@ -110,17 +109,10 @@ public static class RequestBodies
         }
         var owner = new RentedBody(buffer!);
         request.HttpContext.Response.RegisterForDispose(owner);
-        var bytes = WithoutBom(buffer.AsMemory(0, length));
-        if (optional && bytes.Span.Trim(" \t\r\n"u8).IsEmpty) return (null, null);
-        try
-        {
-            owner.Document = JsonDocument.Parse(bytes, Strict);
-            return (owner.Document, null);
-        }
-        catch (JsonException e)
-        {
-            return (null, ParseProblem(bytes, e));
-        }
+        var bytes = buffer.AsMemory(0, length);
+        if (optional && WithoutBom(bytes).Span.Trim(" \t\r\n"u8).IsEmpty) return (null, null);
+        owner.Document = JsonInput.Parse(bytes, out var problem);
+        return owner.Document is null ? (null, Problems.Validation(problem.Field, problem.Message)) : (owner.Document, null);
     }
 
     /// <summary>The body as UTF-8 text, or the error to answer (a program definition: its compiler reads the JSON).</summary>
@@ -184,50 +176,6 @@ public static class RequestBodies
         {
             ArrayPool<byte>.Shared.Return(buffer);
             throw;
-        }
-    }
-
-    /// <summary>
-    /// Why a body did not parse: a property given twice (named by its path, found by parsing again with
-    /// repeats allowed: the parser names only the property) or the syntax error.
-    /// </summary>
-    private static ProblemHttpResult ParseProblem(ReadOnlyMemory<byte> bytes, JsonException strictError)
-    {
-        try
-        {
-            using var lenient = JsonDocument.Parse(bytes);
-            if (FirstRepeat(lenient.RootElement, "") is { } path) return Problems.Validation(path, "is given more than once: give each property once");
-            return Problems.Validation("$", $"the body is not valid JSON: {strictError.Message}");
-        }
-        catch (JsonException e)
-        {
-            return Problems.Validation("$", $"the body is not valid JSON: {e.Message}");
-        }
-    }
-
-    /// <summary>The path of the first property (in document order) whose name its object already has.</summary>
-    private static string? FirstRepeat(JsonElement element, string path)
-    {
-        switch (element.ValueKind)
-        {
-            case JsonValueKind.Object:
-                var seen = new HashSet<string>(StringComparer.Ordinal);
-                foreach (var property in element.EnumerateObject())
-                {
-                    var inner = path.Length == 0 ? property.Name : $"{path}.{property.Name}";
-                    if (!seen.Add(property.Name)) return inner;
-                    if (FirstRepeat(property.Value, inner) is { } found) return found;
-                }
-                return null;
-            case JsonValueKind.Array:
-                var i = 0;
-                foreach (var item in element.EnumerateArray())
-                {
-                    if (FirstRepeat(item, $"{path}[{i++}]") is { } found) return found;
-                }
-                return null;
-            default:
-                return null;
         }
     }
 

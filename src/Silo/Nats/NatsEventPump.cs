@@ -29,7 +29,6 @@ public sealed partial class NatsEventPump(
     ILocalSiloDetails silo,
     ILogger<NatsEventPump> logger)
 {
-    private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false };
     private readonly NatsJSContext _js = new(nats);
     private readonly string _prefix = options.Subject + ".";
     private readonly SemaphoreSlim _calls = new(options.CallsAtOnce);
@@ -237,17 +236,9 @@ public sealed partial class NatsEventPump(
         var program = await programs.GetAsync(programId);
         if (program is null) return new(null, null, new("malformed", "subject", $"subject: program '{programId}' not found"));
         if (msg.Data is not { Length: > 0 } data) return new(null, null, new("malformed", "$", "$: the message is empty (an event object is expected)"));
-        JsonDocument doc;
-        try
+        if (JsonInput.Parse(data, out var unread) is not { } doc)
         {
-            // As the HTTP API reads a body: a UTF-8 byte order mark skipped, each property once.
-            var json = data.AsMemory();
-            if (json.Span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) json = json[3..];
-            doc = JsonDocument.Parse(json, Strict);
-        }
-        catch (JsonException e)
-        {
-            return new(null, null, new("malformed", "$", $"$: the body is not valid JSON: {e.Message}"));
+            return new(null, null, new("malformed", unread.Field, $"{unread.Field}: {unread.Message}"));
         }
         using (doc)
         {

@@ -68,6 +68,50 @@ public sealed class RequestBodyTests(ClockedNodeFixture node)
         Assert.Contains("more than once", problem.ErrorFor("webhooks[0].url"));
     }
 
+    // ---- UTF-8 -----------------------------------------------------------------------------------------
+
+    public static TheoryData<string, string> NotUtf8 => new()
+    {
+        // path under the member ("events" for the events endpoint), body with ? where a 0xFF byte goes
+        { "events", """{"eventId":"u8-1?","memberId":"{m}","type":"sign-in"}""" },
+        { "events", """{"events":[{"eventId":"u8-2","memberId":"{m}","type":"share"},{"eventId":"u8-3","memberId":"{m}","type":"sign-in","attributes":{"k":"?"}}]}""" },
+        { "members/{m}/points/redemptions", """{"redemptionId":"r-8","points":10,"reason":"?"}""" },
+        { "members/{m}/benefits/free-shipping/uses", """{"useId":"u-8?"}""" },
+        { "members/{m}/subscription", """{"subscriptionEventId":"s-8","plan":"plus?","action":"trial","term":"P1Y"}""" },
+        { "members/{m}", """{"birthday":"03-1?"}""" },
+        { "members/{m}", """{"k?":1}""" },
+    };
+
+    [Theory]
+    [MemberData(nameof(NotUtf8))]
+    public async Task A_body_that_is_not_utf8_is_400_and_applies_nothing(string path, string body)
+    {
+        var m = await MemberWithPoints();
+        var before = (await Http.Get($"{P}/members/{m}/ledger")).Body.GetRawText();
+        var url = path == "events" ? $"{P}/events" : $"{P}/{path.Replace("{m}", m)}";
+        var bytes = Encoding.UTF8.GetBytes(body.Replace("{m}", m)).Select(b => b == '?' ? (byte)0xFF : b).ToArray();
+        var content = new ByteArrayContent(bytes);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        var (status, problem, _) = await Http.SendRaw(HttpMethod.Post, url, content);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("the body is not valid UTF-8", problem.ErrorFor("$"));
+        Assert.Equal(before, (await Http.Get($"{P}/members/{m}/ledger")).Body.GetRawText());
+    }
+
+    // ---- no endpoint -----------------------------------------------------------------------------------
+
+    [Fact]
+    public async Task A_path_or_method_without_an_endpoint_is_problem_json_that_says_what_to_do()
+    {
+        var (status, problem) = await Http.Get("/v1/nothing-here");
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Contains("/openapi/v1.json", problem.GetProperty("detail").GetString());
+
+        (status, problem) = await Http.Get($"{P}/events");
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, status);
+        Assert.Equal($"{P}/events does not take GET; it takes POST", problem.GetProperty("detail").GetString());
+    }
+
     // ---- content type ----------------------------------------------------------------------------------
 
     [Theory]

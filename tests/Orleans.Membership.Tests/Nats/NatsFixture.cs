@@ -80,13 +80,16 @@ public sealed class NatsRun(NatsFixture nats, string name) : IAsyncDisposable
     public Task CreateStreamsAsync() => NatsTopology.EnsureStreamsAsync(nats.JetStream, Options, CancellationToken.None);
 
     /// <summary>Publishes with acknowledgement, as a producer must; the same Nats-Msg-Id again on a failure.</summary>
-    public async Task PublishAsync(string programId, string body, string? msgId = null)
+    public Task PublishAsync(string programId, string body, string? msgId = null) => PublishAsync(programId, Encoding.UTF8.GetBytes(body), msgId);
+
+    /// <summary>Publishes bytes as they are (a producer's bug included).</summary>
+    public async Task PublishAsync(string programId, byte[] body, string? msgId = null)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                var ack = await nats.JetStream.PublishAsync($"{Options.Subject}.{programId}", Encoding.UTF8.GetBytes(body), opts: new NatsJSPubOpts { MsgId = msgId });
+                var ack = await nats.JetStream.PublishAsync($"{Options.Subject}.{programId}", body, opts: new NatsJSPubOpts { MsgId = msgId });
                 if (!ack.Duplicate) ack.EnsureSuccess(); // a duplicate: an earlier try was stored
                 return;
             }

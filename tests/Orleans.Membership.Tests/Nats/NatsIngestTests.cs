@@ -218,12 +218,25 @@ public sealed class NatsIngestTests(NatsFixture nats, ITestOutputHelper output)
         await run.PublishAsync("default", $$"""{"eventId":"twice","memberId":"{{member}}","type":"order.paid","orderId":"twice","amount":5,"amount":500}""");
         await run.PublishAsync("no-such-program", Paid("elsewhere", member, 5m, "01"));
         await run.PublishAsync("default", Paid("bad-amount", member, -5m, "01"));
+        // A string that is not UTF-8 (the parser checks a string's bytes only when it is read).
+        foreach (var notUtf8 in new[]
+        {
+            $$$"""{"eventId":"not-utf8","memberId":"{{{member}}}","type":"sign-in","attributes":{"k":"?"}}""",
+            $$$"""{"eventId":"member-not-utf8","memberId":"{{{member}}}?","type":"sign-in"}""",
+        })
+        {
+            await run.PublishAsync("default", [.. Encoding.UTF8.GetBytes(notUtf8).Select(b => b == '?' ? (byte)0xFF : b)]);
+        }
         await run.PublishAsync("default", $$"""{"eventId":"never-paid","memberId":"{{member}}","type":"order.refunded","orderId":"nothing","amount":5,"occurredAt":"2026-11-02T10:00:00+08:00"}""");
         await run.PublishAsync("default", Paid("ok-2", member, 50m, "02"));
         await run.DrainedAsync(TimeSpan.FromSeconds(60));
 
         var letters = (await run.DeadLettersAsync()).ToDictionary(l => l.Body.Contains("no-member") ? "no-member" : l.Body.Contains("twice") ? "twice" : l.Body.StartsWith('{') ? JsonNode.Parse(l.Body)!["eventId"]!.GetValue<string>() : l.Body);
-        Assert.Equal(6, letters.Count);
+        Assert.Equal(8, letters.Count);
+        foreach (var notUtf8 in new[] { "not-utf8", "member-not-utf8" })
+        {
+            Assert.Equal(("malformed", "$", "$: the body is not valid UTF-8"), (letters[notUtf8].Kind, letters[notUtf8].Field, letters[notUtf8].Reason));
+        }
         Assert.Equal(("malformed", "$"), (letters["this is not JSON"].Kind, letters["this is not JSON"].Field));
         Assert.StartsWith("$: the body is not valid JSON", letters["this is not JSON"].Reason);
         Assert.Equal("memberId: is required", letters["no-member"].Reason);
@@ -240,7 +253,7 @@ public sealed class NatsIngestTests(NatsFixture nats, ITestOutputHelper output)
         Assert.Equal(150, summary.RootElement.GetProperty("points").GetProperty("balance").GetInt64());
         using var counters = JsonDocument.Parse(await http.GetStringAsync("/v1/diagnostics/nats"));
         Assert.Equal(2, counters.RootElement.GetProperty("accepted").GetInt64());
-        Assert.Equal(4, counters.RootElement.GetProperty("malformed").GetInt64());
+        Assert.Equal(6, counters.RootElement.GetProperty("malformed").GetInt64());
         Assert.Equal(2, counters.RootElement.GetProperty("rejected").GetInt64());
     }
 
