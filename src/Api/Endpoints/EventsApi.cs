@@ -23,7 +23,7 @@ public static class EventsApi
     public static RouteGroupBuilder MapEventsApiV1(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId}/events").RequireRole(Roles.Ingest);
-        group.MapPost("", Ingest).AcceptsJsonBodies().DocumentsBody<EventBatchBody>().WithName("SendEvents");
+        group.MapPost("", Ingest).AcceptsJsonBodies().DocumentsBody<EventBatchBody>().Conflicts("id-reused").WithName("SendEvents");
         return group;
     }
 
@@ -141,6 +141,11 @@ public static class EventsApi
             }
         }
         rejected.Sort((a, b) => a.Index.CompareTo(b.Index));
+        // An event sent alone is a write like any other: its id used with another body is a 409 (in a batch, a rejection).
+        if (prefix.Length == 0 && rejected is [{ Reason: "id-reused" } reused])
+        {
+            return Problems.Conflict("id-reused", reused.Error);
+        }
         return TypedResults.Ok(new EventsResponse(accepted, duplicates, rejected));
     }
 }

@@ -419,6 +419,24 @@ public sealed class ApiTests(ClockedNodeFixture node)
     }
 
     [Fact]
+    public async Task An_event_sent_alone_whose_id_was_used_with_another_body_is_409_and_in_a_batch_is_rejected()
+    {
+        var m = NewId("m");
+        var paid = $$"""{"eventId":"p1","memberId":"{{m}}","type":"order.paid","orderId":"o1","amount":100,"occurredAt":"2026-11-20T10:00:00+08:00"}""";
+        Assert.Equal(1, (await Http.Post($"{P}/events", paid)).Body.GetProperty("accepted").GetInt32());
+        var before = (await Http.Get($"{P}/members/{m}/ledger")).Body.GetRawText();
+
+        var (status, problem) = await Http.Post($"{P}/events", paid.Replace("\"amount\":100", "\"amount\":900"));
+        Assert.Equal((HttpStatusCode.Conflict, "id-reused"), (status, problem.GetProperty("reason").GetString()));
+        Assert.Contains("eventId", problem.GetProperty("detail").GetString());
+        var (batchStatus, batch) = await Http.Post($"{P}/events", $$"""{"events":[{{paid.Replace("\"amount\":100", "\"amount\":900")}}]}""");
+        Assert.Equal((HttpStatusCode.OK, "id-reused"), (batchStatus, batch.GetProperty("rejected")[0].GetProperty("reason").GetString()));
+        // The same body again is still a duplicate, and nothing of the refused ones applied.
+        Assert.Equal(1, (await Http.Post($"{P}/events", paid)).Body.GetProperty("duplicates").GetInt32());
+        Assert.Equal(before, (await Http.Get($"{P}/members/{m}/ledger")).Body.GetRawText());
+    }
+
+    [Fact]
     public async Task The_coffee_club_grants_a_free_drink_per_ten_stamps()
     {
         var m = NewId("c");
