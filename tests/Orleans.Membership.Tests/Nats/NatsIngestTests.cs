@@ -55,12 +55,13 @@ public sealed class NatsIngestTests(NatsFixture nats, ITestOutputHelper output)
             }
         }
 
-        // A message is one write, as a POST of that one event is (a tier change is a ledger row of the write
-        // that made it, so batching the HTTP events would group rows differently). Both in the same order.
+        // A message is one write, as a POST of a batch of that one event is (a tier change is a ledger row of the
+        // write that made it, so larger HTTP batches would group rows differently; a batch, so that a reused id
+        // is listed among the rejected as a dead letter lists it, not a 409). Both in the same order.
         var refusedByHttp = new List<string>();
         foreach (var e in events)
         {
-            var response = await http.PostAsync("/v1/programs/default/events", new StringContent(e.Body($"h-{run.Id}-{e.Member}"), System.Text.Encoding.UTF8, "application/json"));
+            var response = await http.PostAsync("/v1/programs/default/events", new StringContent($$"""{"events":[{{e.Body($"h-{run.Id}-{e.Member}")}}]}""", System.Text.Encoding.UTF8, "application/json"));
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
             refusedByHttp.AddRange(doc.RootElement.GetProperty("rejected").EnumerateArray().Select(r => r.GetProperty("eventId").GetString()!));
