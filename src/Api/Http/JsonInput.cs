@@ -18,7 +18,7 @@ public static class JsonInput
     public static JsonDocument? Parse(ReadOnlyMemory<byte> bytes, out Problem problem)
     {
         problem = default;
-        if (bytes.Span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) bytes = bytes[3..];
+        bytes = WithoutBom(bytes);
         // The parser checks a string's bytes only when it is read: a bad one would fail later, mid-request.
         if (!Utf8.IsValid(bytes.Span))
         {
@@ -35,6 +35,9 @@ public static class JsonInput
             return null;
         }
     }
+
+    /// <summary>The bytes without a UTF-8 byte order mark, which some clients put first and JSON does not allow.</summary>
+    public static ReadOnlyMemory<byte> WithoutBom(ReadOnlyMemory<byte> bytes) => bytes.Span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? bytes[3..] : bytes;
 
     /// <summary>
     /// Why a body did not parse: a property given twice (named by its path, found by parsing again with

@@ -110,7 +110,7 @@ public static class RequestBodies
         var owner = new RentedBody(buffer!);
         request.HttpContext.Response.RegisterForDispose(owner);
         var bytes = buffer.AsMemory(0, length);
-        if (optional && WithoutBom(bytes).Span.Trim(" \t\r\n"u8).IsEmpty) return (null, null);
+        if (optional && JsonInput.WithoutBom(bytes).Span.Trim(" \t\r\n"u8).IsEmpty) return (null, null);
         owner.Document = JsonInput.Parse(bytes, out var problem);
         return owner.Document is null ? (null, Problems.Validation(problem.Field, problem.Message)) : (owner.Document, null);
     }
@@ -125,7 +125,7 @@ public static class RequestBodies
         try
         {
             if (UndeclaredContent(request, length) is { } undeclared) return (null, undeclared);
-            return (Utf8.GetString(WithoutBom(buffer.AsMemory(0, length)).Span), null);
+            return (Utf8.GetString(JsonInput.WithoutBom(buffer.AsMemory(0, length)).Span), null);
         }
         catch (DecoderFallbackException)
         {
@@ -140,9 +140,6 @@ public static class RequestBodies
     /// <summary>415 for bytes that came in chunks without a declared type (an empty chunked body is no body).</summary>
     private static ProblemHttpResult? UndeclaredContent(HttpRequest request, int length)
         => length > 0 && !IsJson(request.ContentType) ? Problems.UnsupportedMediaType(request.ContentType) : null;
-
-    /// <summary>The body without a UTF-8 byte order mark, which some clients put first and JSON does not allow.</summary>
-    private static Memory<byte> WithoutBom(Memory<byte> bytes) => bytes.Span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? bytes[3..] : bytes;
 
     /// <summary>Reads the whole body into a pooled buffer; the server's size limit ends a longer one with a 413.</summary>
     private static async Task<(byte[]? Buffer, int Length, ProblemHttpResult? Error)> ReadAsync(HttpRequest request)
