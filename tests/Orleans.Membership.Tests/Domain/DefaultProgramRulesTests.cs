@@ -15,6 +15,24 @@ public sealed class DefaultProgramRulesTests
         return m;
     }
 
+    // ---- the summary ------------------------------------------------------------------------------------
+
+    [Fact]
+    public void Last_activity_is_the_enrolment_until_a_later_write_and_a_replay_agrees()
+    {
+        var m = new MemberHarness(TestPrograms.Default) { Now = At("2026-11-01T10:00:00+08:00") };
+        Assert.Null(m.Summary().LastActivityAt);
+        m.Enroll();
+        Assert.Equal(At("2026-11-01T10:00:00+08:00"), m.Summary().LastActivityAt);
+
+        m.Now = At("2026-11-23T12:00:00+08:00");
+        m.Paid("o1", 100m, "2026-11-20T09:00:00+08:00");
+        Assert.Equal(At("2026-11-20T09:00:00+08:00"), m.Summary().LastActivityAt);
+        m.Paid("o0", 50m, "2026-11-10T09:00:00+08:00"); // a late event does not move it back
+        Assert.Equal(At("2026-11-20T09:00:00+08:00"), m.Summary().LastActivityAt);
+        Assert.Equal(At("2026-11-20T09:00:00+08:00"), MemberState.Replay(m.Ledger).LastActivityAt);
+    }
+
     // ---- growth and points of an order -----------------------------------------------------------------
 
     [Theory]

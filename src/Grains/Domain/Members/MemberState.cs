@@ -402,7 +402,8 @@ public sealed class MemberState : IBenefitFacts
             (_knownIds ??= new(StringComparer.Ordinal))[id] = new CallerIdRecord(e.Kind, e.BodyHash, e.Seq, e.Response);
         }
         if (e.Counters is not null || e.Kind is LedgerKinds.Enroll or LedgerKinds.BenefitUse or LedgerKinds.Subscription or LedgerKinds.Tier) FactsRevision++;
-        if (e.EventId is not null && e.Kind != LedgerKinds.Tier && e.Kind != LedgerKinds.Expire)
+        // The member's own writes count as activity (enrolment too); what the engine derives (re-grades, expiries) does not.
+        if ((e.EventId is not null || e.Kind == LedgerKinds.Enroll) && e.Kind != LedgerKinds.Tier && e.Kind != LedgerKinds.Expire)
         {
             LastActivityAt = LastActivityAt is { } last && last > e.OccurredAt ? last : e.OccurredAt;
         }
