@@ -113,12 +113,11 @@ public sealed partial class JsonBody
             if (required) Error(field, "is required");
             return null;
         }
-        if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt64(out var n))
-        {
-            Error(field, "must be a whole number");
-            return null;
-        }
-        return n;
+        if (v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n)) return n;
+        // 60.0 or 6e1 is a whole number too: serializers that hold numbers as doubles write them so.
+        if (v.ValueKind == JsonValueKind.Number && v.TryGetDecimal(out var d) && decimal.IsInteger(d) && d is >= long.MinValue and <= long.MaxValue) return (long)d;
+        Error(field, "must be a whole number");
+        return null;
     }
 
     /// <summary>An ISO-8601 instant that states its offset (<c>Z</c> or <c>+08:00</c>), returned in UTC.</summary>

@@ -260,8 +260,12 @@ public sealed class ApiTests(ClockedNodeFixture node)
         Assert.Equal((HttpStatusCode.Conflict, "balance"), (shortOf.Status, shortOf.Body.GetProperty("reason").GetString()));
         Assert.Equal(40, (await Http.Get($"{P}/members/{m}")).Body.GetProperty("points").GetProperty("balance").GetInt64());
         Assert.Equal(ok.Body.GetRawText(), (await Http.Post($"{P}/members/{m}/points/redemptions", """{"redemptionId":"r1","points":60,"reason":"coupon-10"}""")).Body.GetRawText());
+        // The same number written as a serializer of doubles writes it: the same request.
+        Assert.Equal(ok.Body.GetRawText(), (await Http.Post($"{P}/members/{m}/points/redemptions", """{"redemptionId":"r1","points":60.0,"reason":"coupon-10"}""")).Body.GetRawText());
+        var whole = await Http.Post($"{P}/members/{m}/points/redemptions", """{"redemptionId":"r3","points":1e1}""");
+        Assert.Equal((HttpStatusCode.Created, 30), (whole.Status, whole.Body.GetProperty("balance").GetInt64()));
 
-        foreach (var points in new[] { "0", "\"ten\"", "1.5", "-3" })
+        foreach (var points in new[] { "0", "\"ten\"", "1.5", "-3", "2.000001", "1e30" })
         {
             var bad = await Http.Post($"{P}/members/{m}/points/redemptions", $$"""{"redemptionId":"r9","points":{{points}}}""");
             Assert.Equal(HttpStatusCode.BadRequest, bad.Status);
