@@ -113,8 +113,7 @@ public sealed partial class JsonBody
             if (required) Error(field, "is required");
             return null;
         }
-        if (v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n)) return n;
-        // 60.0 or 6e1 is a whole number too: serializers that hold numbers as doubles write them so.
+        // Read as a decimal: 60.0 or 6e1 is a whole number too, and serializers that hold numbers as doubles write them so.
         if (v.ValueKind == JsonValueKind.Number && v.TryGetDecimal(out var d) && decimal.IsInteger(d) && d is >= long.MinValue and <= long.MaxValue) return (long)d;
         Error(field, "must be a whole number");
         return null;
