@@ -43,8 +43,9 @@ public static class Cli
           --max-p99 MS          threshold: p99 latency at most MS
           --out DIR             where reports go (default load-tests/results/<scenario>-<time>)
           --api-key K           sent as X-Api-Key
-          --connections N       HTTP connections the generator may open (default 64); requests beyond
-                                them queue in the generator and their wait counts as latency
+          --connections N       HTTP connections the generator may open (default 64; mixed: as many
+                                for festival and for checkout each); requests beyond them queue in
+                                the generator and their wait counts as latency
           --client KIND         lean (default for http://: a small HTTP/1.1 client that leaves the
                                 CPU to the node) or httpclient (.NET's HttpClient; https needs it)
           --help, -h            this text
@@ -166,7 +167,8 @@ public static class Cli
         return Number(text, TimeSpan.FromSeconds);
     }
 
-    public static IReadOnlyList<Scenario> Build(Arguments a, IHttpTransport http) => a.Scenario switch
+    /// <param name="producers">mixed: the festival's own connections; checkout systems and order systems are separate clients, and a checkout must not wait for a connection a batch holds</param>
+    public static IReadOnlyList<Scenario> Build(Arguments a, IHttpTransport http, IHttpTransport? producers = null) => a.Scenario switch
     {
         "baseline" => [MembershipScenarios.Baseline(http, a.Settings)],
         "checkout" => [MembershipScenarios.Checkout(http, a.Settings)],
@@ -175,7 +177,7 @@ public static class Cli
         "stream" => [StreamScenario.Create(a.Settings)],
         _ =>
         [
-            MembershipScenarios.Festival(http, a.Settings with { Rate = a.FestivalRate }),
+            MembershipScenarios.Festival(producers ?? http, a.Settings with { Rate = a.FestivalRate }),
             MembershipScenarios.Checkout(http, a.Settings),
         ],
     };
@@ -196,7 +198,8 @@ public static class Cli
             return BadArguments;
         }
         using var http = MembershipScenarios.Client(parsed.Settings);
-        var scenarios = Build(parsed, http);
+        using var producers = parsed.Scenario == "mixed" ? MembershipScenarios.Client(parsed.Settings) : null;
+        var scenarios = Build(parsed, http, producers);
         var warnings = new List<string>();
         IReadOnlyList<ScenarioResult> results;
         try

@@ -306,6 +306,22 @@ public sealed class HarnessTests
     }
 
     [Fact]
+    public async Task In_mixed_a_checkout_never_waits_for_a_connection_a_festival_batch_holds()
+    {
+        // The node holds every event batch until it has answered all 20 checks (or 10 s pass): with one
+        // connection each, checks get through only if checkout has connections of its own.
+        await using var server = await FakeNode.StartAsync(seeded: 10, holdBatchesUntilChecks: 20);
+        var folder = Path.Combine(Path.GetTempPath(), "lt-" + Guid.NewGuid().ToString("N"));
+        var exit = await Cli.RunAsync(["--scenario", "mixed", "--target", server.Url, "--members", "10", "--rate", "20", "--festival-rate", "2",
+            "--batch", "10", "--connections", "1", "--duration", "1s", "--warmup", "0s", "--out", folder], new StringWriter(), new StringWriter());
+
+        Assert.Contains(exit, new[] { 0, Cli.InvalidRun });
+        Assert.True(server.BatchesReleasedByChecks, "the checks waited behind the held batch");
+        var checkout = Orleans.Membership.LoadTests.Harness.RunReport.Read(folder).Scenarios.Single(x => x.Name == "checkout");
+        Assert.Equal(20, checkout.Ok);
+    }
+
+    [Fact]
     public async Task Help_lists_every_option_the_parser_accepts_and_every_exit_code()
     {
         var output = new StringWriter();
@@ -331,24 +347,39 @@ public sealed class HarnessTests
 internal sealed class FakeNode : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private FakeNode(WebApplication app, string url) { _app = app; Url = url; }
-    public string Url { get; }
+    private readonly TaskCompletionSource _checksAnswered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _checks;
+    private FakeNode(WebApplication app) { _app = app; }
+    public string Url { get; private set; } = "";
+    /// <summary>With <c>holdBatchesUntilChecks</c>: the held batches were let go because the checks were all answered, not by the timeout.</summary>
+    public bool BatchesReleasedByChecks => _checksAnswered.Task.IsCompleted;
 
-    public static async Task<FakeNode> StartAsync(int seeded = 0)
+    /// <param name="holdBatchesUntilChecks">event batches are answered only once this many benefit checks were (10 s at most); 0: at once</param>
+    public static async Task<FakeNode> StartAsync(int seeded = 0, int holdBatchesUntilChecks = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var app = builder.Build();
+        var node = new FakeNode(app);
         app.MapGet("/healthz", () => Results.Text("{\"status\":\"ok\"}", "application/json"));
         app.MapGet("/v1/programs/{p}/members/{m}/benefits", () => Results.Text("{\"benefits\":[]}", "application/json"));
-        app.MapGet("/v1/programs/{p}/members/{m}/benefits/{code}", (string code) => Results.Text($"{{\"code\":\"{code}\",\"entitled\":true}}", "application/json"));
+        app.MapGet("/v1/programs/{p}/members/{m}/benefits/{code}", (string code) =>
+        {
+            if (Interlocked.Increment(ref node._checks) >= holdBatchesUntilChecks) node._checksAnswered.TrySetResult();
+            return Results.Text($"{{\"code\":\"{code}\",\"entitled\":true}}", "application/json");
+        });
+        app.MapPost("/v1/programs/{p}/events", async () =>
+        {
+            if (holdBatchesUntilChecks > 0) await Task.WhenAny(node._checksAnswered.Task, Task.Delay(TimeSpan.FromSeconds(10)));
+            return Results.Text("{\"results\":[]}", "application/json", statusCode: 202);
+        });
         app.MapGet("/v1/programs/{p}/members/{m}", (string m) => int.TryParse(m[1..], out var n) && n < seeded
             ? Results.Text($"{{\"memberId\":\"{m}\"}}", "application/json")
             : Results.NotFound());
         await app.StartAsync();
-        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return new FakeNode(app, url);
+        node.Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        return node;
     }
 
     public async ValueTask DisposeAsync()
