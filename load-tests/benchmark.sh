@@ -52,10 +52,11 @@ run baseline-50 --scenario baseline --rate "$HALF_C" --duration "${STEP}s"
 run festival-max --scenario festival --members 10000 --copies 8 --duration "${STEP}s"
 FB=$(field "$OUT/festival-max" "r['rps']")
 QUARTER_C=$(python3 -c "print(max(1,int($C/4)))")
-MIX=(--scenario mixed --members 10000 --festival-rate "$(python3 -c "print(max(1,int($FB/2)))")" --rate "$QUARTER_C")
+# 512 connections each: checks come from a fleet of checkout servers, and a backlog must wait in the node, not in the generator's pool.
+MIX=(--scenario mixed --members 10000 --connections 512 --festival-rate "$(python3 -c "print(max(1,int($FB/2)))")" --rate "$QUARTER_C")
 run mixed-unmeasured "${MIX[@]}" --duration "${STEP}s" --warmup 0s
 run mixed-steady "${MIX[@]}" --duration "${STEP}s" --warmup 0s
-run mixed-quarter --scenario mixed --members 10000 --festival-rate "$(python3 -c "print(max(1,int($FB/4)))")" --rate "$QUARTER_C" --duration "${STEP}s" --warmup 0s
+run mixed-quarter --scenario mixed --members 10000 --connections 512 --festival-rate "$(python3 -c "print(max(1,int($FB/4)))")" --rate "$QUARTER_C" --duration "${STEP}s" --warmup 0s
 wrk -t2 -c64 -d"${STEP}s" --latency "$URL/healthz" >"$OUT/wrk-baseline.txt"
 # The same node left idle: the collector's share of a minute with nothing to do.
 sleep 10; curl -fs "$URL/v1/diagnostics/runtime" >"$OUT/idle-0.json"; sleep 60; curl -fs "$URL/v1/diagnostics/runtime" >"$OUT/idle-1.json"
