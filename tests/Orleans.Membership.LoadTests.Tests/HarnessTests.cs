@@ -349,10 +349,11 @@ internal sealed class FakeNode : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly TaskCompletionSource _checksAnswered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _checks;
+    private volatile bool _holdTimedOut;
     private FakeNode(WebApplication app) { _app = app; }
     public string Url { get; private set; } = "";
     /// <summary>With <c>holdBatchesUntilChecks</c>: the held batches were let go because the checks were all answered, not by the timeout.</summary>
-    public bool BatchesReleasedByChecks => _checksAnswered.Task.IsCompleted;
+    public bool BatchesReleasedByChecks => _checksAnswered.Task.IsCompleted && !_holdTimedOut;
 
     /// <param name="holdBatchesUntilChecks">event batches are answered only once this many benefit checks were (10 s at most); 0: at once</param>
     public static async Task<FakeNode> StartAsync(int seeded = 0, int holdBatchesUntilChecks = 0)
@@ -371,7 +372,10 @@ internal sealed class FakeNode : IAsyncDisposable
         });
         app.MapPost("/v1/programs/{p}/events", async () =>
         {
-            if (holdBatchesUntilChecks > 0) await Task.WhenAny(node._checksAnswered.Task, Task.Delay(TimeSpan.FromSeconds(10)));
+            if (holdBatchesUntilChecks > 0 && await Task.WhenAny(node._checksAnswered.Task, Task.Delay(TimeSpan.FromSeconds(10))) != node._checksAnswered.Task)
+            {
+                node._holdTimedOut = true;
+            }
             return Results.Text("{\"results\":[]}", "application/json", statusCode: 202);
         });
         app.MapGet("/v1/programs/{p}/members/{m}", (string m) => int.TryParse(m[1..], out var n) && n < seeded
