@@ -3,9 +3,12 @@
 #   1. an embedded node, 10,000 members seeded: /healthz and checkout maxima (closed model); checkout and
 #      /healthz at half the checkout maximum (open model); the festival maximum (8 batches of 500 at once);
 #      the mixed load, steady (20 s of it unmeasured first): festival at half its maximum beside checkout
-#      at a quarter of its maximum, and the same beside festival at a quarter of its maximum (where the
-#      cores are not yet saturated); then the same node idle for a minute (time in collection pauses);
-#   2. a fresh embedded node, seeded, then straight into the same mixed load: a node that starts cold;
+#      at a quarter of its maximum, and the same beside festival at a quarter and at an eighth of its
+#      maximum (where the cores are not yet saturated); then the same node idle for a minute (time in
+#      collection pauses);
+#   2. a fresh embedded node, seeded, then straight into the same mixed load: a node that starts cold; and
+#      two more at an eighth of the festival maximum, one straight in, one after 5 s of checkout alone (a
+#      node warmed before it takes traffic);
 #   3. events through the scoring-events streams (embedded): load-tests/stream-ingest.sh's warm pass;
 #   4. PostgreSQL: the durable festival maximum; NATS JetStream to the PostgreSQL ledger and checkout beside
 #      it (load-tests/nats-ingest.sh);
@@ -57,6 +60,8 @@ MIX=(--scenario mixed --members 10000 --connections 512 --festival-rate "$(pytho
 run mixed-unmeasured "${MIX[@]}" --duration "${STEP}s" --warmup 0s
 run mixed-steady "${MIX[@]}" --duration "${STEP}s" --warmup 0s
 run mixed-quarter --scenario mixed --members 10000 --connections 512 --festival-rate "$(python3 -c "print(max(1,int($FB/4)))")" --rate "$QUARTER_C" --duration "${STEP}s" --warmup 0s
+EIGHTH=(--scenario mixed --members 10000 --connections 512 --festival-rate "$(python3 -c "print(max(1,int($FB/8)))")" --rate "$QUARTER_C")
+run mixed-eighth "${EIGHTH[@]}" --duration "${STEP}s" --warmup 0s
 wrk -t2 -c64 -d"${STEP}s" --latency "$URL/healthz" >"$OUT/wrk-baseline.txt"
 # The same node left idle: the collector's share of a minute with nothing to do.
 sleep 10; curl -fs "$URL/v1/diagnostics/runtime" >"$OUT/idle-0.json"; sleep 60; curl -fs "$URL/v1/diagnostics/runtime" >"$OUT/idle-1.json"
@@ -66,6 +71,15 @@ stop_node
 node node-cold.log
 run seed-cold --scenario seed --members 10000
 run mixed-cold "${MIX[@]}" --duration "${STEP}s" --warmup 0s
+stop_node
+node node-cold-eighth.log
+run seed-cold-eighth --scenario seed --members 10000
+run mixed-cold-eighth "${EIGHTH[@]}" --duration "${STEP}s" --warmup 0s
+stop_node
+node node-warmed-eighth.log
+run seed-warmed-eighth --scenario seed --members 10000
+run checkout-warming --scenario checkout --members 10000 --duration 5s --warmup 0s
+run mixed-warmed-eighth "${EIGHTH[@]}" --duration "${STEP}s" --warmup 0s
 stop_node
 
 # 3. Streams (embedded).
@@ -127,6 +141,10 @@ print(f"| checkout at half its maximum | {c50['achievedRps']:,.0f}/s | {lat(c50,
 for name, m, mfest in (('steady', ms, mf), ('cold (seeded, then straight in)', mc, mcf)):
     if m: print(f"| checkout beside festival at half its maximum, {name} | {m['achievedRps']:,.0f}/s beside {mfest['metrics']['eventsPerSecond']:,.0f} events/s{busy(m)}{behind(m)} | {lat(m,'p50'):.2f} | {lat(m,'p99'):.2f} | {lat(m,'p999'):.2f} | {m['fail']} | p99 at most 10 ms | {verdict(lat(m,'p99') <= 10)} |")
 if mq: print(f"| checkout beside festival at a quarter of its maximum (the cores less busy) | {mq['achievedRps']:,.0f}/s beside {mqf['metrics']['eventsPerSecond']:,.0f} events/s{busy(mq)}{behind(mq)} | {lat(mq,'p50'):.2f} | {lat(mq,'p99'):.2f} | {lat(mq,'p999'):.2f} | {mq['fail']} | none | {'the knee is below this load' if lat(mq,'p99') > 10 else 'p99 under 10 ms here'} |")
+for name, step in (('checkout beside festival at an eighth of its maximum, steady', 'mixed-eighth'), ('the same on a node that starts cold', 'mixed-cold-eighth'),
+                   ('the same on a cold node after 5 s of checkout alone (warmed before it takes traffic)', 'mixed-warmed-eighth')):
+    m, mfest = rep(step, 1), rep(step, 0)
+    if m: print(f"| {name} | {m['achievedRps']:,.0f}/s beside {mfest['metrics']['eventsPerSecond']:,.0f} events/s{busy(m)}{behind(m)} | {lat(m,'p50'):.2f} | {lat(m,'p99'):.2f} | {lat(m,'p999'):.2f} | {m['fail']} | none | {'p99 over 10 ms' if lat(m,'p99') > 10 else 'p99 under 10 ms here'} |")
 print(f'\n## Ingest\n')
 print('| path | events/s | batch p99 | errors | target | |')
 print('|---|---|---|---|---|---|')
