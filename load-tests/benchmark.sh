@@ -55,13 +55,16 @@ run baseline-50 --scenario baseline --rate "$HALF_C" --duration "${STEP}s"
 run festival-max --scenario festival --members 10000 --copies 8 --duration "${STEP}s"
 FB=$(field "$OUT/festival-max" "r['rps']")
 QUARTER_C=$(python3 -c "print(max(1,int($C/4)))")
+# mixed NAME DIVISOR: festival at 1/DIVISOR of its maximum beside checkout at a quarter of its own, for one step.
 # 512 connections each: checks come from a fleet of checkout servers, and a backlog must wait in the node, not in the generator's pool.
-MIX=(--scenario mixed --members 10000 --connections 512 --festival-rate "$(python3 -c "print(max(1,int($FB/2)))")" --rate "$QUARTER_C")
-run mixed-unmeasured "${MIX[@]}" --duration "${STEP}s" --warmup 0s
-run mixed-steady "${MIX[@]}" --duration "${STEP}s" --warmup 0s
-run mixed-quarter --scenario mixed --members 10000 --connections 512 --festival-rate "$(python3 -c "print(max(1,int($FB/4)))")" --rate "$QUARTER_C" --duration "${STEP}s" --warmup 0s
-EIGHTH=(--scenario mixed --members 10000 --connections 512 --festival-rate "$(python3 -c "print(max(1,int($FB/8)))")" --rate "$QUARTER_C")
-run mixed-eighth "${EIGHTH[@]}" --duration "${STEP}s" --warmup 0s
+mixed() {
+  run "$1" --scenario mixed --members 10000 --connections 512 --festival-rate "$(python3 -c "print(max(1,int($FB/$2)))")" \
+    --rate "$QUARTER_C" --duration "${STEP}s" --warmup 0s
+}
+mixed mixed-unmeasured 2
+mixed mixed-steady 2
+mixed mixed-quarter 4
+mixed mixed-eighth 8
 wrk -t2 -c64 -d"${STEP}s" --latency "$URL/healthz" >"$OUT/wrk-baseline.txt"
 # The same node left idle: the collector's share of a minute with nothing to do.
 sleep 10; curl -fs "$URL/v1/diagnostics/runtime" >"$OUT/idle-0.json"; sleep 60; curl -fs "$URL/v1/diagnostics/runtime" >"$OUT/idle-1.json"
@@ -70,16 +73,16 @@ stop_node
 # 2. Embedded, cold: seeded, then the mixed load at once.
 node node-cold.log
 run seed-cold --scenario seed --members 10000
-run mixed-cold "${MIX[@]}" --duration "${STEP}s" --warmup 0s
+mixed mixed-cold 2
 stop_node
 node node-cold-eighth.log
 run seed-cold-eighth --scenario seed --members 10000
-run mixed-cold-eighth "${EIGHTH[@]}" --duration "${STEP}s" --warmup 0s
+mixed mixed-cold-eighth 8
 stop_node
 node node-warmed-eighth.log
 run seed-warmed-eighth --scenario seed --members 10000
 run checkout-warming --scenario checkout --members 10000 --duration 5s --warmup 0s
-run mixed-warmed-eighth "${EIGHTH[@]}" --duration "${STEP}s" --warmup 0s
+mixed mixed-warmed-eighth 8
 stop_node
 
 # 3. Streams (embedded).
@@ -128,9 +131,9 @@ rows = []
 c, b = rep('checkout-max'), rep('baseline-max')
 c50, b50 = rep('checkout-50'), rep('baseline-50')
 f = rep('festival-max')
-ms, mc = rep('mixed-steady', 1), rep('mixed-cold', 1)
-mf, mcf = rep('mixed-steady', 0), rep('mixed-cold', 0)
-mq, mqf = rep('mixed-quarter', 1), rep('mixed-quarter', 0)
+def mixed_row(label, step, target, judge):  # checkout (scenario 1) beside festival (scenario 0) in one mixed step
+    m, mfest = rep(step, 1), rep(step, 0)
+    if m: print(f"| {label} | {m['achievedRps']:,.0f}/s beside {mfest['metrics']['eventsPerSecond']:,.0f} events/s{busy(m)}{behind(m)} | {lat(m,'p50'):.2f} | {lat(m,'p99'):.2f} | {lat(m,'p999'):.2f} | {m['fail']} | {target} | {judge(lat(m,'p99'))} |")
 print(f'## Checkout (embedded node, 10,000 members)\n')
 print('| step | rate | p50 | p99 | p99.9 | errors | target | |')
 print('|---|---|---|---|---|---|---|---|')
@@ -138,13 +141,13 @@ print(f"| `/healthz` maximum | {b['rps']:,.0f}/s | {lat(b,'p50'):.2f} | {lat(b,'
 print(f"| checkout maximum | {c['rps']:,.0f}/s | {lat(c,'p50'):.2f} | {lat(c,'p99'):.2f} | {lat(c,'p999'):.2f} | {c['fail']} | {c['rps']/b['rps']:.2f} of `/healthz` | |")
 ratio = lat(c50,'p99') / lat(b50,'p99')
 print(f"| checkout at half its maximum | {c50['achievedRps']:,.0f}/s | {lat(c50,'p50'):.2f} | {lat(c50,'p99'):.2f} | {lat(c50,'p999'):.2f} | {c50['fail']} | p99 at most 1.5 × `/healthz`'s at that rate ({lat(b50,'p99'):.2f} ms): {ratio:.2f} × | {verdict(ratio <= 1.5)} |")
-for name, m, mfest in (('steady', ms, mf), ('cold (seeded, then straight in)', mc, mcf)):
-    if m: print(f"| checkout beside festival at half its maximum, {name} | {m['achievedRps']:,.0f}/s beside {mfest['metrics']['eventsPerSecond']:,.0f} events/s{busy(m)}{behind(m)} | {lat(m,'p50'):.2f} | {lat(m,'p99'):.2f} | {lat(m,'p999'):.2f} | {m['fail']} | p99 at most 10 ms | {verdict(lat(m,'p99') <= 10)} |")
-if mq: print(f"| checkout beside festival at a quarter of its maximum (the cores less busy) | {mq['achievedRps']:,.0f}/s beside {mqf['metrics']['eventsPerSecond']:,.0f} events/s{busy(mq)}{behind(mq)} | {lat(mq,'p50'):.2f} | {lat(mq,'p99'):.2f} | {lat(mq,'p999'):.2f} | {mq['fail']} | none | {'the knee is below this load' if lat(mq,'p99') > 10 else 'p99 under 10 ms here'} |")
+for name, step in (('steady', 'mixed-steady'), ('cold (seeded, then straight in)', 'mixed-cold')):
+    mixed_row(f'checkout beside festival at half its maximum, {name}', step, 'p99 at most 10 ms', lambda p99: verdict(p99 <= 10))
+mixed_row('checkout beside festival at a quarter of its maximum (the cores less busy)', 'mixed-quarter', 'none',
+          lambda p99: 'the knee is below this load' if p99 > 10 else 'p99 under 10 ms here')
 for name, step in (('checkout beside festival at an eighth of its maximum, steady', 'mixed-eighth'), ('the same on a node that starts cold', 'mixed-cold-eighth'),
                    ('the same on a cold node after 5 s of checkout alone (warmed before it takes traffic)', 'mixed-warmed-eighth')):
-    m, mfest = rep(step, 1), rep(step, 0)
-    if m: print(f"| {name} | {m['achievedRps']:,.0f}/s beside {mfest['metrics']['eventsPerSecond']:,.0f} events/s{busy(m)}{behind(m)} | {lat(m,'p50'):.2f} | {lat(m,'p99'):.2f} | {lat(m,'p999'):.2f} | {m['fail']} | none | {'p99 over 10 ms' if lat(m,'p99') > 10 else 'p99 under 10 ms here'} |")
+    mixed_row(name, step, 'none', lambda p99: 'p99 over 10 ms' if p99 > 10 else 'p99 under 10 ms here')
 print(f'\n## Ingest\n')
 print('| path | events/s | batch p99 | errors | target | |')
 print('|---|---|---|---|---|---|')
