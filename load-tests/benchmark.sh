@@ -11,7 +11,7 @@
 #      node warmed before it takes traffic);
 #   3. events through the scoring-events streams (embedded): load-tests/stream-ingest.sh's warm pass;
 #   4. PostgreSQL: the durable festival maximum; NATS JetStream to the PostgreSQL ledger and checkout beside
-#      it (load-tests/nats-ingest.sh);
+#      it (load-tests/nats-ingest.sh); for both, the CPU each process spent per ledger row (load-tests/cpu-split.py);
 #   5. PostgreSQL: bytes a member (load-tests/member-memory.sh, 100,000 members);
 #   6. telemetry on and off, alternated (load-tests/telemetry-cost.sh 3 10 10000);
 #   7. in-process: BenchmarkDotNet's hot paths (--job short), an empty Orleans activation, the engine's
@@ -34,7 +34,12 @@ command -v wrk >/dev/null || { apt-get update -qq >/dev/null && apt-get install 
 
 GENERATOR="dotnet load-tests/bin/Release/net10.0/Orleans.Membership.LoadTests.dll"
 LT="$GENERATOR --target $URL --client ${CLIENT:-lean}"
-run() { local name=$1; shift; $LT "$@" --out "$OUT/$name" >"$OUT/$name.txt" 2>&1 || true; }
+# run NAME ARGS...: one generator run; with SPLIT=DATABASE, load-tests/cpu-split.py says where the CPU went per ledger row.
+run() {
+  local name=$1; shift
+  # shellcheck disable=SC2086
+  ${SPLIT:+python3 load-tests/cpu-split.py "$SPLIT" --} $LT "$@" --out "$OUT/$name" >"$OUT/$name.txt" 2>&1 || true
+}
 say() { echo "$*" | tee -a "$OUT/summary.txt"; }
 skip() { [[ " ${SKIP:-} " == *" $1 "* ]]; }
 node() { # node LOG [args...]: a fresh embedded node on $URL
@@ -93,7 +98,7 @@ if ! skip postgres; then
   node node-postgres.log "--ConnectionStrings:Membership=$(fresh_database membership_bench)" --Membership:ClusterId="bench-$$"
   run pg-seed --scenario seed --members 10000
   run pg-festival-warmup --scenario festival --members 10000 --copies 8 --duration 8s
-  run pg-festival-max --scenario festival --members 10000 --copies 8 --duration "${STEP}s"
+  SPLIT=membership_bench run pg-festival-max --scenario festival --members 10000 --copies 8 --duration "${STEP}s"
   stop_node
 fi
 if ! skip nats; then bash load-tests/nats-ingest.sh "$STEP" >"$OUT/nats.txt" 2>&1 || true; fi
@@ -162,6 +167,16 @@ if m: print(f"| NATS JetStream to the PostgreSQL ledger | {int(m.group(1)):,} | 
 m = re.findall(r'checkout/benefit-check\s+ok\s+\d+\s+fail\s+(\d+).*?p99\s+([0-9.]+)', nats)
 cpu = re.findall(r'cpu: \d+ cores ([0-9.]+)% busy, this generator ([0-9.]+)%', nats)
 if len(m) >= 2: print(f"| checkout p99 beside NATS at half its drain rate | {float(m[-1][1]):.2f} ms (alone: {float(m[0][1]):.2f} ms){f' (cores {float(cpu[-1][0]):.0f}% busy)' if cpu else ''} | | {m[-1][0]} | at most 10 ms | {verdict(float(m[-1][1]) <= 10)} |")
+split_re = r'^cpu split over ([0-9.]+) s .*?; (\d+) ledger rows \((\d+)/s\); CPU microseconds a row: node (\d+), postgres (\d+), nats (\d+), generator (\d+), other (\d+)'
+splits = [(label, re.search(split_re, t, re.M)) for label, t in (('HTTP festival, PostgreSQL ledger', text('pg-festival-max.txt')), ('NATS JetStream to the PostgreSQL ledger (publishing and drain)', nats))]
+splits = [(label, m) for label, m in splits if m]
+if splits:
+    print(f'\n## Where a durable event\'s CPU goes (load-tests/cpu-split.py, microseconds of CPU a ledger row)\n')
+    print('| path | rows/s | node | PostgreSQL | nats-server | generator | other | all | cores 25,000 rows/s take |')
+    print('|---|---|---|---|---|---|---|---|---|')
+    for label, m in splits:
+        us = [int(m.group(i)) for i in range(4, 9)]
+        print(f"| {label} | {int(m.group(3)):,} | {' | '.join(str(u) for u in us)} | {sum(us)} | {sum(us) * 25000 / 1e6:.1f} |")
 if os.path.exists(f'{out}/idle-1.json'):
     a, z = (json.load(open(f'{out}/idle-{i}.json')) for i in (0, 1))
     share = (z['totalGcPauseMs'] - a['totalGcPauseMs']) / 600

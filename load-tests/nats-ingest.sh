@@ -3,7 +3,8 @@
 # One fresh database and one node (Membership:Streams:Provider=nats, streams BENCH_EVENTS and BENCH_DEAD of its own, made fresh), 10,000 seeded members, then in turn:
 #   1. HTTP: --scenario festival, 8 concurrent batches of 500 (the durable-ingest comparison), events/s;
 #   2. NATS at full speed: --scenario stream with 512 publishers for the step, then the backlog the broker
-#      holds is drained with no publisher running: that drain's events/s is the node's own rate;
+#      holds is drained with no publisher running: that drain's events/s is the node's own rate; the CPU
+#      each process spent per ledger row over both (load-tests/cpu-split.py);
 #   3. checkout alone at CHECKOUT_RATE (default 7228) benefit checks a second, then NATS at half the
 #      drain rate (or STREAM_RATE) beside the same checkout: checkout p99 without and with the stream.
 # Usage: bash load-tests/nats-ingest.sh [seconds per step, default 20]   (WARMUP, default 8s, before each;
@@ -32,7 +33,9 @@ echo "== HTTP festival batches of 500, 8 at once"
 "${LOAD[@]}" --scenario festival --copies 8 --batch 500 --duration "${SECONDS_PER_STEP}s" --warmup "$WARMUP" --out "$OUT/festival" 2>/dev/null | grep -E "events/s|festival/event-batch" || true
 
 echo "== NATS at full speed (512 publishers)"
-"${LOAD[@]}" --scenario stream --copies 512 --duration "${SECONDS_PER_STEP}s" --warmup "$WARMUP" --out "$OUT/stream-max" 2>&1 | tee "$OUT/stream-max.txt" | grep -E "^stream:|stream/publish|events/s" || true
+# Publishing and the drain, with where the machine's CPU went per ledger row (load-tests/cpu-split.py).
+python3 load-tests/cpu-split.py membership_bench_nats -- "${LOAD[@]}" --scenario stream --copies 512 --duration "${SECONDS_PER_STEP}s" --warmup "$WARMUP" --out "$OUT/stream-max" 2>&1 \
+  | tee "$OUT/stream-max.txt" | grep -E "^stream:|stream/publish|events/s|^cpu split" || true
 MAX="$(sed -nE 's/^stream: backlog of [0-9]+ events drained in [0-9.]+ s after publishing ended: ([0-9]+) events\/s.*/\1/p' "$OUT/stream-max.txt")"
 HALF="${STREAM_RATE:-$(( ${MAX:-0} / 2 ))}"
 if [ "$HALF" -lt 1 ]; then echo "no drain rate measured (see $OUT/stream-max.txt): set STREAM_RATE" >&2; exit 1; fi
