@@ -376,6 +376,42 @@ public sealed class DefaultProgramRulesTests
     }
 
     [Fact]
+    public void A_regrade_that_passed_while_the_member_wrote_nothing_gets_its_entry_on_the_next_write()
+    {
+        var m = NewMember();
+        m.Now = At("2025-06-02T00:00:00+08:00");
+        m.Paid("o1", 200m, "2025-06-01T10:00:00+08:00"); // silver until 2026-06-01T10:00
+        m.Now = At("2026-09-02T00:00:00+08:00");
+        m.Paid("o2", 1000m, "2026-09-01T10:00:00+08:00"); // 5000 qualifying: gold
+
+        var tiers = m.Ledger.Where(e => e.Kind == LedgerKinds.Tier).Select(e => (e.OccurredAt, e.TierFrom, e.TierTo, e.TierValidUntil)).ToList();
+        Assert.Equal(
+        [
+            (At("2025-06-01T10:00:00+08:00"), "member", "silver", At("2026-06-01T10:00:00+08:00")),
+            (At("2026-06-01T10:00:00+08:00"), "silver", "member", null),
+            (At("2026-09-01T10:00:00+08:00"), "member", "gold", At("2027-09-01T10:00:00+08:00")),
+        ], tiers);
+        Assert.Equal("gold", m.Tier().Tier.Code);
+    }
+
+    [Fact]
+    public void Each_upgrade_of_one_write_gets_its_own_entry()
+    {
+        var m = new MemberHarness(TestPrograms.Default) { Now = At("2026-03-01T00:00:00+08:00") };
+        m.Enroll();
+        m.Now = At("2026-03-02T00:00:00+08:00");
+        m.Write(w =>
+        {
+            MemberRules.ApplyEvent(w, new ScoringEvent("p1", "order.paid", At("2026-03-01T10:00:00+08:00"), "o1", 200m, null)); // silver
+            return MemberRules.ApplyEvent(w, new ScoringEvent("p2", "order.paid", At("2026-03-01T11:00:00+08:00"), "o2", 800m, null)); // 5000: gold
+        });
+
+        var tiers = m.Ledger.Where(e => e.Kind == LedgerKinds.Tier).Select(e => (e.OccurredAt, e.TierFrom, e.TierTo)).ToList();
+        Assert.Equal([(At("2026-03-01T10:00:00+08:00"), "member", "silver"), (At("2026-03-01T11:00:00+08:00"), "silver", "gold")], tiers);
+        Assert.Equal("gold", MemberState.Replay(m.Ledger).ReportedTier);
+    }
+
+    [Fact]
     public void A_refund_can_undo_the_upgrade_its_order_caused()
     {
         var m = NewMember();

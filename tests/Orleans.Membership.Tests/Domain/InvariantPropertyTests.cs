@@ -270,6 +270,36 @@ public sealed class InvariantPropertyTests
         }, iter: 200);
     }
 
+    [Fact]
+    public void The_tier_entries_tell_the_tier_at_every_instant_when_events_arrive_in_time()
+    {
+        // The statement as an audit trail: the entry in force at an instant names the tier at that instant,
+        // re-grades that passed between writes included. (A late event or a refund rewrites the past, so
+        // the history here arrives in time order.)
+        Gen.Select(Gen.Int[0, 3], Gen.Int[1, 200_000], Gen.Int[0, 1_050 * 24]).Array[1, 40].Sample(ops =>
+        {
+            var m = new MemberHarness(TestPrograms.Default) { Now = Origin };
+            m.Enroll();
+            var i = 0;
+            foreach (var (kind, a, hours) in ops.OrderBy(o => o.Item3))
+            {
+                var at = Origin.AddHours(hours);
+                m.Now = at.AddMinutes(1);
+                if (kind < 3) m.Paid($"o{i++}", a / 100m, at.ToString("O"));
+                else m.Event("sign-in", at.ToString("O"));
+            }
+            m.Now = m.Now.AddMonths(30);
+            m.Due();
+            var entries = m.Ledger.Where(e => e.Kind == LedgerKinds.Tier).ToList();
+            var growth = m.State.Growth.Select(g => (g.OccurredAt, g.Seq, g.Amount)).ToList();
+            for (var probe = Origin; probe <= m.Now; probe = probe.AddDays(5))
+            {
+                var told = entries.LastOrDefault(e => e.OccurredAt <= probe)?.TierTo ?? m.Program.BaseTier.Code;
+                Assert.Equal(ReferenceTier(m.Program, growth, m.State.JoinedAt, probe).Item1, told);
+            }
+        }, iter: 150);
+    }
+
     /// <summary>The tier rules written as plainly as possible: quadratic, no sliding window.</summary>
     private static (string, DateTimeOffset?) ReferenceTier(MembershipProgram p, List<(DateTimeOffset At, long Seq, long Amount)> history, DateTimeOffset start, DateTimeOffset at)
     {

@@ -45,19 +45,26 @@ public sealed class MemberHarness(MembershipProgram program)
             WholeHistoryLoads++;
         }
         var w = new MemberWrite(State, Program, Now);
+        // As the grain does: the entries then due are written inside the write, so a rule or a due entry
+        // that reaches behind the checkpoint runs the whole write again on the whole history.
+        T Run(MemberWrite write)
+        {
+            var r = rule(write);
+            if (write.Entries.Count > 0 && writeDue) MemberRules.WriteDue(write);
+            return r;
+        }
         T result;
         try
         {
-            result = rule(w);
+            result = Run(w);
         }
         catch (HistoryNeededException e)
         {
             FallbackReasons.Add(e.Message);
             State = MemberState.Replay(Ledger);
             w = new MemberWrite(State, Program, Now);
-            result = rule(w);
+            result = Run(w);
         }
-        if (w.Entries.Count > 0 && writeDue) MemberRules.WriteDue(w);
         Ledger.AddRange(w.Entries);
         if (Bounded) State.Fold(Program, Now);
         return result;

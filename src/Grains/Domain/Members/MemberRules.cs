@@ -534,7 +534,7 @@ public static class MemberRules
     /// <summary>
     /// Writes what time has made due by <see cref="MemberWrite.Now"/>: the growth time brought (an
     /// <c>accrual</c>), an <c>expire</c> for every bucket past its end with points left, and a <c>tier</c>
-    /// entry when the tier in force changed.
+    /// entry for each tier period that started since the one last reported.
     /// </summary>
     public static void WriteDue(MemberWrite w)
     {
@@ -553,19 +553,36 @@ public static class MemberRules
             }
         }
 
-        var tier = w.TierAt(w.Now);
         var reportedCode = w.State.ReportedTier ?? w.Program.BaseTier.Code;
         var reportedSince = w.State.ReportedTierSince ?? w.State.JoinedAt;
-        if (tier.Tier.Code != reportedCode || (tier.ValidUntil is not null && tier.Since != reportedSince))
+        bool Reported(TierStatus t) => t.Tier.Code == reportedCode && (t.ValidUntil is null || t.Since == reportedSince);
+        var tier = w.TierAt(w.Now);
+        if (Reported(tier)) return;
+        // Every period since the one last reported gets its entry (the contract's "every change of tier"):
+        // a re-grade that passed while the member wrote nothing, or an upgrade by an earlier event of this
+        // write. Walked back from now one period start at a time; one before the growth checkpoint (a member
+        // idle for longer than the refund window) throws HistoryNeededException, and the write runs again
+        // on the whole history.
+        var periods = new List<TierStatus> { tier };
+        for (var p = tier; p.Since > reportedSince;)
         {
+            var before = w.TierAt(p.Since.AddTicks(-1));
+            if (Reported(before) || before.Since >= p.Since) break;
+            periods.Add(p = before);
+        }
+        var from = reportedCode;
+        for (var i = periods.Count - 1; i >= 0; i--)
+        {
+            var period = periods[i];
             w.Emit(new LedgerEntry
             {
                 Kind = LedgerKinds.Tier,
-                OccurredAt = tier.Since,
-                TierFrom = reportedCode,
-                TierTo = tier.Tier.Code,
-                TierValidUntil = tier.ValidUntil,
+                OccurredAt = period.Since,
+                TierFrom = from,
+                TierTo = period.Tier.Code,
+                TierValidUntil = period.ValidUntil,
             });
+            from = period.Tier.Code;
         }
     }
 
