@@ -15,7 +15,7 @@ public sealed record MemberRecall(bool WholeHistory, IReadOnlyList<string> Calle
     public static MemberRecall ForEvents(MemberState state, MembershipProgram program, IReadOnlyList<ScoringEvent> events, DateTimeOffset now)
     {
         if (state.Horizon is not { } horizon) return Nothing;
-        if (!TierRulesHold(state, program)) return Everything;
+        if (!TierHolds(state, program)) return Everything;
         List<string>? ids = null, orders = null;
         foreach (var ev in events)
         {
@@ -34,7 +34,7 @@ public sealed record MemberRecall(bool WholeHistory, IReadOnlyList<string> Calle
     public static MemberRecall ForCallerId(MemberState state, MembershipProgram program, string? id)
     {
         if (state.Horizon is null) return Nothing;
-        if (!TierRulesHold(state, program)) return Everything;
+        if (!TierHolds(state, program)) return Everything;
         return id is not null && state.MustRecall(id) ? new(false, [id], []) : Nothing;
     }
 
@@ -48,4 +48,19 @@ public sealed record MemberRecall(bool WholeHistory, IReadOnlyList<string> Calle
 
     private static bool TierRulesHold(MemberState state, MembershipProgram program)
         => state.Checkpoint is not { } c || c.Rules == program.TierRules;
+
+    /// <summary>
+    /// For a write: the tier rules hold, and no tier period started behind the checkpoint without its entry:
+    /// the period last reported started after the checkpoint, or is the one in force at it. Otherwise (the
+    /// member was idle across a re-grade and a fold moved past it) the write's tier entries reach behind the
+    /// checkpoint (<see cref="MemberRules.WriteDue"/>).
+    /// </summary>
+    private static bool TierHolds(MemberState state, MembershipProgram program)
+    {
+        if (!TierRulesHold(state, program)) return false;
+        if (state.Checkpoint is not { } c) return true;
+        var reportedSince = state.ReportedTierSince ?? state.JoinedAt;
+        return reportedSince >= c.At
+               || (c.TierCode == (state.ReportedTier ?? program.BaseTier.Code) && (c.ValidUntil is null || c.Since == reportedSince));
+    }
 }
