@@ -395,6 +395,20 @@ public sealed class DefaultProgramRulesTests
     }
 
     [Fact]
+    public void A_period_that_began_and_ended_before_its_event_arrived_gets_its_entries_and_later_writes_stay_bounded()
+    {
+        // An order paid 13 months ago arrives now (an import, a late batch): platinum for 12 months, then the base tier again.
+        var m = new MemberHarness(TestPrograms.Default) { Bounded = true, Now = At("2026-11-11T12:00:00+08:00") };
+        m.Paid("o1", 4000m, "2025-10-12T12:00:00+08:00");
+
+        var tiers = m.Ledger.Where(e => e.Kind == LedgerKinds.Tier).Select(e => (e.OccurredAt, e.TierFrom, e.TierTo)).ToList();
+        Assert.Equal([(At("2025-10-12T12:00:00+08:00"), "member", "platinum"), (At("2026-10-12T12:00:00+08:00"), "platinum", "member")], tiers);
+        m.Now = m.Now.AddMinutes(1);
+        m.Event("sign-in");
+        Assert.Equal(0, m.WholeHistoryLoads + m.Fallbacks);
+    }
+
+    [Fact]
     public void Each_upgrade_of_one_write_gets_its_own_entry()
     {
         var m = new MemberHarness(TestPrograms.Default) { Now = At("2026-03-01T00:00:00+08:00") };

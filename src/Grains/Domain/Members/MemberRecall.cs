@@ -61,6 +61,6 @@ public sealed record MemberRecall(bool WholeHistory, IReadOnlyList<string> Calle
         if (state.Checkpoint is not { } c) return true;
         var reportedSince = state.ReportedTierSince ?? state.JoinedAt;
         return reportedSince >= c.At
-               || (c.TierCode == (state.ReportedTier ?? program.BaseTier.Code) && (c.ValidUntil is null || c.Since == reportedSince));
+               || (c.TierCode == (state.ReportedTier ?? program.BaseTier.Code) && (c.Since == reportedSince || (c.ValidUntil is null && c.Since < reportedSince)));
     }
 }

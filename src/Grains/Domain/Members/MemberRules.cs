@@ -555,7 +555,8 @@ public static class MemberRules
 
         var reportedCode = w.State.ReportedTier ?? w.Program.BaseTier.Code;
         var reportedSince = w.State.ReportedTierSince ?? w.State.JoinedAt;
-        bool Reported(TierStatus t) => t.Tier.Code == reportedCode && (t.ValidUntil is null || t.Since == reportedSince);
+        // The base tier reported since an earlier instant still holds when a refund withdrew a later period: past periods are not rewritten.
+        bool Reported(TierStatus t) => t.Tier.Code == reportedCode && (t.Since == reportedSince || (t.ValidUntil is null && t.Since < reportedSince));
         var tier = w.TierAt(w.Now);
         if (Reported(tier)) return;
         // Every period since the one last reported gets its entry (the contract's "every change of tier"):
