@@ -58,9 +58,8 @@ public sealed record MemberRecall(bool WholeHistory, IReadOnlyList<string> Calle
     private static bool TierHolds(MemberState state, MembershipProgram program)
     {
         if (!TierRulesHold(state, program)) return false;
-        if (state.Checkpoint is not { } c) return true;
-        var reportedSince = state.ReportedTierSince ?? state.JoinedAt;
-        return reportedSince >= c.At
-               || (c.TierCode == (state.ReportedTier ?? program.BaseTier.Code) && (c.Since == reportedSince || (c.ValidUntil is null && c.Since < reportedSince)));
+        return state.Checkpoint is not { } c
+               || state.ReportedPeriodStart >= c.At
+               || state.IsReported(program, c.TierCode, c.Since, c.ValidUntil);
     }
 }

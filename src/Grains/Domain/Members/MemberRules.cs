@@ -553,10 +553,8 @@ public static class MemberRules
             }
         }
 
-        var reportedCode = w.State.ReportedTier ?? w.Program.BaseTier.Code;
-        var reportedSince = w.State.ReportedTierSince ?? w.State.JoinedAt;
-        // The base tier reported since an earlier instant still holds when a refund withdrew a later period: past periods are not rewritten.
-        bool Reported(TierStatus t) => t.Tier.Code == reportedCode && (t.Since == reportedSince || (t.ValidUntil is null && t.Since < reportedSince));
+        var reportedSince = w.State.ReportedPeriodStart;
+        bool Reported(TierStatus t) => w.State.IsReported(w.Program, t.Tier.Code, t.Since, t.ValidUntil);
         var tier = w.TierAt(w.Now);
         if (Reported(tier)) return;
         // Every period since the one last reported gets its entry (the contract's "every change of tier"):
@@ -571,7 +569,7 @@ public static class MemberRules
             if (Reported(before) || before.Since >= p.Since) break;
             periods.Add(p = before);
         }
-        var from = reportedCode;
+        var from = w.State.ReportedTier ?? w.Program.BaseTier.Code;
         for (var i = periods.Count - 1; i >= 0; i--)
         {
             var period = periods[i];

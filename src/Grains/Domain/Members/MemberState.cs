@@ -177,6 +177,17 @@ public sealed class MemberState : IBenefitFacts
     [Id(8)] public string? ReportedTier { get; private set; }
     [Id(9)] private long _reportedTierSinceTicks;
     public DateTimeOffset? ReportedTierSince { get => Instant(_reportedTierSinceTicks); private set => _reportedTierSinceTicks = value?.UtcTicks ?? 0; }
+
+    /// <summary>The start of the tier period the ledger last reported: the enrolment while none was.</summary>
+    public DateTimeOffset ReportedPeriodStart => ReportedTierSince ?? JoinedAt;
+
+    /// <summary>
+    /// Whether a tier period is the one the ledger last reported. The base tier reported since an instant
+    /// is also when its period started earlier (a refund withdrew a later period: past periods are not rewritten).
+    /// </summary>
+    public bool IsReported(MembershipProgram program, string tierCode, DateTimeOffset since, DateTimeOffset? validUntil)
+        => tierCode == (ReportedTier ?? program.BaseTier.Code)
+           && (since == ReportedPeriodStart || (validUntil is null && since < ReportedPeriodStart));
     [Id(10)] public string? LastPlan { get; private set; }
     /// <summary>
     /// Increases with every entry that changes what <see cref="BenefitFacts"/> holds apart from the tier
