@@ -423,6 +423,22 @@ public sealed class ApiTests(ClockedNodeFixture node)
     }
 
     [Fact]
+    public async Task A_retried_event_is_a_duplicate_whatever_order_its_serializer_gave_the_attributes()
+    {
+        var m = NewId("m");
+        string Paid(string id, string attributes) => $$"""{"eventId":"{{id}}","memberId":"{{m}}","type":"order.paid","orderId":"o-{{id}}","amount":100{{attributes}}}""";
+        Assert.Equal(1, (await Http.Post($"{P}/events", Paid("p1", ""","attributes":{"store":"s1","channel":"caf\u00e9"}"""))).Body.GetProperty("accepted").GetInt32());
+        Assert.Equal(1, (await Http.Post($"{P}/events", Paid("p2", ""","attributes":{}"""))).Body.GetProperty("accepted").GetInt32());
+        var before = (await Http.Get($"{P}/members/{m}/ledger")).Body.GetRawText();
+
+        var (_, retried) = await Http.Post($"{P}/events", $$"""{"events":[{{Paid("p1", ""","attributes":{"channel":"café","store":"s1"}""")}},{{Paid("p2", "")}}]}""");
+        Assert.Equal((2, 0), (retried.GetProperty("duplicates").GetInt32(), retried.GetProperty("accepted").GetInt32()));
+        var (status, problem) = await Http.Post($"{P}/events", Paid("p1", ""","attributes":{"channel":"café","store":"s2"}"""));
+        Assert.Equal((HttpStatusCode.Conflict, "id-reused"), (status, problem.GetProperty("reason").GetString()));
+        Assert.Equal(before, (await Http.Get($"{P}/members/{m}/ledger")).Body.GetRawText());
+    }
+
+    [Fact]
     public async Task An_event_sent_alone_whose_id_was_used_with_another_body_is_409_and_in_a_batch_is_rejected()
     {
         var m = NewId("m");

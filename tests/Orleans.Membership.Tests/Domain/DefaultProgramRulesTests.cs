@@ -604,6 +604,57 @@ public sealed class DefaultProgramRulesTests
         Assert.Equal(100, m.Balance);
     }
 
+    [Theory]
+    [InlineData("""{"channel":"app","store":"s1"}""", """{"store":"s1","channel":"app"}""")]
+    [InlineData("""{"a":{"y":1,"x":[{"q":2,"p":"s"}]}}""", """{"a":{"x":[{"p":"s","q":2}],"y":1}}""")]
+    [InlineData("{}", null)]
+    [InlineData(null, "{}")]
+    public void A_retry_whose_attributes_differ_only_in_how_they_were_serialized_is_a_duplicate(string? sent, string? retried)
+    {
+        var m = NewMember();
+        m.Paid("o1", 100m, "2026-05-01T10:00:00+08:00", eventId: "e1", attributes: sent);
+        var entries = m.Ledger.Count;
+        Assert.Equal(EventStatus.Duplicate, m.Paid("o1", 100m, "2026-05-01T10:00:00+08:00", eventId: "e1", attributes: retried).Status);
+        Assert.Equal(EventStatus.Duplicate, m.Paid("o1", 100m, "2026-05-01T10:00:00+08:00", eventId: "e1", attributes: sent).Status);
+        Assert.Equal(entries, m.Ledger.Count);
+    }
+
+    [Theory]
+    [InlineData("""{"channel":"app"}""", """{"channel":"web"}""")]
+    [InlineData("""{"channel":"app"}""", """{"channel":"app","store":"s1"}""")]
+    [InlineData("""{"n":[1,2]}""", """{"n":[2,1]}""")]
+    [InlineData("""{"channel":"app"}""", null)]
+    public void A_retry_with_other_attributes_is_refused(string? sent, string? retried)
+    {
+        var m = NewMember();
+        m.Paid("o1", 100m, "2026-05-01T10:00:00+08:00", eventId: "e1", attributes: sent);
+        var reused = m.Paid("o1", 100m, "2026-05-01T10:00:00+08:00", eventId: "e1", attributes: retried);
+        Assert.Equal((EventStatus.Rejected, "id-reused"), (reused.Status, reused.Reason));
+    }
+
+    [Fact]
+    public void An_event_fingerprinted_with_its_attributes_as_sent_is_still_recognised_when_retried_as_sent()
+    {
+        // Builds before attributes were compared in canonical form fingerprinted them as sent, key order and all.
+        const string sent = """{"store":"s1","channel":"app"}""";
+        var m = NewMember();
+        m.Paid("o1", 100m, "2026-05-01T10:00:00+08:00", eventId: "e1", attributes: sent);
+        var earn = m.Ledger.FindIndex(e => e.EventId == "e1");
+        var asSent = new BodyHash(stackalloc byte[256]);
+        asSent.Add("event");
+        asSent.Add("order.paid");
+        asSent.Add(MemberHarness.At("2026-05-01T10:00:00+08:00"));
+        asSent.Add("o1");
+        asSent.AddMoney(100m);
+        asSent.Add(sent);
+        m.Ledger[earn] = m.Ledger[earn] with { BodyHash = asSent.Finish() };
+        m.Reload();
+
+        Assert.Equal(EventStatus.Duplicate, m.Paid("o1", 100m, "2026-05-01T10:00:00+08:00", eventId: "e1", attributes: sent).Status);
+        var reused = m.Paid("o1", 100m, "2026-05-01T10:00:00+08:00", eventId: "e1", attributes: """{"store":"s2","channel":"app"}""");
+        Assert.Equal((EventStatus.Rejected, "id-reused"), (reused.Status, reused.Reason));
+    }
+
     [Fact]
     public void A_repeated_redemption_returns_the_first_result_forever()
     {

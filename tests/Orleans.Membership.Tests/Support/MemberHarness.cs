@@ -70,6 +70,9 @@ public sealed class MemberHarness(MembershipProgram program)
         return result;
     }
 
+    /// <summary>The state rebuilt from the ledger, as a reactivated grain's is.</summary>
+    public void Reload() => State = MemberState.Replay(Ledger);
+
     public void Due() => Write(w => { MemberRules.WriteDue(w); return 0; }, writeDue: false);
 
     public EventOutcome Event(string type, string? occurredAt = null, string? orderId = null, decimal? amount = null, string? eventId = null, string? attributes = null)

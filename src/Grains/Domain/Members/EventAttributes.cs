@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using System.Text.Json;
 
 namespace Orleans.Membership.Domain.Members;
@@ -33,6 +35,86 @@ public sealed class EventAttributes
         catch (JsonException)
         {
             return null;
+        }
+    }
+
+    /// <summary>
+    /// The attributes as an event's fingerprint compares them: null when absent or empty, else the object with
+    /// its properties in ordinal order at every depth (arrays keep theirs). Key order and <c>{}</c> against no
+    /// attributes depend on a producer's serializer, not on what it meant; the HTTP and NATS paths hand on
+    /// the object re-serialized, so its strings are escaped one way and numbers stay as written. Text that is
+    /// not a JSON object is returned as it is (validation refuses it).
+    /// </summary>
+    public static string? Canonical(string? json)
+    {
+        if (string.IsNullOrEmpty(json) || json == "{}") return null;
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) return json;
+            if (!root.EnumerateObject().MoveNext()) return null;
+            // Most producers already send their keys in one order: then the text is its own canonical form.
+            if (InOrder(root)) return json;
+            var buffer = new ArrayBufferWriter<byte>(json.Length + 16);
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                WriteInOrder(writer, root);
+            }
+            return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        }
+        catch (JsonException)
+        {
+            return json;
+        }
+    }
+
+    private static bool InOrder(JsonElement value)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object:
+                string? last = null;
+                foreach (var property in value.EnumerateObject())
+                {
+                    if (last is not null && string.CompareOrdinal(last, property.Name) > 0) return false;
+                    if (!InOrder(property.Value)) return false;
+                    last = property.Name;
+                }
+                return true;
+            case JsonValueKind.Array:
+                foreach (var item in value.EnumerateArray())
+                {
+                    if (!InOrder(item)) return false;
+                }
+                return true;
+            default:
+                return true;
+        }
+    }
+
+    private static void WriteInOrder(Utf8JsonWriter writer, JsonElement value)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object:
+                writer.WriteStartObject();
+                // A stable sort: properties of the same name (JSON allows them) keep their order.
+                foreach (var property in value.EnumerateObject().OrderBy(p => p.Name, StringComparer.Ordinal))
+                {
+                    writer.WritePropertyName(property.Name);
+                    WriteInOrder(writer, property.Value);
+                }
+                writer.WriteEndObject();
+                break;
+            case JsonValueKind.Array:
+                writer.WriteStartArray();
+                foreach (var item in value.EnumerateArray()) WriteInOrder(writer, item);
+                writer.WriteEndArray();
+                break;
+            default:
+                value.WriteTo(writer);
+                break;
         }
     }
 

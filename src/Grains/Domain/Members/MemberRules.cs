@@ -38,17 +38,12 @@ public static class MemberRules
     {
         if (EventValidation.Validate(w.Program, ev, w.Now, out var attributes) is { } problem) return EventOutcome.Rejected(problem.Field, problem.Message);
 
-        var body = new BodyHash(stackalloc byte[256]);
-        body.Add("event");
-        body.Add(ev.Type);
-        body.Add(ev.OccurredAt);
-        body.Add(ev.OrderId);
-        body.AddMoney(ev.Amount);
-        body.Add(ev.AttributesJson);
-        var hash = body.Finish();
+        var canonical = EventAttributes.Canonical(ev.AttributesJson);
+        var hash = Fingerprint(ev, canonical);
         if (w.State.CallerId(ev.EventId) is { } seen)
         {
-            return seen.BodyHash == hash
+            // Fingerprints recorded before attributes were compared in canonical form were made from them as sent.
+            return seen.BodyHash == hash || (canonical != ev.AttributesJson && seen.BodyHash == Fingerprint(ev, ev.AttributesJson))
                 ? EventOutcome.Duplicate
                 : EventOutcome.Rejected("eventId", $"eventId '{ev.EventId}' was already used with a different body", "id-reused");
         }
@@ -60,6 +55,19 @@ public static class MemberRules
             EventKind.Refund => Refund(w, ev, type, at, hash),
             _ => Earn(w, ev, type, at, hash, attributes ?? EventAttributes.Empty),
         };
+    }
+
+    /// <summary>An event's fingerprint: its type, occurredAt as sent, orderId, amount and <paramref name="attributes"/>.</summary>
+    private static string Fingerprint(ScoringEvent ev, string? attributes)
+    {
+        var body = new BodyHash(stackalloc byte[256]);
+        body.Add("event");
+        body.Add(ev.Type);
+        body.Add(ev.OccurredAt);
+        body.Add(ev.OrderId);
+        body.AddMoney(ev.Amount);
+        body.Add(attributes);
+        return body.Finish();
     }
 
     private static EventOutcome Earn(MemberWrite w, ScoringEvent ev, EventType type, DateTimeOffset at, string hash, EventAttributes attributes)
