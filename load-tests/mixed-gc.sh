@@ -11,7 +11,8 @@
 # with past orders, their points-expiring notices fall due together, a sweep backlog beside the load;
 # PREFILL_FIRST_MEMBER (e.g. 10000) runs PREFILL on members from that number on instead of the measured
 # ones (the code warmed, the measured members' state not grown);
-# POSTGRES=1 runs the node on PostgreSQL; NODE_DLL another build's node (for a pair).
+# POSTGRES=1 runs the node on PostgreSQL; NODE_DLL another build's node (for a pair). The longest pauses
+# are sampled: /v1/diagnostics/runtime names each kind's last collection, read every 50 ms.
 # Usage: bash load-tests/mixed-gc.sh [VAR=value ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +32,10 @@ $LT --scenario checkout --members 10000 --duration "${WARMUP:-5s}" --out "$OUT/w
 MIXED_ARGS=(--members 10000 --festival-rate "${FESTIVAL_RATE:-16}" --batch "${BATCH:-500}" --rate "${CHECKOUT_RATE:-7228}")
 if [ -n "${MIXED_WARMUP:-}" ]; then $LT --scenario mixed "${MIXED_ARGS[@]}" --duration "$MIXED_WARMUP" --out "$OUT/mixed-warmup" >/dev/null 2>&1 || true; fi
 curl -fs $URL/v1/diagnostics/runtime >"$OUT/before.json"
+( while sleep 0.05; do curl -fs $URL/v1/diagnostics/runtime && echo; done >"$OUT/samples.jsonl" 2>/dev/null ) &
+SAMPLER=$!
 $LT --scenario mixed "${MIXED_ARGS[@]}" --duration 20s --out "$OUT/mixed" >/dev/null 2>&1 || true
+kill $SAMPLER 2>/dev/null || true
 curl -fs $URL/v1/diagnostics/runtime >"$OUT/after.json"
 python3 - "$OUT" "$*" <<'PY'
 import json, sys
@@ -42,4 +46,12 @@ print('%s: festival %.0f events/s; checkout p50 %.2f p99 %.2f p99.9 %.2f ms (val
     settings, f['metrics']['eventsPerSecond'], c['latencyMs']['p50'], c['latencyMs']['p99'], c['latencyMs']['p999'], c['valid'],
     b['gen0Collections'] - a['gen0Collections'], b['gen1Collections'] - a['gen1Collections'], b['gen2Collections'] - a['gen2Collections'],
     b['totalGcPauseMs'] - a['totalGcPauseMs'], b['heapBytes'] / 1e6))
+seen = {(g['kind'], g['index']) for g in a['lastGcs']}
+pauses = {}
+for line in open(f'{out}/samples.jsonl'):
+    if line.strip():
+        for g in json.loads(line)['lastGcs']:
+            if (g['kind'], g['index']) not in seen: pauses[(g['kind'], g['index'])] = g
+longest = sorted(pauses.values(), key=lambda g: -g['pauseMs'])[:6]
+print('longest pauses (sampled): ' + ', '.join('%.0f ms gen%d %s' % (g['pauseMs'], g['generation'], g['kind']) for g in longest))
 PY
