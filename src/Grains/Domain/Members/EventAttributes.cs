@@ -54,7 +54,7 @@ public sealed class EventAttributes
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) return json;
             if (!root.EnumerateObject().MoveNext()) return null;
-            // Most producers already send their keys in one order: then the text is its own canonical form.
+            // Keys already in order: the text is canonical as it is (the HTTP and NATS paths wrote it minified).
             if (InOrder(root)) return json;
             var buffer = new ArrayBufferWriter<byte>(json.Length + 16);
             using (var writer = new Utf8JsonWriter(buffer))
