@@ -256,6 +256,49 @@ public sealed class RulesV2Tests
         Assert.Equal(420, m.Summary().Growth.Lifetime);
     }
 
+    /// <summary>The largest rates and multipliers a definition may give, on the largest amounts an event may carry.</summary>
+    private static readonly Lazy<MembershipProgram> s_extremes = new(() => Compile("""
+        {
+          "name": "Extremes", "currency": "CNY", "timeZone": "Asia/Shanghai",
+          "qualifying": { "window": "P12M" }, "tierValidity": "P12M",
+          "tiers": [ { "code": "basic", "name": "Basic", "threshold": 0, "pointMultiplier": 1000 } ],
+          "multipliers": [
+            { "name": "weekend", "factor": 1000, "when": { "weekday": ["saturday", "sunday"] } },
+            { "name": "sunday", "factor": 1000, "when": { "weekday": "sunday" } } ],
+          "eventTypes": [
+            { "type": "order.paid", "kind": "purchase", "growth": { "perAmount": 1000000 }, "points": { "perAmount": 1000000 }, "pointMultipliers": ["tier", "weekend", "sunday"] },
+            { "type": "gift", "kind": "purchase", "growth": { "fixed": 1 }, "points": { "perAmount": 1, "of": "giftValue" }, "pointMultipliers": ["tier", "weekend", "sunday"] },
+            { "type": "badge", "kind": "activity", "growth": { "fixed": 1000000000000000 }, "points": { "fixed": 1000000000000000 }, "pointMultipliers": ["tier"] } ]
+        }
+        """));
+
+    [Fact]
+    public void The_largest_rates_on_a_weekday_earn_what_they_say()
+    {
+        var m = Member(s_extremes.Value);
+        // 1,000 yuan x 1,000,000 points a yuan x the tier's 1,000: 10^12 points, within the bound.
+        Assert.Equal(EventStatus.Accepted, m.Paid("o1", 1000m, "2026-10-07T10:00:00+08:00").Status);
+        Assert.Equal((1_000_000_000_000L, 1_000_000_000L), (m.Balance, m.Summary().Growth.Lifetime));
+    }
+
+    [Theory]
+    // On a Sunday the multipliers make 10^15 points a fen; a large amount takes the product past long's range.
+    [InlineData("order.paid", 10, null, "amount", "would earn 10000000000000000 points")]
+    [InlineData("order.paid", 1000000000, null, "amount", "would earn more points")]
+    [InlineData("gift", 1, """{"giftValue":1000000000}""", "attributes.giftValue", "would earn 1000000000000000000 points")]
+    [InlineData("badge", null, null, "type", "would earn 1000000000000000000 points")]
+    public void An_event_that_would_earn_more_than_any_event_may_is_refused_and_changes_nothing(string type, int? amount, string? attributes, string field, string message)
+    {
+        var m = Member(s_extremes.Value);
+        var before = (m.Ledger.Count, m.Balance, m.Summary().Growth.Lifetime);
+        var orderId = type == "badge" ? null : "o1";
+        var outcome = m.Apply(new ScoringEvent("e1", type, At("2026-10-11T10:00:00+08:00"), orderId, amount, attributes));
+        Assert.Equal((EventStatus.Rejected, field, "earning-too-large"), (outcome.Status, outcome.Field, outcome.Reason));
+        Assert.StartsWith(message, outcome.Error);
+        Assert.Contains("one event earns at most 1000000000000000", outcome.Error);
+        Assert.Equal(before, (m.Ledger.Count, m.Balance, m.Summary().Growth.Lifetime));
+    }
+
     // ---- benefit windows and periods ------------------------------------------------------------------------
 
     [Theory]

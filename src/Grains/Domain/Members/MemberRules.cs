@@ -107,18 +107,41 @@ public static class MemberRules
         var amount = ev.Amount ?? 0m;
         if (limited is null)
         {
+            // A product past decimal's or long's range counts as more than any event may earn (below).
             if (growthRule is { } g)
             {
                 growthFactor = g.PerAmount;
                 growthBase = g.Of is { } of ? attributes.Number(of) : null;
-                growth = g.PerAmount is { } f ? Floor((growthBase ?? amount) * f) : g.Fixed ?? 0;
+                try
+                {
+                    growth = g.PerAmount is { } f ? Floor((growthBase ?? amount) * f) : g.Fixed ?? 0;
+                }
+                catch (OverflowException)
+                {
+                    growth = long.MaxValue;
+                }
             }
             if (pointsRule is { } pts)
             {
-                multiplier = PointMultiplier(w, multipliers, at, ref tier, attributes);
-                pointsFactor = pts.PerAmount is { } f ? f * multiplier : null;
                 pointsBase = pts.Of is { } of ? attributes.Number(of) : null;
-                points = pointsFactor is { } pf ? Floor((pointsBase ?? amount) * pf) : Floor((pts.Fixed ?? 0) * multiplier);
+                try
+                {
+                    multiplier = PointMultiplier(w, multipliers, at, ref tier, attributes);
+                    pointsFactor = pts.PerAmount is { } f ? f * multiplier : null;
+                    points = pointsFactor is { } pf ? Floor((pointsBase ?? amount) * pf) : Floor((pts.Fixed ?? 0) * multiplier);
+                }
+                catch (OverflowException)
+                {
+                    points = long.MaxValue;
+                }
+            }
+            // Refused rather than wrapped: earnings this far beyond any real program's would overflow the member's sums.
+            if (growth > MaxEarning || points > MaxEarning)
+            {
+                var (what, rule, value) = growth > MaxEarning ? ("growth", growthRule, growth) : ("points", pointsRule, points);
+                var field = rule?.Of is { } attribute ? $"attributes.{attribute}" : rule?.PerAmount is not null ? "amount" : "type";
+                var earned = value == long.MaxValue ? "more" : value.ToString(CultureInfo.InvariantCulture);
+                return EventOutcome.Rejected(field, $"would earn {earned} {what}; one event earns at most {MaxEarning} (the program's rates and multipliers for '{type.Type}')", "earning-too-large");
             }
         }
 
@@ -614,5 +637,8 @@ public static class MemberRules
         foreach (var part in parts) body.Add(part);
         return body.Finish();
     }
+    /// <summary>What one event may earn, in growth or in points: a bound far above any program's, far below what overflows a member's sums.</summary>
+    public const long MaxEarning = 1_000_000_000_000_000;
+
     private static long Floor(decimal value) => (long)decimal.Floor(value);
 }

@@ -127,7 +127,7 @@ internal sealed partial class DefinitionReader
         }
         if (!element.TryGetDecimal(out var value))
         {
-            Error(path, "is out of range");
+            Error(path, $"must be at most {max}");
             return null;
         }
         if (value != decimal.Truncate(value))
@@ -149,17 +149,17 @@ internal sealed partial class DefinitionReader
     public int? Int32(JsonElement element, string path, int min, int max = int.MaxValue)
         => (int?)Integer(element, path, min, max);
 
-    /// <summary>A number greater than zero (a factor, a rate, a price factor).</summary>
-    public decimal? Positive(JsonElement element, string path)
+    /// <summary>A number greater than zero and at most <paramref name="max"/> (a factor, a rate, a price factor).</summary>
+    public decimal? Positive(JsonElement element, string path, decimal max)
     {
         if (element.ValueKind != JsonValueKind.Number)
         {
             Error(path, "must be a number");
             return null;
         }
-        if (!element.TryGetDecimal(out var value))
+        if (!element.TryGetDecimal(out var value) || value > max)
         {
-            Error(path, "is out of range");
+            Error(path, $"must be at most {max}");
             return null;
         }
         if (value <= 0)
@@ -254,8 +254,8 @@ internal sealed class DefinitionObject(DefinitionReader reader, JsonElement elem
     public int? RequiredInt32(string name, int min, int max = int.MaxValue)
         => Require(name) is { } value ? reader.Int32(value, PathOf(name), min, max) : null;
 
-    public decimal? RequiredPositive(string name)
-        => Require(name) is { } value ? reader.Positive(value, PathOf(name)) : null;
+    public decimal? RequiredPositive(string name, decimal max)
+        => Require(name) is { } value ? reader.Positive(value, PathOf(name), max) : null;
 
     public long? Integer(string name, long min, long max = long.MaxValue)
         => Get(name) is { } value ? reader.Integer(value, PathOf(name), min, max) : null;
@@ -263,8 +263,8 @@ internal sealed class DefinitionObject(DefinitionReader reader, JsonElement elem
     public int? Int32(string name, int min, int max = int.MaxValue)
         => Get(name) is { } value ? reader.Int32(value, PathOf(name), min, max) : null;
 
-    public decimal? Positive(string name)
-        => Get(name) is { } value ? reader.Positive(value, PathOf(name)) : null;
+    public decimal? Positive(string name, decimal max)
+        => Get(name) is { } value ? reader.Positive(value, PathOf(name), max) : null;
 
     public bool? Boolean(string name)
         => Get(name) is { } value ? reader.Boolean(value, PathOf(name)) : null;

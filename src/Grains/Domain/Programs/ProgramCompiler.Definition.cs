@@ -20,6 +20,9 @@ public static partial class ProgramCompiler
     private const string EventTypeRule = "must be 1 to 64 lowercase letters, digits, '.', '_' or '-', starting with a letter";
     private const int MaxMonths = 120;
     private const int MaxYears = 10;
+    // Bounds far above any real program's that keep an event's earnings within what a member's sums can hold.
+    private const decimal MaxFactor = 1_000;
+    private const decimal MaxRate = 1_000_000;
 
     [GeneratedRegex(@"\A[a-z0-9][a-z0-9-]{0,31}\z")]
     private static partial Regex CodePattern();
@@ -260,7 +263,7 @@ public static partial class ProgramCompiler
                 var code = tier.RequiredCode("code", CodePattern(), CodeRule);
                 Unique(codes, code, i, tier.PathOf("code"), "tiers");
                 var name = tier.RequiredString("name");
-                var threshold = tier.RequiredInteger("threshold", min: 0);
+                var threshold = tier.RequiredInteger("threshold", min: 0, max: Members.MemberRules.MaxEarning);
                 if (threshold is { } t)
                 {
                     if (i == 0 && t != 0)
@@ -273,7 +276,7 @@ public static partial class ProgramCompiler
                     }
                     previous = (t, i);
                 }
-                var multiplier = tier.Has("pointMultiplier") ? tier.Positive("pointMultiplier") : 1m;
+                var multiplier = tier.Has("pointMultiplier") ? tier.Positive("pointMultiplier", MaxFactor) : 1m;
                 if (code is not null && name is not null && threshold is not null && multiplier is not null)
                 {
                     tiers.Add(new Tier(code, name, threshold.Value, multiplier.Value, Rank: i));
@@ -299,7 +302,7 @@ public static partial class ProgramCompiler
                     name = null;
                 }
                 Unique(names, name, i, multiplier.PathOf("name"), "multipliers");
-                var factor = multiplier.RequiredPositive("factor");
+                var factor = multiplier.RequiredPositive("factor", MaxFactor);
                 var when = multiplier.Require("when") is { } w ? ReadCondition(w, multiplier.PathOf("when"), ConditionUse.Event) : null;
                 if (name is not null && factor is not null && when is not null)
                 {
@@ -589,7 +592,7 @@ public static partial class ProgramCompiler
             if (formula.Has("fixed"))
             {
                 formula.Forbid("of", "with fixed (of names the attribute perAmount multiplies)");
-                return formula.Integer("fixed", min: 0) is { } value ? new Formula(value, null) : null;
+                return formula.Integer("fixed", min: 0, max: Members.MemberRules.MaxEarning) is { } value ? new Formula(value, null) : null;
             }
             string? of = null;
             if (formula.Get("of") is { } ofElement)
@@ -602,7 +605,7 @@ public static partial class ProgramCompiler
                 _reader.Error(formula.PathOf("perAmount"), "not allowed for an activity (it has no amount); use fixed");
                 return null;
             }
-            return formula.Positive("perAmount") is { } rate && (of is not null || !formula.Has("of")) ? new Formula(null, rate, of) : null;
+            return formula.Positive("perAmount", MaxRate) is { } rate && (of is not null || !formula.Has("of")) ? new Formula(null, rate, of) : null;
         }
 
         private EarnLimit? ReadLimit(DefinitionObject e)
@@ -822,7 +825,7 @@ public static partial class ProgramCompiler
                 var every = earned.RequiredInt32("every", min: 1);
                 if (counter is not null && every is not null) earnedBy = new CounterQuota(counter, every.Value);
             }
-            var value = grant.Positive("value");
+            var value = grant.Positive("value", max: 1_000_000_000);
             var when = grant.Get("when") is { } w ? ReadCondition(w, grant.PathOf("when"), ConditionUse.Member) : null;
             return _reader.Errors.Count == errorsBefore ? new BenefitGrant(tiers, plans, quota, earnedBy, value) { When = when } : null;
         }
