@@ -1,11 +1,12 @@
 using System.Text.Json;
 using System.Text.Unicode;
+using Orleans.Membership.Domain;
 
 namespace Orleans.Membership.Api.Http;
 
 /// <summary>
 /// Reads JSON that came from outside (an HTTP body, a NATS message) by the same rules: a UTF-8 byte order
-/// mark skipped, UTF-8 throughout, each property once.
+/// mark skipped, UTF-8 throughout, each property once, every string whole characters.
 /// </summary>
 public static class JsonInput
 {
@@ -25,15 +26,28 @@ public static class JsonInput
             problem = new("$", "the body is not valid UTF-8");
             return null;
         }
+        JsonDocument doc;
         try
         {
-            return JsonDocument.Parse(bytes, Strict);
+            doc = JsonDocument.Parse(bytes, Strict);
         }
         catch (JsonException strictError)
         {
             problem = Why(bytes, strictError);
             return null;
         }
+        catch (InvalidOperationException)
+        {
+            // The check for repeated names reads every name: one with half a surrogate pair throws.
+            doc = JsonDocument.Parse(bytes);
+        }
+        if (JsonText.MayBeBroken(bytes.Span) && JsonText.FirstBroken(doc.RootElement) is { } broken)
+        {
+            doc.Dispose();
+            problem = new(broken, JsonText.BrokenText);
+            return null;
+        }
+        return doc;
     }
 
     /// <summary>The bytes without a UTF-8 byte order mark, which some clients put first and JSON does not allow.</summary>

@@ -98,6 +98,47 @@ public sealed class RequestBodyTests(ClockedNodeFixture node)
         Assert.Equal(before, (await Http.Get($"{P}/members/{m}/ledger")).Body.GetRawText());
     }
 
+    public static TheoryData<string, string, string> HalfASurrogatePair => new()
+    {
+        // path under the member ("events" for the events endpoint), body, the field named; \ud83c is half of an emoji's pair
+        { "events", """{"eventId":"sp-1","memberId":"{m}","type":"sign-in","attributes":{"note":"gift \ud83c"}}""", "attributes.note" },
+        { "events", """{"events":[{"eventId":"sp-2","memberId":"{m}","type":"share"},{"eventId":"sp-3\udc81","memberId":"{m}","type":"sign-in"}]}""", "events[1].eventId" },
+        { "events", """{"eventId":"sp-4","memberId":"{m}","type":"sign-in","attributes":{"k\ud83c":1}}""", "attributes" },
+        { "members/{m}/points/redemptions", """{"redemptionId":"r-9","points":10,"reason":"gift \ud83c"}""", "reason" },
+        { "members/{m}/subscription", """{"subscriptionEventId":"s-9","plan":"plus\udfff","action":"trial"}""", "plan" },
+        { "members/{m}", """{"birthday":"\ud800"}""", "birthday" },
+    };
+
+    [Theory]
+    [MemberData(nameof(HalfASurrogatePair))]
+    public async Task A_string_with_half_a_surrogate_pair_is_400_naming_it_and_applies_nothing(string path, string body, string field)
+    {
+        var m = await MemberWithPoints();
+        var before = (await Http.Get($"{P}/members/{m}/ledger")).Body.GetRawText();
+        var url = path == "events" ? $"{P}/events" : $"{P}/{path.Replace("{m}", m)}";
+        var (status, problem) = await Http.Send(HttpMethod.Post, url, body.Replace("{m}", m));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("half a UTF-16 surrogate pair", problem.ErrorFor(field));
+        Assert.Equal(before, (await Http.Get($"{P}/members/{m}/ledger")).Body.GetRawText());
+    }
+
+    [Fact]
+    public async Task A_whole_surrogate_pair_escaped_is_text_like_any_other()
+    {
+        var m = await MemberWithPoints();
+        var (status, body) = await Http.Send(HttpMethod.Post, $"{P}/members/{m}/points/redemptions", """{"redemptionId":"r-10","points":10,"reason":"gift \ud83c\udf81"}""");
+        Assert.Equal(HttpStatusCode.Created, status);
+        Assert.Contains("gift \U0001F381", Strings((await Http.Get($"{P}/members/{m}/ledger")).Body));
+
+        static IEnumerable<string> Strings(JsonElement e) => e.ValueKind switch
+        {
+            JsonValueKind.Object => e.EnumerateObject().SelectMany(p => Strings(p.Value)),
+            JsonValueKind.Array => e.EnumerateArray().SelectMany(Strings),
+            JsonValueKind.String => [e.GetString()!],
+            _ => [],
+        };
+    }
+
     // ---- no endpoint -----------------------------------------------------------------------------------
 
     [Fact]

@@ -228,12 +228,16 @@ public sealed class NatsIngestTests(NatsFixture nats, ITestOutputHelper output)
         {
             await run.PublishAsync("default", [.. Encoding.UTF8.GetBytes(notUtf8).Select(b => b == '?' ? (byte)0xFF : b)]);
         }
+        // Half a surrogate pair, as JavaScript writes a string cut in the middle of an emoji.
+        await run.PublishAsync("default", $$$"""{"eventId":"half-pair","memberId":"{{{member}}}","type":"sign-in","attributes":{"note":"gift \ud83c"}}""");
         await run.PublishAsync("default", $$"""{"eventId":"never-paid","memberId":"{{member}}","type":"order.refunded","orderId":"nothing","amount":5,"occurredAt":"2026-11-02T10:00:00+08:00"}""");
         await run.PublishAsync("default", Paid("ok-2", member, 50m, "02"));
         await run.DrainedAsync(TimeSpan.FromSeconds(60));
 
         var letters = (await run.DeadLettersAsync()).ToDictionary(l => l.Body.Contains("no-member") ? "no-member" : l.Body.Contains("twice") ? "twice" : l.Body.StartsWith('{') ? JsonNode.Parse(l.Body)!["eventId"]!.GetValue<string>() : l.Body);
-        Assert.Equal(8, letters.Count);
+        Assert.Equal(9, letters.Count);
+        Assert.Equal(("malformed", "attributes.note"), (letters["half-pair"].Kind, letters["half-pair"].Field));
+        Assert.Contains("half a UTF-16 surrogate pair", letters["half-pair"].Reason);
         foreach (var notUtf8 in new[] { "not-utf8", "member-not-utf8" })
         {
             Assert.Equal(("malformed", "$", "$: the body is not valid UTF-8"), (letters[notUtf8].Kind, letters[notUtf8].Field, letters[notUtf8].Reason));
@@ -254,7 +258,7 @@ public sealed class NatsIngestTests(NatsFixture nats, ITestOutputHelper output)
         Assert.Equal(150, summary.RootElement.GetProperty("points").GetProperty("balance").GetInt64());
         using var counters = JsonDocument.Parse(await http.GetStringAsync("/v1/diagnostics/nats"));
         Assert.Equal(2, counters.RootElement.GetProperty("accepted").GetInt64());
-        Assert.Equal(6, counters.RootElement.GetProperty("malformed").GetInt64());
+        Assert.Equal(7, counters.RootElement.GetProperty("malformed").GetInt64());
         Assert.Equal(2, counters.RootElement.GetProperty("rejected").GetInt64());
     }
 

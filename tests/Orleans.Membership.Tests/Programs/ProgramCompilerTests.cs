@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Orleans.Membership.Domain;
 using Orleans.Membership.Domain.Programs;
 
 namespace Orleans.Membership.Tests.Programs;
@@ -634,6 +635,15 @@ public sealed class ProgramCompilerTests
         var error = Assert.Single(CompileErrors("{ \"name\": "));
         Assert.Equal("$", error.Path);
         Assert.StartsWith("not valid JSON", error.Message);
+    }
+
+    [Theory]
+    [InlineData("""{ "name": "Gifts \ud83c" }""", "name")]
+    [InlineData("""{ "tiers": [ { "name": "ok" }, { "code\udc81": 1 } ] }""", "tiers[1]")]
+    public void Rejects_text_with_half_a_surrogate_pair_naming_where(string json, string path)
+    {
+        var error = Assert.Single(CompileErrors(json));
+        Assert.Equal(new ProgramError(path, JsonText.BrokenText), error);
     }
 
     [Fact]

@@ -27,6 +27,7 @@ public static partial class ProgramCompiler
         }
         using (doc)
         {
+            if (JsonText.FirstBroken(doc.RootElement) is { } broken) return new ProgramCompilation(null, [new ProgramError(broken, JsonText.BrokenText)]);
             return Compile(programId, version, doc.RootElement);
         }
     }
