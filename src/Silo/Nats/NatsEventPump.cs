@@ -369,6 +369,13 @@ public sealed partial class NatsEventPump(
             [DeadLetterHeaders.Sequence] = d.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         if (problem.Field is not null) headers[DeadLetterHeaders.Field] = HeaderValue(problem.Field);
+        // A body the server would not take back with the headers (it took it alone) is left out, its length said.
+        var body = d.Msg.Data ?? [];
+        if (body.Length > (nats.ServerInfo?.MaxPayload ?? 1 << 20) - MaxHeaderBytes)
+        {
+            headers[DeadLetterHeaders.BodyOmitted] = body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            body = [];
+        }
         var subject = CallerIds.IsValid(programId) ? $"{options.DeadLetterSubject}.{programId}" : $"{options.DeadLetterSubject}._";
         var delay = TimeSpan.FromMilliseconds(100);
         for (var attempt = 1; ; attempt++)
@@ -376,7 +383,7 @@ public sealed partial class NatsEventPump(
             try
             {
                 var id = DeadLetterId(_stream, d.Seq, d.Msg.Metadata?.Timestamp ?? default);
-                var ack = await _js.PublishAsync(subject, d.Msg.Data ?? [], opts: new NatsJSPubOpts { MsgId = id }, headers: headers, cancellationToken: stop);
+                var ack = await _js.PublishAsync(subject, body, opts: new NatsJSPubOpts { MsgId = id }, headers: headers, cancellationToken: stop);
                 // A duplicate: this message was dead-lettered before (it came again before it was terminated).
                 if (!ack.Duplicate) ack.EnsureSuccess();
                 break;
@@ -401,11 +408,30 @@ public sealed partial class NatsEventPump(
     public static string DeadLetterId(string stream, ulong seq, DateTimeOffset storedAt)
         => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{stream}:{seq}:{storedAt.ToUnixTimeMilliseconds()}");
 
-    /// <summary>Header values are one line.</summary>
-    private static string HeaderValue(string text) => string.Create(text.Length, text, (span, t) =>
+    /// <summary>Room for a dead letter's headers: each value at most <see cref="MaxHeaderValue"/> characters, escaped.</summary>
+    private const int MaxHeaderBytes = 8 * 1024;
+    private const int MaxHeaderValue = 500;
+
+    /// <summary>
+    /// Header values are one line of ASCII (NATS headers are, as HTTP's): other characters as <c>\uXXXX</c>;
+    /// long ones (a field named by a huge property) cut, ending in an ellipsis.
+    /// </summary>
+    public static string HeaderValue(string text)
     {
-        for (var i = 0; i < t.Length; i++) span[i] = char.IsControl(t[i]) ? ' ' : t[i];
-    });
+        var value = new System.Text.StringBuilder(Math.Min(text.Length, MaxHeaderValue));
+        foreach (var c in text)
+        {
+            if (value.Length >= MaxHeaderValue)
+            {
+                value.Append("...");
+                break;
+            }
+            if (char.IsControl(c)) value.Append(' ');
+            else if (c > '~') value.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+            else value.Append(c);
+        }
+        return value.ToString();
+    }
 
     private void Track(Task task)
     {
@@ -439,4 +465,6 @@ public static class DeadLetterHeaders
     public const string Field = "Membership-Field";
     public const string Subject = "Membership-Subject";
     public const string Sequence = "Membership-Sequence";
+    /// <summary>The original body's length in bytes, when the dead letter could not carry the body too.</summary>
+    public const string BodyOmitted = "Membership-Body-Omitted";
 }

@@ -263,6 +263,39 @@ public sealed class NatsIngestTests(NatsFixture nats, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_dead_letter_the_server_could_not_take_whole_is_stored_cut_and_the_stream_goes_on()
+    {
+        await using var run = new NatsRun(nats, "large");
+        await run.CreateStreamsAsync();
+        await using var node = await NodeProcess.StartAsync(nats.ConnectionString, run.Id, settings: run.NodeSettings);
+        var member = $"{run.Id}-m";
+
+        // Not JSON, as large as the server takes: with the headers it would be more.
+        var largest = (int)nats.Connection.ServerInfo!.MaxPayload - 512;
+        await run.PublishAsync("default", new string('x', largest));
+        // A field name of 300 KB, named twice by the reason and once by the field: more than the server takes.
+        var name = new string('k', 300_000);
+        await run.PublishAsync("default", $$$"""{"eventId":"huge-name","memberId":"{{{member}}}","type":"sign-in","{{{name}}}":1}""");
+        // Headers are ASCII: other characters are escaped.
+        await run.PublishAsync("default", $$$"""{"eventId":"chinese","memberId":"{{{member}}}","type":"签到奖励"}""");
+        await run.PublishAsync("default", Paid("ok", member, 100m, "01"));
+        await run.DrainedAsync(TimeSpan.FromSeconds(60));
+
+        var letters = await run.DeadLettersAsync();
+        Assert.Equal(3, letters.Count);
+        var whole = Assert.Single(letters, l => l.BodyOmitted is not null);
+        Assert.Equal((largest.ToString(CultureInfo.InvariantCulture), "", "malformed"), (whole.BodyOmitted, whole.Body, whole.Kind));
+        var huge = Assert.Single(letters, l => l.Body.Contains("huge-name", StringComparison.Ordinal));
+        Assert.Equal("malformed", huge.Kind);
+        Assert.True(huge.Reason.Length <= 503 && huge.Reason.EndsWith("...", StringComparison.Ordinal), huge.Reason[..Math.Min(80, huge.Reason.Length)]);
+        var chinese = Assert.Single(letters, l => l.Body.Contains("chinese", StringComparison.Ordinal));
+        Assert.Contains("\\u7b7e\\u5230\\u5956\\u52b1", chinese.Reason);
+        using var http = new HttpClient { BaseAddress = node.Url };
+        using var summary = JsonDocument.Parse(await http.GetStringAsync($"/v1/programs/default/members/{member}"));
+        Assert.Equal(100, summary.RootElement.GetProperty("points").GetProperty("balance").GetInt64());
+    }
+
+    [Fact]
     public async Task A_backlog_waiting_before_a_new_node_starts_is_applied_once_its_programs_exist()
     {
         await using var run = new NatsRun(nats, "backlog");
