@@ -21,6 +21,9 @@ public interface IChangeFeedGrain : IGrainWithStringKey
 
     /// <summary>Delivers every dead letter again (each from its first attempt); returns how many.</summary>
     [Alias("replay")] Task<int> ReplayDeadLetters();
+
+    /// <summary>An erased member's changes leave the feed and the dead letters, and their retries stop.</summary>
+    [Alias("forget")] Task Forget(string memberId);
 }
 
 /// <summary>A change with its place in the program's feed (the SSE event id).</summary>

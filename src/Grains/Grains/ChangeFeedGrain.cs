@@ -39,6 +39,8 @@ public sealed class ChangeFeedGrain(
     private SemaphoreSlim? _deliveries;
     private readonly SemaphoreSlim _storage = new(1, 1);
     private int _inFlight;
+    /// <summary>When members were erased, while deliveries begun before that may still be retrying.</summary>
+    private readonly Dictionary<string, DateTimeOffset> _erasedAt = new(StringComparer.Ordinal);
 
     private WebhookOptions Options => options.Value;
 
@@ -100,6 +102,21 @@ public sealed class ChangeFeedGrain(
         return letters.Count;
     }
 
+    async Task IChangeFeedGrain.Forget(string memberId)
+    {
+        if (_inFlight > 0) _erasedAt[memberId] = clock.GetUtcNow();
+        if (_feed.Any(f => f.Change.MemberId == memberId))
+        {
+            var kept = _feed.Where(f => f.Change.MemberId != memberId).ToList();
+            _feed.Clear();
+            foreach (var item in kept) _feed.Enqueue(item);
+        }
+        if (state.State.DeadLetters.RemoveAll(l => l.Change.MemberId == memberId) > 0) await Save();
+    }
+
+    private bool ErasedSince(MemberChange change, DateTimeOffset since)
+        => _erasedAt.TryGetValue(change.MemberId, out var erasedAt) && erasedAt >= since;
+
     /// <summary>Starts one delivery with its retries; runs on this activation, interleaving with calls.</summary>
     private void Deliver(WebhookTarget hook, MemberChange change)
     {
@@ -111,12 +128,14 @@ public sealed class ChangeFeedGrain(
 
     private async Task DeliverWithRetries(WebhookTarget hook, MemberChange change)
     {
+        var started = clock.GetUtcNow();
         try
         {
             var delay = Options.FirstRetryDelay;
             string? error = null;
             for (var attempt = 1; attempt <= Options.MaxAttempts; attempt++)
             {
+                if (ErasedSince(change, started)) return;
                 await _deliveries!.WaitAsync();
                 try
                 {
@@ -133,6 +152,7 @@ public sealed class ChangeFeedGrain(
                 await Task.Delay(delay, clock);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, Options.MaxDelay.Ticks));
             }
+            if (ErasedSince(change, started)) return;
             logger.LogWarning("Webhook {Url} did not take change {ChangeId} after {Attempts} attempts: parked as a dead letter", hook.Url, change.Id, Options.MaxAttempts);
             metrics.DeadLetter();
             state.State.DeadLetters.Add(new DeadLetter(hook.Url, change, Options.MaxAttempts, error ?? "", clock.GetUtcNow()));
@@ -145,7 +165,7 @@ public sealed class ChangeFeedGrain(
         }
         finally
         {
-            _inFlight--;
+            if (--_inFlight == 0) _erasedAt.Clear();
         }
     }
 

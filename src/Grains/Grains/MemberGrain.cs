@@ -292,6 +292,7 @@ public sealed class MemberGrain(MemberGrainServices services)
         services.ReadModel.Withdraw(_key);
         _facts = null;
         _factsSeq = -1;
+        await GrainFactory.GetGrain<IChangeFeedGrain>(ProgramId).Forget(MemberId);
         services.Logger.LogInformation("Erased member {MemberKey}", _key);
         DeactivateOnIdle();
     }

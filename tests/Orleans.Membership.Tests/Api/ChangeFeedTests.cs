@@ -214,6 +214,35 @@ public sealed class ChangeFeedTests(WebhookNodeFixture node)
     }
 
     [Fact]
+    public async Task Erasing_a_member_takes_its_changes_out_of_the_feed_and_the_dead_letters()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.RefuseFirst = int.MaxValue;
+        var program = await NewProgram();
+        await UseWebhook(program, receiver.Url);
+        var erased = await Redeem(program, "gone", "r-gone");
+        var kept = await Redeem(program, "stays", "r-stays");
+        await receiver.Attempted(erased, 3);
+        await receiver.Attempted(kept, 3);
+        // Each member's redemption and tier change park: four dead letters.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await node.Http.Get($"/v1/programs/{program}/webhooks/dead-letters")).Body.GetProperty("deadLetters").GetArrayLength() < 4)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("the four dead letters were not parked");
+            await Task.Delay(20);
+        }
+        var feed = node.Services.GetRequiredService<IGrainFactory>().GetGrain<Abstractions.IChangeFeedGrain>(program);
+        Assert.Contains((await feed.Wait(0, 1000, TimeSpan.Zero)).Items, i => i.Change.MemberId == "gone");
+
+        Assert.Equal(HttpStatusCode.NoContent, (await node.Http.Send(HttpMethod.Delete, $"/v1/programs/{program}/members/gone", null)).Status);
+
+        var members = (await feed.Wait(0, 1000, TimeSpan.Zero)).Items.Select(i => i.Change.MemberId).Distinct();
+        Assert.Equal(["stays"], members);
+        var letters = (await node.Http.Get($"/v1/programs/{program}/webhooks/dead-letters")).Body.GetProperty("deadLetters").EnumerateArray();
+        Assert.Equal(["stays", "stays"], letters.Select(l => l.GetProperty("change").GetProperty("memberId").GetString()));
+    }
+
+    [Fact]
     public async Task A_plain_secret_signs_with_its_utf8_bytes()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
