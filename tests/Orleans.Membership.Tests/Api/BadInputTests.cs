@@ -129,6 +129,36 @@ public sealed class BadInputTests(ClockedNodeFixture node)
         Assert.Equal(rows, await LedgerRows(m));
     }
 
+    [Theory]
+    [InlineData("-5", "must be greater than 0")]
+    [InlineData("0", "must be greater than 0")]
+    [InlineData("1.234", "must have at most 2 decimals")]
+    [InlineData("1000000000.01", "must be at most 1000000000")]
+    public async Task An_activity_with_an_amount_no_purchase_could_have_is_rejected_by_field(string amount, string message)
+    {
+        var m = await MemberWithPoints();
+        var rows = await LedgerRows(m);
+        var (status, body) = await Http.Post($"{P}/events", $$"""{"eventId":"share-{{amount}}","memberId":"{{m}}","type":"share","amount":{{amount}}}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(0, body.GetProperty("accepted").GetInt32());
+        var rejected = body.GetProperty("rejected")[0];
+        Assert.Equal(("amount", message), (rejected.GetProperty("field").GetString(), rejected.GetProperty("error").GetString()![^message.Length..]));
+        Assert.Equal(rows, await LedgerRows(m));
+    }
+
+    [Theory]
+    [InlineData("trial")]
+    [InlineData("cancel")]
+    public async Task A_term_on_a_trial_or_a_cancel_is_400_naming_it(string action)
+    {
+        var m = await MemberWithPoints();
+        var rows = await LedgerRows(m);
+        var (status, problem) = await Http.Post($"{P}/members/{m}/subscription", $$"""{"subscriptionEventId":"s-{{action}}","plan":"plus","action":"{{action}}","term":"P1M"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal($"is only for a purchase (a {action} takes none)", problem.ErrorFor("term"));
+        Assert.Equal(rows, await LedgerRows(m));
+    }
+
     public static TheoryData<string, string, string> WritesWithANewline => new()
     {
         { "points/redemptions", """{"redemptionId":"r-1\n","points":10}""", "redemptionId" },

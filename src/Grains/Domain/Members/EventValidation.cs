@@ -41,6 +41,11 @@ public static class EventValidation
             if (ev.Amount is not { } amount) return ("amount", $"is required for '{type.Type}'");
             if (MoneyProblem(amount) is { } problem) return ("amount", problem);
         }
+        else if (ev.Amount is { } amount && MoneyProblem(amount) is { } problem)
+        {
+            // An activity earns nothing by its amount, but an amount sent is held to the same rule (and fingerprinted).
+            return ("amount", problem);
+        }
         if (type.Attributes.Count == 0) return null;
         attributes = EventAttributes.Parse(ev.AttributesJson);
         if (attributes is null) return ("attributes", "must be a JSON object");
