@@ -137,11 +137,23 @@ public sealed partial class NatsEventPump(
         // This run's own stop: a failure ends it, and what it holds goes back to the broker for the next run.
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         using var pulling = CancellationTokenSource.CreateLinkedTokenSource(fetching, failed.Token);
+        // Reconnected (the broker restarted, or the link broke): the pull died with the old connection, and
+        // deliveries lost on it would come back only after AckWait, behind newer ones. The next run takes the
+        // consumer over from its ack floor, as after a dispatcher's death.
+        var reconnected = false;
+        ValueTask Reconnected(object? sender, NatsEventArgs args)
+        {
+            LogReconnected(args.Message);
+            reconnected = true;
+            failed.Cancel();
+            return ValueTask.CompletedTask;
+        }
         try
         {
             _stream = await NatsTopology.EnsureStreamsAsync(_js, options, pulling.Token);
             var consumer = await NatsTopology.TakeOverAsync(_js, options, _stream, pulling.Token);
             _tookOver = true;
+            nats.ConnectionOpened += Reconnected;
             LogPumping(_stream, options.Consumer);
             var inbox = Channel.CreateBounded<INatsJSMsg<byte[]>>(new BoundedChannelOptions(options.BatchSize) { SingleReader = true, SingleWriter = true });
             var reading = Task.Run(async () =>
@@ -168,6 +180,9 @@ public sealed partial class NatsEventPump(
             }
             await reading;
         }
+        catch (OperationCanceledException) when (reconnected && !fetching.IsCancellationRequested)
+        {
+        }
         catch (Exception) when (!fetching.IsCancellationRequested)
         {
             // A batch that could not be dispatched ends the run: its reader stops pulling too.
@@ -179,6 +194,7 @@ public sealed partial class NatsEventPump(
         }
         finally
         {
+            nats.ConnectionOpened -= Reconnected;
             // Whatever ends the run, its calls finish (or give up when stopped) before the next run takes the consumer over.
             try
             {
@@ -452,6 +468,9 @@ public sealed partial class NatsEventPump(
 
     [LoggerMessage(4, LogLevel.Warning, "Message {Sequence} could not be stored in the dead letters (attempt {Attempt}); retrying")]
     private partial void LogDeadLetterFailed(Exception exception, ulong sequence, int attempt);
+
+    [LoggerMessage(6, LogLevel.Warning, "The NATS connection was opened again ({Message}); the dispatcher takes the consumer over from its ack floor")]
+    private partial void LogReconnected(string message);
 
     [LoggerMessage(5, LogLevel.Error, "The NATS dispatcher could not finish a call of member {MemberKey}; the run restarts from the broker's ack floor")]
     private partial void LogLineFailed(Exception exception, string memberKey);

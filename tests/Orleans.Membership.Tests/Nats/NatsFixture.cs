@@ -172,3 +172,60 @@ public sealed class NatsRun(NatsFixture nats, string name) : IAsyncDisposable
         }
     }
 }
+
+/// <summary>A nats-server with JetStream on a port and a store of its own, that a test can kill and start again.</summary>
+public sealed class RestartableBroker : IAsyncDisposable
+{
+    private readonly int _port = NodeProcess.Ports.Free().Http;
+    private readonly string _store = Directory.CreateTempSubdirectory("membership-nats-").FullName;
+    private Process? _server;
+
+    public string Url => $"nats://127.0.0.1:{_port}";
+
+    public static async Task<RestartableBroker> StartAsync()
+    {
+        var broker = new RestartableBroker();
+        await broker.StartAgainAsync();
+        return broker;
+    }
+
+    /// <summary>Starts the server on the same port and store, and waits until it takes connections.</summary>
+    public async Task StartAgainAsync()
+    {
+        _server = Process.Start(new ProcessStartInfo("nats-server", ["-a", "127.0.0.1", "-p", $"{_port}", "-js", "-sd", _store])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        _server.BeginOutputReadLine();
+        _server.BeginErrorReadLine();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                using var probe = new System.Net.Sockets.TcpClient();
+                await probe.ConnectAsync("127.0.0.1", _port);
+                return;
+            }
+            catch (System.Net.Sockets.SocketException) when (attempt < 100 && !_server.HasExited)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    /// <summary>SIGKILL: what the broker had not written is gone, and every connection breaks.</summary>
+    public void Kill()
+    {
+        _server!.Kill();
+        _server.WaitForExit();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        if (_server is { HasExited: false }) Kill();
+        _server?.Dispose();
+        Directory.Delete(_store, recursive: true);
+        return ValueTask.CompletedTask;
+    }
+}

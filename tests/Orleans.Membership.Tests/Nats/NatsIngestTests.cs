@@ -4,6 +4,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
 using Npgsql;
@@ -293,6 +294,71 @@ public sealed class NatsIngestTests(NatsFixture nats, ITestOutputHelper output)
         using var http = new HttpClient { BaseAddress = node.Url };
         using var summary = JsonDocument.Parse(await http.GetStringAsync($"/v1/programs/default/members/{member}"));
         Assert.Equal(100, summary.RootElement.GetProperty("points").GetProperty("balance").GetInt64());
+    }
+
+    [Fact]
+    public async Task When_the_broker_restarts_the_dispatcher_takes_the_consumer_over_and_every_event_applies_once()
+    {
+        // A broker of this test's own: the shared one serves the other tests.
+        await using var broker = await RestartableBroker.StartAsync();
+        var run = new NatsRun(nats, "restart");
+        await using var connection = new NatsConnection(new NatsOpts { Url = broker.Url, Name = "restart-test" });
+        var js = new NatsJSContext(connection);
+        await NatsTopology.EnsureStreamsAsync(js, run.Options, CancellationToken.None);
+        var settings = run.NodeSettings.Select(s => s.StartsWith("--Membership:Streams:Nats:Url=", StringComparison.Ordinal) ? $"--Membership:Streams:Nats:Url={broker.Url}" : s);
+        await using var node = await NodeProcess.StartAsync(nats.ConnectionString, run.Id, settings: settings);
+        const int members = 100;
+        async Task Publish(string body, string msgId)
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    var ack = await js.PublishAsync($"{run.Options.Subject}.default", Encoding.UTF8.GetBytes(body), opts: new NatsJSPubOpts { MsgId = msgId });
+                    if (!ack.Duplicate) ack.EnsureSuccess();
+                    return;
+                }
+                catch (NatsException) when (attempt < 100)
+                {
+                    await Task.Delay(100); // the broker is starting again
+                }
+            }
+        }
+        async Task Drained()
+        {
+            for (var waited = Stopwatch.StartNew(); ; await Task.Delay(200))
+            {
+                Assert.True(waited.Elapsed < TimeSpan.FromSeconds(90), "the stream was not drained");
+                try
+                {
+                    if ((await js.GetConsumerAsync(run.Options.Stream, run.Options.Consumer)).Info is { NumPending: 0, NumAckPending: 0 }) return;
+                }
+                catch (Exception e) when (e is NatsException or NatsJSApiException)
+                {
+                }
+            }
+        }
+
+        for (var m = 0; m < members; m++) await Publish(Paid($"paid-{m}", $"{run.Id}-m{m}", 100m + m, "01"), $"paid-{m}");
+        await Drained();
+        broker.Kill();
+        await broker.StartAgainAsync();
+        // A refund needs its order applied first: applied out of order it would be refused.
+        for (var m = 0; m < members; m++)
+        {
+            await Publish($$"""{"eventId":"refund-{{m}}","memberId":"{{run.Id}}-m{{m}}","type":"order.refunded","orderId":"paid-{{m}}","amount":50,"occurredAt":"2026-11-02T10:00:00+08:00"}""", $"refund-{m}");
+        }
+        await Drained();
+
+        Assert.Contains(node.Output, line => line.Contains("The NATS connection was opened again", StringComparison.Ordinal));
+        using var http = new HttpClient { BaseAddress = node.Url };
+        for (var m = 0; m < members; m++)
+        {
+            using var summary = JsonDocument.Parse(await http.GetStringAsync($"/v1/programs/default/members/{run.Id}-m{m}"));
+            Assert.Equal(50 + m, summary.RootElement.GetProperty("points").GetProperty("balance").GetInt64());
+        }
+        using var counters = JsonDocument.Parse(await http.GetStringAsync("/v1/diagnostics/nats"));
+        Assert.Equal((2L * members, 0L), (counters.RootElement.GetProperty("accepted").GetInt64(), counters.RootElement.GetProperty("deadLettered").GetInt64()));
     }
 
     [Fact]
