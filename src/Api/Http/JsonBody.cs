@@ -119,6 +119,8 @@ public sealed partial class JsonBody
         return null;
     }
 
+    private static readonly DateTimeOffset Earliest = DateTimeOffset.UnixEpoch;
+
     /// <summary>An ISO-8601 instant that states its offset (<c>Z</c> or <c>+08:00</c>), returned in UTC.</summary>
     public DateTimeOffset? Instant(string field)
     {
@@ -127,6 +129,12 @@ public sealed partial class JsonBody
         if (!OffsetSuffix().IsMatch(s) || !DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.None, out var t))
         {
             Error(field, "must be an ISO-8601 instant with an offset, e.g. 2026-11-11T00:00:05+08:00");
+            return null;
+        }
+        // Year 1 is what an unset date of many languages writes, not a date anything happened on.
+        if (t < Earliest)
+        {
+            Error(field, "must be 1970-01-01T00:00:00Z or later");
             return null;
         }
         return t.ToUniversalTime();

@@ -147,6 +147,30 @@ public sealed class BadInputTests(ClockedNodeFixture node)
     }
 
     [Theory]
+    [InlineData("events", """{"eventId":"y1","memberId":"{m}","type":"sign-in","occurredAt":"0001-01-01T00:00:00Z"}""", "occurredAt")]
+    [InlineData("events", """{"eventId":"y2","memberId":"{m}","type":"sign-in","occurredAt":"1969-12-31T23:59:59Z"}""", "occurredAt")]
+    [InlineData("subscription", """{"subscriptionEventId":"s-y","plan":"plus","action":"trial","at":"0001-01-01T00:00:00+00:00"}""", "at")]
+    public async Task An_instant_before_1970_is_refused_by_field(string path, string template, string field)
+    {
+        var m = await MemberWithPoints();
+        var rows = await LedgerRows(m);
+        var body = template.Replace("{m}", m);
+        if (path == "events")
+        {
+            var (status, answer) = await Http.Post($"{P}/events", body);
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Equal((field, "occurredAt: must be 1970-01-01T00:00:00Z or later"), (answer.GetProperty("rejected")[0].GetProperty("field").GetString(), answer.GetProperty("rejected")[0].GetProperty("error").GetString()));
+        }
+        else
+        {
+            var (status, problem) = await Http.Post($"{P}/members/{m}/{path}", body);
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.Equal("must be 1970-01-01T00:00:00Z or later", problem.ErrorFor(field));
+        }
+        Assert.Equal(rows, await LedgerRows(m));
+    }
+
+    [Theory]
     [InlineData("trial")]
     [InlineData("cancel")]
     public async Task A_term_on_a_trial_or_a_cancel_is_400_naming_it(string action)
