@@ -34,6 +34,7 @@ public static class EventValidation
         {
             return ("occurredAt", $"is more than {MaxFutureSkew.TotalMinutes:0} minutes in the future");
         }
+        if (ev.OccurredAt < DateTimeOffset.UnixEpoch) return ("occurredAt", "must be 1970-01-01T00:00:00Z or later");
         if (type.Kind is EventKind.Purchase or EventKind.Refund)
         {
             if (ev.OrderId is null) return ("orderId", $"is required for '{type.Type}'");
