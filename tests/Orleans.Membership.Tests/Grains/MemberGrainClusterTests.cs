@@ -69,6 +69,21 @@ public sealed class MemberGrainClusterTests(ClusterFixture fixture)
     private static ScoringEvent Paid(string orderId, decimal amount, string at) => new($"{orderId}-paid", "order.paid", At(at), orderId, amount, null);
 
     [Fact]
+    public async Task A_member_refuses_what_a_producer_outside_http_sends_by_the_same_rules()
+    {
+        // Orleans stream producers hand the grain events without the HTTP API's parser in front.
+        var member = NewMember();
+        var outcomes = await member.ApplyEvents(
+        [
+            new ScoringEvent("year-1", "sign-in", default(DateTimeOffset), null, null, null),
+            new ScoringEvent("share-amount", "share", null, null, -5m, null),
+        ]);
+        Assert.Equal(
+            [(EventStatus.Rejected, "occurredAt", "must be 1970-01-01T00:00:00Z or later"), (EventStatus.Rejected, "amount", "must be greater than 0")],
+            outcomes.Select(o => (o.Status, o.Field, o.Error)));
+    }
+
+    [Fact]
     public async Task A_member_reference_from_cached_type_names_is_the_one_GetGrain_makes()
     {
         var key = MemberKeys.Of("default", $"g{Interlocked.Increment(ref s_members)}");
