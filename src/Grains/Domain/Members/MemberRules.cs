@@ -637,6 +637,7 @@ public static class MemberRules
         foreach (var part in parts) body.Add(part);
         return body.Finish();
     }
+
     /// <summary>What one event may earn, in growth or in points: a bound far above any program's, far below what overflows a member's sums.</summary>
     public const long MaxEarning = 1_000_000_000_000_000;
 
