@@ -98,9 +98,15 @@ public sealed partial class JsonBody
             if (required) Error(field, "is required");
             return null;
         }
-        if (v.ValueKind != JsonValueKind.Number || !v.TryGetDecimal(out var d))
+        if (v.ValueKind != JsonValueKind.Number)
         {
             Error(field, "must be a number");
+            return null;
+        }
+        if (!v.TryGetDecimal(out var d))
+        {
+            // Past decimal's range (1e30): far past any amount, whose bound EventValidation names.
+            Error(field, $"must be at most {Domain.Members.EventValidation.MaxAmount}");
             return null;
         }
         return d;

@@ -134,6 +134,7 @@ public sealed class BadInputTests(ClockedNodeFixture node)
     [InlineData("0", "must be greater than 0")]
     [InlineData("1.234", "must have at most 2 decimals")]
     [InlineData("1000000000.01", "must be at most 1000000000")]
+    [InlineData("1e30", "must be at most 1000000000")]
     public async Task An_activity_with_an_amount_no_purchase_could_have_is_rejected_by_field(string amount, string message)
     {
         var m = await MemberWithPoints();

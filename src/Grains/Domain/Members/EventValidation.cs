@@ -14,6 +14,7 @@ public static class EventValidation
 
     public const int MaxTextAttribute = 64;
     public const int MaxQuantity = 1_000_000;
+    public const decimal MaxAmount = 1_000_000_000;
 
     /// <summary>Returns (field, message) of the first problem, or null when the event is well-formed.</summary>
     public static (string Field, string Message)? Validate(MembershipProgram program, ScoringEvent ev, DateTimeOffset now)
@@ -80,7 +81,7 @@ public static class EventValidation
     {
         if (amount <= 0) return "must be greater than 0";
         if (decimal.Round(amount, 2) != amount) return "must have at most 2 decimals";
-        if (amount > 1_000_000_000m) return "must be at most 1000000000";
+        if (amount > MaxAmount) return $"must be at most {MaxAmount}";
         return null;
     }
 }
