@@ -204,7 +204,10 @@ public sealed class ApiTests(ClockedNodeFixture node)
 
         Assert.Equal("is required", (await Http.Post($"{P}/members/{m}/benefits/free-shipping/uses", "{}")).Body.ErrorFor("useId"));
         Assert.Equal(HttpStatusCode.BadRequest, (await Http.Post($"{P}/members/{m}/benefits/free-shipping/uses", "{not json")).Status);
-        Assert.Equal(HttpStatusCode.NotFound, (await Http.Post($"{P}/members/{NewId("ghost")}/benefits/free-shipping/uses", """{"useId":"u1"}""")).Status);
+        var ghost = await Http.Post($"{P}/members/{NewId("ghost")}/benefits/free-shipping/uses", """{"useId":"u1"}""");
+        Assert.Equal((HttpStatusCode.NotFound, "the member is not enrolled in program 'default': only a member uses a benefit"), (ghost.Status, ghost.Body.GetProperty("detail").GetString()));
+        var redeemer = await Http.Post($"{P}/members/{NewId("ghost")}/points/redemptions", """{"redemptionId":"r1","points":1}""");
+        Assert.Equal((HttpStatusCode.NotFound, "the member is not enrolled in program 'default': only a member redeems points"), (redeemer.Status, redeemer.Body.GetProperty("detail").GetString()));
     }
 
     [Fact]

@@ -408,7 +408,7 @@ public static class MemberRules
     {
         if (!CallerIds.IsValid(request.RedemptionId)) return WriteResult<RedemptionResult>.Invalid("redemptionId", CallerIds.Rule);
         if (request.Points <= 0) return WriteResult<RedemptionResult>.Invalid("points", "must be a whole number greater than 0");
-        if (!w.State.Enrolled) return WriteResult<RedemptionResult>.NotFound("member not found");
+        if (!w.State.Enrolled) return WriteResult<RedemptionResult>.NotFound($"the member is not enrolled in program '{w.Program.Id}': only a member redeems points");
         var body = new BodyHash(stackalloc byte[128]);
         body.Add("redeem");
         body.Add(request.Points);
@@ -447,7 +447,7 @@ public static class MemberRules
         if (!w.Program.BenefitsByCode.TryGetValue(request.Code, out var benefit)) return WriteResult<BenefitCheck>.NotFound($"benefit '{request.Code}' is not defined by program '{w.Program.Id}'");
         if (!CallerIds.IsValid(request.UseId)) return WriteResult<BenefitCheck>.Invalid("useId", CallerIds.Rule);
         if (request.OrderId is { } o && !CallerIds.IsValid(o)) return WriteResult<BenefitCheck>.Invalid("orderId", CallerIds.Rule);
-        if (!w.State.Enrolled) return WriteResult<BenefitCheck>.NotFound("member not found");
+        if (!w.State.Enrolled) return WriteResult<BenefitCheck>.NotFound($"the member is not enrolled in program '{w.Program.Id}': only a member uses a benefit");
         var hash = Hash("benefit-use", request.Code, request.OrderId);
         if (Replay(w.State, request.UseId, hash, DomainJson.Default.BenefitCheck, out WriteResult<BenefitCheck>? replay)) return replay!;
 
