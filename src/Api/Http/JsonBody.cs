@@ -125,8 +125,6 @@ public sealed partial class JsonBody
         return null;
     }
 
-    private static readonly DateTimeOffset Earliest = DateTimeOffset.UnixEpoch;
-
     /// <summary>An ISO-8601 instant that states its offset (<c>Z</c> or <c>+08:00</c>), returned in UTC.</summary>
     public DateTimeOffset? Instant(string field)
     {
@@ -137,10 +135,9 @@ public sealed partial class JsonBody
             Error(field, "must be an ISO-8601 instant with an offset, e.g. 2026-11-11T00:00:05+08:00");
             return null;
         }
-        // Year 1 is what an unset date of many languages writes, not a date anything happened on.
-        if (t < Earliest)
+        if (t < Domain.Members.EventValidation.Earliest)
         {
-            Error(field, "must be 1970-01-01T00:00:00Z or later");
+            Error(field, Domain.Members.EventValidation.BeforeEarliest);
             return null;
         }
         return t.ToUniversalTime();

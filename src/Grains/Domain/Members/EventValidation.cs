@@ -16,6 +16,10 @@ public static class EventValidation
     public const int MaxQuantity = 1_000_000;
     public const decimal MaxAmount = 1_000_000_000;
 
+    /// <summary>The earliest instant a request may name: year 1 is what an unset date of many languages writes, not a date anything happened on.</summary>
+    public static readonly DateTimeOffset Earliest = DateTimeOffset.UnixEpoch;
+    public const string BeforeEarliest = "must be 1970-01-01T00:00:00Z or later";
+
     /// <summary>Returns (field, message) of the first problem, or null when the event is well-formed.</summary>
     public static (string Field, string Message)? Validate(MembershipProgram program, ScoringEvent ev, DateTimeOffset now)
         => Validate(program, ev, now, out _);
@@ -35,7 +39,7 @@ public static class EventValidation
         {
             return ("occurredAt", $"is more than {MaxFutureSkew.TotalMinutes:0} minutes in the future");
         }
-        if (ev.OccurredAt < DateTimeOffset.UnixEpoch) return ("occurredAt", "must be 1970-01-01T00:00:00Z or later");
+        if (ev.OccurredAt < Earliest) return ("occurredAt", BeforeEarliest);
         if (type.Kind is EventKind.Purchase or EventKind.Refund)
         {
             if (ev.OrderId is null) return ("orderId", $"is required for '{type.Type}'");
