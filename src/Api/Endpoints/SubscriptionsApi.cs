@@ -27,8 +27,6 @@ public static class SubscriptionsApi
         var action = body.String("action", required: true);
         if (action is not null and not ("purchase" or "trial" or "cancel")) body.Error("action", "must be one of purchase, trial, cancel");
         var term = body.String("term", required: action == "purchase");
-        // A trial's length is the plan's, and a cancel ends what runs: a term there would only mislead the statement.
-        if (term is not null && action is "trial" or "cancel") body.Error("term", $"is only for a purchase (a {action} takes none)");
         var at = body.Instant("at");
         if (body.HasErrors) return MembersApi.Invalid(body);
         var result = await grain!.Subscribe(new SubscriptionRequest(id!, plan!, action!, term, at));

@@ -496,6 +496,8 @@ public static class MemberRules
         {
             return WriteResult<SubscriptionView>.Invalid("term", $"must be one of {string.Join(", ", plan.Terms)} for a purchase of '{plan.Code}'");
         }
+        // A trial's length is the plan's, and a cancel ends what runs: a term there would only mislead the statement.
+        if (r.Action != "purchase" && r.Term is not null) return WriteResult<SubscriptionView>.Invalid("term", $"is only for a purchase (a {r.Action} takes none)");
         if (r.At is { } future && future > w.Now + EventValidation.MaxFutureSkew) return WriteResult<SubscriptionView>.Invalid("at", "is more than 5 minutes in the future");
         var body = new BodyHash(stackalloc byte[128]);
         body.Add("subscription");
