@@ -78,14 +78,16 @@ public static class MembersApi
         var (body, bodyError) = await MemberRoute.ReadObject(request, optional: true);
         if (bodyError is not null) return bodyError;
         string? birthday = null;
+        var forgetBirthday = false;
         if (body is not null)
         {
             body.RejectUnknown("birthday");
             birthday = body.String("birthday");
+            forgetBirthday = body.IsNull("birthday");
             if (birthday is not null && !MemberRules.IsBirthday(birthday)) body.Error("birthday", "must be a date as MM-DD, e.g. 03-15");
             if (body.HasErrors) return Invalid(body);
         }
-        var result = await grain!.Enroll(new EnrollRequest(birthday));
+        var result = await grain!.Enroll(new EnrollRequest(birthday, forgetBirthday));
         if (result.Status is not (WriteStatus.Applied or WriteStatus.Replayed)) return MemberRoute.Refusal(result);
         return result.Value!.Created
             ? TypedResults.Created($"/v1/programs/{programId}/members/{memberId}", result.Value.Summary)
@@ -187,7 +189,8 @@ public static class MembersApi
         if (e.Kind == LedgerKinds.Subscription) Set("planExpiresAt", e.PlanExpiresAt);
         Set("code", e.BenefitCode);
         if (e.Kind == LedgerKinds.BenefitUse) Set("period", e.Period);
-        Set("birthday", e.Birthday);
+        if (e.Birthday == "") d["birthday"] = null; // removed
+        else Set("birthday", e.Birthday);
         return new LedgerEntryView(e.Seq, e.OccurredAt, e.RecordedAt, e.Kind, e.EventId, e.Points, e.Growth, d);
     }
 }

@@ -65,6 +65,9 @@ public sealed partial class JsonBody
         return false;
     }
 
+    /// <summary>Whether the body sends <paramref name="field"/> as an explicit JSON null (not merely leaves it out).</summary>
+    public bool IsNull(string field) => _obj.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.Null;
+
     public string? String(string field, bool required = false)
     {
         if (!TryGet(field, out var v))

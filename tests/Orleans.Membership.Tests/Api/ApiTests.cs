@@ -94,6 +94,14 @@ public sealed class ApiTests(ClockedNodeFixture node)
         var again = await Http.Post($"{P}/members/{m}", """{"birthday":"04-01"}""");
         Assert.Equal(HttpStatusCode.OK, again.Status);
         Assert.Equal("04-01", again.Body.GetProperty("birthday").GetString());
+        // A member may have its birthday removed: null, not an empty body (which changes nothing).
+        Assert.Equal("04-01", (await Http.Post($"{P}/members/{m}", "{}")).Body.GetProperty("birthday").GetString());
+        var removed = await Http.Post($"{P}/members/{m}", """{"birthday":null}""");
+        Assert.Equal(HttpStatusCode.OK, removed.Status);
+        Assert.False(removed.Body.TryGetProperty("birthday", out var left) && left.ValueKind is not JsonValueKind.Null);
+        var newest = (await Http.Get($"{P}/members/{m}/ledger?limit=1")).Body.GetProperty("entries")[0];
+        Assert.Equal("enroll", newest.GetProperty("kind").GetString());
+        Assert.Equal(JsonValueKind.Null, newest.GetProperty("detail").GetProperty("birthday").ValueKind);
 
         Assert.Equal("must be a date as MM-DD, e.g. 03-15", (await Http.Post($"{P}/members/{NewId("m")}", """{"birthday":"02-30"}""")).Body.ErrorFor("birthday"));
         Assert.Equal(HttpStatusCode.BadRequest, (await Http.Post($"{P}/members/bad%20id", "{}")).Status);

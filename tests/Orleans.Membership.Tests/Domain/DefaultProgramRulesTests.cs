@@ -510,6 +510,30 @@ public sealed class DefaultProgramRulesTests
         Assert.Equal(At("2027-01-01T00:00:00+08:00"), check.ResetsAt);
     }
 
+    [Fact]
+    public void A_removed_birthday_ends_the_birthday_month_and_stays_removed_after_a_replay()
+    {
+        var m = NewMember("11-05");
+        m.Paid("o1", 200m, "2026-10-01T10:00:00+08:00"); // silver, in the birthday month
+        Assert.True(m.Check("birthday-gift").Entitled);
+
+        m.Write(w => MemberRules.Enroll(w, new EnrollRequest(null, ForgetBirthday: true)));
+        Assert.Null(m.State.Birthday);
+        Assert.Equal((false, "window"), (m.Check("birthday-gift").Entitled, m.Check("birthday-gift").Reason));
+        var removal = m.Ledger[^1];
+        Assert.Equal((LedgerKinds.Enroll, "", "profile"), (removal.Kind, removal.Birthday, removal.Note));
+        Assert.Equal("", LedgerEntryJson.Decode(LedgerEntryJson.Encode(removal)).Birthday); // both ledgers keep it
+        m.Reload();
+        Assert.Null(m.State.Birthday);
+
+        var entries = m.Ledger.Count;
+        Assert.Equal(WriteStatus.Applied, m.Write(w => MemberRules.Enroll(w, new EnrollRequest(null, ForgetBirthday: true))).Status);
+        Assert.Equal(entries, m.Ledger.Count); // nothing to remove: nothing written
+        var both = m.Write(w => MemberRules.Enroll(w, new EnrollRequest("03-15", ForgetBirthday: true)));
+        Assert.Equal((WriteStatus.Invalid, "birthday"), (both.Status, both.Field));
+        Assert.Equal(entries, m.Ledger.Count);
+    }
+
     [Theory]
     [InlineData("2026-12-01T23:59:59+08:00", false)]
     [InlineData("2026-12-02T00:00:00+08:00", true)]

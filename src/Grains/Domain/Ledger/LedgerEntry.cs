@@ -80,7 +80,7 @@ public sealed record LedgerEntry
     [Id(27)] public string? BenefitCode { get; init; }
     /// <summary>benefit-use: the quota period key (<c>2026-11</c>, <c>2026</c>, <c>life</c>); earn: the local day it counts against.</summary>
     [Id(28)] public string? Period { get; init; }
-    /// <summary>enroll: the member's birthday, <c>MM-DD</c>.</summary>
+    /// <summary>enroll: the member's birthday, <c>MM-DD</c>; <c>""</c> when it was removed, null when unchanged.</summary>
     [Id(29)] public string? Birthday { get; init; }
     /// <summary>The first answer to a caller-id write, returned again to a replay of the same id.</summary>
     [Id(30)] public string? Response { get; init; }

@@ -114,7 +114,8 @@ public sealed record PlanOffer(
     [property: Id(5)] SubscriptionView? Subscription);
 
 [GenerateSerializer, Immutable, Alias("enroll-request")]
-public sealed record EnrollRequest([property: Id(0)] string? Birthday);
+/// <param name="ForgetBirthday">the member asked for its birthday to be removed (a body of <c>{"birthday":null}</c>)</param>
+public sealed record EnrollRequest([property: Id(0)] string? Birthday, [property: Id(1)] bool ForgetBirthday = false);
 
 [GenerateSerializer, Immutable, Alias("enroll-result")]
 public sealed record EnrollResult([property: Id(0)] bool Created, [property: Id(1)] MemberSummary Summary);

@@ -19,11 +19,14 @@ public static class MemberRules
     public static WriteResult<bool> Enroll(MemberWrite w, EnrollRequest request)
     {
         if (request.Birthday is { } b && !IsBirthday(b)) return WriteResult<bool>.Invalid("birthday", "must be a date as MM-DD, e.g. 03-15");
+        if (request.Birthday is not null && request.ForgetBirthday) return WriteResult<bool>.Invalid("birthday", "is either a date or null, not both");
         var created = !w.State.Enrolled;
-        if (created || (request.Birthday is not null && request.Birthday != w.State.Birthday))
+        // The ledger writes a removed birthday as "": null in an entry means "not changed".
+        var birthday = request.ForgetBirthday && w.State.Birthday is not null ? "" : request.Birthday;
+        if (created || (birthday is not null && birthday != w.State.Birthday))
         {
             TimeGrowth.Settle(w);
-            w.Emit(new LedgerEntry { Kind = LedgerKinds.Enroll, OccurredAt = w.Now, Birthday = request.Birthday, Note = created ? null : "profile" });
+            w.Emit(new LedgerEntry { Kind = LedgerKinds.Enroll, OccurredAt = w.Now, Birthday = birthday, Note = created ? null : "profile" });
         }
         return WriteResult<bool>.Ok(created);
     }

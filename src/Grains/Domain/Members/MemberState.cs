@@ -424,7 +424,7 @@ public sealed class MemberState : IBenefitFacts
             case LedgerKinds.Enroll:
                 if (!Enrolled) JoinedAt = e.OccurredAt;
                 Enrolled = true;
-                if (e.Birthday is not null) Birthday = e.Birthday;
+                if (e.Birthday is not null) Birthday = e.Birthday.Length == 0 ? null : e.Birthday;
                 break;
             case LedgerKinds.Earn:
                 ApplyEarn(e);
