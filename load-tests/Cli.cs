@@ -26,6 +26,8 @@ public static class Cli
           festival   event batches (--batch events each); reports events/s
           mixed      festival and checkout at once (--rate is checkout's, --festival-rate festival's)
           seed       creates --members members with history (run it before checkout)
+          stream     order.paid events published to NATS JetStream (NATS_URL, default
+                     nats://127.0.0.1:4222), against a node run with Membership:Streams:Provider=nats
 
         options:
           --scenario NAME       one of the scenarios above (required)
@@ -40,7 +42,7 @@ public static class Cli
           --batch N             events per batch, 1-1000 (default 500)
           --festival-rate N     mixed: festival batches per second (default 2)
           --program ID          program id (default default)
-          --max-p99 MS          threshold: p99 latency at most MS
+          --max-p99 MS          threshold: p99 latency of the OK requests at most MS (mixed: checkout's)
           --out DIR             where reports go (default load-tests/results/<scenario>-<time>)
           --api-key K           sent as X-Api-Key
           --connections N       HTTP connections the generator may open (default 64; mixed: as many
@@ -158,8 +160,9 @@ public static class Cli
 
     public static TimeSpan? ParseDuration(string text)
     {
+        // Finite and below a day before it becomes a TimeSpan (Infinity or 1e300s would overflow it); the caller holds the 2h limit.
         static TimeSpan? Number(string digits, Func<double, TimeSpan> unit)
-            => double.TryParse(digits, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && n >= 0 ? unit(n) : null;
+            => double.TryParse(digits, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && n >= 0 && double.IsFinite(n) && n < 1e7 && unit(n) is var d && d < TimeSpan.FromDays(1) ? d : null;
         if (text.EndsWith("ms", StringComparison.Ordinal)) return Number(text[..^2], TimeSpan.FromMilliseconds);
         if (text.EndsWith('s')) return Number(text[..^1], TimeSpan.FromSeconds);
         if (text.EndsWith('m')) return Number(text[..^1], TimeSpan.FromMinutes);
@@ -177,7 +180,8 @@ public static class Cli
         "stream" => [StreamScenario.Create(a.Settings)],
         _ =>
         [
-            MembershipScenarios.Festival(producers ?? http, a.Settings with { Rate = a.FestivalRate }),
+            // --max-p99 is checkout's: a batch of 500 events is not held to a check's latency.
+            MembershipScenarios.Festival(producers ?? http, a.Settings with { Rate = a.FestivalRate, MaxP99Ms = null }),
             MembershipScenarios.Checkout(http, a.Settings),
         ],
     };

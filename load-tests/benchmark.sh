@@ -20,8 +20,13 @@
 # STEP (default 20) is the seconds per measured step; SKIP="nats memory" leaves sections out (streams,
 # postgres, nats, memory, telemetry, inprocess); CLIENT picks the generator's HTTP client, PORT the node's, NODE_ARGS adds node
 # arguments; NODE_DLL runs another build's node (for a before/after pair).
-# Usage: bash load-tests/benchmark.sh
+# Usage: bash load-tests/benchmark.sh [seconds per measured step]     (--help: this text)
 set -euo pipefail
+case "${1:-}" in
+  -h|--help) sed -n '2,/^# Usage/s/^# \{0,1\}//p' "$0"; exit 0 ;;
+  ''|[1-9]|[1-9][0-9]|[1-9][0-9][0-9]) ;;
+  *) echo "error: '$1' is not a number of seconds per step (1-999); --help says what this runs" >&2; exit 64 ;;
+esac
 cd "$(dirname "$0")/.."
 STEP="${STEP:-${1:-20}}"
 OUT="load-tests/results/benchmark-$(date -u +%Y%m%d-%H%M%S)"

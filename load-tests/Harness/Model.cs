@@ -1,9 +1,10 @@
 namespace Orleans.Membership.LoadTests.Harness;
 
 /// <summary>The outcome of one step or iteration (NBomber: <c>Response.Ok()</c> / <c>Response.Fail()</c>).</summary>
-public sealed record Response(bool IsOk, int StatusCode, long SizeBytes, string? Message)
+/// <param name="Body">the answer's text when the request asked to keep it (an event batch's counts), else null</param>
+public sealed record Response(bool IsOk, int StatusCode, long SizeBytes, string? Message, string? Body = null)
 {
-    public static Response Ok(int statusCode = 200, long sizeBytes = 0) => new(true, statusCode, sizeBytes, null);
+    public static Response Ok(int statusCode = 200, long sizeBytes = 0, string? body = null) => new(true, statusCode, sizeBytes, null, body);
     public static Response Fail(int statusCode = 0, string? message = null, long sizeBytes = 0) => new(false, statusCode, sizeBytes, message);
 }
 

@@ -32,7 +32,12 @@ public sealed class Measurements
     }
 
     public string Name { get; }
+    /// <summary>Every iteration's latency, failed ones too (a failure is time its caller waited): the report's tables and charts.</summary>
     public HistogramBase Latency { get; } = new LongConcurrentHistogram(1, 1, MaxMicros, 3);
+    /// <summary>The OK iterations' latency alone (NBomber's <c>Ok.Latency</c>): what thresholds judge.</summary>
+    public HistogramBase OkLatency { get; } = new LongConcurrentHistogram(1, 1, MaxMicros, 3);
+    /// <summary>The failed iterations' latency alone (NBomber's <c>Fail.Latency</c>).</summary>
+    public HistogramBase FailLatency { get; } = new LongConcurrentHistogram(1, 1, MaxMicros, 3);
     public HistogramBase ServiceTime { get; } = new LongConcurrentHistogram(1, 1, MaxMicros, 3);
     public long Ok => Interlocked.Read(ref _ok);
     public long Fail => Interlocked.Read(ref _fail);
@@ -95,6 +100,7 @@ public sealed class Measurements
         }
         ServiceTime.RecordValue(Math.Clamp(Micros(end - start), 1, MaxMicros));
         var second = (int)Math.Clamp(Stopwatch.GetElapsedTime(_runStart, end).TotalSeconds, 0, _okPerSecond.Length - 1);
+        (response.IsOk ? OkLatency : FailLatency).RecordValue(latency);
         if (response.IsOk)
         {
             Interlocked.Increment(ref _ok);
@@ -159,8 +165,8 @@ public sealed record StatsView(string Name, MeasurementView Ok, MeasurementView 
 {
     public static StatsView From(Measurements m, double seconds) => new(
         m.Name,
-        new MeasurementView(new RequestView(m.Ok, Rate(m.Ok, seconds), Percent(m.Ok, m.Ok + m.Fail)), LatencyView.From(m.Latency), m.Bytes),
-        new MeasurementView(new RequestView(m.Fail, Rate(m.Fail, seconds), Percent(m.Fail, m.Ok + m.Fail)), LatencyView.From(m.Latency), 0),
+        new MeasurementView(new RequestView(m.Ok, Rate(m.Ok, seconds), Percent(m.Ok, m.Ok + m.Fail)), LatencyView.From(m.OkLatency), m.Bytes),
+        new MeasurementView(new RequestView(m.Fail, Rate(m.Fail, seconds), Percent(m.Fail, m.Ok + m.Fail)), LatencyView.From(m.FailLatency), 0),
         seconds);
 
     private static double Rate(long n, double seconds) => seconds <= 0 ? 0 : n / seconds;

@@ -44,7 +44,7 @@ public sealed class LeanHttp : IHttpTransport
         _watchdog = new Timer(_ => AbortLate(), null, period, period);
     }
 
-    public async Task<Response> Send(HttpMethod method, string path, string? json, CancellationToken ct)
+    public async Task<Response> Send(HttpMethod method, string path, string? json, CancellationToken ct, bool keepBody = false)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         await _slots.WaitAsync(ct);
@@ -56,10 +56,10 @@ public sealed class LeanHttp : IHttpTransport
                 connection ??= await Open(ct);
                 try
                 {
-                    var (status, bytes, keepAlive) = await connection.Exchange(method.Method, path, _headers, json, ct);
+                    var (status, bytes, keepAlive, body) = await connection.Exchange(method.Method, path, _headers, json, keepBody, ct);
                     if (keepAlive && !_disposed) _idle.Push(connection);
                     else Close(connection);
-                    return Transports.Outcome(status, bytes, method, path);
+                    return Transports.Outcome(status, bytes, method, path, body);
                 }
                 catch (Exception e)
                 {
@@ -129,13 +129,15 @@ public sealed class LeanHttp : IHttpTransport
         private byte[] _out = new byte[4096];
         private byte[] _in = new byte[16384];
         private int _start, _end; // the unread part of _in
+        private readonly MemoryStream _kept = new(); // the answer's body as far as it is kept
+        private int _keep; // how much more of it to keep
         public long BusySince; // Stopwatch ticks, 0 when idle: read by the watchdog
         public bool TimedOut { get; private set; }
         /// <summary>Whether any of the answer to the last request arrived.</summary>
         public bool Answered { get; private set; }
 
-        public async ValueTask<(int Status, long Bytes, bool KeepAlive)> Exchange(
-            string method, string path, byte[] headers, string? json, CancellationToken ct)
+        public async ValueTask<(int Status, long Bytes, bool KeepAlive, string? Body)> Exchange(
+            string method, string path, byte[] headers, string? json, bool keepBody, CancellationToken ct)
         {
             Answered = false;
             Volatile.Write(ref BusySince, Stopwatch.GetTimestamp());
@@ -151,13 +153,16 @@ public sealed class LeanHttp : IHttpTransport
                 while ((headerEnd = _in.AsSpan(_start, _end - _start).IndexOf("\r\n\r\n"u8)) < 0) await Fill(ct);
                 var (status, contentLength, chunked, keepAlive) = ParseHead(_in.AsSpan(_start, headerEnd + 2));
                 _start += headerEnd + 4;
+                _kept.SetLength(0);
+                _keep = status is >= 200 and < 300 ? (keepBody ? Transports.MaxKeptBody : 0) : Transports.MaxKeptFailure;
                 long body;
                 if (status is 204 or 304 || (status >= 100 && status < 200)) body = 0;
                 else if (chunked) body = await SkipChunked(ct);
                 else if (contentLength >= 0) { await Skip(contentLength, ct); body = contentLength; }
                 else { body = await SkipToEnd(ct); keepAlive = false; }
+                var text = _kept.Length > 0 ? Encoding.UTF8.GetString(_kept.GetBuffer(), 0, (int)_kept.Length) : null;
                 // Nothing may follow the answer: one request at a time, no pipelining.
-                return (status, body, keepAlive && _start == _end);
+                return (status, body, keepAlive && _start == _end, text);
             }
             finally
             {
@@ -290,6 +295,7 @@ public sealed class LeanHttp : IHttpTransport
             {
                 if (_start == _end) await Fill(ct);
                 var take = (int)Math.Min(count, _end - _start);
+                Keep(_in.AsSpan(_start, take));
                 _start += take;
                 count -= take;
             }
@@ -298,10 +304,24 @@ public sealed class LeanHttp : IHttpTransport
         private async ValueTask<long> SkipToEnd(CancellationToken ct)
         {
             long total = _end - _start;
+            Keep(_in.AsSpan(_start, _end - _start));
             _start = _end = 0;
             int read;
-            while ((read = await socket.ReceiveAsync(_in.AsMemory(), SocketFlags.None, ct)) > 0) total += read;
+            while ((read = await socket.ReceiveAsync(_in.AsMemory(), SocketFlags.None, ct)) > 0)
+            {
+                Keep(_in.AsSpan(0, read));
+                total += read;
+            }
             return total;
+        }
+
+        /// <summary>Copies body bytes passed over into the kept text, up to what this answer keeps.</summary>
+        private void Keep(ReadOnlySpan<byte> bytes)
+        {
+            if (_keep <= 0 || bytes.IsEmpty) return;
+            var take = Math.Min(_keep, bytes.Length);
+            _kept.Write(bytes[..take]);
+            _keep -= take;
         }
 
         /// <summary>Reads more of the answer after what is unread, making room first.</summary>

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
 using Orleans.Membership.LoadTests.Harness;
 using Orleans.Membership.LoadTests.Http;
 
@@ -28,7 +30,7 @@ public sealed record LoadSettings
 }
 
 /// <summary>The scenarios load testers run against a node (see load-tests/README.md).</summary>
-public static class MembershipScenarios
+public static partial class MembershipScenarios
 {
     public static IHttpTransport Client(LoadSettings s) => Transports.Create(s.Client, s.Target, s.Connections, s.ApiKey);
 
@@ -47,6 +49,7 @@ public static class MembershipScenarios
     /// <summary>GET /healthz: this machine's plain-HTTP ceiling, the yardstick for the others.</summary>
     public static Scenario Baseline(IHttpTransport http, LoadSettings s)
         => Scenario.Create("baseline", ctx => Step.Run("healthz", ctx, () => http.Send(HttpMethod.Get, "/healthz", null, ctx.CancellationToken)))
+            .WithInit(async ct => await Reach(s, () => http.Send(HttpMethod.Get, "/healthz", null, ct)))
             .WithLoadSimulations(Load(s)).WithThresholds(Thresholds(s)).WithWarmUpDuration(s.WarmUp);
 
     /// <summary>Benefit checks over many members, popular ones far more often (Zipf, s = 1.1), as checkout traffic is.</summary>
@@ -71,7 +74,7 @@ public static class MembershipScenarios
             {
                 var batch = Interlocked.Increment(ref batches);
                 var json = EventBatch(s, batch, ctx.Random);
-                return Step.Run("event-batch", ctx, () => http.Send(HttpMethod.Post, $"/v1/programs/{s.Program}/events", json, ctx.CancellationToken));
+                return Step.Run("event-batch", ctx, () => SendEvents(http, s, json, ctx.CancellationToken));
             })
             .WithInit(ct => EnsureProgram(http, s, ct))
             .WithUnitsPerIteration("events", s.BatchSize)
@@ -85,7 +88,8 @@ public static class MembershipScenarios
         var membersPerBatch = Math.Max(1, s.BatchSize / eventsPerMember);
         var batchCount = (s.Members + membersPerBatch - 1) / membersPerBatch;
         long next = -1;
-        var now = DateTimeOffset.UtcNow;
+        // Dated from today's start (UTC): seeding the same members again that day sends the same events (duplicates).
+        var now = new DateTimeOffset(DateTimeOffset.UtcNow.UtcDateTime.Date, TimeSpan.Zero);
         return Scenario.Create("seed", ctx =>
             {
                 var b = Interlocked.Increment(ref next);
@@ -104,13 +108,41 @@ public static class MembershipScenarios
                 sb.Length--;
                 sb.Append("]}");
                 var json = sb.ToString();
-                return Step.Run("seed-batch", ctx, () => http.Send(HttpMethod.Post, $"/v1/programs/{s.Program}/events", json, ctx.CancellationToken));
+                return Step.Run("seed-batch", ctx, () => SendEvents(http, s, json, ctx.CancellationToken));
             })
             .WithInit(ct => EnsureProgram(http, s, ct))
             .WithUnitsPerIteration("events", membersPerBatch * eventsPerMember)
             .WithLoadSimulations(Simulation.IterationsForConstant(Math.Min(s.Copies, 8), batchCount))
             .WithThresholds(Threshold.Create(st => st.Fail.Request.Count == 0, "every seed batch is accepted"));
     }
+
+    /// <summary>
+    /// Posts a batch of events. The node answers 200 even when it rejects some of them (each bad event
+    /// alone): such a batch fails the step, named by its first rejection, so events/s counts applied events.
+    /// </summary>
+    private static async Task<Response> SendEvents(IHttpTransport http, LoadSettings s, string json, CancellationToken ct)
+        => EventBatchOutcome(await http.Send(HttpMethod.Post, $"/v1/programs/{s.Program}/events", json, ct, keepBody: true), $"/v1/programs/{s.Program}/events");
+
+    internal static Response EventBatchOutcome(Response answer, string route)
+    {
+        if (!answer.IsOk) return answer;
+        string? reason;
+        try
+        {
+            using var doc = JsonDocument.Parse(answer.Body ?? "");
+            if (!doc.RootElement.TryGetProperty("rejected", out var rejected) || rejected.ValueKind != JsonValueKind.Array) reason = "the answer has no 'rejected' list";
+            else if (rejected.GetArrayLength() == 0) return answer;
+            else reason = rejected[0].TryGetProperty("error", out var error) ? EventIndex().Replace(Transports.Members(error.ToString()), "[i]") : "rejected";
+        }
+        catch (JsonException)
+        {
+            reason = answer.Body?.Length >= Transports.MaxKeptBody ? "an answer too long to read: many rejected" : "the answer is not JSON";
+        }
+        return Response.Fail(answer.StatusCode, $"HTTP {answer.StatusCode} POST {route}: events rejected ({reason})", answer.SizeBytes);
+    }
+
+    [GeneratedRegex(@"\[\d+\]")]
+    private static partial Regex EventIndex();
 
     internal static string EventBatch(LoadSettings s, long batch, Random random)
     {

@@ -60,7 +60,14 @@ public static class StreamScenario
             .WithInit(async ct =>
             {
                 nats = new NatsConnection(new NatsOpts { Url = url, Name = "membership-load-tests" });
-                await nats.ConnectAsync();
+                try
+                {
+                    await nats.ConnectAsync();
+                }
+                catch (NatsException e)
+                {
+                    throw new InvalidOperationException($"the NATS broker at {url} does not answer ({e.Message}); is nats-server running (scripts/nats-up.sh), and NATS_URL right?", e);
+                }
                 js = new NatsJSContext(nats);
                 try
                 {

@@ -210,6 +210,8 @@ public sealed class HarnessTests
         Assert.Equal(TimeSpan.FromMilliseconds(500), Cli.ParseDuration("500ms"));
         Assert.Equal(TimeSpan.FromSeconds(15), Cli.ParseDuration("15"));
         Assert.Null(Cli.ParseDuration("x"));
+        Assert.Null(Cli.ParseDuration("Infinity"));
+        Assert.Null(Cli.ParseDuration("1e300s"));
     }
 
     [Fact]
@@ -322,6 +324,37 @@ public sealed class HarnessTests
     }
 
     [Fact]
+    public async Task A_festival_whose_events_the_node_rejects_fails_naming_the_first_reason_and_counts_no_events()
+    {
+        await using var server = await FakeNode.StartAsync(rejectEvents: true);
+        var folder = Path.Combine(Path.GetTempPath(), "lt-" + Guid.NewGuid().ToString("N"));
+        var exit = await Cli.RunAsync(["--scenario", "festival", "--target", server.Url, "--rate", "20", "--batch", "10",
+            "--duration", "1s", "--warmup", "0s", "--out", folder], new StringWriter(), new StringWriter());
+
+        Assert.Equal(Cli.ThresholdsFailed, exit);
+        var festival = Orleans.Membership.LoadTests.Harness.RunReport.Read(folder).Scenarios.Single();
+        Assert.Equal(0, festival.Ok);
+        Assert.Equal(0, festival.Metrics["eventsPerSecond"]);
+        Assert.Equal("HTTP 200 POST /v1/programs/default/events: events rejected (events[i].attributes.cups: is required for 'order.paid' ({m}))",
+            festival.Failures.Single().Key);
+    }
+
+    [Fact]
+    public void Ok_latency_is_the_OK_requests_alone_and_Fail_latency_the_failed_ones()
+    {
+        var start = Stopwatch.GetTimestamp();
+        var m = new Measurements("x", start, 10);
+        var ms = Stopwatch.Frequency / 1000;
+        for (var i = 0; i < 90; i++) m.Record(start, start, start + 100 * ms, Response.Ok());
+        for (var i = 0; i < 10; i++) m.Record(start, start, start + 1 * ms, Response.Fail(503, "down"));
+
+        var view = StatsView.From(m, 1);
+        Assert.InRange(view.Ok.Latency.MinMs, 99, 101); // fast failures do not pull the OK percentiles down
+        Assert.InRange(view.Fail.Latency.MaxMs, 0.9, 1.1);
+        Assert.Equal(100, m.Latency.TotalCount); // the report's own histogram still holds every request
+    }
+
+    [Fact]
     public async Task Help_lists_every_option_the_parser_accepts_and_every_exit_code()
     {
         var output = new StringWriter();
@@ -356,7 +389,8 @@ internal sealed class FakeNode : IAsyncDisposable
     public bool BatchesReleasedByChecks => _checksAnswered.Task.IsCompleted && !_holdTimedOut;
 
     /// <param name="holdBatchesUntilChecks">event batches are answered only once this many benefit checks were (10 s at most); 0: at once</param>
-    public static async Task<FakeNode> StartAsync(int seeded = 0, int holdBatchesUntilChecks = 0)
+    /// <param name="rejectEvents">event batches are answered as the node answers a batch whose first event it rejected</param>
+    public static async Task<FakeNode> StartAsync(int seeded = 0, int holdBatchesUntilChecks = 0, bool rejectEvents = false)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -376,7 +410,9 @@ internal sealed class FakeNode : IAsyncDisposable
             {
                 node._holdTimedOut = true;
             }
-            return Results.Text("{\"results\":[]}", "application/json", statusCode: 202);
+            return Results.Text(rejectEvents
+                ? "{\"accepted\":9,\"duplicates\":0,\"rejected\":[{\"index\":7,\"eventId\":\"e7\",\"error\":\"events[7].attributes.cups: is required for 'order.paid' (m42)\"}]}"
+                : "{\"accepted\":10,\"duplicates\":0,\"rejected\":[]}", "application/json");
         });
         app.MapGet("/v1/programs/{p}/members/{m}", (string m) => int.TryParse(m[1..], out var n) && n < seeded
             ? Results.Text($"{{\"memberId\":\"{m}\"}}", "application/json")

@@ -48,7 +48,29 @@ public sealed class LeanHttpTests
 
         Assert.False(response.IsOk);
         Assert.Equal(404, response.StatusCode);
-        Assert.Equal("HTTP 404 GET /v1/programs/p/members/m9/benefits/x", response.Message);
+        Assert.Equal("HTTP 404 GET /v1/programs/p/members/{m}/benefits/x", response.Message); // one cause over many members counts once
+    }
+
+    [Fact]
+    public async Task A_failure_names_the_problem_s_detail_and_a_kept_body_comes_back()
+    {
+        var problem = "{\"title\":\"Not Found\",\"status\":404,\"detail\":\"member 'm9' is not enrolled in program 'p'\"}";
+        var invalid = "{\"title\":\"One or more validation errors occurred.\",\"status\":400,\"errors\":{\"amount\":[\"must be a number\"]}}";
+        await using var server = ScriptedServer.Start(n => n switch
+        {
+            0 => new Reply($"HTTP/1.1 404 Not Found\r\nContent-Type: application/problem+json\r\nContent-Length: {problem.Length}\r\n\r\n{problem}"),
+            1 => new Reply($"HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nTransfer-Encoding: chunked\r\n\r\n{invalid.Length:x}\r\n{invalid}\r\n0\r\n\r\n"),
+            _ => new Reply("HTTP/1.1 200 OK\r\nContent-Length: 14\r\n\r\n{\"accepted\":1}", WriteSize: 4),
+        });
+        using var http = Client(server);
+
+        var missing = await http.Send(HttpMethod.Post, "/v1/programs/p/members/m9/benefits/x/uses", "{}", CancellationToken.None);
+        var bad = await http.Send(HttpMethod.Post, "/v1/programs/p/events", "{}", CancellationToken.None);
+        var kept = await http.Send(HttpMethod.Post, "/v1/programs/p/events", "{}", CancellationToken.None, keepBody: true);
+
+        Assert.Equal("HTTP 404 POST /v1/programs/p/members/{m}/benefits/x/uses: member '{m}' is not enrolled in program 'p'", missing.Message);
+        Assert.Equal("HTTP 400 POST /v1/programs/p/events: amount: must be a number", bad.Message);
+        Assert.Equal((true, "{\"accepted\":1}"), (kept.IsOk, kept.Body));
     }
 
     [Fact]
