@@ -262,7 +262,8 @@ public sealed partial class NatsEventPump(
             {
                 return new(null, null, new("malformed", problem.Key, $"{problem.Key}: {problem.Value}"));
             }
-            if (EventValidation.Validate(program, ev!, now) is { } invalid)
+            // A type the program does not define may be a retry of one it once did: the member's ledger answers that.
+            if (EventValidation.Validate(program, ev!, now) is { } invalid && invalid.Field != "type")
             {
                 return new(null, null, new("rejected", invalid.Field, $"{invalid.Field}: {invalid.Message}"));
             }

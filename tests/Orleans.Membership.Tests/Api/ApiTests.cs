@@ -256,6 +256,29 @@ public sealed class ApiTests(ClockedNodeFixture node)
         Assert.Equal((false, "tier"), (check.GetProperty("entitled").GetBoolean(), check.GetProperty("reason").GetString()));
     }
 
+    [Fact]
+    public async Task A_retried_event_is_a_duplicate_after_the_program_dropped_its_type()
+    {
+        var (m, stranger) = (NewId("m"), NewId("m"));
+        var id = NewId("prog");
+        var definition = JsonNode.Parse((await Http.Get(P)).Body.GetRawText())!.AsObject();
+        definition.Remove("id");
+        Assert.Equal(HttpStatusCode.OK, (await Http.Send(HttpMethod.Put, $"/v1/programs/{id}", definition.ToJsonString())).Status);
+        var review = $$"""{"events":[{"eventId":"{{m}}-rv","memberId":"{{m}}","type":"review"}]}""";
+        Assert.Equal(1, (await Http.Post($"/v1/programs/{id}/events", review)).Body.GetProperty("accepted").GetInt32());
+
+        var types = definition["eventTypes"]!.AsArray();
+        types.Remove(types.Single(t => (string?)t!["type"] == "review"));
+        Assert.Equal(2, (await Http.Send(HttpMethod.Put, $"/v1/programs/{id}", definition.ToJsonString())).Body.GetProperty("version").GetInt32());
+
+        var retry = (await Http.Post($"/v1/programs/{id}/events", review)).Body;
+        Assert.Equal((0, 1, 0), (retry.GetProperty("accepted").GetInt32(), retry.GetProperty("duplicates").GetInt32(), retry.GetProperty("rejected").GetArrayLength()));
+        // A new event of the dropped type is refused as before, and enrolls nobody.
+        var fresh = (await Http.Post($"/v1/programs/{id}/events", $$"""{"events":[{"eventId":"{{stranger}}-rv","memberId":"{{stranger}}","type":"review"}]}""")).Body;
+        Assert.StartsWith("events[0].type: unknown event type 'review'", fresh.GetProperty("rejected")[0].GetProperty("error").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await Http.Get($"/v1/programs/{id}/members/{stranger}")).Status);
+    }
+
     // ---- redemptions ----------------------------------------------------------------------------------
 
     [Fact]

@@ -1,5 +1,6 @@
 using Orleans.Membership.Domain.Ledger;
 using Orleans.Membership.Domain.Members;
+using Orleans.Membership.Domain.Programs;
 using Orleans.Membership.Tests.Support;
 using static Orleans.Membership.Tests.Support.MemberHarness;
 
@@ -508,6 +509,72 @@ public sealed class DefaultProgramRulesTests
         var check = m.Check("birthday-gift");
         Assert.Equal((entitled, reason), (check.Entitled, check.Reason));
         Assert.Equal(At("2027-01-01T00:00:00+08:00"), check.ResetsAt);
+    }
+
+    [Fact]
+    public void A_retry_answers_as_the_first_time_did_after_the_program_dropped_its_event_type_or_plan_term()
+    {
+        var m = NewMember();
+        Assert.Equal(EventStatus.Accepted, m.Event("review", eventId: "rv-1").Status);
+        var bought = m.Plan("purchase", "P1M", id: "buy-1");
+        Assert.Equal(WriteStatus.Applied, bought.Status);
+
+        // Version 2 drops the review event type and the monthly term.
+        var definition = System.Text.Json.Nodes.JsonNode.Parse(TestPrograms.Json("default"))!;
+        var types = definition["eventTypes"]!.AsArray();
+        types.Remove(types.Single(t => (string?)t!["type"] == "review"));
+        definition["plans"]![0]!["terms"] = new System.Text.Json.Nodes.JsonArray("P1Y");
+        var v2 = new MemberHarness(ProgramCompiler.Compile("default", 2, definition.ToJsonString()).Program!) { Now = m.Now };
+        v2.Ledger.AddRange(m.Ledger);
+        v2.Reload();
+        var entries = v2.Ledger.Count;
+
+        Assert.Equal(EventStatus.Duplicate, v2.Event("review", eventId: "rv-1").Status);
+        var again = v2.Plan("purchase", "P1M", id: "buy-1");
+        Assert.Equal((WriteStatus.Replayed, bought.Value), (again.Status, again.Value));
+        Assert.Equal(entries, v2.Ledger.Count);
+        // New ids meet the new rules.
+        Assert.Equal("type", v2.Event("review", eventId: "rv-2").Field);
+        Assert.Equal("term", v2.Plan("purchase", "P1M", id: "buy-2").Field);
+    }
+
+    [Fact]
+    public void The_summary_shows_the_plan_that_runs_not_the_one_last_acted_on()
+    {
+        var m = new MemberHarness(TestPrograms.Load("sams"));
+        m.Enroll();
+        Assert.Equal(WriteStatus.Applied, m.Plan("purchase", "P1Y", plan: "plus").Status);
+        Assert.Equal(WriteStatus.Applied, m.Plan("purchase", "P1Y", "2025-01-01T00:00:00+08:00", plan: "club").Status); // long expired
+
+        var shown = m.Summary().Subscription!;
+        Assert.Equal(("plus", "active", true), (shown.Plan, shown.Status, shown.AutoRenew));
+    }
+
+    [Fact]
+    public void Purchases_stacked_past_the_year_9999_are_refused_naming_term()
+    {
+        var m = NewMember();
+        WriteResult<SubscriptionView>? last = null;
+        var bought = 0;
+        for (; bought < 8_100; bought++)
+        {
+            last = m.Plan("purchase", "P1Y");
+            if (last.Status != WriteStatus.Applied) break;
+        }
+        Assert.InRange(bought, 7_800, 8_000); // every year up to the calendar's end, less the longest term's margin
+        Assert.Equal((WriteStatus.Invalid, "term"), (last!.Status, last.Field));
+        Assert.Equal(WriteStatus.Applied, m.Plan("cancel").Status); // the member still works
+    }
+
+    [Fact]
+    public void A_cancel_dated_before_the_plan_began_is_refused()
+    {
+        var m = NewMember();
+        m.Plan("purchase", "P1M", "2026-11-21T12:00:00+08:00");
+        var early = m.Plan("cancel", null, "2026-02-01T12:00:00+08:00");
+        Assert.Equal((WriteStatus.Conflict, "not-active"), (early.Status, early.Reason));
+        Assert.True(m.Summary().Subscription!.AutoRenew);
+        Assert.Equal(WriteStatus.Applied, m.Plan("cancel", null, "2026-11-22T12:00:00+08:00").Status);
     }
 
     [Fact]

@@ -27,8 +27,21 @@ public static class MemberQueries
     public static bool PlanActiveAt(IBenefitFacts? member, string plan, DateTimeOffset at)
         => member is not null && member.PlanActiveAt(plan, at);
 
+    /// <summary>
+    /// The member's paid membership: a plan that runs now (a paid term before a trial, then the one that
+    /// runs longest), else the plan it last acted on. A member of two plans is not shown the one that expired.
+    /// </summary>
     public static SubscriptionView? Subscription(MemberState state, DateTimeOffset now)
-        => state.LastPlan is { } plan && state.Plan(plan) is { } p ? Subscription(p, now) : null;
+    {
+        SubscriptionView? running = null;
+        foreach (var p in state.Plans)
+        {
+            if (Subscription(p, now) is not { Status: not "expired" } view) continue;
+            if (running is null || (view.Status == "active" && running.Status == "trial")
+                || (view.Status == running.Status && view.ExpiresAt > running.ExpiresAt)) running = view;
+        }
+        return running ?? (state.LastPlan is { } plan && state.Plan(plan) is { } last ? Subscription(last, now) : null);
+    }
 
     public static SubscriptionView? Subscription(PlanState p, DateTimeOffset now)
     {

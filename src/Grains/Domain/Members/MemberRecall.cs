@@ -19,13 +19,14 @@ public sealed record MemberRecall(bool WholeHistory, IReadOnlyList<string> Calle
         List<string>? ids = null, orders = null;
         foreach (var ev in events)
         {
+            // Its id first: a retry of an event whose type the program has since dropped is still a duplicate.
+            if (ev.EventId is { } id && state.MustRecall(id)) (ids ??= []).Add(id);
             if (!program.EventTypes.TryGetValue(ev.Type ?? "", out var type)) continue;
             var at = ev.OccurredAt ?? now;
             if (at < horizon) return Everything;
             // Counts of days (and months: caps, monthly limits) before the kept ones are in the ledger only.
             if ((type.Limit?.PerDay is not null || type.UsesPeriods) && MemberState.DayNumber(program.DayKey(at)) < state.DayHorizon) return Everything;
             if (ev.OrderId is { } orderId && type.Kind is EventKind.Purchase or EventKind.Refund && state.MustRecallOrder(orderId)) (orders ??= []).Add(orderId);
-            if (ev.EventId is { } id && state.MustRecall(id)) (ids ??= []).Add(id);
         }
         return ids is null && orders is null ? Nothing : new(false, (IReadOnlyList<string>?)ids ?? [], (IReadOnlyList<string>?)orders ?? []);
     }

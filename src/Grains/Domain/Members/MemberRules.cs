@@ -39,17 +39,18 @@ public static class MemberRules
 
     public static EventOutcome ApplyEvent(MemberWrite w, ScoringEvent ev)
     {
-        if (EventValidation.Validate(w.Program, ev, w.Now, out var attributes) is { } problem) return EventOutcome.Rejected(problem.Field, problem.Message);
-
+        // A seen id answers before the rules are asked: a retry is a duplicate for ever, even after the
+        // program dropped or changed the event's type (the ids in the ledger are the authority).
         var canonical = EventAttributes.Canonical(ev.AttributesJson);
         var hash = Fingerprint(ev, canonical);
-        if (w.State.CallerId(ev.EventId) is { } seen)
+        if (CallerIds.IsValid(ev.EventId) && w.State.CallerId(ev.EventId) is { } seen)
         {
             // Fingerprints recorded before attributes were compared in canonical form were made from them as sent.
             return seen.BodyHash == hash || (canonical != ev.AttributesJson && seen.BodyHash == Fingerprint(ev, ev.AttributesJson))
                 ? EventOutcome.Duplicate
                 : EventOutcome.Rejected("eventId", $"eventId '{ev.EventId}' was already used with a different body", "id-reused");
         }
+        if (EventValidation.Validate(w.Program, ev, w.Now, out var attributes) is { } problem) return EventOutcome.Rejected(problem.Field, problem.Message);
 
         var type = w.Program.EventTypes[ev.Type];
         var at = (ev.OccurredAt ?? w.Now).ToUniversalTime();
@@ -490,6 +491,15 @@ public static class MemberRules
     public static WriteResult<SubscriptionView> Subscribe(MemberWrite w, SubscriptionRequest r)
     {
         if (!CallerIds.IsValid(r.SubscriptionEventId)) return WriteResult<SubscriptionView>.Invalid("subscriptionEventId", CallerIds.Rule);
+        var body = new BodyHash(stackalloc byte[128]);
+        body.Add("subscription");
+        body.Add(r.Plan);
+        body.Add(r.Action);
+        body.Add(r.Term);
+        body.Add(r.At);
+        var hash = body.Finish();
+        // A retry answers as the first time did, even after the program dropped the plan or the term.
+        if (Replay(w.State, r.SubscriptionEventId, hash, DomainJson.Default.SubscriptionView, out WriteResult<SubscriptionView>? replay)) return replay!;
         if (!w.Program.Plans.TryGetValue(r.Plan ?? "", out var plan))
         {
             return WriteResult<SubscriptionView>.Invalid("plan", $"unknown plan '{r.Plan}' (program '{w.Program.Id}' defines {string.Join(", ", w.Program.Plans.Keys)})");
@@ -502,14 +512,6 @@ public static class MemberRules
         // A trial's length is the plan's, and a cancel ends what runs: a term there would only mislead the statement.
         if (r.Action != "purchase" && r.Term is not null) return WriteResult<SubscriptionView>.Invalid("term", $"is only for a purchase (a {r.Action} takes none)");
         if (r.At is { } future && future > w.Now + EventValidation.MaxFutureSkew) return WriteResult<SubscriptionView>.Invalid("at", "is more than 5 minutes in the future");
-        var body = new BodyHash(stackalloc byte[128]);
-        body.Add("subscription");
-        body.Add(r.Plan);
-        body.Add(r.Action);
-        body.Add(r.Term);
-        body.Add(r.At);
-        var hash = body.Finish();
-        if (Replay(w.State, r.SubscriptionEventId, hash, DomainJson.Default.SubscriptionView, out WriteResult<SubscriptionView>? replay)) return replay!;
 
         var at = (r.At ?? w.Now).ToUniversalTime();
         var state = w.State.Plan(plan.Code);
@@ -526,10 +528,17 @@ public static class MemberRules
                 break;
             case "purchase":
                 start = chainEnd ?? at;
+                // Terms bought ahead stack without bound; the calendar's does not.
+                if (start > DateTimeOffset.MaxValue.AddYears(-LongestTermYears - 1))
+                {
+                    return WriteResult<SubscriptionView>.Invalid("term", $"would end after the year 9999: '{plan.Code}' already runs until {start:O}");
+                }
                 end = AddTerm(start, r.Term!);
                 break;
             default:
                 if (chainEnd is null) return WriteResult<SubscriptionView>.Conflict("not-active", $"'{plan.Code}' is not running, nothing to cancel");
+                // Dated before its first term began, a cancel would stop a plan the member did not have yet.
+                if (state!.Terms.All(t => t.Start > at)) return WriteResult<SubscriptionView>.Conflict("not-active", $"'{plan.Code}' had not started at {at:O}, nothing to cancel");
                 start = at;
                 end = chainEnd.Value;
                 break;
@@ -558,6 +567,9 @@ public static class MemberRules
         }
         return WriteResult<SubscriptionView>.Ok(view);
     }
+
+    /// <summary>At least as long as any term a definition may name (P&lt;n&gt;Y, P&lt;n&gt;M).</summary>
+    private const int LongestTermYears = 100;
 
     private static DateTimeOffset AddTerm(DateTimeOffset start, string term)
     {
