@@ -36,6 +36,8 @@ public static class MembershipApi
         {
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJson.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(1, DomainJson.Default);
+            // Bodies take numbers as numbers only ("5" is refused, naming the field): the document says so too.
+            o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
         });
         return services;
     }

@@ -133,6 +133,22 @@ public sealed class ClientDriftTests(NodeFixture node) : IClassFixture<NodeFixtu
         Assert.Equal("text/html", (await node.Http.GetAsync("/docs/")).Content.Headers.ContentType?.MediaType);
     }
 
+    [Fact]
+    public async Task Request_bodies_require_only_what_the_endpoints_require_and_numbers_are_numbers()
+    {
+        var schemas = (await Document())["components"]!["schemas"]!.AsObject();
+        string[] Required(string schema) => schemas[schema]!["required"]?.AsArray().Select(r => (string)r!).ToArray() ?? [];
+        Assert.Empty(Required("EnrollBody"));
+        Assert.Equal(["subscriptionEventId", "plan", "action"], Required("SubscriptionBody"));
+        Assert.Equal(["useId"], Required("BenefitUseBody"));
+        Assert.Equal(["redemptionId", "points"], Required("RedemptionBody"));
+        var eventItem = schemas["EventBatchBody"]!["properties"]!["events"]!["items"]!;
+        Assert.Equal(["eventId", "memberId", "type"], eventItem["required"]!.AsArray().Select(r => (string)r!));
+        // The handlers refuse "5" for a number, so the document offers no string form.
+        Assert.Equal("integer", (string)schemas["RedemptionBody"]!["properties"]!["points"]!["type"]!);
+        Assert.Equal(["null", "number"], eventItem["properties"]!["amount"]!["type"]!.AsArray().Select(t => (string)t!));
+    }
+
     private static Type? Unwrap(Type type)
     {
         if (type == typeof(Task)) return null;
