@@ -63,11 +63,11 @@ public static class JsonInput
         {
             using var lenient = JsonDocument.Parse(bytes);
             if (FirstRepeat(lenient.RootElement, "") is { } path) return new(path, "is given more than once: give each property once");
-            return new("$", $"the body is not valid JSON: {strictError.Message}");
+            return new("$", $"the body is not valid JSON: {JsonText.Describe(strictError)}");
         }
         catch (JsonException e)
         {
-            return new("$", $"the body is not valid JSON: {e.Message}");
+            return new("$", $"the body is not valid JSON: {JsonText.Describe(e)}");
         }
     }
 

@@ -11,6 +11,15 @@ public static class JsonText
 {
     public const string BrokenText = "holds a \\u escape of half a UTF-16 surrogate pair: text must be whole characters";
 
+    /// <summary>A parse error in a reader's words: the parser's sentence and where, counted from 1 (its own suffix counts from 0).</summary>
+    public static string Describe(JsonException e)
+    {
+        var message = e.Message;
+        var suffix = message.IndexOf(" LineNumber:", StringComparison.Ordinal) is var at and >= 0 ? at : message.Length;
+        var sentence = message[..suffix].TrimEnd('.', ' ');
+        return e.LineNumber is { } line && e.BytePositionInLine is { } position ? $"{sentence} (line {line + 1}, byte {position + 1})" : sentence;
+    }
+
     /// <summary>Whether UTF-8 JSON has a <c>\uD800</c> to <c>\uDFFF</c> escape at all: the rare case worth <see cref="FirstBroken"/>.</summary>
     public static bool MayBeBroken(ReadOnlySpan<byte> json)
     {

@@ -502,7 +502,8 @@ public static class MemberRules
         if (Replay(w.State, r.SubscriptionEventId, hash, DomainJson.Default.SubscriptionView, out WriteResult<SubscriptionView>? replay)) return replay!;
         if (!w.Program.Plans.TryGetValue(r.Plan ?? "", out var plan))
         {
-            return WriteResult<SubscriptionView>.Invalid("plan", $"unknown plan '{r.Plan}' (program '{w.Program.Id}' defines {string.Join(", ", w.Program.Plans.Keys)})");
+            var known = w.Program.Plans.Count == 0 ? "defines no plans" : $"defines {string.Join(", ", w.Program.Plans.Keys)}";
+            return WriteResult<SubscriptionView>.Invalid("plan", $"unknown plan '{r.Plan}' (program '{w.Program.Id}' {known})");
         }
         if (r.Action is not ("purchase" or "trial" or "cancel")) return WriteResult<SubscriptionView>.Invalid("action", "must be one of purchase, trial, cancel");
         if (r.Action == "purchase" && (r.Term is null || !plan.Terms.Contains(r.Term)))

@@ -196,7 +196,13 @@ public static partial class ProgramCompiler
             if (id is null) return null;
             try
             {
-                return TimeZoneInfo.FindSystemTimeZoneById(id);
+                // The runtime also takes Windows ids and any case: a definition names the zone as IANA spells it,
+                // so it reads the same on every node.
+                var zone = TimeZoneInfo.FindSystemTimeZoneById(id);
+                if (zone.HasIanaId && zone.Id == id) return zone;
+                var iana = zone.HasIanaId ? zone.Id : TimeZoneInfo.TryConvertWindowsIdToIanaId(zone.Id, out var converted) ? converted : null;
+                _reader.Error("timeZone", iana is null ? $"'{id}' is not an IANA time zone id such as Asia/Shanghai" : $"'{id}' is not an IANA time zone id: write '{iana}'");
+                return null;
             }
             catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
             {
@@ -542,7 +548,7 @@ public static partial class ProgramCompiler
         private IReadOnlyList<EarnRule> ReadRules(DefinitionObject e, EventKind? kind, AttributeUses attributes)
         {
             var rules = new List<EarnRule>();
-            foreach (var (element, path) in e.Array("rules", minCount: 1) ?? [])
+            foreach (var (element, path) in e.Array("rules", minCount: 0) ?? [])
             {
                 var rule = _reader.Object(element, path, "when", "growth", "points", "pointMultipliers");
                 if (rule is null) continue;
@@ -624,7 +630,7 @@ public static partial class ProgramCompiler
         {
             var caps = new List<Cap>();
             var seen = new Dictionary<(CapTarget, CapPeriod, string?), int>();
-            var items = e.Array("caps", minCount: 1) ?? [];
+            var items = e.Array("caps", minCount: 0) ?? [];
             for (var i = 0; i < items.Count; i++)
             {
                 var (element, path) = items[i];
@@ -879,7 +885,7 @@ public static partial class ProgramCompiler
             var code = term.Require("term") is { } t ? ReadTerm(t, term.PathOf("term")) : null;
             var price = term.Get("price") is { } p ? _reader.Money(p, term.PathOf("price")) : null;
             var offers = new List<PriceOffer>();
-            foreach (var (offerElement, offerPath) in term.Array("offers", minCount: 1) ?? [])
+            foreach (var (offerElement, offerPath) in term.Array("offers", minCount: 0) ?? [])
             {
                 var offer = _reader.Object(offerElement, offerPath, "when", "price");
                 if (offer is null) continue;
@@ -887,7 +893,7 @@ public static partial class ProgramCompiler
                 var offerPrice = offer.Require("price") is { } op ? _reader.Money(op, offer.PathOf("price")) : null;
                 if (when is not null && offerPrice is not null) offers.Add(new PriceOffer(when, offerPrice.Value));
             }
-            if (term.Has("offers") && !term.Has("price")) _reader.Error(term.PathOf("offers"), "needs price (the list price the offers lower)");
+            if (offers.Count > 0 && !term.Has("price")) _reader.Error(term.PathOf("offers"), "needs price (the list price the offers lower)");
             var growthPerDay = term.Integer("growthPerDay", min: 0, max: 1_000_000_000) ?? 0;
             var bonus = term.Integer("bonusGrowth", min: 0, max: 1_000_000_000) ?? 0;
             return _reader.Errors.Count == errorsBefore ? (new PlanTermRule(code!, price, offers, growthPerDay, bonus), term.PathOf("term")) : null;

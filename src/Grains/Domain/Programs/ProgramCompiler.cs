@@ -23,7 +23,7 @@ public static partial class ProgramCompiler
         }
         catch (JsonException e)
         {
-            return new ProgramCompilation(null, [new ProgramError("$", $"not valid JSON: {e.Message}")]);
+            return new ProgramCompilation(null, [new ProgramError("$", $"not valid JSON: {JsonText.Describe(e)}")]);
         }
         using (doc)
         {
