@@ -182,6 +182,7 @@ public static class MembersApi
         Set("from", e.TierFrom);
         Set("to", e.TierTo);
         if (e.Kind == LedgerKinds.Tier) d["validUntil"] = e.TierValidUntil is { } vu ? JsonValue.Create(vu) : null;
+        if (e.TierSince is { } since) d["since"] = JsonValue.Create(since); // a rewritten period: its start, before the entry's date
         Set("plan", e.Plan);
         Set("action", e.PlanAction);
         Set("term", e.PlanTerm);

@@ -396,6 +396,28 @@ public sealed class DefaultProgramRulesTests
     }
 
     [Fact]
+    public void A_refund_that_withdraws_an_upgrade_is_reported_when_it_is_applied_not_before_the_upgrade()
+    {
+        var m = new MemberHarness(TestPrograms.Default); // enrolled by its first order, on 01-10
+        m.Paid("a", 100m, "2026-01-10T12:00:00+08:00");
+        m.Paid("b", 100m, "2026-03-01T12:00:00+08:00"); // 1,000 growth: silver from 03-01
+        m.Refunded("a", 100m, "2026-11-23T12:00:00+08:00"); // 500 left: never silver after all
+
+        var tiers = m.Ledger.Where(e => e.Kind == LedgerKinds.Tier).Select(e => (e.OccurredAt, e.TierFrom, e.TierTo, e.TierSince)).ToList();
+        Assert.Equal(
+        [
+            (At("2026-03-01T12:00:00+08:00"), "member", "silver", (DateTimeOffset?)null),
+            (m.Now, "silver", "member", At("2026-01-10T12:00:00+08:00")), // in force now by date, and its period's start beside
+        ], tiers);
+        Assert.Equal("member", m.Tier().Tier.Code);
+
+        m.Event("sign-in");
+        m.Reload();
+        m.Event("share");
+        Assert.Equal(2, m.Ledger.Count(e => e.Kind == LedgerKinds.Tier)); // reported once, also after a replay
+    }
+
+    [Fact]
     public void A_period_that_began_and_ended_before_its_event_arrived_gets_its_entries_and_later_writes_stay_bounded()
     {
         // An order paid 13 months ago arrives now (an import, a late batch): platinum for 12 months, then the base tier again.

@@ -107,6 +107,11 @@ public sealed record LedgerEntry
     [Id(41)] public IReadOnlyList<GrowthRun>? Runs { get; init; }
     /// <summary>clawback: the seq of the refunded order's earn entry (its bucket's and its growth record's identity).</summary>
     [Id(42)] public long? OrderSeq { get; init; }
+    /// <summary>
+    /// tier: the start of the period it reports, when that is not its date: a refund or a late event that
+    /// rewrote the tier from before the period last reported is dated when it was written, not before it.
+    /// </summary>
+    [Id(43)] public DateTimeOffset? TierSince { get; init; }
 }
 
 /// <summary>

@@ -622,10 +622,14 @@ public static class MemberRules
         for (var i = periods.Count - 1; i >= 0; i--)
         {
             var period = periods[i];
+            // A period that starts before the one last reported rewrites history (a refund withdrew an
+            // upgrade): dated at its start, it would sort before the entry it corrects.
+            var rewrite = w.State.ReportedTierSince is { } lastReported && period.Since < lastReported;
             w.Emit(new LedgerEntry
             {
                 Kind = LedgerKinds.Tier,
-                OccurredAt = period.Since,
+                OccurredAt = rewrite ? w.Now : period.Since,
+                TierSince = rewrite ? period.Since : null,
                 TierFrom = from,
                 TierTo = period.Tier.Code,
                 TierValidUntil = period.ValidUntil,

@@ -452,7 +452,7 @@ public sealed class MemberState : IBenefitFacts
                 break;
             case LedgerKinds.Tier:
                 ReportedTier = e.TierTo;
-                ReportedTierSince = e.OccurredAt;
+                ReportedTierSince = e.TierSince ?? e.OccurredAt;
                 break;
             case LedgerKinds.Accrual:
                 LifetimeGrowth += e.Growth;
