@@ -67,6 +67,11 @@ public sealed class MembershipClient
     public Task<ProgramVersion> PutProgramAsync(string programId, string definitionJson, CancellationToken cancellationToken = default)
         => Send<ProgramVersion>(HttpMethod.Put, P(programId), new StringContent(definitionJson, Encoding.UTF8, "application/json"), cancellationToken);
 
+    /// <summary>Every program (id, version, name), by id.</summary>
+    [ApiOperation("GET", "/v1/programs")]
+    public Task<ProgramList> ListProgramsAsync(CancellationToken cancellationToken = default)
+        => Send<ProgramList>(HttpMethod.Get, "/v1/programs", null, cancellationToken);
+
     /// <summary>The definition with its <c>id</c> and <c>version</c>; null for an unknown program.</summary>
     [ApiOperation("GET", "/v1/programs/{programId}")]
     public Task<JsonObject?> GetProgramAsync(string programId, CancellationToken cancellationToken = default)

@@ -6,6 +6,10 @@ namespace Orleans.Membership.Client;
 // ClientDriftTests compares their properties with the document's.
 
 public sealed record ProgramVersion(string ProgramId, int Version);
+/// <summary>Every program, by id.</summary>
+public sealed record ProgramList(IReadOnlyList<ProgramListing> Programs);
+/// <summary>One program: its id, current version and name.</summary>
+public sealed record ProgramListing(string Id, int Version, string Name);
 
 public sealed record TierView(string Code, string Name, DateTimeOffset? Since, DateTimeOffset? ValidUntil);
 public sealed record GrowthView(long Lifetime, long Qualifying);

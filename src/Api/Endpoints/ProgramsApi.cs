@@ -13,6 +13,7 @@ public static class ProgramsApi
 {
     public static RouteGroupBuilder MapProgramsApiV1(this IEndpointRouteBuilder routes)
     {
+        routes.MapGet("/v1/programs", List).RequireRole(Roles.Admin).WithName("ListPrograms");
         var group = routes.MapGroup("/v1/programs/{programId}").RequireRole(Roles.Admin);
         group.MapPut("", Put).AcceptsJsonBodies(limits => limits.MaxProgramBytes).DocumentsBody<JsonObject>().WithName("PutProgram");
         group.MapGet("", Get).WithName("GetProgram");
@@ -34,6 +35,9 @@ public static class ProgramsApi
         if (await grain.Get() is { } stored) catalog.Publish(stored);
         return TypedResults.Ok(new ProgramVersion(programId, version));
     }
+
+    private static async Task<Ok<ProgramList>> List(IGrainFactory grains)
+        => TypedResults.Ok(new ProgramList(await grains.GetGrain<IProgramDirectoryGrain>(0).List()));
 
     private static async Task<Results<Ok<JsonObject>, ProblemHttpResult>> Get(string programId, IGrainFactory grains)
     {

@@ -1,3 +1,4 @@
+using Orleans.Membership.Abstractions;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -52,6 +53,8 @@ public sealed record StreamDiagnostics(long Accepted, long Duplicates, long Reje
         => new(ingest.Accepted, ingest.Duplicates, ingest.Rejected, held?.Held, held?.PeakHeldPerQueue, held?.Pressured, held?.DroppedUnconsumed);
 }
 public sealed record ProgramVersion(string ProgramId, int Version);
+/// <summary><c>GET /v1/programs</c>: every program, by id.</summary>
+public sealed record ProgramList(IReadOnlyList<ProgramListing> Programs);
 public sealed record RejectedEvent(int Index, string? EventId, string Error, string? Field, string? Reason);
 public sealed record EventsResponse(int Accepted, int Duplicates, IReadOnlyList<RejectedEvent> Rejected);
 public sealed record BenefitsResponse(IReadOnlyList<BenefitCheck> Benefits);
@@ -68,6 +71,7 @@ public sealed record LedgerResponse(IReadOnlyList<LedgerEntryView> Entries, long
 [JsonSerializable(typeof(DeadLettersResponse))]
 [JsonSerializable(typeof(ReplayResponse))]
 [JsonSerializable(typeof(ProgramVersion))]
+[JsonSerializable(typeof(ProgramList))]
 [JsonSerializable(typeof(EventsResponse))]
 [JsonSerializable(typeof(BenefitsResponse))]
 [JsonSerializable(typeof(PlansResponse))]

@@ -25,3 +25,17 @@ public interface IProgramGrain : IGrainWithStringKey
     /// <summary>Stores the definition only if the program does not exist yet (first start).</summary>
     [Alias("ensure")] Task<ProgramDefinition> Ensure(string json);
 }
+
+/// <summary>One program as the list of programs shows it.</summary>
+[GenerateSerializer, Immutable, Alias("program-listing")]
+public sealed record ProgramListing([property: Id(0)] string Id, [property: Id(1)] int Version, [property: Id(2)] string Name);
+
+/// <summary>The programs that exist, so an operator can list them (one directory, key 0).</summary>
+[Alias("program-directory")]
+public interface IProgramDirectoryGrain : IGrainWithIntegerKey
+{
+    /// <summary>Records a program as it now is (idempotent).</summary>
+    [Alias("record")] Task Record(ProgramListing program);
+
+    [Alias("list")] Task<IReadOnlyList<ProgramListing>> List();
+}

@@ -16,6 +16,24 @@ public sealed class ProgramState
 /// <summary>Keeps one program's definition; every accepted change bumps the version by one.</summary>
 public sealed class ProgramGrain([PersistentState("program", StorageNames.Programs)] IPersistentState<ProgramState> state) : Grain, IProgramGrain
 {
+    private IProgramDirectoryGrain Directory => GrainFactory.GetGrain<IProgramDirectoryGrain>(0);
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // A program made by a build before the directory existed is listed once it is used again.
+        if (Current() is not null && Listing() is { } listing)
+        {
+            try
+            {
+                await Directory.Record(listing);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Listing is for operators; the program serves without it, and its next change records it.
+            }
+        }
+    }
+
     Task<ProgramDefinition?> IProgramGrain.Get() => Task.FromResult(Current());
 
     async Task<ProgramUpdate> IProgramGrain.Put(string json)
@@ -27,10 +45,15 @@ public sealed class ProgramGrain([PersistentState("program", StorageNames.Progra
         {
             return new ProgramUpdate(null, compiled.Errors.Select(e => new ProgramProblem(e.Path, e.Message)).ToArray());
         }
-        if (program.DefinitionJson == state.State.Json) return new ProgramUpdate(state.State.Version, []);
+        if (program.DefinitionJson == state.State.Json)
+        {
+            await Directory.Record(new ProgramListing(id, state.State.Version, program.Name));
+            return new ProgramUpdate(state.State.Version, []);
+        }
         state.State.Version = next;
         state.State.Json = program.DefinitionJson;
         await state.WriteStateAsync();
+        await Directory.Record(new ProgramListing(id, next, program.Name));
         return new ProgramUpdate(next, []);
     }
 
@@ -44,6 +67,12 @@ public sealed class ProgramGrain([PersistentState("program", StorageNames.Progra
         }
         return Current()!;
     }
+
+    /// <summary>The stored program as the directory lists it; null if its definition no longer compiles.</summary>
+    private ProgramListing? Listing()
+        => ProgramCompiler.Compile(this.GetPrimaryKeyString(), state.State.Version, state.State.Json!).Program is { } p
+            ? new ProgramListing(this.GetPrimaryKeyString(), state.State.Version, p.Name)
+            : null;
 
     private ProgramDefinition? Current()
         => state.State.Json is { } json ? new ProgramDefinition(this.GetPrimaryKeyString(), state.State.Version, json) : null;

@@ -82,6 +82,28 @@ public sealed class ApiTests(ClockedNodeFixture node)
         Assert.Equal(2, (await Http.Get($"/v1/programs/{id}")).Body.GetProperty("version").GetInt32());
     }
 
+    [Fact]
+    public async Task Programs_are_listed_by_id_with_their_version_and_name()
+    {
+        var (a, b) = (NewId("list-b"), NewId("list-a"));
+        var definition = JsonNode.Parse((await Http.Get(P)).Body.GetRawText())!.AsObject();
+        definition.Remove("id");
+        Assert.Equal(HttpStatusCode.OK, (await Http.Send(HttpMethod.Put, $"/v1/programs/{a}", definition.ToJsonString())).Status);
+        definition["name"] = "Second";
+        Assert.Equal(HttpStatusCode.OK, (await Http.Send(HttpMethod.Put, $"/v1/programs/{b}", definition.ToJsonString())).Status);
+        definition["tiers"]![1]!["threshold"] = 900;
+        Assert.Equal(HttpStatusCode.OK, (await Http.Send(HttpMethod.Put, $"/v1/programs/{b}", definition.ToJsonString())).Status);
+
+        var (status, body) = await Http.Get("/v1/programs");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var listed = body.GetProperty("programs").EnumerateArray()
+            .Select(p => (Id: p.GetProperty("id").GetString()!, Version: p.GetProperty("version").GetInt32(), Name: p.GetProperty("name").GetString()!)).ToList();
+        Assert.Equal(listed.Select(p => p.Id).Order(StringComparer.Ordinal), listed.Select(p => p.Id)); // by id
+        Assert.Contains(listed, p => p.Id == "default" && p.Version >= 1); // the shipped ones too
+        Assert.Contains((b, 2, "Second"), listed);
+        Assert.Contains(listed, p => p.Id == a && p.Version == 1 && p.Name != "Second");
+    }
+
     // ---- members --------------------------------------------------------------------------------------
 
     [Fact]
