@@ -95,6 +95,10 @@ public sealed class Comparison
                 notes.Add($"{sa.Name} ran at different target rates ({Formats.Number(sa.TargetRps)}/s in {aName}, {Formats.Number(sb.TargetRps)}/s in {bName}): latency at different rates differs for that reason alone");
             }
             if (sa.OpenModel != sb.OpenModel) notes.Add($"{sa.Name} ran as an {(sa.OpenModel ? "open" : "closed")} model in {aName} and as an {(sb.OpenModel ? "open" : "closed")} model in {bName}: their latencies mean different things");
+            foreach (var (run, name) in new[] { (sa, aName), (sb, bName) })
+            {
+                if (run.FailPercent >= 1) notes.Add($"{sa.Name} failed {Formats.Number(run.FailPercent)}% of its requests in {name}: its figures describe failures as much as the node, so the two runs do not compare");
+            }
             if (!sa.Valid) notes.Add($"{sa.Name} is invalid in {aName} ({sa.InvalidReason}): its figures are the generator's");
             if (!sb.Valid) notes.Add($"{sa.Name} is invalid in {bName} ({sb.InvalidReason}): its figures are the generator's");
         }

@@ -124,6 +124,17 @@ public sealed class ComparisonTests
     }
 
     [Fact]
+    public void A_run_that_failed_its_requests_is_called_out_as_not_comparable()
+    {
+        var (a, b) = Folders();
+        var failing = Path.Combine(b, "report.json");
+        File.WriteAllText(failing, B.Replace("\"ok\": 440, \"fail\": 4, \"rps\": 110, \"fullSeconds\"", "\"ok\": 340, \"fail\": 104, \"rps\": 85, \"fullSeconds\""));
+        var notes = Comparison.Of(RunReport.Read(a), RunReport.Read(failing)).Notes;
+        Assert.Contains("checkout failed 23.42% of its requests in B: its figures describe failures as much as the node, so the two runs do not compare", notes);
+        Assert.DoesNotContain(Compared().Notes, n => n.Contains("of its requests", StringComparison.Ordinal)); // 0.9% is not
+    }
+
+    [Fact]
     public void Different_targets_and_parameters_are_called_out()
     {
         var notes = Compared().Notes;
