@@ -10,8 +10,9 @@ namespace Orleans.Membership.Abstractions;
 [GenerateSerializer, Alias("store-unavailable")]
 public sealed class StoreUnavailableException : OrleansException
 {
+    // No inner exception: this one crosses silos, and a database driver's exceptions have no Orleans codec.
+    // The message carries the cause's.
     public StoreUnavailableException(string message) : base(message) { }
-    public StoreUnavailableException(string message, Exception inner) : base(message, inner) { }
 
     /// <summary>Whether <paramref name="error"/> (or what caused it) is the database or the network to it failing.</summary>
     public static bool IsStoreFailure(Exception error)

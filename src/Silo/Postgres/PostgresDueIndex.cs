@@ -118,7 +118,7 @@ public sealed class PostgresDueIndex : IDueIndex, IAsyncDisposable
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
-            throw new StoreUnavailableException($"the due-time index cannot be reached: {e.Message}", e);
+            throw new StoreUnavailableException($"the due-time index cannot be reached: {e.Message}");
         }
         finally
         {

@@ -201,8 +201,8 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
 
     private static Exception Translate(Exception e) => e switch
     {
-        PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } pg => new LedgerUnavailableException($"the ledger refused a duplicate row: {pg.MessageText}", pg),
-        _ => new LedgerUnavailableException($"the ledger database cannot take writes: {e.Message}", e),
+        PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } pg => new LedgerUnavailableException($"the ledger refused a duplicate row: {pg.MessageText}"),
+        _ => new LedgerUnavailableException($"the ledger database cannot take writes: {e.Message}"),
     };
 
     private async Task Write(IReadOnlyList<Pending> batch)
@@ -295,7 +295,7 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
-            throw new LedgerUnavailableException($"the ledger database cannot be read: {e.Message}", e);
+            throw new LedgerUnavailableException($"the ledger database cannot be read: {e.Message}");
         }
         finally
         {
@@ -313,7 +313,7 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
-            throw new LedgerUnavailableException($"the ledger database cannot erase: {e.Message}", e);
+            throw new LedgerUnavailableException($"the ledger database cannot erase: {e.Message}");
         }
     }
 

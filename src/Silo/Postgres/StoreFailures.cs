@@ -37,7 +37,7 @@ internal sealed class StoreFailures(IGrainStorage store, string name) : IGrainSt
         }
         catch (Exception e) when (e is not InconsistentStateException && StoreUnavailableException.IsStoreFailure(e))
         {
-            throw new StoreUnavailableException($"the {name} storage cannot {what} now: {e.Message}", e);
+            throw new StoreUnavailableException($"the {name} storage cannot {what} now: {e.Message}");
         }
         finally
         {

@@ -9,6 +9,7 @@ using Orleans.Membership.Grains;
 using Orleans.Membership.Silo.Postgres;
 using Orleans.Membership.Tests.Grains;
 using Orleans.Membership.Tests.Support;
+using Orleans.Serialization;
 using Orleans.TestingHost;
 using static Orleans.Membership.Tests.Support.MemberHarness;
 
@@ -73,6 +74,23 @@ public sealed class PostgresLedgerTests(PostgresFixture pg)
     };
 
     private static string Json(IEnumerable<LedgerEntry> entries) => string.Join("\n", entries.Select(LedgerSamples.Full));
+
+    [Fact]
+    public async Task A_ledger_that_cannot_be_reached_fails_with_an_exception_that_crosses_silos()
+    {
+        // Nothing listens on port 9: the driver's own exception is the cause.
+        var unreachable = new Npgsql.NpgsqlConnectionStringBuilder(pg.ConnectionString) { Port = 9, Timeout = 2 }.ConnectionString;
+        await using var ledger = new PostgresMemberLedger(unreachable);
+        var error = await Assert.ThrowsAsync<LedgerUnavailableException>(() => ledger.ReadAfterAsync(NewKey(), 0));
+
+        // A node answers 503 for a member on another silo only if the error reaches it whole.
+        var serializer = new Microsoft.Extensions.DependencyInjection.ServiceCollection().AddSerializer().BuildServiceProvider()
+            .GetRequiredService<Orleans.Serialization.Serializer>();
+        var arrived = serializer.Deserialize<Exception>(serializer.SerializeToArray<Exception>(error));
+        Assert.IsType<LedgerUnavailableException>(arrived);
+        Assert.Equal(error.Message, arrived.Message);
+        Assert.StartsWith("the ledger database cannot be read: ", arrived.Message);
+    }
 
     [Fact]
     public async Task Migrating_again_changes_nothing()

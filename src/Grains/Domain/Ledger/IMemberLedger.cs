@@ -31,6 +31,7 @@ public interface IMemberLedger
 [GenerateSerializer, Alias("ledger-unavailable")]
 public sealed class LedgerUnavailableException : Exception
 {
+    // No inner exception: this one crosses silos, and a database driver's exceptions have no Orleans codec
+    // (a node answered 500 for a member on a silo cut off from the database). The message carries the cause's.
     public LedgerUnavailableException(string message) : base(message) { }
-    public LedgerUnavailableException(string message, Exception? inner) : base(message, inner) { }
 }
