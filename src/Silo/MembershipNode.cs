@@ -85,7 +85,8 @@ public static class MembershipNode
                 foreach (var name in new[] { StorageNames.Programs, StorageNames.Snapshots })
                 {
                     // The database's own provider under an inner name; grains get it through StoreFailures (an outage is a 503).
-                    silo.AddAdoNetGrainStorage(StoreFailures.Inner(name), o => { o.Invariant = "Npgsql"; o.ConnectionString = connectionString; });
+                    // DeleteStateOnClear: an erased member's snapshot row goes, key and all (its id may be personal data).
+                    silo.AddAdoNetGrainStorage(StoreFailures.Inner(name), o => { o.Invariant = "Npgsql"; o.ConnectionString = connectionString; o.DeleteStateOnClear = true; });
                     silo.Services.AddKeyedSingleton<IGrainStorage>(name, (services, _) =>
                         new StoreFailures(services.GetRequiredKeyedService<IGrainStorage>(StoreFailures.Inner(name)), name));
                 }

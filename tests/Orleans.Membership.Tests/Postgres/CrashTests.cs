@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Orleans.Membership.Grains;
 using Orleans.Membership.Tests.Support;
 
 namespace Orleans.Membership.Tests.Postgres;
@@ -397,5 +398,36 @@ public sealed class ClusterTests(PostgresFixture pg)
             using var doc = JsonDocument.Parse(await http.GetStringAsync($"/v1/programs/default/members/{m}"));
             Assert.Equal(150, doc.RootElement.GetProperty("points").GetProperty("balance").GetInt64());
         }
+    }
+}
+
+/// <summary>Erasure on a PostgreSQL node leaves no row that names the member.</summary>
+[Collection(PostgresCollection.Name), Trait("Category", "Postgres")]
+public sealed class DurableErasureTests(PostgresFixture pg)
+{
+    [Fact]
+    public async Task Erasing_a_member_deletes_its_snapshot_row_with_its_key()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var member = $"erase-{run}";
+        await using var node = await NodeProcess.StartAsync(pg.ConnectionString, $"erase-{run}", NodeProcess.Ports.Free());
+        using var http = new HttpClient { BaseAddress = node.Url, Timeout = TimeSpan.FromSeconds(30) };
+        // More rows than a member writes between snapshots: its write takes one.
+        var events = Enumerable.Range(0, MemberGrain.SnapshotEvery * 2 + 1).Select(i => $$"""{"eventId":"e{{i}}","memberId":"{{member}}","type":"order.paid","orderId":"o{{i}}","amount":1,"occurredAt":"2026-11-01T10:00:00+08:00"}""");
+        var posted = await http.PostAsync("/v1/programs/default/events", new StringContent($$"""{"events":[{{string.Join(",", events)}}]}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
+        Assert.Equal(1, await SnapshotRows(member));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync($"/v1/programs/default/members/{member}")).StatusCode);
+        Assert.Equal(0, await SnapshotRows(member));
+    }
+
+    private async Task<long> SnapshotRows(string member)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(pg.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("select count(*) from orleans_storage where grain_type_string = 'member' and grain_id_extension_string = $1", connection);
+        command.Parameters.AddWithValue($"default/{member}");
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 }
