@@ -232,7 +232,8 @@ public sealed partial class NatsEventPump(
                 Track(DeadLetterAsync(delivery, programId, problem, failed.Token));
                 continue;
             }
-            delivery.Event = reading.Event;
+            // No occurredAt: the event happened when the broker took it, not when a backlog reaches its member.
+            delivery.Event = reading.Event!.OccurredAt is null && msg.Metadata?.Timestamp is { } stored ? reading.Event with { ReceivedAt = stored } : reading.Event;
             Enqueue(MemberKeys.Of(programId, reading.MemberId!), delivery, failed);
         }
     }

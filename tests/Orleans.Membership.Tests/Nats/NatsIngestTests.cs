@@ -362,6 +362,26 @@ public sealed class NatsIngestTests(NatsFixture nats, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task An_event_without_occurredAt_happened_when_the_broker_stored_it_not_when_a_backlog_reaches_it()
+    {
+        await using var run = new NatsRun(nats, "stored-at");
+        await run.CreateStreamsAsync();
+        var member = $"{run.Id}-late";
+        var publishing = DateTimeOffset.UtcNow;
+        await run.PublishAsync("default", $$"""{"eventId":"late-1","memberId":"{{member}}","type":"order.paid","orderId":"late-o","amount":10}""");
+        var stored = DateTimeOffset.UtcNow; // the node starts after this: it applies the event later still
+        await using var node = await NodeProcess.StartAsync("", run.Id, settings: run.NodeSettings);
+        await run.DrainedAsync(TimeSpan.FromSeconds(60));
+
+        using var http = new HttpClient { BaseAddress = node.Url };
+        using var ledger = JsonDocument.Parse(await http.GetStringAsync($"/v1/programs/default/members/{member}/ledger?limit=1"));
+        var entry = ledger.RootElement.GetProperty("entries")[0];
+        var occurredAt = entry.GetProperty("occurredAt").GetDateTimeOffset();
+        Assert.InRange(occurredAt, publishing.AddSeconds(-1), stored); // the broker's store time, give or take its clock
+        Assert.True(entry.GetProperty("recordedAt").GetDateTimeOffset() > stored);
+    }
+
+    [Fact]
     public async Task A_backlog_waiting_before_a_new_node_starts_is_applied_once_its_programs_exist()
     {
         await using var run = new NatsRun(nats, "backlog");

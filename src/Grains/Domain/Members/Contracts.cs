@@ -1,6 +1,9 @@
 namespace Orleans.Membership.Domain.Members;
 
-/// <summary>A scoring event as a producer sends it. <see cref="OccurredAt"/> null means "now".</summary>
+/// <summary>
+/// A scoring event as a producer sends it. <see cref="OccurredAt"/> null means when it was received:
+/// <see cref="ReceivedAt"/> (a broker's store time, not part of the event's body), else the moment it is applied.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("scoring-event")]
 public sealed record ScoringEvent(
     [property: Id(0)] string EventId,
@@ -8,7 +11,8 @@ public sealed record ScoringEvent(
     [property: Id(2)] DateTimeOffset? OccurredAt,
     [property: Id(3)] string? OrderId,
     [property: Id(4)] decimal? Amount,
-    [property: Id(5)] string? AttributesJson);
+    [property: Id(5)] string? AttributesJson,
+    [property: Id(6)] DateTimeOffset? ReceivedAt = null);
 
 public enum EventStatus { Accepted, Duplicate, Rejected }
 
