@@ -64,6 +64,8 @@ public static class MembershipApi
         app.UseStatusCodePages();
 
         app.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok"))).WithName("Healthz");
+        // Load balancers often probe with HEAD; the other health paths take it already.
+        app.MapMethods("/healthz", [HttpMethods.Head], () => TypedResults.Ok()).ExcludeFromDescription();
         app.MapGet("/v1/diagnostics/runtime", () => TypedResults.Ok(RuntimeDiagnostics.Now())).RequireRole(Roles.Admin).WithName("GetRuntimeDiagnostics");
         // Events that came by stream in this process's silo (zero in a standalone API process).
         app.MapGet("/v1/diagnostics/streams", (StreamIngestStats stats, IServiceProvider services)

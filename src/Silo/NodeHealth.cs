@@ -24,8 +24,8 @@ internal sealed class SiloHealthCheck(IClusterMembershipService membership, ILoc
         var status = snapshot.GetSiloStatus(silo.SiloAddress);
         var active = snapshot.Members.Values.Count(m => m.Status == SiloStatus.Active);
         return Task.FromResult(status == SiloStatus.Active
-            ? HealthCheckResult.Healthy($"silo {silo.SiloAddress} active; {active} active silo(s) in the cluster")
-            : HealthCheckResult.Unhealthy($"silo {silo.SiloAddress} is {status}"));
+            ? HealthCheckResult.Healthy($"this silo is active; {active} active silo(s) in the cluster")
+            : HealthCheckResult.Unhealthy($"this silo is {status}"));
     }
 }
 
@@ -41,7 +41,7 @@ internal sealed class LedgerWriterHealthCheck(IMemberLedger ledger) : IHealthChe
     {
         if (ledger is not PostgresMemberLedger writer) return Task.FromResult(HealthCheckResult.Healthy($"ledger: {ledger.GetType().Name}"));
         return Task.FromResult(writer.Failing is { } failing && DateTimeOffset.UtcNow - failing.At < FailureHolds
-            ? HealthCheckResult.Unhealthy($"the ledger writer's last commit failed at {failing.At:O}: {failing.Error}")
+            ? HealthCheckResult.Unhealthy($"the ledger writer's last commit failed at {failing.At:O} (the node's log says why)")
             : HealthCheckResult.Healthy($"{writer.RoundTrips} commits, {writer.Appends} appends"));
     }
 }

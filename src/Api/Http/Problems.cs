@@ -27,7 +27,7 @@ public static class Problems
     /// <summary>A detail for the errors the framework answers without one: no endpoint at a path, or not for its method.</summary>
     public static string FrameworkDetail(HttpContext http, int? status) => status switch
     {
-        StatusCodes.Status404NotFound => $"no endpoint answers {http.Request.Path}: /openapi/v1.json lists every path",
+        StatusCodes.Status404NotFound => $"no endpoint answers {http.Request.Path}: /openapi/v1.json lists every path of the API (beside it: /health/live, /health/ready, /metrics, /dashboard)",
         StatusCodes.Status405MethodNotAllowed => $"{http.Request.Path} does not take {http.Request.Method}; it takes {http.Response.Headers.Allow}",
         _ => "docs/api.md, Errors, says what each status means",
     };

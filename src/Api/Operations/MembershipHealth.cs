@@ -90,7 +90,8 @@ internal sealed class PostgresHealthCheck : IHealthCheck, IAsyncDisposable
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException or OperationCanceledException or System.Net.Sockets.SocketException)
         {
-            return HealthCheckResult.Unhealthy($"PostgreSQL does not answer: {e.Message}");
+            // The endpoint needs no key: the driver's words (host, port) go to the node's log with the exception.
+            return HealthCheckResult.Unhealthy("PostgreSQL does not answer (the node's log says why)", e);
         }
     }
 
@@ -109,7 +110,7 @@ internal sealed class ClusterClientHealthCheck(IGrainFactory grains) : IHealthCh
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            return HealthCheckResult.Unhealthy($"the cluster does not answer: {e.Message}");
+            return HealthCheckResult.Unhealthy("the cluster does not answer (the node's log says why)", e);
         }
     }
 }

@@ -33,6 +33,9 @@ public sealed class ReadinessTests(PostgresFixture pg)
         Assert.Equal("unhealthy", ready.GetProperty("status").GetString());
         Assert.Equal("unhealthy", ready.GetProperty("checks").GetProperty("postgres").GetProperty("status").GetString());
         Assert.Equal("healthy", ready.GetProperty("checks").GetProperty("silo").GetProperty("status").GetString());
+        // The probe needs no key: it names no address, the database's or the silo's.
+        Assert.DoesNotContain("127.0.0.1", ready.GetRawText());
+        Assert.DoesNotContain(proxy.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), ready.GetRawText());
         // Live stays 200: the process serves, a restart would not bring the database back.
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/live")).StatusCode);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await Send(http, run, 2)).StatusCode);
