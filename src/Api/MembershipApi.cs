@@ -44,21 +44,26 @@ public static class MembershipApi
 
     public static WebApplication MapMembershipApi(this WebApplication app)
     {
-        app.UseExceptionHandler(errors => errors.Run(async context =>
+        app.UseExceptionHandler(new ExceptionHandlerOptions
         {
-            var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
-            var problem = Problems.ForError(error);
-            if (problem is { StatusCode: >= 500 }) app.Logger.LogWarning(error, "Request on {Path} answered {Status}", context.Request.Path, problem.StatusCode);
-            // A 503 is a state to wait out: say when to try again.
-            if (problem is { StatusCode: StatusCodes.Status503ServiceUnavailable }) context.Response.Headers.RetryAfter = Problems.RetryAfterSeconds;
-            IResult? result = problem;
-            if (result is null)
+            // An expected failure (a 503 to wait out) is logged below as a warning; the middleware would log it as an unhandled error too.
+            SuppressDiagnosticsCallback = c => Problems.ForError(c.Exception) is not null,
+            ExceptionHandler = async context =>
             {
-                app.Logger.LogError(error, "Unhandled error on {Path}", context.Request.Path);
-                result = TypedResults.Problem(statusCode: 500, title: "Internal error", detail: "the request failed inside the engine; it is safe to retry with the same ids");
-            }
-            await result.ExecuteAsync(context);
-        }));
+                var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+                var problem = Problems.ForError(error);
+                if (problem is { StatusCode: >= 500 }) app.Logger.LogWarning(error, "Request on {Path} answered {Status}", context.Request.Path, problem.StatusCode);
+                // A 503 is a state to wait out: say when to try again.
+                if (problem is { StatusCode: StatusCodes.Status503ServiceUnavailable }) context.Response.Headers.RetryAfter = Problems.RetryAfterSeconds;
+                IResult? result = problem;
+                if (result is null)
+                {
+                    app.Logger.LogError(error, "Unhandled error on {Path}", context.Request.Path);
+                    result = TypedResults.Problem(statusCode: 500, title: "Internal error", detail: "the request failed inside the engine; it is safe to retry with the same ids");
+                }
+                await result.ExecuteAsync(context);
+            },
+        });
 
         // Errors the framework answers itself (no route: 404, a route without the method: 405) get the one error shape too.
         app.UseStatusCodePages();
