@@ -75,8 +75,7 @@ public static class EventsApi
                 metrics.Event(program, null, EventStatus.Rejected);
                 continue;
             }
-            // A type the program does not define may be a retry of one it once did: the member's ledger answers that.
-            if (EventValidation.Validate(program, ev!, now) is { } invalid && invalid.Field != "type")
+            if (EventValidation.ValidateBeforeMember(program, ev!, now) is { } invalid)
             {
                 var field = prefix.Length == 0 ? invalid.Field : $"{prefix}[{i}].{invalid.Field}";
                 rejected.Add(new RejectedEvent(i, eventId, $"{field}: {invalid.Message}", field, null));

@@ -68,11 +68,14 @@ public sealed class ProgramGrain([PersistentState("program", StorageNames.Progra
         return Current()!;
     }
 
-    /// <summary>The stored program as the directory lists it; null if its definition no longer compiles.</summary>
+    /// <summary>The stored program as the directory lists it: its name read from the stored definition, which the compiler accepted.</summary>
     private ProgramListing? Listing()
-        => ProgramCompiler.Compile(this.GetPrimaryKeyString(), state.State.Version, state.State.Json!).Program is { } p
-            ? new ProgramListing(this.GetPrimaryKeyString(), state.State.Version, p.Name)
+    {
+        using var definition = System.Text.Json.JsonDocument.Parse(state.State.Json!);
+        return definition.RootElement.TryGetProperty("name", out var name) && name.ValueKind == System.Text.Json.JsonValueKind.String
+            ? new ProgramListing(this.GetPrimaryKeyString(), state.State.Version, name.GetString()!)
             : null;
+    }
 
     private ProgramDefinition? Current()
         => state.State.Json is { } json ? new ProgramDefinition(this.GetPrimaryKeyString(), state.State.Version, json) : null;

@@ -263,8 +263,7 @@ public sealed partial class NatsEventPump(
             {
                 return new(null, null, new("malformed", problem.Key, $"{problem.Key}: {problem.Value}"));
             }
-            // A type the program does not define may be a retry of one it once did: the member's ledger answers that.
-            if (EventValidation.Validate(program, ev!, now) is { } invalid && invalid.Field != "type")
+            if (EventValidation.ValidateBeforeMember(program, ev!, now) is { } invalid)
             {
                 return new(null, null, new("rejected", invalid.Field, $"{invalid.Field}: {invalid.Message}"));
             }

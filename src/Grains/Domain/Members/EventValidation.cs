@@ -20,11 +20,14 @@ public static class EventValidation
     public static readonly DateTimeOffset Earliest = DateTimeOffset.UnixEpoch;
     public const string BeforeEarliest = "must be 1970-01-01T00:00:00Z or later";
 
-    /// <summary>Returns (field, message) of the first problem, or null when the event is well-formed.</summary>
-    public static (string Field, string Message)? Validate(MembershipProgram program, ScoringEvent ev, DateTimeOffset now)
-        => Validate(program, ev, now, out _);
+    /// <summary>
+    /// What the HTTP and NATS paths refuse before asking the member: every problem but a type the program
+    /// does not define, which may be a retry of a type it once did (the member's ledger answers that).
+    /// </summary>
+    public static (string Field, string Message)? ValidateBeforeMember(MembershipProgram program, ScoringEvent ev, DateTimeOffset now)
+        => Validate(program, ev, now, out _) is { Field: not "type" } problem ? problem : null;
 
-    /// <summary>As <see cref="Validate(MembershipProgram, ScoringEvent, DateTimeOffset)"/>, with the attributes the event type reads, parsed.</summary>
+    /// <summary>Returns (field, message) of the first problem, or null when the event is well-formed, with the attributes the event type reads, parsed.</summary>
     public static (string Field, string Message)? Validate(MembershipProgram program, ScoringEvent ev, DateTimeOffset now, out EventAttributes? attributes)
     {
         attributes = null;
