@@ -253,6 +253,15 @@ public sealed class ProgramCompilerTests
         Assert.Equal(CompileOk(file, program.DefinitionJson).DefinitionJson, program.DefinitionJson);
     }
 
+    [Fact]
+    public void An_optional_field_set_to_null_is_the_same_definition_as_leaving_it_out()
+    {
+        var shipped = CompileOk("default", Shipped("default")).DefinitionJson;
+        var withNulls = Mutate(Mutate(Shipped("default"), "regrade", "null"), "benefits[0].grants[3].quota", "null");
+
+        Assert.Equal(shipped, CompileOk("default", withNulls).DefinitionJson);
+    }
+
     // ---------------------------------------------------------------- accepted forms and defaults
 
     private const string Minimal = """

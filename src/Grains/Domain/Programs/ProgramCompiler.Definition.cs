@@ -532,7 +532,10 @@ public static partial class ProgramCompiler
         /// <summary>True when some rule of the type earns growth or points (a purchase may earn through its rules only).</summary>
         private static bool RulesEarn(DefinitionObject e)
             => e.Get("rules") is { ValueKind: JsonValueKind.Array } rules
-               && rules.EnumerateArray().Any(r => r.ValueKind == JsonValueKind.Object && (r.TryGetProperty("growth", out _) || r.TryGetProperty("points", out _)));
+               && rules.EnumerateArray().Any(r => r.ValueKind == JsonValueKind.Object && (Set(r, "growth") || Set(r, "points")));
+
+        private static bool Set(JsonElement item, string name)
+            => item.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null;
 
         private IReadOnlyList<string> ReadPointMultipliers(DefinitionObject owner, AttributeUses attributes)
         {
@@ -955,7 +958,10 @@ public static partial class ProgramCompiler
                 : $"unknown {what} '{name}'; defined {plural}: {list}";
         }
 
-        /// <summary>The definition as accepted, compact, in the given property order, without id and version.</summary>
+        /// <summary>
+        /// The definition as accepted, compact, in the given property order, without id and version, and
+        /// without properties set to null (a null is an optional field left out, so it is no change).
+        /// </summary>
         private static string CanonicalJson(JsonElement definition)
         {
             var buffer = new ArrayBufferWriter<byte>();
@@ -966,11 +972,38 @@ public static partial class ProgramCompiler
                 foreach (var property in definition.EnumerateObject())
                 {
                     if (property.NameEquals("id") || property.NameEquals("version")) continue;
-                    property.WriteTo(writer);
+                    WriteWithoutNulls(writer, property);
                 }
                 writer.WriteEndObject();
             }
             return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        }
+
+        private static void WriteWithoutNulls(Utf8JsonWriter writer, JsonProperty property)
+        {
+            if (property.Value.ValueKind == JsonValueKind.Null) return;
+            writer.WritePropertyName(property.Name);
+            WriteWithoutNulls(writer, property.Value);
+        }
+
+        private static void WriteWithoutNulls(Utf8JsonWriter writer, JsonElement value)
+        {
+            switch (value.ValueKind)
+            {
+                case JsonValueKind.Object:
+                    writer.WriteStartObject();
+                    foreach (var property in value.EnumerateObject()) WriteWithoutNulls(writer, property);
+                    writer.WriteEndObject();
+                    break;
+                case JsonValueKind.Array:
+                    writer.WriteStartArray();
+                    foreach (var item in value.EnumerateArray()) WriteWithoutNulls(writer, item);
+                    writer.WriteEndArray();
+                    break;
+                default:
+                    value.WriteTo(writer);
+                    break;
+            }
         }
     }
 
