@@ -25,8 +25,9 @@ public sealed class PostgresDueIndex : IDueIndex, IAsyncDisposable
 
     public PostgresDueIndex(string connectionString)
     {
-        _dataSource = NpgsqlDataSource.Create(
-            new NpgsqlConnectionStringBuilder(connectionString) { Timeout = 3, CommandTimeout = 10, MaxPoolSize = MaxConcurrent });
+        var builder = PostgresSessions.Builder(connectionString);
+        builder.MaxPoolSize = MaxConcurrent;
+        _dataSource = NpgsqlDataSource.Create(builder);
         _armWriter = Task.Run(WriteArms);
     }
 

@@ -54,11 +54,7 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
     {
         _options = options ?? new LedgerWriterOptions();
         _metrics = metrics;
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        // Fail fast when the database is away: a caller gets 503 in seconds, never a hang.
-        if (!connectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase)) builder.Timeout = 3;
-        if (!connectionString.Contains("Command Timeout", StringComparison.OrdinalIgnoreCase)) builder.CommandTimeout = 10;
-        _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
+        _dataSource = NpgsqlDataSource.Create(PostgresSessions.Builder(connectionString));
         _readers = new SemaphoreSlim(_options.MaxConcurrentReads, _options.MaxConcurrentReads);
         _writers = new SemaphoreSlim(_options.MaxConcurrentWrites, _options.MaxConcurrentWrites);
         _writer = Task.Run(WriteLoop);

@@ -103,6 +103,49 @@ public sealed class PostgresLedgerTests(PostgresFixture pg)
     }
 
     [Fact]
+    public async Task A_row_a_hung_silo_left_uncommitted_stops_blocking_its_member_when_the_server_ends_that_session()
+    {
+        // The hung silo opened its session as the engine does (the idle limit shortened for the test), began
+        // the member's next row and went silent: the row blocks every other writer of that seq until it ends.
+        var key = NewKey();
+        var quick = new NpgsqlConnectionStringBuilder(pg.ConnectionString) { Options = "-c idle_in_transaction_session_timeout=1s" };
+        await using var hung = new NpgsqlConnection(PostgresSessions.Builder(quick.ConnectionString).ConnectionString);
+        await hung.OpenAsync();
+        await using var transaction = await hung.BeginTransactionAsync();
+        await using (var insert = new NpgsqlCommand(
+            "insert into member_ledger (member_key, seq, kind, occurred_at, recorded_at, points, growth, entry) values ($1, 1, 'earn', now(), now(), 0, 0, '{}')", hung, transaction))
+        {
+            insert.Parameters.Add(new NpgsqlParameter { Value = key });
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        // The silo that took the member over writes the same seq: it waits for the hung row, then commits.
+        await using var ledger = new PostgresMemberLedger(pg.ConnectionString);
+        await ledger.AppendAsync(key, [Entry(1, eventId: "after-takeover")]);
+
+        Assert.Equal(["after-takeover"], (await ledger.ReadAfterAsync(key, 0)).Select(e => e.EventId));
+    }
+
+    [Fact]
+    public async Task The_engines_sessions_carry_keepalives_and_an_idle_transaction_limit_and_the_operators_options_win()
+    {
+        var given = new NpgsqlConnectionStringBuilder(pg.ConnectionString) { Options = "-c tcp_keepalives_idle=60" };
+        await using var connection = new NpgsqlConnection(PostgresSessions.Builder(given.ConnectionString).ConnectionString);
+        await connection.OpenAsync();
+
+        Assert.Equal("60", await Show(connection, "tcp_keepalives_idle"));
+        Assert.Equal("5", await Show(connection, "tcp_keepalives_interval"));
+        Assert.Equal("3", await Show(connection, "tcp_keepalives_count"));
+        Assert.Equal("15s", await Show(connection, "idle_in_transaction_session_timeout"));
+    }
+
+    private static async Task<string?> Show(NpgsqlConnection connection, string setting)
+    {
+        await using var command = new NpgsqlCommand($"show {setting}", connection);
+        return (string?)await command.ExecuteScalarAsync();
+    }
+
+    [Fact]
     public async Task Entries_round_trip_page_newest_first_and_erase()
     {
         await using var ledger = new PostgresMemberLedger(pg.ConnectionString);
