@@ -19,11 +19,13 @@ public static class BenefitsApi
         return group;
     }
 
-    private static async Task<Results<Ok<BenefitsResponse>, ProblemHttpResult>> CheckAll(string programId, string memberId, MemberRoute route)
+    private static async Task<Results<Ok<BenefitsResponse>, ProblemHttpResult>> CheckAll(string programId, string memberId, MemberRoute route, MembershipMetrics metrics)
     {
         var (grain, error) = await route.Resolve(programId, memberId);
         if (error is not null) return error;
-        return TypedResults.Ok(new BenefitsResponse(await grain!.CheckBenefits()));
+        var checks = await grain!.CheckBenefits();
+        foreach (var check in checks) metrics.BenefitCheck(programId, check);
+        return TypedResults.Ok(new BenefitsResponse(checks));
     }
 
     private static async Task<Results<Ok<BenefitCheck>, ProblemHttpResult>> Check(string programId, string memberId, string code, MemberRoute route, MemberReadModel readModel, ProgramCatalog programs, TimeProvider clock, MembershipMetrics metrics)
@@ -56,7 +58,7 @@ public static class BenefitsApi
         return TypedResults.Ok(check);
     }
 
-    private static async Task<Results<Created<BenefitCheck>, ProblemHttpResult>> Use(string programId, string memberId, string code, HttpRequest request, MemberRoute route)
+    private static async Task<Results<Created<BenefitCheck>, ProblemHttpResult>> Use(string programId, string memberId, string code, HttpRequest request, MemberRoute route, ProgramCatalog programs, MembershipMetrics metrics)
     {
         var (grain, error) = await route.Resolve(programId, memberId);
         if (error is not null) return error;
@@ -67,6 +69,8 @@ public static class BenefitsApi
         var orderId = body.Id("orderId", required: false);
         if (body.HasErrors) return MembersApi.Invalid(body);
         var result = await grain!.UseBenefit(new BenefitUseRequest(code, useId!, orderId));
+        var defined = (await programs.GetAsync(programId))?.BenefitsByCode.ContainsKey(code) == true;
+        metrics.BenefitUse(programId, defined ? code : null, result);
         return MemberRoute.Answer(result, check => TypedResults.Created((string?)null, check));
     }
 }

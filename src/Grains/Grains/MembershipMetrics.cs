@@ -18,6 +18,7 @@ public sealed class MembershipMetrics
 
     private readonly Counter<long> _events;
     private readonly Counter<long> _benefitChecks;
+    private readonly Counter<long> _benefitUses;
     private readonly Histogram<long> _commitRows;
     private readonly Histogram<double> _commitDuration;
     private readonly Counter<long> _webhookDeliveries;
@@ -30,6 +31,8 @@ public sealed class MembershipMetrics
             "Events sent to the HTTP API, by program, type and result (accepted, duplicate, rejected)");
         _benefitChecks = meter.CreateCounter<long>("membership.benefit.checks", "{check}",
             "Benefit checks answered, by program, code and result (entitled, or the reason it is not: tier, quota, window; unknown-code)");
+        _benefitUses = meter.CreateCounter<long>("membership.benefit.uses", "{use}",
+            "Benefit uses asked for, by program, code and result (used, replayed, or the reason refused: quota, tier, window, id-reused; invalid, unknown-code)");
         _commitRows = meter.CreateHistogram<long>("membership.ledger.commit.rows", "{row}",
             "Ledger rows per PostgreSQL commit (a group-commit batch, or one append)",
             advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2000, 5000] });
@@ -78,6 +81,26 @@ public sealed class MembershipMetrics
         => _benefitChecks.Add(1,
             new KeyValuePair<string, object?>("program", programId),
             new KeyValuePair<string, object?>("result", "unknown-code"));
+
+    /// <param name="code">null when the program does not define it (not a tag: anyone can send one)</param>
+    public void BenefitUse(string programId, string? code, WriteResult<BenefitCheck> result)
+    {
+        var program = new KeyValuePair<string, object?>("program", programId);
+        if (code is null)
+        {
+            _benefitUses.Add(1, program, new KeyValuePair<string, object?>("result", "unknown-code"));
+            return;
+        }
+        _benefitUses.Add(1, program, new KeyValuePair<string, object?>("code", code),
+            new KeyValuePair<string, object?>("result", result.Status switch
+            {
+                WriteStatus.Applied => "used",
+                WriteStatus.Replayed => "replayed",
+                WriteStatus.Conflict => result.Reason ?? "conflict",
+                WriteStatus.NotFound => "not-enrolled",
+                _ => "invalid",
+            }));
+    }
 
     public void LedgerCommit(int rows, TimeSpan duration, bool committed)
     {

@@ -86,6 +86,9 @@ public sealed class OperationsTests(NodeFixture node) : IClassFixture<NodeFixtur
         Assert.Equal(HttpStatusCode.OK, (await Http.Get($"{p}/members/u1/benefits/free-shipping")).Status); // bronze: not entitled (tier)
         Assert.Equal(HttpStatusCode.OK, (await Http.Get($"{p}/members/u1/benefits/birthday-gift")).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await Http.Get($"{p}/members/u1/benefits/no-such-benefit")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await Http.Get($"{p}/members/u1/benefits")).Status); // every code of the program, one check each
+        Assert.Equal(HttpStatusCode.Conflict, (await Http.Post($"{p}/members/u1/benefits/free-shipping/uses", """{"useId":"use-1"}""")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await Http.Post($"{p}/members/u1/benefits/no-such-benefit/uses", """{"useId":"use-2"}""")).Status);
 
         var scrape = await Series.Scrape(Http);
         var events = scrape.Where(s => s.Name == "membership_events_total" && s.Labels["program"] == program).ToList();
@@ -99,10 +102,16 @@ public sealed class OperationsTests(NodeFixture node) : IClassFixture<NodeFixtur
         Assert.Equal(8, events.Sum(s => s.Value));
 
         var checks = scrape.Where(s => s.Name == "membership_benefit_checks_total" && s.Labels["program"] == program).ToList();
-        Assert.Equal(3, checks.Count);
-        Assert.Equal(1, scrape.Value("membership_benefit_checks_total", ("program", program), ("code", "free-shipping"), ("result", "tier")));
-        Assert.Single(checks, s => s.Labels.GetValueOrDefault("code") == "birthday-gift");
+        var codes = TestPrograms.Default.Benefits.Count;
+        Assert.Equal(2 + codes + 1, checks.Sum(s => s.Value));
+        Assert.Equal(2, scrape.Value("membership_benefit_checks_total", ("program", program), ("code", "free-shipping"), ("result", "tier")));
+        Assert.Equal(2, checks.Where(s => s.Labels.GetValueOrDefault("code") == "birthday-gift").Sum(s => s.Value));
         Assert.Single(checks, s => s.Labels["result"] == "unknown-code" && !s.Labels.ContainsKey("code"));
+
+        var uses = scrape.Where(s => s.Name == "membership_benefit_uses_total" && s.Labels["program"] == program).ToList();
+        Assert.Equal(2, uses.Sum(s => s.Value));
+        Assert.Equal(1, scrape.Value("membership_benefit_uses_total", ("program", program), ("code", "free-shipping"), ("result", "tier")));
+        Assert.Single(uses, s => s.Labels["result"] == "unknown-code" && !s.Labels.ContainsKey("code"));
 
         Assert.True(scrape.Value("membership_members_active") >= 1); // u1 (u2 sent only rejected events: never activated)
         Assert.NotNull(scrape.Value("membership_stream_events_total", ("result", "accepted")));
