@@ -80,7 +80,7 @@ public static class HtmlReport
 
     public static string SummaryTable(RunReport run)
     {
-        var sb = new StringBuilder("<table class=\"summary\"><tr><th rowspan=\"2\">scenario / step</th><th rowspan=\"2\">ok</th><th rowspan=\"2\">fail</th><th rowspan=\"2\">fail %</th><th rowspan=\"2\">ok/s</th><th rowspan=\"2\">bytes</th>");
+        var sb = new StringBuilder("<table class=\"summary\"><tr><th rowspan=\"2\">scenario / step</th><th rowspan=\"2\">ok</th><th rowspan=\"2\">fail</th><th rowspan=\"2\">fail %</th><th rowspan=\"2\">ok/s</th><th rowspan=\"2\">failed/s</th><th rowspan=\"2\">bytes</th>");
         sb.Append("<th colspan=\"").Append(LatencyColumns.Length).Append("\" class=\"group\">latency from the intended start (ms)</th></tr><tr>");
         foreach (var c in LatencyColumns) sb.Append("<th>").Append(c).Append("</th>");
         sb.Append("</tr>");
@@ -94,7 +94,7 @@ public static class HtmlReport
         void Row(StepReport e, string name, string kind)
         {
             sb.Append("<tr class=\"").Append(kind).Append("\"><td>").Append(E(name)).Append("</td><td>").Append(Formats.Count(e.Ok)).Append("</td><td>").Append(Formats.Count(e.Fail))
-              .Append("</td><td>").Append(Formats.Number(e.FailPercent)).Append("</td><td>").Append(Formats.Number(e.Rps)).Append("</td><td>").Append(Formats.Bytes(e.Bytes)).Append("</td>");
+              .Append("</td><td>").Append(Formats.Number(e.FailPercent)).Append("</td><td>").Append(Formats.Number(e.Rps)).Append("</td><td>").Append(Formats.Number(e.FailRps)).Append("</td><td>").Append(Formats.Bytes(e.Bytes)).Append("</td>");
             foreach (var cell in LatencyCells(e.LatencyMs)) sb.Append("<td>").Append(cell).Append("</td>");
             sb.Append("</tr>");
         }
@@ -106,7 +106,7 @@ public static class HtmlReport
         sb.Append("<section class=\"scenario\" data-scenario=\"").Append(E(s.Name)).Append("\"><h2>Scenario ").Append(E(s.Name)).Append("</h2>");
         sb.Append("<p class=\"facts\">").Append(E(s.Load)).Append(" · ").Append(Formats.Number(s.DurationSeconds)).Append(" s");
         if (s.OpenModel) sb.Append(" · target ").Append(Formats.Number(s.TargetRps)).Append("/s");
-        sb.Append(" · achieved ").Append(Formats.Number(s.AchievedRps)).Append("/s");
+        sb.Append(" · achieved ").Append(E(Formats.Achieved(s.AchievedRps, s.FailRps)));
         foreach (var (name, value) in s.Metrics) sb.Append(" · ").Append(E(name)).Append(' ').Append(Formats.Number(value));
         if (s.Cpu is { } cpu) sb.Append(" · ").Append(E(cpu.Describe()));
         sb.Append(" · ").Append(s.Valid ? "valid" : "<b>invalid</b>: " + E(s.InvalidReason ?? "")).Append("</p>");

@@ -90,6 +90,8 @@ public record StepReport
     public long Fail { get; init; }
     /// <summary>OK iterations per second of the load's duration.</summary>
     public double Rps { get; init; }
+    /// <summary>Failed iterations per second of the load's duration (NBomber's <c>fail.request.rps</c>), beside <see cref="Rps"/>.</summary>
+    public double FailRps { get; init; }
     public long Bytes { get; init; }
     /// <summary>Of the OK iterations, from the intended start.</summary>
     public LatencySummary LatencyMs { get; init; } = new();
@@ -103,21 +105,26 @@ public record StepReport
 
     public double FailPercent => Ok + Fail == 0 ? 0 : 100.0 * Fail / (Ok + Fail);
 
-    internal static StepReport From(Measurements m, double seconds, IEnumerable<(Threshold T, bool Passed)> thresholds) => new()
+    internal static StepReport From(Measurements m, double seconds, IEnumerable<(Threshold T, bool Passed)> thresholds)
     {
-        Name = m.Name,
-        Ok = m.Ok,
-        Fail = m.Fail,
-        Rps = Round(StatsView.From(m, seconds).Ok.Request.RPS),
-        Bytes = m.Bytes,
-        LatencyMs = LatencySummary.From(m.Latency),
-        ServiceTimeMs = LatencySummary.From(m.ServiceTime),
-        StatusCodes = m.StatusCodes.OrderBy(k => k.Key).ToDictionary(k => k.Key.ToString(CultureInfo.InvariantCulture), k => k.Value),
-        Thresholds = thresholds.Select(t => new ThresholdOutcome(t.T.Description, t.Passed)).ToList(),
-        LatencyDistributionMs = PercentilePoint.Curve(m.Latency),
-        ServiceTimeDistributionMs = PercentilePoint.Curve(m.ServiceTime),
-        PerSecond = SecondSeries.From(m),
-    };
+        var view = StatsView.From(m, seconds);
+        return new()
+        {
+            Name = m.Name,
+            Ok = m.Ok,
+            Fail = m.Fail,
+            Rps = Round(view.Ok.Request.RPS),
+            FailRps = Round(view.Fail.Request.RPS),
+            Bytes = m.Bytes,
+            LatencyMs = LatencySummary.From(m.Latency),
+            ServiceTimeMs = LatencySummary.From(m.ServiceTime),
+            StatusCodes = m.StatusCodes.OrderBy(k => k.Key).ToDictionary(k => k.Key.ToString(CultureInfo.InvariantCulture), k => k.Value),
+            Thresholds = thresholds.Select(t => new ThresholdOutcome(t.T.Description, t.Passed)).ToList(),
+            LatencyDistributionMs = PercentilePoint.Curve(m.Latency),
+            ServiceTimeDistributionMs = PercentilePoint.Curve(m.ServiceTime),
+            PerSecond = SecondSeries.From(m),
+        };
+    }
 
     internal static double Round(double v) => double.IsFinite(v) ? Math.Round(v, 3) : 0;
 }
@@ -134,6 +141,7 @@ public sealed record ScenarioReport : StepReport
     /// <summary>Open model: iterations started at intended instants, whatever the system's speed.</summary>
     public bool OpenModel { get; init; }
     public double TargetRps { get; init; }
+    /// <summary>OK iterations per second, as <see cref="StepReport.Rps"/>: the failed ones are in <see cref="StepReport.FailRps"/>.</summary>
     public double AchievedRps { get; init; }
     public LatencySummary SchedulerLagMs { get; init; } = new();
     public List<PercentilePoint> SchedulerLagDistributionMs { get; init; } = [];
@@ -161,7 +169,7 @@ public sealed record ScenarioReport : StepReport
         var perSecond = entry.PerSecond with { Intended = r.Stats.Intended > 0 ? Trim(r.Stats.IntendedPerSecond, entry.PerSecond.Ok.Count) : null };
         var scenario = new ScenarioReport
         {
-            Name = entry.Name, Ok = entry.Ok, Fail = entry.Fail, Rps = entry.Rps, Bytes = entry.Bytes,
+            Name = entry.Name, Ok = entry.Ok, Fail = entry.Fail, Rps = entry.Rps, FailRps = entry.FailRps, Bytes = entry.Bytes,
             LatencyMs = entry.LatencyMs, ServiceTimeMs = entry.ServiceTimeMs, StatusCodes = entry.StatusCodes,
             Thresholds = entry.Thresholds, LatencyDistributionMs = entry.LatencyDistributionMs,
             ServiceTimeDistributionMs = entry.ServiceTimeDistributionMs, PerSecond = perSecond,

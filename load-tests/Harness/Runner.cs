@@ -8,7 +8,6 @@ public sealed record ScenarioResult(
     ScenarioStats Stats,
     double DurationSeconds,
     double TargetRate,
-    double AchievedRate,
     bool Valid,
     string? InvalidReason,
     IReadOnlyList<(Threshold Threshold, bool Passed)> Thresholds)
@@ -17,6 +16,10 @@ public sealed record ScenarioResult(
     /// <summary>The machine's cores and this generator while the run's load ran (all its scenarios together); null off Linux.</summary>
     public CpuUse? Cpu { get; init; }
     public StatsView View => StatsView.From(Stats.Iterations, DurationSeconds);
+    /// <summary>OK iterations per second of the load (NBomber's <c>ok.request.rps</c>): a refused request is no throughput.</summary>
+    public double AchievedRate => View.Ok.Request.RPS;
+    /// <summary>Failed iterations per second of the load (NBomber's <c>fail.request.rps</c>).</summary>
+    public double FailedRate => View.Fail.Request.RPS;
 }
 
 public sealed record RunOptions
@@ -78,7 +81,6 @@ public static class Runner
             var st = stats[i];
             var duration = durations[i];
             var target = st.Intended > 0 ? st.Intended / duration : 0;
-            var achieved = (st.Iterations.Ok + st.Iterations.Fail) / Math.Max(duration, 1e-9);
             string? invalid = null;
             if (st.Intended > 0)
             {
@@ -101,7 +103,7 @@ public static class Runner
                 catch (Exception) { passed = false; }
                 return (t, passed);
             }).ToList();
-            results.Add(new ScenarioResult(s, st, duration, target, achieved, invalid is null, invalid, checks) { Cpu = cpu });
+            results.Add(new ScenarioResult(s, st, duration, target, invalid is null, invalid, checks) { Cpu = cpu });
         }
 
         foreach (var s in scenarios)
@@ -294,17 +296,17 @@ public static class Runner
 
     private static async Task ReportProgress(TextWriter writer, IReadOnlyList<ScenarioStats> stats, long runStart, CancellationToken ct)
     {
-        var last = stats.Select(s => s.Iterations.Ok + s.Iterations.Fail).ToArray();
+        var last = stats.Select(s => (s.Iterations.Ok, s.Iterations.Fail)).ToArray();
         while (!ct.IsCancellationRequested)
         {
             try { await Task.Delay(1000, ct); }
             catch (OperationCanceledException) { return; }
             var parts = stats.Select((s, i) =>
             {
-                var total = s.Iterations.Ok + s.Iterations.Fail;
-                var rate = total - last[i];
-                last[i] = total;
-                return $"{s.Name}: {rate}/s ok {s.Iterations.Ok} fail {s.Iterations.Fail}";
+                var (ok, fail) = (s.Iterations.Ok, s.Iterations.Fail);
+                var (okRate, failRate) = (ok - last[i].Ok, fail - last[i].Fail);
+                last[i] = (ok, fail);
+                return $"{s.Name}: {okRate} ok/s{(failRate > 0 ? $", {failRate} failed/s" : "")} (ok {ok} fail {fail})";
             });
             await writer.WriteLineAsync($"[{Stopwatch.GetElapsedTime(runStart).TotalSeconds,5:0}s] {string.Join(" | ", parts)}");
         }

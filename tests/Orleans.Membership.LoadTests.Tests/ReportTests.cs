@@ -64,6 +64,44 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public async Task The_achieved_rate_is_the_OK_requests_and_the_failed_rate_stands_beside_it_everywhere()
+    {
+        // Every fifth iteration fails: 320 OK and 80 failed over the 2 s of load.
+        var result = await TwoStepRun();
+        var ok = result.Stats.Iterations.Ok / result.DurationSeconds;
+        var failed = result.Stats.Iterations.Fail / result.DurationSeconds;
+        Assert.Equal(80, result.Stats.Iterations.Fail);
+        Assert.Equal(ok, result.AchievedRate, 9);
+        Assert.Equal(failed, result.FailedRate, 9);
+
+        var json = Reports.Json([result], "rates")["scenarios"]![0]!;
+        Assert.Equal(Math.Round(ok, 3), json["achievedRps"]!.GetValue<double>());
+        Assert.Equal(json["rps"]!.GetValue<double>(), json["achievedRps"]!.GetValue<double>());
+        Assert.Equal(Math.Round(failed, 3), json["failRps"]!.GetValue<double>());
+        Assert.Equal(Math.Round(failed, 3), json["steps"]![1]!["failRps"]!.GetValue<double>()); // buy
+        Assert.Equal(0, json["steps"]![0]!["failRps"]!.GetValue<double>()); // browse
+
+        var achieved = $"achieved {Formats.Achieved(ok, failed)}";
+        Assert.Matches(@"^\d+(\.\d+)? ok/s \(and \d+(\.\d+)? failed/s\)$", Formats.Achieved(ok, failed));
+        Assert.Contains(achieved, Reports.Console([result]));
+        Assert.Matches(@"shop/buy +ok +\d+ fail +80 ok/s +\d+\.\d failed/s \d+\.\d +p50", Reports.Console([result]));
+        var run = RunReport.From([result], new RunInfo("rates"), DateTimeOffset.UnixEpoch);
+        var reported = $"achieved {Formats.Achieved(run.Scenarios[0].AchievedRps, run.Scenarios[0].FailRps)}"; // from report.json's rounded figures
+        var md = Reports.Markdown(run);
+        Assert.Contains(reported, md);
+        Assert.Contains("| ok/s | failed/s |", md);
+        Assert.Contains(System.Net.WebUtility.HtmlEncode(reported), HtmlReport.Render(run));
+        Assert.Contains("<th rowspan=\"2\">failed/s</th>", HtmlReport.Render(run));
+        var csv = Reports.Csv(run).Split('\n');
+        Assert.EndsWith(",fail_rps", csv[0]);
+        Assert.EndsWith("," + Math.Round(failed, 3).ToString(System.Globalization.CultureInfo.InvariantCulture), csv[1]);
+    }
+
+    [Fact]
+    public void A_run_without_failures_shows_no_failed_rate()
+        => Assert.Equal("1,234.5 ok/s", Formats.Achieved(1234.5, 0));
+
+    [Fact]
     public async Task Report_json_reads_back_as_written()
     {
         var run = RunReport.From([await TwoStepRun()], new RunInfo("round trip"), DateTimeOffset.UnixEpoch);
@@ -166,10 +204,19 @@ public sealed class ReportTests
     public void Falling_short_of_the_target_and_a_closed_model_are_explained()
     {
         var open = Scenario("checkout", ok: Enumerable.Repeat(100L, 5), fullSeconds: 5) with { TargetRps = 200, AchievedRps = 100 };
-        Assert.Contains(Hints.For(open), h => h.Level == "warning" && h.Text.StartsWith("Completed 100/s of the 200/s intended (50%)", StringComparison.Ordinal));
+        Assert.Contains(Hints.For(open), h => h.Level == "warning" && h.Text.StartsWith("Completed 100/s OK of the 200/s intended (50%): the system did not keep up", StringComparison.Ordinal));
         var closed = open with { OpenModel = false, TargetRps = 0 };
         Assert.Contains(Hints.For(closed), h => h.Text.StartsWith("Closed model (no --rate)", StringComparison.Ordinal));
         Assert.DoesNotContain(Hints.For(closed), h => h.Text.StartsWith("Completed", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Falling_short_of_the_target_because_requests_failed_is_called_failures_not_a_backlog()
+    {
+        // The node refused half of 200/s at once: 100/s OK, 100/s failed, nothing queued.
+        var refused = Scenario("checkout", ok: Enumerable.Repeat(100L, 5), fullSeconds: 5, fail: Enumerable.Repeat(100L, 5)) with { TargetRps = 200, AchievedRps = 100, FailRps = 100 };
+        var hint = Assert.Single(Hints.For(refused), h => h.Text.StartsWith("Completed", StringComparison.Ordinal));
+        Assert.Equal(("warning", "Completed 100/s OK of the 200/s intended (50%): the rest, 100/s, failed (see the failures). A rate of failures is no throughput."), (hint.Level, hint.Text));
     }
 
     [Fact]
