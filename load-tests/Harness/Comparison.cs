@@ -256,7 +256,7 @@ public sealed class Comparison
     {
         var colorA = Charts.Palette[0];
         var colorB = Charts.Palette[1];
-        var decades = Charts.PercentileDecades(Math.Max(a.Ok, b.Ok));
+        var decades = Charts.PercentileDecades(Math.Max(a.Ok + a.Fail, b.Ok + b.Fail));
         yield return Charts.Draw("compare-latency-by-percentile", "Latency by percentile (log scale)",
             new Axis("percentile (each tick ten times rarer than the last)", 0, decades, AxisKind.Percentile), "latency (ms)",
             [new Series(AName, colorA, HtmlReport.Curve(a.LatencyDistributionMs, decades)), new Series(BName, colorB, HtmlReport.Curve(b.LatencyDistributionMs, decades))]);

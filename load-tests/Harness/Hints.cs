@@ -43,9 +43,11 @@ public static class Hints
         if (Stall(s) is { } stall) hints.Add(stall);
         if (Failures(s) is { } failures) hints.Add(failures);
         if (PartialSecond(s) is { } partial) hints.Add(partial);
-        if (s.Ok is > 0 and < 1000)
+        // The tables' percentiles are of every iteration, failed ones too.
+        var n = s.Ok + s.Fail;
+        if (n is > 0 and < 1000)
         {
-            hints.Add(Hint.Info($"Only {s.Ok} OK iterations: p99.9{(s.Ok < 100 ? " and p99 are" : " is")} the slowest one or few, not a stable figure."));
+            hints.Add(Hint.Info($"Only {n} iterations: p99.9{(n < 100 ? " and p99 are" : " is")} the slowest one or few, not a stable figure."));
         }
         return hints;
     }

@@ -49,6 +49,14 @@ public sealed record RunReport
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
+    /// <summary>"80 of 400 requests failed (20%)" over every scenario, or null when none failed: a verdict says it beside PASSED.</summary>
+    public string? FailedRequests()
+    {
+        var failed = Scenarios.Sum(s => s.Fail);
+        var all = Scenarios.Sum(s => s.Ok + s.Fail);
+        return failed == 0 ? null : $"{Formats.Count(failed)} of {Formats.Count(all)} requests failed ({Formats.Number(100.0 * failed / all)}%)";
+    }
+
     public static RunReport From(IReadOnlyList<ScenarioResult> results, RunInfo info, DateTimeOffset date) => new()
     {
         Title = info.Title,
@@ -93,7 +101,7 @@ public record StepReport
     /// <summary>Failed iterations per second of the load's duration (NBomber's <c>fail.request.rps</c>), beside <see cref="Rps"/>.</summary>
     public double FailRps { get; init; }
     public long Bytes { get; init; }
-    /// <summary>Of the OK iterations, from the intended start.</summary>
+    /// <summary>Of every iteration, failed ones too (a failure is time its caller waited), from the intended start; thresholds judge the OK ones' alone.</summary>
     public LatencySummary LatencyMs { get; init; } = new();
     /// <summary>From the actual start: latency minus the time queued before it.</summary>
     public LatencySummary ServiceTimeMs { get; init; } = new();
