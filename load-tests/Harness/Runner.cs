@@ -43,8 +43,8 @@ public sealed record RunOptions
 public static class Runner
 {
     /// <summary>
-    /// How far ahead the load's start is set: setting up (the histograms, the first CPU sample, the
-    /// scheduler threads) took 10-55 ms, which would otherwise be the first second's, or the first iterations' lag.
+    /// How far ahead the load's start is set, so that setting up (the histograms, the first CPU sample,
+    /// the scheduler threads) falls in no second of the run and makes no iteration late.
     /// </summary>
     private static readonly TimeSpan StartLead = TimeSpan.FromMilliseconds(100);
 
