@@ -114,8 +114,24 @@ public sealed class Comparison
     }
 
     private static IEnumerable<ComparisonRow> Compare(ScenarioReport sa, ScenarioReport sb, StepReport ea, StepReport eb, string? step)
-        => Figures.Select(f => Row(sa.Name, step, f.Name, f.Unit, f.HigherIsBetter, f.Latency, f.Value(ea), f.Value(eb),
-            f.PerSecond(ea, Hints.Charted(sa)), f.PerSecond(eb, Hints.Charted(sb))));
+    {
+        var rows = Figures.Select(f => Row(sa.Name, step, f.Name, f.Unit, f.HigherIsBetter, f.Latency, f.Value(ea), f.Value(eb),
+            f.PerSecond(ea, Hints.Charted(sa)), f.PerSecond(eb, Hints.Charted(sb)))).ToList();
+        if (ea.Fail + eb.Fail > 0)
+        {
+            // Beside ok/s, so a rate that held up because the node refused faster is not read as throughput.
+            rows.Insert(1, Row(sa.Name, step, "failed/s", "1/s", false, false, FailRate(ea, sa), FailRate(eb, sb),
+                FailSeries(ea, Hints.Charted(sa)), FailSeries(eb, Hints.Charted(sb))));
+        }
+        return rows;
+    }
+
+    /// <summary>The failed requests per second; a report.json written before failRps was kept has it from the count.</summary>
+    private static double FailRate(StepReport e, ScenarioReport s)
+        => e.FailRps > 0 || e.Fail == 0 || s.DurationSeconds <= 0 ? e.FailRps : StepReport.Round(e.Fail / s.DurationSeconds);
+
+    private static List<double>? FailSeries(StepReport e, int n)
+        => e.PerSecond.Fail.Count == 0 ? null : e.PerSecond.Fail.Take(n).Select(v => (double)v).ToList();
 
     private static List<double>? OkSeries(ScenarioReport s, double units)
         => s.PerSecond.Ok.Count == 0 ? null : s.PerSecond.Ok.Take(Hints.Charted(s)).Select(v => v * units).ToList();
@@ -240,7 +256,7 @@ public sealed class Comparison
     {
         var colorA = Charts.Palette[0];
         var colorB = Charts.Palette[1];
-        var decades = Charts.PercentileDecades(Math.Max(a.Ok, b.Ok));
+        var decades = Charts.PercentileDecades(Math.Max(a.Ok + a.Fail, b.Ok + b.Fail));
         yield return Charts.Draw("compare-latency-by-percentile", "Latency by percentile (log scale)",
             new Axis("percentile (each tick ten times rarer than the last)", 0, decades, AxisKind.Percentile), "latency (ms)",
             [new Series(AName, colorA, HtmlReport.Curve(a.LatencyDistributionMs, decades)), new Series(BName, colorB, HtmlReport.Curve(b.LatencyDistributionMs, decades))]);

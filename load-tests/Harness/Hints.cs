@@ -27,7 +27,10 @@ public static class Hints
         }
         if (s.OpenModel && s.TargetRps > 0 && s.AchievedRps < 0.95 * s.TargetRps)
         {
-            hints.Add(Hint.Warning($"Completed {Formats.Number(s.AchievedRps)}/s of the {Formats.Number(s.TargetRps)}/s intended ({Formats.Number(100 * s.AchievedRps / s.TargetRps)}%): the system did not keep up, the backlog queued, and its wait is in the latency."));
+            var shortfall = $"Completed {Formats.Number(s.AchievedRps)}/s OK of the {Formats.Number(s.TargetRps)}/s intended ({Formats.Number(100 * s.AchievedRps / s.TargetRps)}%)";
+            hints.Add(Hint.Warning(s.AchievedRps + s.FailRps >= 0.95 * s.TargetRps
+                ? $"{shortfall}: the rest, {Formats.Number(s.FailRps)}/s, failed (see the failures). A rate of failures is no throughput."
+                : $"{shortfall}{(s.FailRps > 0 ? $" and {Formats.Number(s.FailRps)}/s failed" : "")}: the system did not keep up, the backlog queued, and its wait is in the latency."));
         }
         if (!s.OpenModel && s.Ok + s.Fail > 0)
         {
@@ -40,9 +43,11 @@ public static class Hints
         if (Stall(s) is { } stall) hints.Add(stall);
         if (Failures(s) is { } failures) hints.Add(failures);
         if (PartialSecond(s) is { } partial) hints.Add(partial);
-        if (s.Ok is > 0 and < 1000)
+        // The tables' percentiles are of every iteration, failed ones too.
+        var n = s.Ok + s.Fail;
+        if (n is > 0 and < 1000)
         {
-            hints.Add(Hint.Info($"Only {s.Ok} OK iterations: p99.9{(s.Ok < 100 ? " and p99 are" : " is")} the slowest one or few, not a stable figure."));
+            hints.Add(Hint.Info($"Only {n} iterations: p99.9{(n < 100 ? " and p99 are" : " is")} the slowest one or few, not a stable figure."));
         }
         return hints;
     }
@@ -120,6 +125,10 @@ public static class Formats
     }
 
     public static string Count(long v) => v.ToString("#,0", CultureInfo.InvariantCulture);
+
+    /// <summary>An achieved rate: the OK iterations per second, and the failed ones beside it when there were any.</summary>
+    public static string Achieved(double okPerSecond, double failedPerSecond)
+        => failedPerSecond > 0 ? $"{Number(okPerSecond)} ok/s (and {Number(failedPerSecond)} failed/s)" : $"{Number(okPerSecond)} ok/s";
 
     public static string Bytes(long v) => v switch
     {

@@ -28,7 +28,7 @@ public static class HtmlReport
         return Page.Render(run.Title, body.ToString());
     }
 
-    /// <summary>The banner: PASSED, or FAILED and/or INVALID with what failed.</summary>
+    /// <summary>The banner: PASSED (amber, not green, when requests failed), or FAILED and/or INVALID with what failed.</summary>
     public static string Verdict(RunReport run)
     {
         var thresholds = run.Scenarios.SelectMany(s => s.AllThresholds).ToList();
@@ -38,7 +38,10 @@ public static class HtmlReport
         if (!run.Valid) parts.Add("INVALID: the generator fell behind (" + string.Join("; ", run.Scenarios.Where(s => !s.Valid).Select(s => $"{s.Name}: {s.InvalidReason}")) + ")");
         var ok = parts.Count == 0;
         if (ok) parts.Add(thresholds.Count == 0 ? "PASSED: no thresholds were set, and the run is valid" : $"PASSED: all {thresholds.Count} thresholds passed, and the run is valid");
-        return $"<div id=\"verdict\" class=\"verdict {(ok ? "pass" : "fail")}\">{string.Join("<br>", parts.Select(E))}</div>";
+        var failedRequests = run.FailedRequests();
+        if (failedRequests is not null) parts.Add(ok ? $"but {failedRequests}: see the failures below" : failedRequests);
+        var css = !ok ? "fail" : failedRequests is null ? "pass" : "warn";
+        return $"<div id=\"verdict\" class=\"verdict {css}\">{string.Join("<br>", parts.Select(E))}</div>";
     }
 
     private static string Warnings(RunReport run)
@@ -80,8 +83,8 @@ public static class HtmlReport
 
     public static string SummaryTable(RunReport run)
     {
-        var sb = new StringBuilder("<table class=\"summary\"><tr><th rowspan=\"2\">scenario / step</th><th rowspan=\"2\">ok</th><th rowspan=\"2\">fail</th><th rowspan=\"2\">fail %</th><th rowspan=\"2\">ok/s</th><th rowspan=\"2\">bytes</th>");
-        sb.Append("<th colspan=\"").Append(LatencyColumns.Length).Append("\" class=\"group\">latency from the intended start (ms)</th></tr><tr>");
+        var sb = new StringBuilder("<table class=\"summary\"><tr><th rowspan=\"2\">scenario / step</th><th rowspan=\"2\">ok</th><th rowspan=\"2\">fail</th><th rowspan=\"2\">fail %</th><th rowspan=\"2\">ok/s</th><th rowspan=\"2\">failed/s</th><th rowspan=\"2\">bytes</th>");
+        sb.Append("<th colspan=\"").Append(LatencyColumns.Length).Append("\" class=\"group\">latency from the intended start, of every request, failed ones too (ms)</th></tr><tr>");
         foreach (var c in LatencyColumns) sb.Append("<th>").Append(c).Append("</th>");
         sb.Append("</tr>");
         foreach (var s in run.Scenarios)
@@ -94,7 +97,7 @@ public static class HtmlReport
         void Row(StepReport e, string name, string kind)
         {
             sb.Append("<tr class=\"").Append(kind).Append("\"><td>").Append(E(name)).Append("</td><td>").Append(Formats.Count(e.Ok)).Append("</td><td>").Append(Formats.Count(e.Fail))
-              .Append("</td><td>").Append(Formats.Number(e.FailPercent)).Append("</td><td>").Append(Formats.Number(e.Rps)).Append("</td><td>").Append(Formats.Bytes(e.Bytes)).Append("</td>");
+              .Append("</td><td>").Append(Formats.Number(e.FailPercent)).Append("</td><td>").Append(Formats.Number(e.Rps)).Append("</td><td>").Append(Formats.Number(e.FailRps)).Append("</td><td>").Append(Formats.Bytes(e.Bytes)).Append("</td>");
             foreach (var cell in LatencyCells(e.LatencyMs)) sb.Append("<td>").Append(cell).Append("</td>");
             sb.Append("</tr>");
         }
@@ -106,7 +109,7 @@ public static class HtmlReport
         sb.Append("<section class=\"scenario\" data-scenario=\"").Append(E(s.Name)).Append("\"><h2>Scenario ").Append(E(s.Name)).Append("</h2>");
         sb.Append("<p class=\"facts\">").Append(E(s.Load)).Append(" · ").Append(Formats.Number(s.DurationSeconds)).Append(" s");
         if (s.OpenModel) sb.Append(" · target ").Append(Formats.Number(s.TargetRps)).Append("/s");
-        sb.Append(" · achieved ").Append(Formats.Number(s.AchievedRps)).Append("/s");
+        sb.Append(" · achieved ").Append(E(Formats.Achieved(s.AchievedRps, s.FailRps)));
         foreach (var (name, value) in s.Metrics) sb.Append(" · ").Append(E(name)).Append(' ').Append(Formats.Number(value));
         if (s.Cpu is { } cpu) sb.Append(" · ").Append(E(cpu.Describe()));
         sb.Append(" · ").Append(s.Valid ? "valid" : "<b>invalid</b>: " + E(s.InvalidReason ?? "")).Append("</p>");
@@ -182,7 +185,8 @@ public static class HtmlReport
         yield return Charts.Draw("errors-per-second", "Errors per second (by the second they completed)", time, "failed iterations per second",
             [new Series("failed", Charts.Red, PerSecond(s.PerSecond.Fail.Select(v => (double)v), n), Bars: true)], whenAllZero: "no failures");
 
-        var decades = Charts.PercentileDecades(s.Ok);
+        // The curves are of every iteration, failed ones too: the axis reaches as far as they do.
+        var decades = Charts.PercentileDecades(s.Ok + s.Fail);
         // Latency last, on top: where service time equals it, latency is the line to see.
         var curves = new List<Series>();
         if (s.OpenModel) curves.Add(new Series("scheduler lag", Charts.Palette[7], Curve(s.SchedulerLagDistributionMs, decades), Dashed: true));
@@ -233,14 +237,14 @@ public static class Page
         h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:15px;margin:18px 0 6px}
         .sub{color:#666;margin:0 0 12px}
         .verdict{font-size:18px;font-weight:600;padding:12px 16px;border-radius:6px;margin:12px 0;color:#fff}
-        .verdict.pass{background:#1e7b34}.verdict.fail{background:#b42318}
+        .verdict.pass{background:#1e7b34}.verdict.fail{background:#b42318}.verdict.warn{background:#b54708}
         table{border-collapse:collapse;margin:6px 0 12px}td,th{border:1px solid #ddd;padding:3px 7px;text-align:right;white-space:nowrap}th.group{text-align:center}
         .wide{overflow-x:auto}
         th{background:#f5f5f5}td:first-child,th:first-child{text-align:left}
         table.parameters th{text-align:left;width:180px}table.parameters td{text-align:left;white-space:normal}
         table.failures td:first-child{white-space:normal;text-align:left}table.thresholds td,table.thresholds th{text-align:left}
         td.text{text-align:left;white-space:normal}
-        tr.pass td.result,.better{color:#1e7b34;font-weight:600}tr.fail td.result,.worse{color:#b42318;font-weight:600}
+        tr.pass td.result,.better{color:#1e7b34;font-weight:600}tr.fail td.result,.worse{color:#b42318;font-weight:600}tr.warn td.result{color:#b54708;font-weight:600}
         tr.step td:first-child{padding-left:24px;color:#555}.noise{color:#666}
         ul.hints{padding-left:0;list-style:none}ul.hints li{padding:6px 10px;margin:4px 0;border-radius:4px}
         li.warning{background:#fff4e5;border-left:4px solid #f79009}li.info{background:#eef4fb;border-left:4px solid #1f77b4}

@@ -53,11 +53,11 @@ public static class Reports
         var sb = new StringBuilder();
         foreach (var r in results)
         {
-            sb.AppendLine(Inv, $"scenario {r.Scenario.Name}: {r.DurationSeconds:0.0}s, target {r.TargetRate:0.#}/s, achieved {r.AchievedRate:0.#}/s, {(r.Valid ? "valid" : "INVALID: " + r.InvalidReason)}");
+            sb.AppendLine(Inv, $"scenario {r.Scenario.Name}: {r.DurationSeconds:0.0}s, target {r.TargetRate:0.#}/s, achieved {Formats.Achieved(r.AchievedRate, r.FailedRate)}, {(r.Valid ? "valid" : "INVALID: " + r.InvalidReason)}");
             foreach (var (name, m) in Rows(r))
             {
                 var v = StatsView.From(m, r.DurationSeconds);
-                sb.AppendLine(Inv, $"  {name,-28} ok {m.Ok,9} fail {m.Fail,7} rps {v.Ok.Request.RPS,10:0.0}  p50 {v.Ok.Latency.Percent50,8:0.000} p75 {v.Ok.Latency.Percent75,8:0.000} p95 {v.Ok.Latency.Percent95,8:0.000} p99 {v.Ok.Latency.Percent99,8:0.000} p99.9 {v.Ok.Latency.Percent999,8:0.000} max {v.Ok.Latency.MaxMs,9:0.000} ms");
+                sb.AppendLine(Inv, $"  {name,-28} ok {m.Ok,9} fail {m.Fail,7} ok/s {v.Ok.Request.RPS,10:0.0}{(m.Fail > 0 ? $" failed/s {v.Fail.Request.RPS:0.0}" : "")}  p50 {v.Ok.Latency.Percent50,8:0.000} p75 {v.Ok.Latency.Percent75,8:0.000} p95 {v.Ok.Latency.Percent95,8:0.000} p99 {v.Ok.Latency.Percent99,8:0.000} p99.9 {v.Ok.Latency.Percent999,8:0.000} max {v.Ok.Latency.MaxMs,9:0.000} ms{(m.Fail > 0 ? " (the OK requests')" : "")}");
             }
             foreach (var (unit, per) in r.Scenario.UnitsPerOkIteration) sb.AppendLine(Inv, $"  {unit}/s: {r.View.Ok.Request.RPS * per:0.0}");
             var lag = LatencyView.From(r.Stats.SchedulerLag);
@@ -81,7 +81,8 @@ public static class Reports
         sb.AppendLine(Inv, $"# {run.Title}").AppendLine();
         sb.AppendLine(Inv, $"{run.Date:yyyy-MM-dd HH:mm:ss} UTC, generator {run.Generator}{(run.Commit is null ? "" : $" (commit {run.Commit})")}, {run.Machine}").AppendLine();
         var failed = run.Scenarios.SelectMany(s => s.AllThresholds).Where(t => !t.Outcome.Passed).ToList();
-        sb.AppendLine(run.Passed && run.Valid ? "**PASSED**" : string.Join(" ", new[] { failed.Count > 0 ? $"**FAILED** ({failed.Count} thresholds)" : null, run.Valid ? null : "**INVALID** (the generator fell behind)" }.Where(x => x is not null))).AppendLine();
+        var verdict = run.Passed && run.Valid ? "**PASSED**" : string.Join(" ", new[] { failed.Count > 0 ? $"**FAILED** ({failed.Count} thresholds)" : null, run.Valid ? null : "**INVALID** (the generator fell behind)" }.Where(x => x is not null));
+        sb.AppendLine(run.FailedRequests() is { } failedRequests ? $"{verdict}, {(run.Passed && run.Valid ? "but " : "")}{failedRequests}" : verdict).AppendLine();
         foreach (var w in run.Warnings) sb.AppendLine(Inv, $"- warning: {w}");
         foreach (var s in run.Scenarios)
         {
@@ -92,20 +93,20 @@ public static class Reports
             sb.AppendLine().AppendLine("| parameter | value |").AppendLine("|---|---|");
             foreach (var (name, value) in run.Parameters) sb.AppendLine(Inv, $"| {name} | {value} |");
         }
-        sb.AppendLine().AppendLine("| scenario / step | ok | fail | ok/s | min ms | mean ms | stddev ms | p50 ms | p75 ms | p95 ms | p99 ms | p99.9 ms | max ms |");
-        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine().AppendLine("| scenario / step | ok | fail | ok/s | failed/s | min ms | mean ms | stddev ms | p50 ms | p75 ms | p95 ms | p99 ms | p99.9 ms | max ms |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var s in run.Scenarios)
         {
             foreach (var (name, e) in s.Steps.Select(step => ($"{s.Name}/{step.Name}", step)).Prepend((s.Name, (StepReport)s)))
             {
                 var l = e.LatencyMs;
-                sb.AppendLine(Inv, $"| {name} | {e.Ok} | {e.Fail} | {e.Rps:0.0} | {l.Min:0.000} | {l.Mean:0.000} | {l.StdDev:0.000} | {l.P50:0.000} | {l.P75:0.000} | {l.P95:0.000} | {l.P99:0.000} | {l.P999:0.000} | {l.Max:0.000} |");
+                sb.AppendLine(Inv, $"| {name} | {e.Ok} | {e.Fail} | {e.Rps:0.0} | {e.FailRps:0.0} | {l.Min:0.000} | {l.Mean:0.000} | {l.StdDev:0.000} | {l.P50:0.000} | {l.P75:0.000} | {l.P95:0.000} | {l.P99:0.000} | {l.P999:0.000} | {l.Max:0.000} |");
             }
         }
-        sb.AppendLine();
+        sb.AppendLine().AppendLine("Latency is from the intended start, of every request, failed ones too.").AppendLine();
         foreach (var s in run.Scenarios)
         {
-            sb.AppendLine(Inv, $"- {s.Name}: {s.Load}; target {s.TargetRps:0.#}/s, achieved {s.AchievedRps:0.#}/s, {(s.Valid ? "valid" : "**invalid**: " + s.InvalidReason)}");
+            sb.AppendLine(Inv, $"- {s.Name}: {s.Load}; target {s.TargetRps:0.#}/s, achieved {Formats.Achieved(s.AchievedRps, s.FailRps)}, {(s.Valid ? "valid" : "**invalid**: " + s.InvalidReason)}");
             foreach (var (metric, value) in s.Metrics) sb.AppendLine(Inv, $"  - {metric}: {value:0.0}");
             sb.AppendLine(Inv, $"  - service time p50 {s.ServiceTimeMs.P50:0.000} p99 {s.ServiceTimeMs.P99:0.000} ms; scheduler lag p50 {s.SchedulerLagMs.P50:0.000} p99 {s.SchedulerLagMs.P99:0.000} ms");
             if (s.Cpu is { } cpu) sb.AppendLine(Inv, $"  - cpu: {cpu.Describe()}");
@@ -116,13 +117,13 @@ public static class Reports
 
     public static string Csv(RunReport run)
     {
-        var sb = new StringBuilder("name,ok,fail,rps,bytes,p50_ms,p75_ms,p95_ms,p99_ms,p999_ms,max_ms,min_ms,mean_ms,stddev_ms\n");
+        var sb = new StringBuilder("name,ok,fail,rps,bytes,p50_ms,p75_ms,p95_ms,p99_ms,p999_ms,max_ms,min_ms,mean_ms,stddev_ms,fail_rps\n");
         foreach (var s in run.Scenarios)
         {
             foreach (var (name, e) in s.Steps.Select(step => ($"{s.Name}/{step.Name}", step)).Prepend((s.Name, (StepReport)s)))
             {
                 var l = e.LatencyMs;
-                sb.AppendLine(string.Join(",", name, e.Ok, e.Fail, F(e.Rps), e.Bytes, F(l.P50), F(l.P75), F(l.P95), F(l.P99), F(l.P999), F(l.Max), F(l.Min), F(l.Mean), F(l.StdDev)));
+                sb.AppendLine(string.Join(",", name, e.Ok, e.Fail, F(e.Rps), e.Bytes, F(l.P50), F(l.P75), F(l.P95), F(l.P99), F(l.P999), F(l.Max), F(l.Min), F(l.Mean), F(l.StdDev), F(e.FailRps)));
             }
         }
         return sb.ToString();

@@ -49,6 +49,14 @@ public sealed record RunReport
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
+    /// <summary>"80 of 400 requests failed (20%)" over every scenario, or null when none failed: a verdict says it beside PASSED.</summary>
+    public string? FailedRequests()
+    {
+        var failed = Scenarios.Sum(s => s.Fail);
+        var all = Scenarios.Sum(s => s.Ok + s.Fail);
+        return failed == 0 ? null : $"{Formats.Count(failed)} of {Formats.Count(all)} requests failed ({Formats.Number(100.0 * failed / all)}%)";
+    }
+
     public static RunReport From(IReadOnlyList<ScenarioResult> results, RunInfo info, DateTimeOffset date) => new()
     {
         Title = info.Title,
@@ -90,8 +98,10 @@ public record StepReport
     public long Fail { get; init; }
     /// <summary>OK iterations per second of the load's duration.</summary>
     public double Rps { get; init; }
+    /// <summary>Failed iterations per second of the load's duration (NBomber's <c>fail.request.rps</c>), beside <see cref="Rps"/>.</summary>
+    public double FailRps { get; init; }
     public long Bytes { get; init; }
-    /// <summary>Of the OK iterations, from the intended start.</summary>
+    /// <summary>Of every iteration, failed ones too (a failure is time its caller waited), from the intended start; thresholds judge the OK ones' alone.</summary>
     public LatencySummary LatencyMs { get; init; } = new();
     /// <summary>From the actual start: latency minus the time queued before it.</summary>
     public LatencySummary ServiceTimeMs { get; init; } = new();
@@ -103,21 +113,26 @@ public record StepReport
 
     public double FailPercent => Ok + Fail == 0 ? 0 : 100.0 * Fail / (Ok + Fail);
 
-    internal static StepReport From(Measurements m, double seconds, IEnumerable<(Threshold T, bool Passed)> thresholds) => new()
+    internal static StepReport From(Measurements m, double seconds, IEnumerable<(Threshold T, bool Passed)> thresholds)
     {
-        Name = m.Name,
-        Ok = m.Ok,
-        Fail = m.Fail,
-        Rps = Round(StatsView.From(m, seconds).Ok.Request.RPS),
-        Bytes = m.Bytes,
-        LatencyMs = LatencySummary.From(m.Latency),
-        ServiceTimeMs = LatencySummary.From(m.ServiceTime),
-        StatusCodes = m.StatusCodes.OrderBy(k => k.Key).ToDictionary(k => k.Key.ToString(CultureInfo.InvariantCulture), k => k.Value),
-        Thresholds = thresholds.Select(t => new ThresholdOutcome(t.T.Description, t.Passed)).ToList(),
-        LatencyDistributionMs = PercentilePoint.Curve(m.Latency),
-        ServiceTimeDistributionMs = PercentilePoint.Curve(m.ServiceTime),
-        PerSecond = SecondSeries.From(m),
-    };
+        var view = StatsView.From(m, seconds);
+        return new()
+        {
+            Name = m.Name,
+            Ok = m.Ok,
+            Fail = m.Fail,
+            Rps = Round(view.Ok.Request.RPS),
+            FailRps = Round(view.Fail.Request.RPS),
+            Bytes = m.Bytes,
+            LatencyMs = LatencySummary.From(m.Latency),
+            ServiceTimeMs = LatencySummary.From(m.ServiceTime),
+            StatusCodes = m.StatusCodes.OrderBy(k => k.Key).ToDictionary(k => k.Key.ToString(CultureInfo.InvariantCulture), k => k.Value),
+            Thresholds = thresholds.Select(t => new ThresholdOutcome(t.T.Description, t.Passed)).ToList(),
+            LatencyDistributionMs = PercentilePoint.Curve(m.Latency),
+            ServiceTimeDistributionMs = PercentilePoint.Curve(m.ServiceTime),
+            PerSecond = SecondSeries.From(m),
+        };
+    }
 
     internal static double Round(double v) => double.IsFinite(v) ? Math.Round(v, 3) : 0;
 }
@@ -134,6 +149,7 @@ public sealed record ScenarioReport : StepReport
     /// <summary>Open model: iterations started at intended instants, whatever the system's speed.</summary>
     public bool OpenModel { get; init; }
     public double TargetRps { get; init; }
+    /// <summary>OK iterations per second, as <see cref="StepReport.Rps"/>: the failed ones are in <see cref="StepReport.FailRps"/>.</summary>
     public double AchievedRps { get; init; }
     public LatencySummary SchedulerLagMs { get; init; } = new();
     public List<PercentilePoint> SchedulerLagDistributionMs { get; init; } = [];
@@ -161,7 +177,7 @@ public sealed record ScenarioReport : StepReport
         var perSecond = entry.PerSecond with { Intended = r.Stats.Intended > 0 ? Trim(r.Stats.IntendedPerSecond, entry.PerSecond.Ok.Count) : null };
         var scenario = new ScenarioReport
         {
-            Name = entry.Name, Ok = entry.Ok, Fail = entry.Fail, Rps = entry.Rps, Bytes = entry.Bytes,
+            Name = entry.Name, Ok = entry.Ok, Fail = entry.Fail, Rps = entry.Rps, FailRps = entry.FailRps, Bytes = entry.Bytes,
             LatencyMs = entry.LatencyMs, ServiceTimeMs = entry.ServiceTimeMs, StatusCodes = entry.StatusCodes,
             Thresholds = entry.Thresholds, LatencyDistributionMs = entry.LatencyDistributionMs,
             ServiceTimeDistributionMs = entry.ServiceTimeDistributionMs, PerSecond = perSecond,

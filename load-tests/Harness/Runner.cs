@@ -8,7 +8,6 @@ public sealed record ScenarioResult(
     ScenarioStats Stats,
     double DurationSeconds,
     double TargetRate,
-    double AchievedRate,
     bool Valid,
     string? InvalidReason,
     IReadOnlyList<(Threshold Threshold, bool Passed)> Thresholds)
@@ -17,6 +16,10 @@ public sealed record ScenarioResult(
     /// <summary>The machine's cores and this generator while the run's load ran (all its scenarios together); null off Linux.</summary>
     public CpuUse? Cpu { get; init; }
     public StatsView View => StatsView.From(Stats.Iterations, DurationSeconds);
+    /// <summary>OK iterations per second of the load (NBomber's <c>ok.request.rps</c>): a refused request is no throughput.</summary>
+    public double AchievedRate => View.Ok.Request.RPS;
+    /// <summary>Failed iterations per second of the load (NBomber's <c>fail.request.rps</c>).</summary>
+    public double FailedRate => View.Fail.Request.RPS;
 }
 
 public sealed record RunOptions
@@ -39,6 +42,12 @@ public sealed record RunOptions
 /// </summary>
 public static class Runner
 {
+    /// <summary>
+    /// How far ahead the load's start is set, so that setting up (the histograms, the first CPU sample,
+    /// the scheduler threads) falls in no second of the run and makes no iteration late.
+    /// </summary>
+    private static readonly TimeSpan StartLead = TimeSpan.FromMilliseconds(100);
+
     public static Task<IReadOnlyList<ScenarioResult>> RunAsync(IReadOnlyList<Scenario> scenarios, RunOptions? options = null, CancellationToken cancellationToken = default)
         // The scheduler and iterations run on the thread pool, never on a caller's synchronization
         // context (a UI's, a test framework's): one that serializes continuations would add lag.
@@ -54,18 +63,20 @@ public static class Runner
         // the numbers away: connections, threads and compiled code are then what the measured load needs.
         await Task.WhenAll(scenarios.Where(s => s.WarmUp > TimeSpan.Zero).Select(s =>
         {
-            var warm = new ScenarioStats(s.Name, Stopwatch.GetTimestamp(), (int)Math.Ceiling(s.WarmUp.TotalSeconds) + (int)options.Drain.TotalSeconds + 2);
-            return RunPhases(s, WarmUpPhases(s), warm, options, cancellationToken);
+            var warmStart = Stopwatch.GetTimestamp() + Ticks(StartLead);
+            var warm = new ScenarioStats(s.Name, warmStart, (int)Math.Ceiling(s.WarmUp.TotalSeconds) + (int)options.Drain.TotalSeconds + 2);
+            return RunPhases(s, WarmUpPhases(s), warm, warmStart, options, cancellationToken);
         }));
 
-        var runStart = Stopwatch.GetTimestamp();
+        // Every scenario's first iteration is due at loadStart, and second 0 of every per-second series begins there.
+        var loadStart = Stopwatch.GetTimestamp() + Ticks(StartLead);
         var seconds = scenarios.Max(s => (int)Math.Ceiling(PlannedDuration(s, options).TotalSeconds)) + (int)options.Drain.TotalSeconds + 2;
-        var stats = scenarios.Select(s => new ScenarioStats(s.Name, runStart, seconds)).ToList();
+        var stats = scenarios.Select(s => new ScenarioStats(s.Name, loadStart, seconds)).ToList();
         using var progressStop = new CancellationTokenSource();
-        var progress = options.Progress is { } writer ? ReportProgress(writer, stats, runStart, progressStop.Token) : Task.CompletedTask;
+        var progress = options.Progress is { } writer ? ReportProgress(writer, stats, loadStart, progressStop.Token) : Task.CompletedTask;
 
         var cpuBefore = CpuUse.Take();
-        var runs = scenarios.Select((s, i) => RunPhases(s, s.Simulations, stats[i], options, cancellationToken)).ToList();
+        var runs = scenarios.Select((s, i) => RunPhases(s, s.Simulations, stats[i], loadStart, options, cancellationToken)).ToList();
         var durations = await Task.WhenAll(runs);
         var cpu = CpuUse.Between(cpuBefore, CpuUse.Take());
         await progressStop.CancelAsync();
@@ -78,7 +89,6 @@ public static class Runner
             var st = stats[i];
             var duration = durations[i];
             var target = st.Intended > 0 ? st.Intended / duration : 0;
-            var achieved = (st.Iterations.Ok + st.Iterations.Fail) / Math.Max(duration, 1e-9);
             string? invalid = null;
             if (st.Intended > 0)
             {
@@ -101,7 +111,7 @@ public static class Runner
                 catch (Exception) { passed = false; }
                 return (t, passed);
             }).ToList();
-            results.Add(new ScenarioResult(s, st, duration, target, achieved, invalid is null, invalid, checks) { Cpu = cpu });
+            results.Add(new ScenarioResult(s, st, duration, target, invalid is null, invalid, checks) { Cpu = cpu });
         }
 
         foreach (var s in scenarios)
@@ -155,35 +165,37 @@ public static class Runner
         return phases;
     }
 
-    /// <summary>Runs the phases in order; returns the measured duration in seconds.</summary>
-    private static async Task<double> RunPhases(Scenario s, IReadOnlyList<LoadSimulation> phases, ScenarioStats stats, RunOptions options, CancellationToken ct)
+    /// <summary>Runs the phases in order, the first from <paramref name="start"/> (Stopwatch ticks); returns the measured duration in seconds.</summary>
+    private static async Task<double> RunPhases(Scenario s, IReadOnlyList<LoadSimulation> phases, ScenarioStats stats, long start, RunOptions options, CancellationToken ct)
     {
-        var start = Stopwatch.GetTimestamp();
         var inFlight = new InFlight(s.MaxInFlight);
         var previousRate = 0.0;
+        var phaseStart = start;
         foreach (var phase in phases)
         {
             switch (phase)
             {
                 case LoadSimulation.InjectPhase p:
                     previousRate = p.Rate / p.Interval.TotalSeconds;
-                    await RunOpen(s, stats, inFlight, IntendedTimes.Constant(previousRate), p.During, ct);
+                    await RunOpen(s, stats, inFlight, IntendedTimes.Constant(previousRate), phaseStart, p.During, ct);
                     break;
                 case LoadSimulation.RampingInjectPhase p:
                     var to = p.Rate / p.Interval.TotalSeconds;
-                    await RunOpen(s, stats, inFlight, IntendedTimes.Ramp(previousRate, to, p.During.TotalSeconds), p.During, ct);
+                    await RunOpen(s, stats, inFlight, IntendedTimes.Ramp(previousRate, to, p.During.TotalSeconds), phaseStart, p.During, ct);
                     previousRate = to;
                     break;
                 case LoadSimulation.KeepConstantPhase p:
-                    await RunClosed(s, stats, p.Copies, p.During, int.MaxValue, ct);
+                    await RunClosed(s, stats, p.Copies, phaseStart, p.During, int.MaxValue, ct);
                     break;
                 case LoadSimulation.IterationsForConstantPhase p:
-                    await RunClosed(s, stats, p.Copies, options.MaxIterationsPhase, p.Iterations, ct);
+                    await RunClosed(s, stats, p.Copies, phaseStart, options.MaxIterationsPhase, p.Iterations, ct);
                     break;
                 case LoadSimulation.PausePhase p:
-                    await Task.Delay(p.During, ct);
+                    await Task.Delay(Until(phaseStart + Ticks(p.During)), ct);
                     break;
             }
+            // A later phase starts where the one before it ended.
+            phaseStart = Stopwatch.GetTimestamp();
         }
         var loadEnd = Stopwatch.GetTimestamp();
         await inFlight.Drain(options.Drain);
@@ -195,18 +207,18 @@ public static class Runner
 
     /// <summary>
     /// Open model: iteration k of the phase is intended at <paramref name="intendedAt"/>(k) seconds after
-    /// the phase starts. A thread of its own starts every iteration whose instant has come, then sleeps
+    /// <paramref name="phaseStart"/> (Stopwatch ticks). A thread of its own starts every iteration whose instant has come, then sleeps
     /// until the next one is due (see <see cref="Pause"/>): it neither waits behind the iterations
     /// in the thread pool's queue nor spins a core the system under test shares.
     /// </summary>
-    internal static Task RunOpen(Scenario s, ScenarioStats stats, InFlight inFlight, Func<long, double> intendedAt, TimeSpan during, CancellationToken ct)
+    internal static Task RunOpen(Scenario s, ScenarioStats stats, InFlight inFlight, Func<long, double> intendedAt, long phaseStart, TimeSpan during, CancellationToken ct)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
             try
             {
-                Schedule(s, stats, inFlight, intendedAt, during, ct);
+                Schedule(s, stats, inFlight, intendedAt, phaseStart, during, ct);
                 if (ct.IsCancellationRequested) done.TrySetCanceled(ct);
                 else done.TrySetResult();
             }
@@ -218,10 +230,9 @@ public static class Runner
         return done.Task;
     }
 
-    private static void Schedule(Scenario s, ScenarioStats stats, InFlight inFlight, Func<long, double> intendedAt, TimeSpan during, CancellationToken ct)
+    private static void Schedule(Scenario s, ScenarioStats stats, InFlight inFlight, Func<long, double> intendedAt, long phaseStart, TimeSpan during, CancellationToken ct)
     {
-        var phaseStart = Stopwatch.GetTimestamp();
-        var end = phaseStart + (long)(during.TotalSeconds * Stopwatch.Frequency);
+        var end = phaseStart + Ticks(during);
         long k = 0;
         var nextAt = intendedAt(0); // seconds since phase start
         var random = new Random();
@@ -244,16 +255,18 @@ public static class Runner
                 nextAt = intendedAt(++k);
             }
             // The phase lasts its whole duration after its last iteration too: rates are counted over it.
+            // Before phaseStart elapsed is negative: nothing is due yet, and the thread sleeps until it.
             if (now >= end) return;
             var wait = Math.Min(nextAt - elapsed, Stopwatch.GetElapsedTime(now, end).TotalSeconds);
             Pause.For(Math.Min(wait, 0.05));
         }
     }
 
-    /// <summary>Closed model: each copy runs iterations back to back; latency equals service time here.</summary>
-    internal static async Task RunClosed(Scenario s, ScenarioStats stats, int copies, TimeSpan during, int iterations, CancellationToken ct)
+    /// <summary>Closed model: from <paramref name="start"/> each copy runs iterations back to back; latency equals service time here.</summary>
+    internal static async Task RunClosed(Scenario s, ScenarioStats stats, int copies, long start, TimeSpan during, int iterations, CancellationToken ct)
     {
-        var end = Stopwatch.GetTimestamp() + (long)(during.TotalSeconds * Stopwatch.Frequency);
+        await Task.Delay(Until(start), ct);
+        var end = start + Ticks(during);
         var remaining = (long)iterations;
         var workers = Enumerable.Range(0, copies).Select(async copy =>
         {
@@ -267,6 +280,15 @@ public static class Runner
     }
 
     private static long s_invocations;
+
+    private static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
+
+    /// <summary>The time left until <paramref name="instant"/> (Stopwatch ticks); zero once it has passed.</summary>
+    private static TimeSpan Until(long instant)
+    {
+        var now = Stopwatch.GetTimestamp();
+        return instant > now ? Stopwatch.GetElapsedTime(now, instant) : TimeSpan.Zero;
+    }
 
     private static async Task RunIteration(Scenario s, ScenarioStats stats, long intended, int seed, InFlight? inFlight, CancellationToken ct)
     {
@@ -292,21 +314,21 @@ public static class Runner
         }
     }
 
-    private static async Task ReportProgress(TextWriter writer, IReadOnlyList<ScenarioStats> stats, long runStart, CancellationToken ct)
+    private static async Task ReportProgress(TextWriter writer, IReadOnlyList<ScenarioStats> stats, long loadStart, CancellationToken ct)
     {
-        var last = stats.Select(s => s.Iterations.Ok + s.Iterations.Fail).ToArray();
+        var last = stats.Select(s => (s.Iterations.Ok, s.Iterations.Fail)).ToArray();
         while (!ct.IsCancellationRequested)
         {
             try { await Task.Delay(1000, ct); }
             catch (OperationCanceledException) { return; }
             var parts = stats.Select((s, i) =>
             {
-                var total = s.Iterations.Ok + s.Iterations.Fail;
-                var rate = total - last[i];
-                last[i] = total;
-                return $"{s.Name}: {rate}/s ok {s.Iterations.Ok} fail {s.Iterations.Fail}";
+                var (ok, fail) = (s.Iterations.Ok, s.Iterations.Fail);
+                var (okRate, failRate) = (ok - last[i].Ok, fail - last[i].Fail);
+                last[i] = (ok, fail);
+                return $"{s.Name}: {okRate} ok/s{(failRate > 0 ? $", {failRate} failed/s" : "")} (ok {ok} fail {fail})";
             });
-            await writer.WriteLineAsync($"[{Stopwatch.GetElapsedTime(runStart).TotalSeconds,5:0}s] {string.Join(" | ", parts)}");
+            await writer.WriteLineAsync($"[{Stopwatch.GetElapsedTime(loadStart).TotalSeconds,5:0}s] {string.Join(" | ", parts)}");
         }
     }
 }

@@ -7,13 +7,14 @@ namespace Orleans.Membership.LoadTests.Harness;
 /// <summary>
 /// Counts and HdrHistograms (microseconds) of one step or scenario: latency from the intended start,
 /// service time from the actual start, OK/fail per second of the run (by the second they completed in),
-/// and latency per second (by the second the iteration was due in) for the charts over time.
+/// and latency per second (by the second the iteration was due in) for the charts over time; second 0
+/// begins at the load's start, when its first iteration is due.
 /// </summary>
 public sealed class Measurements
 {
     private const long MaxMicros = 3_600_000_000; // an hour: anything slower is recorded as an hour
     private const long MaxMicrosPerSecondHistogram = 60_000_000; // a minute: the exact maximum is kept beside
-    private readonly long _runStart;
+    private readonly long _loadStart;
     private readonly long[] _okPerSecond;
     private readonly long[] _failPerSecond;
     private readonly long[] _maxMicrosPerSecond;
@@ -21,10 +22,10 @@ public sealed class Measurements
     private readonly HistogramBase?[] _latencyPerSecond;
     private long _ok, _fail, _bytes;
 
-    public Measurements(string name, long runStart, int seconds)
+    public Measurements(string name, long loadStart, int seconds)
     {
         Name = name;
-        _runStart = runStart;
+        _loadStart = loadStart;
         _okPerSecond = new long[seconds + 1];
         _failPerSecond = new long[seconds + 1];
         _maxMicrosPerSecond = new long[seconds + 1];
@@ -89,7 +90,7 @@ public sealed class Measurements
     {
         var latency = Math.Clamp(Micros(end - from), 1, MaxMicros);
         Latency.RecordValue(latency);
-        var due = (int)Math.Clamp(Stopwatch.GetElapsedTime(_runStart, from).TotalSeconds, 0, _maxMicrosPerSecond.Length - 1);
+        var due = (int)Math.Clamp(Stopwatch.GetElapsedTime(_loadStart, from).TotalSeconds, 0, _maxMicrosPerSecond.Length - 1);
         SecondHistogram(due).RecordValue(Math.Min(latency, MaxMicrosPerSecondHistogram));
         ref var slowest = ref _maxMicrosPerSecond[due];
         for (var seen = Volatile.Read(ref slowest); latency > seen;)
@@ -99,7 +100,7 @@ public sealed class Measurements
             seen = before;
         }
         ServiceTime.RecordValue(Math.Clamp(Micros(end - start), 1, MaxMicros));
-        var second = (int)Math.Clamp(Stopwatch.GetElapsedTime(_runStart, end).TotalSeconds, 0, _okPerSecond.Length - 1);
+        var second = (int)Math.Clamp(Stopwatch.GetElapsedTime(_loadStart, end).TotalSeconds, 0, _okPerSecond.Length - 1);
         (response.IsOk ? OkLatency : FailLatency).RecordValue(latency);
         if (response.IsOk)
         {
@@ -128,12 +129,14 @@ public sealed class Measurements
 }
 
 /// <summary>A scenario's measurements: the whole iteration, each step, and the scheduler's own lag.</summary>
-public sealed class ScenarioStats(string name, long runStart, int seconds)
+public sealed class ScenarioStats(string name, long loadStart, int seconds)
 {
     private readonly ConcurrentDictionary<string, Measurements> _steps = new();
     private readonly long[] _intendedPerSecond = new long[seconds + 1];
     public string Name { get; } = name;
-    public Measurements Iterations { get; } = new(name, runStart, seconds);
+    /// <summary>When the load's first iteration is due (Stopwatch ticks): second 0 of every per-second series begins here.</summary>
+    public long LoadStart { get; } = loadStart;
+    public Measurements Iterations { get; } = new(name, loadStart, seconds);
     /// <summary>How late the scheduler started iterations, in microseconds: the generator's own health.</summary>
     public HistogramBase SchedulerLag { get; } = new LongConcurrentHistogram(1, 1, 3_600_000_000, 3);
     public long Intended;
@@ -142,7 +145,7 @@ public sealed class ScenarioStats(string name, long runStart, int seconds)
     /// <summary>Open model: the iterations due in each second of the run, the target the achieved rate is drawn against.</summary>
     public IReadOnlyList<long> IntendedPerSecond => _intendedPerSecond;
     public IEnumerable<Measurements> Steps => _steps.Values.OrderBy(s => s.Name, StringComparer.Ordinal);
-    public Measurements StepNamed(string step) => _steps.GetOrAdd(step, n => new Measurements(n, runStart, seconds));
+    public Measurements StepNamed(string step) => _steps.GetOrAdd(step, n => new Measurements(n, LoadStart, seconds));
 
     /// <summary>Stops counting in every measurement of the scenario (<see cref="Measurements.Close"/>).</summary>
     public void Close()
@@ -155,7 +158,7 @@ public sealed class ScenarioStats(string name, long runStart, int seconds)
     public void CountIntended(long intended)
     {
         Interlocked.Increment(ref Intended);
-        var second = (int)Math.Clamp(Stopwatch.GetElapsedTime(runStart, intended).TotalSeconds, 0, _intendedPerSecond.Length - 1);
+        var second = (int)Math.Clamp(Stopwatch.GetElapsedTime(LoadStart, intended).TotalSeconds, 0, _intendedPerSecond.Length - 1);
         Interlocked.Increment(ref _intendedPerSecond[second]);
     }
 }

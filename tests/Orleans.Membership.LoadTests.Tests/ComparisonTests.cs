@@ -124,6 +124,22 @@ public sealed class ComparisonTests
     }
 
     [Fact]
+    public void The_failed_rate_stands_beside_the_ok_rate_when_either_run_failed_requests()
+    {
+        var c = Compared();
+        var figures = c.Rows.Where(r => r.Scenario == "checkout" && r.Step is null).Select(r => r.Figure).ToList();
+        Assert.Equal(figures.IndexOf("ok/s") + 1, figures.IndexOf("failed/s"));
+        // B's report.json predates failRps: its 4 failures over 4.001 s are 1/s.
+        var failed = Row(c, "failed/s");
+        Assert.Equal((0, 1, "1/s"), (failed.A, failed.B, failed.Unit));
+        Assert.Contains("| failed/s (1/s) | 0 | 1 |", c.Markdown());
+
+        var (a, _) = Folders();
+        var clean = Comparison.Of(RunReport.Read(a), RunReport.Read(a));
+        Assert.DoesNotContain(clean.Rows, r => r.Figure == "failed/s");
+    }
+
+    [Fact]
     public void A_run_that_failed_its_requests_is_called_out_as_not_comparable()
     {
         var (a, b) = Folders();

@@ -135,6 +135,26 @@ public sealed class HarnessTests
     }
 
     [Fact]
+    public async Task Second_0_of_the_per_second_series_begins_when_the_first_iteration_is_due()
+    {
+        // 2,000/s for 1 s: iteration k is due k/2000 s into the load, so all 2,000 are due in second 0,
+        // unless second 0 began before the load did and the last of them spill into second 1.
+        var due = new System.Collections.Concurrent.ConcurrentBag<long>();
+        var scenario = Scenario.Create("aligned", ctx =>
+            {
+                due.Add(ctx.IntendedStart);
+                return Task.FromResult(Response.Ok());
+            })
+            .WithLoadSimulations(Simulation.Inject(2000, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)));
+        var result = (await Runner.RunAsync([scenario], new RunOptions { MaxSchedulerLagP99 = TimeSpan.FromHours(1), MinStartedShare = 0 }))[0];
+
+        Assert.Equal(result.Stats.LoadStart, due.Min());
+        Assert.Equal([2000L, 0L], result.Stats.IntendedPerSecond.Take(2));
+        Assert.Equal(2000, result.Stats.Iterations.LatencyPerSecond[0]!.TotalCount); // by the second each was due
+        Assert.Null(result.Stats.Iterations.LatencyPerSecond[1]);
+    }
+
+    [Fact]
     public async Task Ramping_inject_climbs_linearly_from_the_previous_rate()
     {
         // 0 -> 200/s over 1 s intends about 100 iterations (the area under the ramp), then 200 more at 200/s.

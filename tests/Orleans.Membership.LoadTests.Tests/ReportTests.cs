@@ -64,6 +64,44 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public async Task The_achieved_rate_is_the_OK_requests_and_the_failed_rate_stands_beside_it_everywhere()
+    {
+        // About every fifth iteration fails over the 2 s of load.
+        var result = await TwoStepRun();
+        var ok = result.Stats.Iterations.Ok / result.DurationSeconds;
+        var failed = result.Stats.Iterations.Fail / result.DurationSeconds;
+        Assert.True(result.Stats.Iterations.Fail > 0);
+        Assert.Equal(ok, result.AchievedRate, 9);
+        Assert.Equal(failed, result.FailedRate, 9);
+
+        var json = Reports.Json([result], "rates")["scenarios"]![0]!;
+        Assert.Equal(Math.Round(ok, 3), json["achievedRps"]!.GetValue<double>());
+        Assert.Equal(json["rps"]!.GetValue<double>(), json["achievedRps"]!.GetValue<double>());
+        Assert.Equal(Math.Round(failed, 3), json["failRps"]!.GetValue<double>());
+        Assert.Equal(Math.Round(failed, 3), json["steps"]![1]!["failRps"]!.GetValue<double>()); // buy
+        Assert.Equal(0, json["steps"]![0]!["failRps"]!.GetValue<double>()); // browse
+
+        var achieved = $"achieved {Formats.Achieved(ok, failed)}";
+        Assert.Matches(@"^\d+(\.\d+)? ok/s \(and \d+(\.\d+)? failed/s\)$", Formats.Achieved(ok, failed));
+        Assert.Contains(achieved, Reports.Console([result]));
+        Assert.Matches(@"shop/buy +ok +\d+ fail +\d+ ok/s +\d+\.\d failed/s \d+\.\d +p50", Reports.Console([result]));
+        var run = RunReport.From([result], new RunInfo("rates"), DateTimeOffset.UnixEpoch);
+        var reported = $"achieved {Formats.Achieved(run.Scenarios[0].AchievedRps, run.Scenarios[0].FailRps)}"; // from report.json's rounded figures
+        var md = Reports.Markdown(run);
+        Assert.Contains(reported, md);
+        Assert.Contains("| ok/s | failed/s |", md);
+        Assert.Contains(System.Net.WebUtility.HtmlEncode(reported), HtmlReport.Render(run));
+        Assert.Contains("<th rowspan=\"2\">failed/s</th>", HtmlReport.Render(run));
+        var csv = Reports.Csv(run).Split('\n');
+        Assert.EndsWith(",fail_rps", csv[0]);
+        Assert.EndsWith("," + Math.Round(failed, 3).ToString(System.Globalization.CultureInfo.InvariantCulture), csv[1]);
+    }
+
+    [Fact]
+    public void A_run_without_failures_shows_no_failed_rate()
+        => Assert.Equal("1,234.5 ok/s", Formats.Achieved(1234.5, 0));
+
+    [Fact]
     public async Task Report_json_reads_back_as_written()
     {
         var run = RunReport.From([await TwoStepRun()], new RunInfo("round trip"), DateTimeOffset.UnixEpoch);
@@ -81,14 +119,14 @@ public sealed class ReportTests
         var run = RunReport.From([await TwoStepRun(maxP99Ms: 0.0001)], new RunInfo("shop test", new Dictionary<string, string> { ["target"] = "http://127.0.0.1:1/" }), DateTimeOffset.UnixEpoch);
         var html = HtmlReport.Render(run);
 
-        Assert.Contains("<div id=\"verdict\" class=\"verdict fail\">FAILED: 1 of 2 thresholds failed</div>", html);
+        Assert.Matches("<div id=\"verdict\" class=\"verdict fail\">FAILED: 1 of 2 thresholds failed<br>[0-9]+ of 400 requests failed \\([0-9.]+%\\)</div>", html);
         Assert.Contains("<td>shop / buy</td><td>buy p99 &lt;= 0.0001 ms</td><td class=\"result\">✘ failed</td>", html);
         Assert.Contains("<th>target</th><td>http://127.0.0.1:1/</td>", html);
         foreach (var chart in new[] { "rate", "latency-per-second", "slowest-per-second", "errors-per-second", "latency-by-percentile" })
         {
             Assert.Contains($"data-chart=\"{chart}\"", html);
         }
-        Assert.Contains("latency from the intended start (ms)</th></tr><tr><th>min</th><th>mean</th><th>stddev</th><th>p50</th><th>p75</th><th>p95</th><th>p99</th><th>p99.9</th><th>max</th></tr>", html);
+        Assert.Contains("latency from the intended start, of every request, failed ones too (ms)</th></tr><tr><th>min</th><th>mean</th><th>stddev</th><th>p50</th><th>p75</th><th>p95</th><th>p99</th><th>p99.9</th><th>max</th></tr>", html);
         foreach (var column in new[] { "ok", "fail", "fail %", "ok/s", "bytes" }) Assert.Contains($"<th rowspan=\"2\">{column}</th>", html);
         Assert.Contains("<td>shop / browse</td>", html);
         Assert.Contains("service time (from the actual start)", html);
@@ -102,8 +140,47 @@ public sealed class ReportTests
     [Fact]
     public async Task A_passing_run_shows_a_passing_banner()
     {
-        var html = HtmlReport.Render(RunReport.From([await TwoStepRun()], new RunInfo("ok"), DateTimeOffset.UnixEpoch));
-        Assert.Contains("<div id=\"verdict\" class=\"verdict pass\">PASSED: all 2 thresholds passed, and the run is valid</div>", html);
+        var passing = Harness.Scenario.Create("ok", _ => Task.FromResult(Response.Ok()))
+            .WithLoadSimulations(Simulation.IterationsForConstant(1, 10))
+            .WithThresholds(Threshold.Create(s => s.Fail.Request.Count == 0, "none fail"));
+        var html = HtmlReport.Render(RunReport.From(await Runner.RunAsync([passing]), new RunInfo("ok"), DateTimeOffset.UnixEpoch));
+        Assert.Contains("<div id=\"verdict\" class=\"verdict pass\">PASSED: all 1 thresholds passed, and the run is valid</div>", html);
+    }
+
+    [Fact]
+    public void A_run_that_passed_with_failed_requests_is_not_shown_as_a_clean_pass()
+    {
+        // 1,000 OK and 250 failed, and no threshold about failures: it passed, but a fifth of its requests failed.
+        var s = Scenario("checkout", ok: Enumerable.Repeat(100L, 10), fullSeconds: 10, fail: Enumerable.Repeat(25L, 10));
+        var run = new RunReport { Title = "t", Passed = true, Valid = true, Scenarios = [s] };
+
+        Assert.Contains("<div id=\"verdict\" class=\"verdict warn\">PASSED: no thresholds were set, and the run is valid<br>but 250 of 1,250 requests failed (20%): see the failures below</div>", HtmlReport.Render(run));
+        Assert.Contains("**PASSED**, but 250 of 1,250 requests failed (20%)", Reports.Markdown(run));
+        var index = RunIndex.Html("runs", [("r1", run)], null, []);
+        Assert.Contains("<div id=\"verdict\" class=\"verdict warn\">All 1 scenario runs passed their thresholds and are valid; 1 of them had failed requests</div>", index);
+        Assert.Contains("<td class=\"result\">passed, 20% failed</td>", index);
+        Assert.Contains("| passed, 20% failed |", RunIndex.Markdown("runs", [("r1", run)], null, []));
+    }
+
+    [Fact]
+    public void The_percentile_axis_reaches_as_far_as_every_request_does_failed_ones_too()
+    {
+        // 50 OK and 99,950 failed: the latency curve (of every request) runs to 99.999%.
+        var s = Scenario("checkout", ok: [50], fullSeconds: 1, fail: [99_950]) with
+        {
+            LatencyDistributionMs = [new(0, 1), new(90, 2), new(99, 3), new(99.9, 4), new(99.99, 5), new(99.999, 6), new(100, 7)],
+        };
+        var chart = HtmlReport.ScenarioCharts(s).Single(c => c.Contains("data-chart=\"latency-by-percentile\"", StringComparison.Ordinal));
+        Assert.Contains(">99.999%<", chart);
+    }
+
+    [Fact]
+    public void Too_few_samples_for_p99_9_counts_every_request_as_the_tables_do()
+    {
+        var manyFailed = Scenario("checkout", ok: [500], fullSeconds: 1, fail: [5_000]);
+        Assert.DoesNotContain(Hints.For(manyFailed), h => h.Text.StartsWith("Only", StringComparison.Ordinal));
+        var few = Scenario("checkout", ok: [10], fullSeconds: 1, fail: [10]);
+        Assert.Contains(Hints.For(few), h => h.Text == "Only 20 iterations: p99.9 and p99 are the slowest one or few, not a stable figure.");
     }
 
     [Fact]
@@ -166,10 +243,19 @@ public sealed class ReportTests
     public void Falling_short_of_the_target_and_a_closed_model_are_explained()
     {
         var open = Scenario("checkout", ok: Enumerable.Repeat(100L, 5), fullSeconds: 5) with { TargetRps = 200, AchievedRps = 100 };
-        Assert.Contains(Hints.For(open), h => h.Level == "warning" && h.Text.StartsWith("Completed 100/s of the 200/s intended (50%)", StringComparison.Ordinal));
+        Assert.Contains(Hints.For(open), h => h.Level == "warning" && h.Text.StartsWith("Completed 100/s OK of the 200/s intended (50%): the system did not keep up", StringComparison.Ordinal));
         var closed = open with { OpenModel = false, TargetRps = 0 };
         Assert.Contains(Hints.For(closed), h => h.Text.StartsWith("Closed model (no --rate)", StringComparison.Ordinal));
         Assert.DoesNotContain(Hints.For(closed), h => h.Text.StartsWith("Completed", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Falling_short_of_the_target_because_requests_failed_is_called_failures_not_a_backlog()
+    {
+        // The node refused half of 200/s at once: 100/s OK, 100/s failed, nothing queued.
+        var refused = Scenario("checkout", ok: Enumerable.Repeat(100L, 5), fullSeconds: 5, fail: Enumerable.Repeat(100L, 5)) with { TargetRps = 200, AchievedRps = 100, FailRps = 100 };
+        var hint = Assert.Single(Hints.For(refused), h => h.Text.StartsWith("Completed", StringComparison.Ordinal));
+        Assert.Equal(("warning", "Completed 100/s OK of the 200/s intended (50%): the rest, 100/s, failed (see the failures). A rate of failures is no throughput."), (hint.Level, hint.Text));
     }
 
     [Fact]
