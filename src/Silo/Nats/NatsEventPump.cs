@@ -277,32 +277,41 @@ public sealed partial class NatsEventPump(
 
     private readonly record struct Reading(string? MemberId, ScoringEvent? Event, DeadLetter? Problem);
 
-    /// <summary>Why a message is not applied: its kind (malformed, rejected), the field, and the reason in the HTTP API's words.</summary>
-    public sealed record DeadLetter(string Kind, string? Field, string Reason);
+    /// <summary>
+    /// Why a message is not applied: its kind (malformed, rejected), the field, the reason in the HTTP API's
+    /// words, and the code a client switches on (<see cref="DeadLetterHeaders.Code"/>).
+    /// </summary>
+    public sealed record DeadLetter(string Kind, string? Field, string Reason, string Code)
+    {
+        public static DeadLetter Malformed(string field, string reason) => new("malformed", field, reason, "malformed");
+
+        /// <summary>Refused by a rule: the member's reason (as a 409's <c>reason</c>), or <c>invalid</c> for a field that breaks a rule of its own.</summary>
+        public static DeadLetter Rejected(string? field, string reason, string? code) => new("rejected", field, reason, code ?? "invalid");
+    }
 
     private async ValueTask<Reading> ReadAsync(INatsJSMsg<byte[]> msg, string programId, DateTimeOffset now)
     {
         if (!CallerIds.IsValid(programId))
         {
-            return new(null, null, new("malformed", "subject", $"subject: the program id '{programId}' {CallerIds.Rule}"));
+            return new(null, null, DeadLetter.Malformed("subject", $"subject: the program id '{programId}' {CallerIds.Rule}"));
         }
         // A program that cannot be looked up now throws: the run ends and its messages come again.
         var program = await programs.GetAsync(programId);
-        if (program is null) return new(null, null, new("malformed", "subject", $"subject: program '{programId}' not found"));
-        if (msg.Data is not { Length: > 0 } data) return new(null, null, new("malformed", "$", "$: the message is empty (an event object is expected)"));
+        if (program is null) return new(null, null, DeadLetter.Malformed("subject", $"subject: program '{programId}' not found"));
+        if (msg.Data is not { Length: > 0 } data) return new(null, null, DeadLetter.Malformed("$", "$: the message is empty (an event object is expected)"));
         if (JsonInput.Parse(data, out var unread) is not { } doc)
         {
-            return new(null, null, new("malformed", unread.Field, $"{unread.Field}: {unread.Message}"));
+            return new(null, null, DeadLetter.Malformed(unread.Field, $"{unread.Field}: {unread.Message}"));
         }
         using (doc)
         {
             if (ScoringEventJson.Parse(doc.RootElement, "", 0, out var memberId, out var ev, out _) is { } problem)
             {
-                return new(null, null, new("malformed", problem.Key, $"{problem.Key}: {problem.Value}"));
+                return new(null, null, DeadLetter.Malformed(problem.Key, $"{problem.Key}: {problem.Value}"));
             }
             if (EventValidation.ValidateBeforeMember(program, ev!, now) is { } invalid)
             {
-                return new(null, null, new("rejected", invalid.Field, $"{invalid.Field}: {invalid.Message}"));
+                return new(null, null, DeadLetter.Rejected(invalid.Field, $"{invalid.Field}: {invalid.Message}", null));
             }
             return new(memberId, ev, null);
         }
@@ -404,7 +413,7 @@ public sealed partial class NatsEventPump(
                 break;
             default:
                 var reason = outcome.Field is null ? outcome.Error ?? "rejected" : $"{outcome.Field}: {outcome.Error}";
-                await DeadLetterAsync(d, MemberKeys.Parse(memberKey).ProgramId, new DeadLetter("rejected", outcome.Field, reason), stop);
+                await DeadLetterAsync(d, MemberKeys.Parse(memberKey).ProgramId, DeadLetter.Rejected(outcome.Field, reason, outcome.Reason), stop);
                 break;
         }
     }
@@ -421,6 +430,7 @@ public sealed partial class NatsEventPump(
         var headers = new NatsHeaders
         {
             [DeadLetterHeaders.Kind] = problem.Kind,
+            [DeadLetterHeaders.Code] = problem.Code,
             [DeadLetterHeaders.Reason] = HeaderValue(problem.Reason),
             [DeadLetterHeaders.Subject] = d.Msg.Subject,
             [DeadLetterHeaders.Sequence] = d.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -521,6 +531,11 @@ public sealed partial class NatsEventPump(
 public static class DeadLetterHeaders
 {
     public const string Kind = "Membership-Kind";
+    /// <summary>
+    /// What to switch on: <c>malformed</c>; for a rejected event the <c>reason</c> the HTTP API gives
+    /// (<c>id-reused</c>, <c>order-paid</c>, ...), or <c>invalid</c> when a field breaks its rule.
+    /// </summary>
+    public const string Code = "Membership-Code";
     public const string Reason = "Membership-Reason";
     public const string Field = "Membership-Field";
     public const string Subject = "Membership-Subject";

@@ -234,11 +234,12 @@ public sealed class NatsIngestTests(NatsFixture nats, ITestOutputHelper output)
         await run.PublishAsync("default", $$$"""{"eventId":"half-pair","memberId":"{{{member}}}","type":"sign-in","attributes":{"note":"gift \ud83c"}}""");
         await run.PublishAsync("default", $$"""{"eventId":"never-paid","memberId":"{{member}}","type":"order.refunded","orderId":"nothing","amount":5,"occurredAt":"2026-11-02T10:00:00+08:00"}""");
         await run.PublishAsync("default", Paid("ok-2", member, 50m, "02"));
+        await run.PublishAsync("default", Paid("ok-1", member, 999m, "01")); // its id used before with another body
         await run.DrainedAsync(TimeSpan.FromSeconds(60));
 
         var letters = (await run.DeadLettersAsync()).ToDictionary(l => l.Body.Contains("no-member") ? "no-member" : l.Body.Contains("twice") ? "twice"
             : l.Body.StartsWith('{') ? JsonNode.Parse(l.Body)!["eventId"]!.GetValue<string>() : l.Body);
-        Assert.Equal(9, letters.Count);
+        Assert.Equal(10, letters.Count);
         Assert.Equal(("malformed", "attributes.note"), (letters["half-pair"].Kind, letters["half-pair"].Field));
         Assert.Contains("half a UTF-16 surrogate pair", letters["half-pair"].Reason);
         foreach (var notUtf8 in new[] { "not-utf8", "member-not-utf8" })
@@ -254,6 +255,9 @@ public sealed class NatsIngestTests(NatsFixture nats, ITestOutputHelper output)
         Assert.Equal(("rejected", "amount: must be greater than 0"), (letters["bad-amount"].Kind, letters["bad-amount"].Reason));
         Assert.Equal("rejected", letters["never-paid"].Kind);
         Assert.Contains("orderId", letters["never-paid"].Reason);
+        // The code to switch on: the HTTP API's reason for a refusal, "invalid" for a field that breaks its rule.
+        Assert.Equal(("unknown-order", "invalid", "id-reused"), (letters["never-paid"].Code, letters["bad-amount"].Code, letters["ok-1"].Code));
+        Assert.All(letters.Values.Where(l => l.Kind == "malformed"), l => Assert.Equal("malformed", l.Code));
 
         // The good events on either side applied; the counters say what happened.
         using var http = new HttpClient { BaseAddress = node.Url };
@@ -262,15 +266,15 @@ public sealed class NatsIngestTests(NatsFixture nats, ITestOutputHelper output)
         using var counters = JsonDocument.Parse(await http.GetStringAsync("/v1/diagnostics/nats"));
         Assert.Equal(2, counters.RootElement.GetProperty("accepted").GetInt64());
         Assert.Equal(7, counters.RootElement.GetProperty("malformed").GetInt64());
-        Assert.Equal(2, counters.RootElement.GetProperty("rejected").GetInt64());
+        Assert.Equal(3, counters.RootElement.GetProperty("rejected").GetInt64());
         Assert.Equal((true, "consuming", JsonValueKind.Null), (counters.RootElement.GetProperty("running").GetBoolean(),
             counters.RootElement.GetProperty("state").GetString(), counters.RootElement.GetProperty("lastError").ValueKind));
 
         // The same counts in /metrics.
         var scrape = await Series.Scrape(http);
-        Assert.Equal(11, scrape.Value("membership_nats_messages_received_total"));
+        Assert.Equal(12, scrape.Value("membership_nats_messages_received_total"));
         Assert.Equal((2, 0), (scrape.Value("membership_nats_events_total", ("result", "accepted")), scrape.Value("membership_nats_events_total", ("result", "duplicate"))));
-        Assert.Equal((7, 2), (scrape.Value("membership_nats_dead_letters_total", ("kind", "malformed")), scrape.Value("membership_nats_dead_letters_total", ("kind", "rejected"))));
+        Assert.Equal((7, 3), (scrape.Value("membership_nats_dead_letters_total", ("kind", "malformed")), scrape.Value("membership_nats_dead_letters_total", ("kind", "rejected"))));
         Assert.Equal((0, 0, 1), (scrape.Value("membership_nats_messages_held"), scrape.Value("membership_nats_members_retrying"), scrape.Value("membership_nats_consuming")));
     }
 
