@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using System.Threading.Channels;
 using NATS.Client.Core;
@@ -18,7 +19,8 @@ namespace Orleans.Membership.Silo.Nats;
 /// that one event would be; a member's calls run one after another in stream order, members in parallel,
 /// <see cref="NatsIngestOptions.CallsAtOnce"/> calls at once. A failed call is retried (its messages kept from redelivery meanwhile), never skipped, so no
 /// later event of that member overtakes it. At-least-once from the broker and idempotent members
-/// (by eventId) make the effect exactly once.
+/// (by eventId) make the effect exactly once. It stops with its silo before the silo deactivates grains and
+/// stops its runtime, so no call of it meets a stopping runtime.
 /// </summary>
 public sealed partial class NatsEventPump(
     NatsIngestOptions options,
@@ -27,7 +29,8 @@ public sealed partial class NatsEventPump(
     ProgramCatalog programs,
     TimeProvider clock,
     ILocalSiloDetails silo,
-    ILogger<NatsEventPump> logger)
+    IMeterFactory meters,
+    ILogger<NatsEventPump> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
     private readonly NatsJSContext _js = new(nats);
     private readonly string _prefix = options.Subject + ".";
@@ -37,6 +40,11 @@ public sealed partial class NatsEventPump(
     private CancellationTokenSource? _fetching;
     private CancellationTokenSource? _stopping;
     private Task? _run;
+    /// <summary>Its silo stops: the pump does not start again in it.</summary>
+    private bool _siloStopping;
+    /// <summary>It holds the consumer and pulls (the run is past taking the consumer over, and connected).</summary>
+    private volatile bool _consuming;
+    private volatile NatsIngestError? _lastError;
 
     /// <summary>A message held until acknowledged; a redelivery of it meanwhile replaces the handle to acknowledge.</summary>
     private sealed class Delivery(INatsJSMsg<byte[]> msg, ulong seq)
@@ -66,15 +74,31 @@ public sealed partial class NatsEventPump(
     {
         bool running;
         lock (_gate) running = _run is { IsCompleted: false };
-        return _stats.Read(running, silo.SiloAddress.ToString(), _held.Count, Volatile.Read(ref _retrying));
+        var state = !running ? NatsIngestStates.Stopped : _consuming ? NatsIngestStates.Consuming : NatsIngestStates.Connecting;
+        return _stats.Read(state, _lastError, silo.SiloAddress.ToString(), _held.Count, Volatile.Read(ref _retrying));
     }
 
-    /// <summary>Starts the pump unless it runs (the grain's activation and every ping call it).</summary>
+    /// <summary>
+    /// Joins its silo (every silo makes its pump as it starts): the counters become instruments of the
+    /// engine's meter, and the pump stops before any stage of the runtime's own stop (the highest stage stops
+    /// first), so its calls in flight finish while member grains still answer.
+    /// </summary>
+    public void Participate(ISiloLifecycle lifecycle)
+    {
+        NatsIngestMetrics.Observe(meters, Counters);
+        lifecycle.Subscribe(nameof(NatsEventPump), ServiceLifecycleStage.Active + 1, _ => Task.CompletedTask, async cancellationToken =>
+        {
+            lock (_gate) _siloStopping = true;
+            await StopAsync(cancellationToken);
+        });
+    }
+
+    /// <summary>Starts the pump unless it runs or its silo stops (the grain's activation and every ping call it).</summary>
     public void Start()
     {
         lock (_gate)
         {
-            if (_run is { IsCompleted: false }) return;
+            if (_run is { IsCompleted: false } || _siloStopping) return;
             _fetching = new CancellationTokenSource();
             _stopping = new CancellationTokenSource();
             var (fetching, stopping) = (_fetching.Token, _stopping.Token);
@@ -115,6 +139,7 @@ public sealed partial class NatsEventPump(
             }
             catch (Exception e) when (!fetching.IsCancellationRequested)
             {
+                _lastError = new NatsIngestError(e.Message, clock.GetUtcNow());
                 // A run that got going starts the count again; failures in a row (the broker is away) are logged once a minute or so.
                 if (_tookOver) failures = 0;
                 if (failures++ % 60 == 0) LogPumpFailed(e, failures);
@@ -148,12 +173,21 @@ public sealed partial class NatsEventPump(
             failed.Cancel();
             return ValueTask.CompletedTask;
         }
+        ValueTask Disconnected(object? sender, NatsEventArgs args)
+        {
+            _consuming = false;
+            _lastError = new NatsIngestError($"the connection to NATS was lost ({args.Message})", clock.GetUtcNow());
+            return ValueTask.CompletedTask;
+        }
         try
         {
             _stream = await NatsTopology.EnsureStreamsAsync(_js, options, pulling.Token);
             var consumer = await NatsTopology.TakeOverAsync(_js, options, _stream, pulling.Token);
             _tookOver = true;
             nats.ConnectionOpened += Reconnected;
+            nats.ConnectionDisconnected += Disconnected;
+            // Lost between taking over and here: the handler missed it, and the run ends on the next pull.
+            _consuming = nats.ConnectionState == NatsConnectionState.Open;
             LogPumping(_stream, options.Consumer);
             var inbox = Channel.CreateBounded<INatsJSMsg<byte[]>>(new BoundedChannelOptions(options.BatchSize) { SingleReader = true, SingleWriter = true });
             var reading = Task.Run(async () =>
@@ -176,7 +210,7 @@ public sealed partial class NatsEventPump(
             {
                 batch.Clear();
                 while (batch.Count < options.BatchSize && inbox.Reader.TryRead(out var msg)) batch.Add(msg);
-                await DispatchAsync(batch, failed);
+                await DispatchAsync(batch, pulling.Token, failed);
             }
             await reading;
         }
@@ -194,7 +228,9 @@ public sealed partial class NatsEventPump(
         }
         finally
         {
+            _consuming = false;
             nats.ConnectionOpened -= Reconnected;
+            nats.ConnectionDisconnected -= Disconnected;
             // Whatever ends the run, its calls finish (or give up when stopped) before the next run takes the consumer over.
             try
             {
@@ -209,7 +245,8 @@ public sealed partial class NatsEventPump(
     }
 
     /// <summary>Reads a batch, sends what cannot be applied to the dead letters, and queues the rest on their members' lines.</summary>
-    private async Task DispatchAsync(List<INatsJSMsg<byte[]>> batch, CancellationTokenSource failed)
+    /// <param name="pulling">cancelled when the run ends or the pump stops: no call starts after it</param>
+    private async Task DispatchAsync(List<INatsJSMsg<byte[]>> batch, CancellationToken pulling, CancellationTokenSource failed)
     {
         var now = clock.GetUtcNow();
         foreach (var msg in batch)
@@ -234,44 +271,53 @@ public sealed partial class NatsEventPump(
             }
             // No occurredAt: the event happened when the broker took it, not when a backlog reaches its member.
             delivery.Event = reading.Event!.OccurredAt is null && msg.Metadata?.Timestamp is { } stored ? reading.Event with { ReceivedAt = stored } : reading.Event;
-            Enqueue(MemberKeys.Of(programId, reading.MemberId!), delivery, failed);
+            Enqueue(MemberKeys.Of(programId, reading.MemberId!), delivery, pulling, failed);
         }
     }
 
     private readonly record struct Reading(string? MemberId, ScoringEvent? Event, DeadLetter? Problem);
 
-    /// <summary>Why a message is not applied: its kind (malformed, rejected), the field, and the reason in the HTTP API's words.</summary>
-    public sealed record DeadLetter(string Kind, string? Field, string Reason);
+    /// <summary>
+    /// Why a message is not applied: its kind (malformed, rejected), the field, the reason in the HTTP API's
+    /// words, and the code a client switches on (<see cref="DeadLetterHeaders.Code"/>).
+    /// </summary>
+    public sealed record DeadLetter(string Kind, string? Field, string Reason, string Code)
+    {
+        public static DeadLetter Malformed(string field, string reason) => new("malformed", field, reason, "malformed");
+
+        /// <summary>Refused by a rule: the member's reason (as a 409's <c>reason</c>), or <c>invalid</c> for a field that breaks a rule of its own.</summary>
+        public static DeadLetter Rejected(string? field, string reason, string? code) => new("rejected", field, reason, code ?? "invalid");
+    }
 
     private async ValueTask<Reading> ReadAsync(INatsJSMsg<byte[]> msg, string programId, DateTimeOffset now)
     {
         if (!CallerIds.IsValid(programId))
         {
-            return new(null, null, new("malformed", "subject", $"subject: the program id '{programId}' {CallerIds.Rule}"));
+            return new(null, null, DeadLetter.Malformed("subject", $"subject: the program id '{programId}' {CallerIds.Rule}"));
         }
         // A program that cannot be looked up now throws: the run ends and its messages come again.
         var program = await programs.GetAsync(programId);
-        if (program is null) return new(null, null, new("malformed", "subject", $"subject: program '{programId}' not found"));
-        if (msg.Data is not { Length: > 0 } data) return new(null, null, new("malformed", "$", "$: the message is empty (an event object is expected)"));
+        if (program is null) return new(null, null, DeadLetter.Malformed("subject", $"subject: program '{programId}' not found"));
+        if (msg.Data is not { Length: > 0 } data) return new(null, null, DeadLetter.Malformed("$", "$: the message is empty (an event object is expected)"));
         if (JsonInput.Parse(data, out var unread) is not { } doc)
         {
-            return new(null, null, new("malformed", unread.Field, $"{unread.Field}: {unread.Message}"));
+            return new(null, null, DeadLetter.Malformed(unread.Field, $"{unread.Field}: {unread.Message}"));
         }
         using (doc)
         {
             if (ScoringEventJson.Parse(doc.RootElement, "", 0, out var memberId, out var ev, out _) is { } problem)
             {
-                return new(null, null, new("malformed", problem.Key, $"{problem.Key}: {problem.Value}"));
+                return new(null, null, DeadLetter.Malformed(problem.Key, $"{problem.Key}: {problem.Value}"));
             }
             if (EventValidation.ValidateBeforeMember(program, ev!, now) is { } invalid)
             {
-                return new(null, null, new("rejected", invalid.Field, $"{invalid.Field}: {invalid.Message}"));
+                return new(null, null, DeadLetter.Rejected(invalid.Field, $"{invalid.Field}: {invalid.Message}", null));
             }
             return new(memberId, ev, null);
         }
     }
 
-    private void Enqueue(string memberKey, Delivery delivery, CancellationTokenSource failed)
+    private void Enqueue(string memberKey, Delivery delivery, CancellationToken pulling, CancellationTokenSource failed)
     {
         MemberLine? line;
         Task previous;
@@ -281,21 +327,22 @@ public sealed partial class NatsEventPump(
             line.Calls++;
             previous = line.Tail;
         }
-        var call = ApplyInLineAsync(memberKey, delivery, previous, line, failed);
+        var call = ApplyInLineAsync(memberKey, delivery, previous, line, pulling, failed);
         lock (_linesGate) line.Tail = call;
         Track(call);
     }
 
-    private async Task ApplyInLineAsync(string memberKey, Delivery delivery, Task previous, MemberLine line, CancellationTokenSource failed)
+    private async Task ApplyInLineAsync(string memberKey, Delivery delivery, Task previous, MemberLine line, CancellationToken pulling, CancellationTokenSource failed)
     {
         try
         {
             await previous;
             // Stopped: left unacknowledged, for the next run to deliver again before anything newer.
-            if (!failed.IsCancellationRequested) await ApplyAsync(memberKey, delivery, failed.Token);
+            if (!pulling.IsCancellationRequested) await ApplyAsync(memberKey, delivery, pulling, failed.Token);
         }
-        catch (OperationCanceledException) when (failed.IsCancellationRequested)
+        catch (Exception) when (pulling.IsCancellationRequested)
         {
+            // Stopped or failed meanwhile: whatever this call did not acknowledge comes again.
         }
         catch (Exception e)
         {
@@ -313,7 +360,9 @@ public sealed partial class NatsEventPump(
         }
     }
 
-    private async Task ApplyAsync(string memberKey, Delivery d, CancellationToken stop)
+    /// <param name="pulling">no attempt starts after it (a call in flight still finishes)</param>
+    /// <param name="stop">the acknowledgement or dead letter of a call that returned gives up</param>
+    private async Task ApplyAsync(string memberKey, Delivery d, CancellationToken pulling, CancellationToken stop)
     {
         ScoringEvent[] events = [d.Event!];
         EventOutcome[] outcomes;
@@ -323,13 +372,13 @@ public sealed partial class NatsEventPump(
         {
             for (var attempt = 1; ; attempt++)
             {
-                await _calls.WaitAsync(stop);
+                await _calls.WaitAsync(pulling);
                 try
                 {
                     outcomes = await grains.Member(memberKey).ApplyEvents(events);
                     break;
                 }
-                catch (Exception e) when (!stop.IsCancellationRequested)
+                catch (Exception e) when (!pulling.IsCancellationRequested)
                 {
                     Interlocked.Increment(ref _stats.FailedCalls);
                     if (!retrying) Interlocked.Increment(ref _retrying);
@@ -341,8 +390,8 @@ public sealed partial class NatsEventPump(
                     _calls.Release();
                 }
                 // Ours while retried: the broker must not hand it out again meanwhile.
-                await d.Msg.AckProgressAsync(cancellationToken: stop);
-                await Task.Delay(delay, clock, stop);
+                await d.Msg.AckProgressAsync(cancellationToken: pulling);
+                await Task.Delay(delay, clock, pulling);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
             }
         }
@@ -364,7 +413,7 @@ public sealed partial class NatsEventPump(
                 break;
             default:
                 var reason = outcome.Field is null ? outcome.Error ?? "rejected" : $"{outcome.Field}: {outcome.Error}";
-                await DeadLetterAsync(d, MemberKeys.Parse(memberKey).ProgramId, new DeadLetter("rejected", outcome.Field, reason), stop);
+                await DeadLetterAsync(d, MemberKeys.Parse(memberKey).ProgramId, DeadLetter.Rejected(outcome.Field, reason, outcome.Reason), stop);
                 break;
         }
     }
@@ -381,6 +430,7 @@ public sealed partial class NatsEventPump(
         var headers = new NatsHeaders
         {
             [DeadLetterHeaders.Kind] = problem.Kind,
+            [DeadLetterHeaders.Code] = problem.Code,
             [DeadLetterHeaders.Reason] = HeaderValue(problem.Reason),
             [DeadLetterHeaders.Subject] = d.Msg.Subject,
             [DeadLetterHeaders.Sequence] = d.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -481,6 +531,11 @@ public sealed partial class NatsEventPump(
 public static class DeadLetterHeaders
 {
     public const string Kind = "Membership-Kind";
+    /// <summary>
+    /// What to switch on: <c>malformed</c>; for a rejected event the <c>reason</c> the HTTP API gives
+    /// (<c>id-reused</c>, <c>order-paid</c>, ...), or <c>invalid</c> when a field breaks its rule.
+    /// </summary>
+    public const string Code = "Membership-Code";
     public const string Reason = "Membership-Reason";
     public const string Field = "Membership-Field";
     public const string Subject = "Membership-Subject";

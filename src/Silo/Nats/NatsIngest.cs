@@ -19,6 +19,7 @@ public static class NatsIngest
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(_ => new NatsConnection(new NatsOpts { Url = options.Url!, Name = "membership-silo" }));
         builder.Services.AddSingleton<NatsEventPump>();
+        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<NatsEventPump>());
         builder.Services.AddHostedService<DispatcherKeeper>();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(NatsJson.Default));
     }

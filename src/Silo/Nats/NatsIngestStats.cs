@@ -2,13 +2,16 @@ namespace Orleans.Membership.Silo.Nats;
 
 /// <summary>
 /// What the dispatcher has done since it started in its current silo (<c>GET /v1/diagnostics/nats</c>):
-/// messages received, applied (accepted), duplicates, dead-lettered (malformed or rejected), deliveries
+/// whether it consumes now (<see cref="NatsIngestStates"/>) and, when not, the last error; messages received, applied (accepted), duplicates, dead-lettered (malformed or rejected), deliveries
 /// seen again, failed member calls; messages held now and members whose call is being retried; the lag
 /// from broker to ledger.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("nats-ingest-counters")]
 public sealed record NatsIngestCounters(
     [property: Id(0)] bool Running,
+    [property: Id(16)] string State,
+    [property: Id(17)] string? LastError,
+    [property: Id(18)] DateTimeOffset? LastErrorAt,
     [property: Id(1)] string Silo,
     [property: Id(2)] long Received,
     [property: Id(3)] long Accepted,
@@ -28,6 +31,20 @@ public sealed record NatsIngestCounters(
     /// <summary>Bucket i counts lags below <see cref="LagBucketUpperMs"/>(i) (and at or above the bucket before).</summary>
     public static double LagBucketUpperMs(int i) => LagHistogram.UpperMs(i);
 }
+
+/// <summary>What the dispatcher in a silo is doing: <c>running</c> is true in <see cref="Consuming"/> only.</summary>
+public static class NatsIngestStates
+{
+    /// <summary>It holds the consumer and pulls.</summary>
+    public const string Consuming = "consuming";
+    /// <summary>It runs but does not consume: the broker is away, the stream was refused, or it takes the consumer over again.</summary>
+    public const string Connecting = "connecting";
+    /// <summary>It does not run in this silo.</summary>
+    public const string Stopped = "stopped";
+}
+
+/// <summary>Why the dispatcher does not consume, and since when.</summary>
+public sealed record NatsIngestError(string Message, DateTimeOffset At);
 
 /// <summary>
 /// Lag from the broker's store timestamp of a message to the return of its member's call (the ledger
@@ -93,14 +110,18 @@ public sealed class NatsIngestStats
     public long FailedCalls;
     public readonly LagHistogram Lag = new();
 
-    public NatsIngestCounters Read(bool running, string silo, int holding, int retrying)
+    /// <param name="error">the last error, shown unless consuming</param>
+    public NatsIngestCounters Read(string state, NatsIngestError? error, string silo, int holding, int retrying)
     {
         var lag = Lag.Snapshot();
         long Get(ref long field) => Volatile.Read(ref field);
         var malformed = Get(ref Malformed);
         var rejected = Get(ref Rejected);
-        return new NatsIngestCounters(running, silo, Get(ref Received), Get(ref Accepted), Get(ref Duplicates), malformed + rejected,
-            malformed, rejected, Get(ref Redelivered), Get(ref FailedCalls), holding, retrying,
-            LagHistogram.Percentile(lag, 0.50), LagHistogram.Percentile(lag, 0.99), Lag.MaxMs, lag);
+        var max = Lag.MaxMs;
+        if (state == NatsIngestStates.Consuming) error = null;
+        // A percentile is its bucket's upper edge: never more than the largest lag seen.
+        return new NatsIngestCounters(state == NatsIngestStates.Consuming, state, error?.Message, error?.At, silo, Get(ref Received), Get(ref Accepted),
+            Get(ref Duplicates), malformed + rejected, malformed, rejected, Get(ref Redelivered), Get(ref FailedCalls), holding, retrying,
+            Math.Min(LagHistogram.Percentile(lag, 0.50), max), Math.Min(LagHistogram.Percentile(lag, 0.99), max), max, lag);
     }
 }

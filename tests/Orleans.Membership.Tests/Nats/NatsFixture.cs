@@ -138,7 +138,7 @@ public sealed class NatsRun(NatsFixture nats, string name) : IAsyncDisposable
     /// </summary>
     private static bool IsBeingMade(Exception e) => e is NatsJSApiException or NatsDeserializeException;
 
-    public sealed record DeadLetter(string Subject, string Kind, string Reason, string? Field, string Body, string? BodyOmitted = null);
+    public sealed record DeadLetter(string Subject, string Kind, string Reason, string? Field, string Body, string? BodyOmitted = null, string? Code = null);
 
     public async Task<List<DeadLetter>> DeadLettersAsync()
     {
@@ -152,7 +152,7 @@ public sealed class NatsRun(NatsFixture nats, string name) : IAsyncDisposable
                 got++;
                 string? Header(string key) => msg.Headers is { } h && h.TryGetValue(key, out var v) ? v.ToString() : null;
                 letters.Add(new DeadLetter(msg.Subject, Header(DeadLetterHeaders.Kind)!, Header(DeadLetterHeaders.Reason)!, Header(DeadLetterHeaders.Field),
-                    msg.Data is null ? "" : Encoding.UTF8.GetString(msg.Data), Header(DeadLetterHeaders.BodyOmitted)));
+                    msg.Data is null ? "" : Encoding.UTF8.GetString(msg.Data), Header(DeadLetterHeaders.BodyOmitted), Header(DeadLetterHeaders.Code)));
             }
             if (got == 0) return letters;
         }

@@ -10,6 +10,7 @@ using NATS.Client.JetStream.Models;
 using Npgsql;
 using Orleans.Membership.Silo.Nats;
 using Xunit.Abstractions;
+using Orleans.Membership.Tests.Operations;
 using Orleans.Membership.Tests.Postgres;
 
 namespace Orleans.Membership.Tests.Nats;
@@ -233,10 +234,12 @@ public sealed class NatsIngestTests(NatsFixture nats, ITestOutputHelper output)
         await run.PublishAsync("default", $$$"""{"eventId":"half-pair","memberId":"{{{member}}}","type":"sign-in","attributes":{"note":"gift \ud83c"}}""");
         await run.PublishAsync("default", $$"""{"eventId":"never-paid","memberId":"{{member}}","type":"order.refunded","orderId":"nothing","amount":5,"occurredAt":"2026-11-02T10:00:00+08:00"}""");
         await run.PublishAsync("default", Paid("ok-2", member, 50m, "02"));
+        await run.PublishAsync("default", Paid("ok-1", member, 999m, "01")); // its id used before with another body
         await run.DrainedAsync(TimeSpan.FromSeconds(60));
 
-        var letters = (await run.DeadLettersAsync()).ToDictionary(l => l.Body.Contains("no-member") ? "no-member" : l.Body.Contains("twice") ? "twice" : l.Body.StartsWith('{') ? JsonNode.Parse(l.Body)!["eventId"]!.GetValue<string>() : l.Body);
-        Assert.Equal(9, letters.Count);
+        var letters = (await run.DeadLettersAsync()).ToDictionary(l => l.Body.Contains("no-member") ? "no-member" : l.Body.Contains("twice") ? "twice"
+            : l.Body.StartsWith('{') ? JsonNode.Parse(l.Body)!["eventId"]!.GetValue<string>() : l.Body);
+        Assert.Equal(10, letters.Count);
         Assert.Equal(("malformed", "attributes.note"), (letters["half-pair"].Kind, letters["half-pair"].Field));
         Assert.Contains("half a UTF-16 surrogate pair", letters["half-pair"].Reason);
         foreach (var notUtf8 in new[] { "not-utf8", "member-not-utf8" })
@@ -252,6 +255,9 @@ public sealed class NatsIngestTests(NatsFixture nats, ITestOutputHelper output)
         Assert.Equal(("rejected", "amount: must be greater than 0"), (letters["bad-amount"].Kind, letters["bad-amount"].Reason));
         Assert.Equal("rejected", letters["never-paid"].Kind);
         Assert.Contains("orderId", letters["never-paid"].Reason);
+        // The code to switch on: the HTTP API's reason for a refusal, "invalid" for a field that breaks its rule.
+        Assert.Equal(("unknown-order", "invalid", "id-reused"), (letters["never-paid"].Code, letters["bad-amount"].Code, letters["ok-1"].Code));
+        Assert.All(letters.Values.Where(l => l.Kind == "malformed"), l => Assert.Equal("malformed", l.Code));
 
         // The good events on either side applied; the counters say what happened.
         using var http = new HttpClient { BaseAddress = node.Url };
@@ -260,7 +266,99 @@ public sealed class NatsIngestTests(NatsFixture nats, ITestOutputHelper output)
         using var counters = JsonDocument.Parse(await http.GetStringAsync("/v1/diagnostics/nats"));
         Assert.Equal(2, counters.RootElement.GetProperty("accepted").GetInt64());
         Assert.Equal(7, counters.RootElement.GetProperty("malformed").GetInt64());
-        Assert.Equal(2, counters.RootElement.GetProperty("rejected").GetInt64());
+        Assert.Equal(3, counters.RootElement.GetProperty("rejected").GetInt64());
+        Assert.Equal((true, "consuming", JsonValueKind.Null), (counters.RootElement.GetProperty("running").GetBoolean(),
+            counters.RootElement.GetProperty("state").GetString(), counters.RootElement.GetProperty("lastError").ValueKind));
+
+        // The same counts in /metrics.
+        var scrape = await Series.Scrape(http);
+        Assert.Equal(12, scrape.Value("membership_nats_messages_received_total"));
+        Assert.Equal((2, 0), (scrape.Value("membership_nats_events_total", ("result", "accepted")), scrape.Value("membership_nats_events_total", ("result", "duplicate"))));
+        Assert.Equal((7, 3), (scrape.Value("membership_nats_dead_letters_total", ("kind", "malformed")), scrape.Value("membership_nats_dead_letters_total", ("kind", "rejected"))));
+        Assert.Equal((0, 0, 1), (scrape.Value("membership_nats_messages_held"), scrape.Value("membership_nats_members_retrying"), scrape.Value("membership_nats_consuming")));
+    }
+
+    [Fact]
+    public async Task A_node_whose_broker_is_away_says_it_does_not_consume_and_why()
+    {
+        await using var run = new NatsRun(nats, "away");
+        // A port where nothing listens.
+        var away = $"nats://127.0.0.1:{NodeProcess.Ports.Free().Http}";
+        var settings = run.NodeSettings.Select(s => s.StartsWith("--Membership:Streams:Nats:Url=", StringComparison.Ordinal) ? $"--Membership:Streams:Nats:Url={away}" : s);
+        await using var node = await NodeProcess.StartAsync("", run.Id, settings: settings);
+        using var http = new HttpClient { BaseAddress = node.Url };
+
+        var deadline = Stopwatch.StartNew();
+        JsonElement counters;
+        while (true)
+        {
+            counters = JsonDocument.Parse(await http.GetStringAsync("/v1/diagnostics/nats")).RootElement;
+            if (counters.GetProperty("lastError").ValueKind != JsonValueKind.Null) break;
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(30), $"no error reported within 30 s: {counters}");
+            await Task.Delay(200);
+        }
+        Assert.Equal((false, "connecting"), (counters.GetProperty("running").GetBoolean(), counters.GetProperty("state").GetString()));
+        Assert.False(string.IsNullOrWhiteSpace(counters.GetProperty("lastError").GetString()));
+        Assert.InRange(counters.GetProperty("lastErrorAt").GetDateTimeOffset(), DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddSeconds(5));
+        Assert.Equal(0, (await Series.Scrape(http)).Value("membership_nats_consuming"));
+    }
+
+    [Fact]
+    public async Task A_node_stopped_by_SIGTERM_mid_backlog_finishes_its_calls_quietly_and_the_next_node_applies_the_rest_once()
+    {
+        await using var run = new NatsRun(nats, "sigterm");
+        await run.CreateStreamsAsync();
+        const int members = 400, perMember = 20;
+        // Event i of every member, then event i + 1: each member's events are stored in order.
+        for (var i = 0; i < perMember; i++)
+        {
+            await Task.WhenAll(Enumerable.Range(0, members).Select(m => run.PublishAsync("default", Paid($"m{m}-e{i}", $"{run.Id}-m{m}", 1m + i, "01"), $"m{m}-e{i}")));
+        }
+
+        var node = await NodeProcess.StartAsync(nats.ConnectionString, run.Id, settings: run.NodeSettings);
+        try
+        {
+            var deadline = Stopwatch.StartNew();
+            ulong acknowledged;
+            while ((acknowledged = await run.AcknowledgedUpToAsync()) < 500)
+            {
+                Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), "500 events not acknowledged within 60 s");
+                await Task.Delay(20);
+            }
+            var before = node.Output.Count;
+            node.Terminate();
+            Assert.True(await node.ExitedAsync(TimeSpan.FromSeconds(45)), "the node did not exit within 45 s of SIGTERM");
+            output.WriteLine($"SIGTERM after {acknowledged} of {members * perMember} acknowledged");
+            Assert.True(acknowledged < members * perMember, "the backlog was gone before SIGTERM: nothing was in flight");
+            var after = node.Output.Skip(before).ToList();
+            foreach (var line in after.Where(l => l.StartsWith("fail:", StringComparison.Ordinal) || l.Contains("NatsEventPump", StringComparison.Ordinal)).Take(20)) output.WriteLine(line);
+            Assert.DoesNotContain(after, l => l.StartsWith("fail:", StringComparison.Ordinal));
+            Assert.DoesNotContain(after, l => l.StartsWith("warn: Orleans.Membership.Silo.Nats.NatsEventPump", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await node.DisposeAsync();
+        }
+
+        await using var next = await NodeProcess.StartAsync(nats.ConnectionString, run.Id, settings: run.NodeSettings);
+        await run.DrainedAsync(TimeSpan.FromSeconds(120));
+        await using var db = new NpgsqlConnection(nats.ConnectionString);
+        await db.OpenAsync();
+        await using var query = new NpgsqlCommand(
+            "select member_key, array_agg(event_id order by seq) from member_ledger where member_key like @prefix and kind = 'earn' group by member_key", db);
+        query.Parameters.AddWithValue("prefix", $"default/{run.Id}-m%");
+        var found = 0;
+        await using (var reader = await query.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                var m = int.Parse(reader.GetString(0).AsSpan($"default/{run.Id}-m".Length), CultureInfo.InvariantCulture);
+                Assert.Equal(Enumerable.Range(0, perMember).Select(i => $"m{m}-e{i}"), reader.GetFieldValue<string[]>(1));
+                found++;
+            }
+        }
+        Assert.Equal(members, found);
+        Assert.Empty(await run.DeadLettersAsync());
     }
 
     [Fact]

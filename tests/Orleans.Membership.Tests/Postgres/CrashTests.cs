@@ -97,6 +97,16 @@ internal sealed class NodeProcess : IAsyncDisposable
         _process.WaitForExit();
     }
 
+    /// <summary>SIGTERM, as an orchestrator stops a node: a graceful shutdown.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]))!;
+        kill.WaitForExit();
+    }
+
+    /// <summary>Whether the process exited within <paramref name="within"/>.</summary>
+    public Task<bool> ExitedAsync(TimeSpan within) => Task.Run(() => _process.WaitForExit(within));
+
     private bool _disposed;
 
     public ValueTask DisposeAsync()
