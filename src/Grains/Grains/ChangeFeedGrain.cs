@@ -17,8 +17,9 @@ public sealed class ChangeFeedState
 
 /// <summary>
 /// Consumes one program's member-changes stream. Keeps the latest <see cref="FeedCapacity"/> changes in
-/// memory for the live feed, and delivers each change to each webhook with retries and exponential
-/// backoff; a change a webhook never takes is parked as a dead letter (stored) until an admin replays it.
+/// memory for the live feed (numbered upwards across activations, see <see cref="FirstSeq"/>), and
+/// delivers each change to each webhook with retries and exponential backoff; a change a webhook never
+/// takes is parked as a dead letter (stored) until an admin replays it.
 /// </summary>
 [ImplicitStreamSubscription(MemberChangeStreams.Namespace)]
 public sealed class ChangeFeedGrain(
@@ -34,6 +35,7 @@ public sealed class ChangeFeedGrain(
     public const int DeadLetterCapacity = 10_000;
 
     private readonly Queue<FeedItem> _feed = new();
+    private readonly long _firstSeq = FirstSeq(clock.GetUtcNow());
     private long _lastSeq;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private SemaphoreSlim? _deliveries;
@@ -43,6 +45,19 @@ public sealed class ChangeFeedGrain(
     private readonly Dictionary<string, DateTimeOffset> _erasedAt = new(StringComparer.Ordinal);
 
     private WebhookOptions Options => options.Value;
+
+    /// <summary>
+    /// Where an activation starts numbering: its start in microseconds since the Unix epoch. An earlier
+    /// activation gave far fewer ids than the microseconds it lived, so its ids stay below this one's
+    /// without a write per change; the figure stays below 2^53, so JavaScript clients read ids exactly.
+    /// </summary>
+    public static long FirstSeq(DateTimeOffset activatedAt) => (activatedAt.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _lastSeq = _firstSeq;
+        return base.OnActivateAsync(cancellationToken);
+    }
 
     async Task IStreamSubscriptionObserver.OnSubscribed(IStreamSubscriptionHandleFactory handleFactory)
         => await handleFactory.Create<MemberChange>().ResumeAsync(this);
@@ -70,6 +85,9 @@ public sealed class ChangeFeedGrain(
 
     async Task<ChangeFeedPage> IChangeFeedGrain.Wait(long afterSeq, int max, TimeSpan wait)
     {
+        // Ids below this activation's came from earlier ones, and so did an id it has not reached (a silo
+        // whose clock ran ahead): either way the client gets everything the feed holds.
+        if (afterSeq < _firstSeq || afterSeq > _lastSeq) afterSeq = _firstSeq;
         if (_lastSeq <= afterSeq && wait > TimeSpan.Zero)
         {
             await Task.WhenAny(_changed.Task, Task.Delay(wait, clock));

@@ -9,6 +9,8 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Orleans.Core.Internal;
+using Orleans.Membership.Abstractions;
 using Orleans.Membership.Grains;
 using Orleans.Membership.Tests.Support;
 using StandardWebhooks;
@@ -231,7 +233,7 @@ public sealed class ChangeFeedTests(WebhookNodeFixture node)
             if (DateTime.UtcNow > deadline) throw new TimeoutException("the four dead letters were not parked");
             await Task.Delay(20);
         }
-        var feed = node.Services.GetRequiredService<IGrainFactory>().GetGrain<Abstractions.IChangeFeedGrain>(program);
+        var feed = node.Services.GetRequiredService<IGrainFactory>().GetGrain<IChangeFeedGrain>(program);
         Assert.Contains((await feed.Wait(0, 1000, TimeSpan.Zero)).Items, i => i.Change.MemberId == "gone");
 
         Assert.Equal(HttpStatusCode.NoContent, (await node.Http.Send(HttpMethod.Delete, $"/v1/programs/{program}/members/gone", null)).Status);
@@ -350,6 +352,87 @@ public sealed class ChangeFeedTests(WebhookNodeFixture node)
         Assert.Equal(HttpStatusCode.BadRequest, whsec.Status);
         Assert.Contains("base64", whsec.Body.ErrorFor("webhooks[0].secret"));
         Assert.Contains("24", whsec.Body.ErrorFor("webhooks[1].secret"));
+    }
+
+    [Fact]
+    public async Task A_client_resuming_after_the_feed_was_reactivated_gets_the_changes_made_since()
+    {
+        var program = await NewProgram();
+        var feed = node.Services.GetRequiredService<IGrainFactory>().GetGrain<IChangeFeedGrain>(program);
+        var before = await Redeem(program, "before", "r-before");
+        var lastSeen = (await FeedHolds(feed, before)).Max(i => i.Seq);
+        Assert.True(lastSeen < 1L << 53, "ids must stay exact in JavaScript");
+
+        // The feed's activation goes (as when its silo dies or it is collected); the next call starts a new one.
+        await feed.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await feed.Wait(0, 1000, TimeSpan.Zero)).Items.Count > 0)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("the feed was not re-activated");
+            await Task.Delay(20);
+        }
+        var after = await Redeem(program, "after", "r-after");
+        await FeedHolds(feed, after);
+
+        var events = await ReadFeedUntil(program, lastSeen.ToString(System.Globalization.CultureInfo.InvariantCulture), after);
+        Assert.Contains(events, e => e.Change.GetProperty("id").GetString() == after);
+        Assert.All(events, e => Assert.True(e.Id > lastSeen, $"id {e.Id} after {lastSeen}"));
+    }
+
+    [Fact]
+    public async Task An_id_the_feed_never_gave_resumes_from_everything_it_holds()
+    {
+        // An id from an earlier activation on a silo whose clock ran ahead of this one's.
+        var program = await NewProgram();
+        var feed = node.Services.GetRequiredService<IGrainFactory>().GetGrain<IChangeFeedGrain>(program);
+        var changeId = await Redeem(program, "m7", "r-7");
+        await FeedHolds(feed, changeId);
+        var ahead = ChangeFeedGrain.FirstSeq(DateTimeOffset.UtcNow.AddDays(1));
+
+        var events = await ReadFeedUntil(program, ahead.ToString(System.Globalization.CultureInfo.InvariantCulture), changeId);
+        Assert.Contains(events, e => e.Change.GetProperty("id").GetString() == changeId);
+    }
+
+    /// <summary>Waits until the feed holds a change (changes are published after the write's answer); returns what it holds.</summary>
+    private static async Task<IReadOnlyList<FeedItem>> FeedHolds(IChangeFeedGrain feed, string changeId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var items = (await feed.Wait(0, 1000, TimeSpan.Zero)).Items;
+            if (items.Any(i => i.Change.Id == changeId)) return items;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the feed never held {changeId}");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>
+    /// Reads the live feed as a client resuming after <paramref name="lastEventId"/> does, until the change
+    /// <paramref name="changeId"/> or a keep-alive (the feed had nothing more for it) comes.
+    /// </summary>
+    private async Task<List<(long Id, string Type, JsonElement Change)>> ReadFeedUntil(string program, string lastEventId, string changeId)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/programs/{program}/changes");
+        request.Headers.Add("Last-Event-ID", lastEventId);
+        using var response = await node.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var events = new List<(long, string, JsonElement)>();
+        long id = 0;
+        var type = "";
+        while (await reader.ReadLineAsync(timeout.Token) is { } line && !line.StartsWith(": keep-alive", StringComparison.Ordinal))
+        {
+            if (line.StartsWith("id: ", StringComparison.Ordinal)) id = long.Parse(line[4..], System.Globalization.CultureInfo.InvariantCulture);
+            else if (line.StartsWith("event: ", StringComparison.Ordinal)) type = line[7..];
+            else if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                var change = JsonDocument.Parse(line[6..]).RootElement.Clone();
+                events.Add((id, type, change));
+                if (change.GetProperty("id").GetString() == changeId) break;
+            }
+        }
+        return events;
     }
 
     [Theory]
