@@ -19,7 +19,7 @@ public sealed class ChangeFeedState
 /// Consumes one program's member-changes stream. Keeps the latest <see cref="FeedCapacity"/> changes in
 /// memory for the live feed (numbered upwards across activations, see <see cref="FirstSeq"/>), and
 /// delivers each change to each webhook with retries and exponential backoff; a change a webhook never
-/// takes is parked as a dead letter (stored) until an admin replays it.
+/// takes is parked as a dead letter (stored) until an admin replays or discards it.
 /// </summary>
 [ImplicitStreamSubscription(MemberChangeStreams.Namespace)]
 public sealed class ChangeFeedGrain(
@@ -106,18 +106,27 @@ public sealed class ChangeFeedGrain(
 
     Task<DeadLetter[]> IChangeFeedGrain.GetDeadLetters() => Task.FromResult(state.State.DeadLetters.ToArray());
 
-    async Task<int> IChangeFeedGrain.ReplayDeadLetters()
+    async Task<DeadLetterReplay> IChangeFeedGrain.ReplayDeadLetters()
     {
-        var letters = state.State.DeadLetters.ToList();
-        state.State.DeadLetters.Clear();
-        await Save();
-        foreach (var letter in letters)
+        // The URL's current secret signs the replay; a URL no longer registered keeps its letters (nothing is lost).
+        var hooks = state.State.Webhooks.ToDictionary(h => h.Url, StringComparer.Ordinal);
+        var replayed = state.State.DeadLetters.Where(l => hooks.ContainsKey(l.Url)).ToList();
+        var kept = state.State.DeadLetters.Count - replayed.Count;
+        var keptUrls = state.State.DeadLetters.Where(l => !hooks.ContainsKey(l.Url)).Select(l => l.Url).Distinct(StringComparer.Ordinal).ToList();
+        if (replayed.Count > 0)
         {
-            // The URL's current secret signs the replay; a URL no longer configured is skipped.
-            var hook = state.State.Webhooks.FirstOrDefault(h => h.Url == letter.Url);
-            if (hook is not null) Deliver(hook, letter.Change);
+            state.State.DeadLetters.RemoveAll(l => hooks.ContainsKey(l.Url));
+            await Save();
         }
-        return letters.Count;
+        foreach (var letter in replayed) Deliver(hooks[letter.Url], letter.Change);
+        return new DeadLetterReplay(replayed.Count, kept, keptUrls);
+    }
+
+    async Task<int> IChangeFeedGrain.DiscardDeadLetters(string? url)
+    {
+        var removed = state.State.DeadLetters.RemoveAll(l => url is null || l.Url == url);
+        if (removed > 0) await Save();
+        return removed;
     }
 
     async Task IChangeFeedGrain.Forget(string memberId)

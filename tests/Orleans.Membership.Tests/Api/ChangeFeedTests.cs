@@ -393,6 +393,72 @@ public sealed class ChangeFeedTests(WebhookNodeFixture node)
         Assert.Contains(events, e => e.Change.GetProperty("id").GetString() == changeId);
     }
 
+    [Fact]
+    public async Task Replay_keeps_the_letters_of_a_url_no_longer_registered()
+    {
+        await using var gone = await WebhookReceiver.StartAsync();
+        await using var kept = await WebhookReceiver.StartAsync();
+        gone.RefuseFirst = kept.RefuseFirst = int.MaxValue;
+        var program = await NewProgram();
+        await UseWebhooks(program, gone.Url, kept.Url);
+        // The redemption and the tier change it brings park once for each URL.
+        await Redeem(program, "m8", "r-8");
+        await DeadLetters(program, 4);
+
+        await UseWebhooks(program, kept.Url);
+        kept.RefuseFirst = 0;
+        var (status, replay) = await node.Http.Post($"/v1/programs/{program}/webhooks/dead-letters/replay", "{}");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal((2, 2, "url-not-registered"), (replay.GetProperty("replayed").GetInt32(), replay.GetProperty("kept").GetInt32(), replay.GetProperty("keptReason").GetString()));
+        Assert.Equal([gone.Url], replay.GetProperty("keptUrls").EnumerateArray().Select(u => u.GetString()));
+        var letters = (await node.Http.Get($"/v1/programs/{program}/webhooks/dead-letters")).Body.GetProperty("deadLetters").EnumerateArray();
+        Assert.Equal([gone.Url, gone.Url], letters.Select(l => l.GetProperty("url").GetString()));
+    }
+
+    [Fact]
+    public async Task Dead_letters_are_discarded_only_when_an_admin_asks_by_url_or_all()
+    {
+        await using var first = await WebhookReceiver.StartAsync();
+        await using var second = await WebhookReceiver.StartAsync();
+        first.RefuseFirst = second.RefuseFirst = int.MaxValue;
+        var program = await NewProgram();
+        await UseWebhooks(program, first.Url, second.Url);
+        await Redeem(program, "m9", "r-9");
+        await DeadLetters(program, 4);
+        var letters = $"/v1/programs/{program}/webhooks/dead-letters";
+
+        var empty = await node.Http.Send(HttpMethod.Delete, letters + "?url=");
+        Assert.Equal(HttpStatusCode.BadRequest, empty.Status);
+        Assert.Contains("empty", empty.Body.ErrorFor("url"));
+
+        var one = await node.Http.Send(HttpMethod.Delete, $"{letters}?url={Uri.EscapeDataString(first.Url)}");
+        Assert.Equal((HttpStatusCode.OK, 2), (one.Status, one.Body.GetProperty("removed").GetInt32()));
+        var left = (await node.Http.Get(letters)).Body.GetProperty("deadLetters").EnumerateArray();
+        Assert.Equal([second.Url, second.Url], left.Select(l => l.GetProperty("url").GetString()));
+
+        var all = await node.Http.Send(HttpMethod.Delete, letters);
+        Assert.Equal((HttpStatusCode.OK, 2), (all.Status, all.Body.GetProperty("removed").GetInt32()));
+        Assert.Empty((await node.Http.Get(letters)).Body.GetProperty("deadLetters").EnumerateArray());
+    }
+
+    private async Task UseWebhooks(string program, params string[] urls)
+    {
+        var list = string.Join(",", urls.Select(u => $$"""{"url":"{{u}}","secret":"{{Secret}}"}"""));
+        Assert.Equal(HttpStatusCode.OK, (await node.Http.Send(HttpMethod.Put, $"/v1/programs/{program}/webhooks", $$"""{"webhooks":[{{list}}]}""")).Status);
+    }
+
+    /// <summary>Waits until the program has parked <paramref name="count"/> dead letters.</summary>
+    private async Task DeadLetters(string program, int count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await node.Http.Get($"/v1/programs/{program}/webhooks/dead-letters")).Body.GetProperty("deadLetters").GetArrayLength() < count)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{count} dead letters were not parked");
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>Waits until the feed holds a change (changes are published after the write's answer); returns what it holds.</summary>
     private static async Task<IReadOnlyList<FeedItem>> FeedHolds(IChangeFeedGrain feed, string changeId)
     {
