@@ -394,6 +394,38 @@ public sealed class ChangeFeedTests(WebhookNodeFixture node)
     }
 
     [Fact]
+    public async Task Plan_purchases_and_cancels_reach_the_feed_and_webhooks()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var program = await NewProgram();
+        await UseWebhook(program, receiver.Url);
+        const string member = "vip";
+        var bought = await node.Http.Post($"/v1/programs/{program}/members/{member}/subscription", """{"subscriptionEventId":"s-buy","plan":"plus","action":"purchase","term":"P1M"}""");
+        Assert.Equal(HttpStatusCode.OK, bought.Status);
+        var cancelled = await node.Http.Post($"/v1/programs/{program}/members/{member}/subscription", """{"subscriptionEventId":"s-cancel","plan":"plus","action":"cancel"}""");
+        Assert.Equal(HttpStatusCode.OK, cancelled.Status);
+        var (_, ledger) = await node.Http.Get($"/v1/programs/{program}/members/{member}/ledger");
+        var ids = ledger.GetProperty("entries").EnumerateArray().Where(e => e.GetProperty("kind").GetString() == "subscription")
+            .Select(e => e.GetProperty("seq").GetInt64()).Order().Select(seq => $"{member}:{seq}").ToList();
+        Assert.Equal(2, ids.Count);
+
+        var events = await ReadFeedUntil(program, "0", ids[1]);
+        var purchase = Assert.Single(events, e => e.Change.GetProperty("id").GetString() == ids[0]);
+        var cancel = Assert.Single(events, e => e.Change.GetProperty("id").GetString() == ids[1]);
+        Assert.Equal(("subscription-changed", "subscription-changed"), (purchase.Type, cancel.Type));
+        var expiresAt = bought.Body.GetProperty("expiresAt").GetDateTimeOffset();
+        Assert.Equal(("plus", "purchase", "active", expiresAt, true, "s-buy"), Plan(purchase.Change));
+        Assert.Equal(("plus", "cancel", "active", expiresAt, false, "s-cancel"), Plan(cancel.Change));
+
+        var delivered = JsonDocument.Parse((await receiver.Accepted(ids[1])).Body).RootElement;
+        Assert.Equal(("plus", "cancel", "active", expiresAt, false, "s-cancel"), Plan(delivered));
+
+        static (string?, string?, string?, DateTimeOffset, bool, string?) Plan(JsonElement c) => (
+            c.GetProperty("plan").GetString(), c.GetProperty("action").GetString(), c.GetProperty("status").GetString(),
+            c.GetProperty("expiresAt").GetDateTimeOffset(), c.GetProperty("autoRenew").GetBoolean(), c.GetProperty("callerId").GetString());
+    }
+
+    [Fact]
     public async Task Replay_keeps_the_letters_of_a_url_no_longer_registered()
     {
         await using var gone = await WebhookReceiver.StartAsync();
