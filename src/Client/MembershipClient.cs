@@ -191,6 +191,11 @@ public sealed class MembershipClient
     public Task<ReplayResponse> ReplayDeadLettersAsync(string programId, CancellationToken cancellationToken = default)
         => Send<ReplayResponse>(HttpMethod.Post, P(programId) + "/webhooks/dead-letters/replay", null, cancellationToken);
 
+    /// <summary>Discards the program's dead letters for good: all of them, or those of <paramref name="url"/> only.</summary>
+    [ApiOperation("DELETE", "/v1/programs/{programId}/webhooks/dead-letters")]
+    public Task<DiscardResponse> DiscardDeadLettersAsync(string programId, string? url = null, CancellationToken cancellationToken = default)
+        => Send<DiscardResponse>(HttpMethod.Delete, P(programId) + "/webhooks/dead-letters" + (url is null ? "" : "?url=" + Uri.EscapeDataString(url)), null, cancellationToken);
+
     // Transport
 
     private HttpRequestMessage Request(HttpMethod method, string path, HttpContent? content)

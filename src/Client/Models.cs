@@ -49,7 +49,14 @@ public sealed record WebhooksResponse(IReadOnlyList<WebhookView> Webhooks);
 /// <summary>A change a webhook never took; <see cref="Change"/> is the change as it would have been delivered.</summary>
 public sealed record DeadLetter(string Url, JsonObject Change, int Attempts, string LastError, DateTimeOffset FailedAt);
 public sealed record DeadLettersResponse(IReadOnlyList<DeadLetter> DeadLetters);
-public sealed record ReplayResponse(int Replayed);
+/// <summary>What a replay did; letters of URLs no longer registered are kept (<see cref="KeptReason"/> <c>url-not-registered</c>).</summary>
+public sealed record ReplayResponse(int Replayed)
+{
+    public int Kept { get; init; }
+    public string? KeptReason { get; init; }
+    public IReadOnlyList<string> KeptUrls { get; init; } = [];
+}
+public sealed record DiscardResponse(int Removed);
 
 public sealed record HealthResponse(string Status);
 /// <summary>The node's runtime: GC, heap, thread pool (docs/api.md).</summary>

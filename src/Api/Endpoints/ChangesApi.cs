@@ -24,6 +24,7 @@ public static class ChangesApi
         group.MapGet("/webhooks", GetWebhooks).WithName("GetWebhooks");
         group.MapGet("/webhooks/dead-letters", GetDeadLetters).WithName("GetDeadLetters");
         group.MapPost("/webhooks/dead-letters/replay", Replay).AcceptsJsonBodies().WithName("ReplayDeadLetters");
+        group.MapDelete("/webhooks/dead-letters", Discard).WithName("DiscardDeadLetters");
         return group;
     }
 
@@ -141,7 +142,21 @@ public static class ChangesApi
     private static async Task<Results<Ok<ReplayResponse>, ProblemHttpResult>> Replay(string programId, IGrainFactory grains, MemberRoute route)
     {
         if (await route.CheckProgram(programId) is { } problem) return problem;
-        var replayed = await grains.GetGrain<IChangeFeedGrain>(programId).ReplayDeadLetters();
-        return TypedResults.Ok(new ReplayResponse(replayed));
+        var replay = await grains.GetGrain<IChangeFeedGrain>(programId).ReplayDeadLetters();
+        return TypedResults.Ok(new ReplayResponse(replay.Replayed, replay.Kept, replay.Kept > 0 ? UrlNotRegistered : null, replay.KeptUrls));
+    }
+
+    /// <summary>Why a replay kept letters: their URL is no longer among the program's webhooks.</summary>
+    public const string UrlNotRegistered = "url-not-registered";
+
+    /// <summary>Discards dead letters deliberately: all of them, or those of one URL (<c>?url=</c>, exact).</summary>
+    private static async Task<Results<Ok<DiscardResponse>, ProblemHttpResult>> Discard(string programId, HttpRequest request, IGrainFactory grains, MemberRoute route)
+    {
+        if (await route.CheckProgram(programId) is { } problem) return problem;
+        var urls = request.Query["url"];
+        if (urls.Count > 1) return Problems.Validation("url", "give at most one url");
+        if (urls.Count == 1 && string.IsNullOrEmpty(urls[0])) return Problems.Validation("url", "must not be empty (leave it out to discard every dead letter)");
+        var removed = await grains.GetGrain<IChangeFeedGrain>(programId).DiscardDeadLetters(urls.Count == 1 ? urls[0] : null);
+        return TypedResults.Ok(new DiscardResponse(removed));
     }
 }

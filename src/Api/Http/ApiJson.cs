@@ -45,7 +45,9 @@ public sealed record GcView(string Kind, long Index, int Generation, double Paus
 public sealed record WebhookView(string Url);
 public sealed record WebhooksResponse(IReadOnlyList<WebhookView> Webhooks);
 public sealed record DeadLettersResponse(IReadOnlyList<Orleans.Membership.Abstractions.DeadLetter> DeadLetters);
-public sealed record ReplayResponse(int Replayed);
+/// <summary><c>keptReason</c> is <c>url-not-registered</c> when letters were kept (their URLs in <c>keptUrls</c>), else null.</summary>
+public sealed record ReplayResponse(int Replayed, int Kept, string? KeptReason, IReadOnlyList<string> KeptUrls);
+public sealed record DiscardResponse(int Removed);
 /// <summary>Stream ingestion on this node; the held figures are null where this node pulls no memory queues.</summary>
 public sealed record StreamDiagnostics(long Accepted, long Duplicates, long Rejected, long? HeldBatches, long? PeakHeldPerQueue, long? TimesPressured, long? DroppedUnconsumed)
 {
@@ -70,6 +72,7 @@ public sealed record LedgerResponse(IReadOnlyList<LedgerEntryView> Entries, long
 [JsonSerializable(typeof(WebhooksResponse))]
 [JsonSerializable(typeof(DeadLettersResponse))]
 [JsonSerializable(typeof(ReplayResponse))]
+[JsonSerializable(typeof(DiscardResponse))]
 [JsonSerializable(typeof(ProgramVersion))]
 [JsonSerializable(typeof(ProgramList))]
 [JsonSerializable(typeof(EventsResponse))]

@@ -19,8 +19,14 @@ public interface IChangeFeedGrain : IGrainWithStringKey
 
     [AlwaysInterleave, ReadOnly, Alias("dead-letters")] Task<DeadLetter[]> GetDeadLetters();
 
-    /// <summary>Delivers every dead letter again (each from its first attempt); returns how many.</summary>
-    [Alias("replay")] Task<int> ReplayDeadLetters();
+    /// <summary>
+    /// Delivers again (each from its first attempt) the dead letters of URLs still registered; the others
+    /// stay parked until their URL is registered again or an admin discards them.
+    /// </summary>
+    [Alias("replay-letters")] Task<DeadLetterReplay> ReplayDeadLetters();
+
+    /// <summary>Removes the dead letters (of <paramref name="url"/> only, when given); returns how many.</summary>
+    [Alias("discard-letters")] Task<int> DiscardDeadLetters(string? url);
 
     /// <summary>An erased member's changes leave the feed and the dead letters, and their retries stop.</summary>
     [Alias("forget")] Task Forget(string memberId);
@@ -36,6 +42,10 @@ public sealed record ChangeFeedPage([property: Id(0)] IReadOnlyList<FeedItem> It
 /// <summary>Where a program's changes are POSTed, and the secret that signs them.</summary>
 [GenerateSerializer, Immutable, Alias("webhook-target")]
 public sealed record WebhookTarget([property: Id(0)] string Url, [property: Id(1)] string Secret);
+
+/// <summary>What a replay did: letters sent again, and letters kept because their URL is no longer registered.</summary>
+[GenerateSerializer, Immutable, Alias("dead-letter-replay")]
+public sealed record DeadLetterReplay([property: Id(0)] int Replayed, [property: Id(1)] int Kept, [property: Id(2)] IReadOnlyList<string> KeptUrls);
 
 /// <summary>A change a webhook did not take after every attempt.</summary>
 [GenerateSerializer, Immutable, Alias("dead-letter")]

@@ -17,8 +17,9 @@ public sealed class ChangeFeedState
 
 /// <summary>
 /// Consumes one program's member-changes stream. Keeps the latest <see cref="FeedCapacity"/> changes in
-/// memory for the live feed, and delivers each change to each webhook with retries and exponential
-/// backoff; a change a webhook never takes is parked as a dead letter (stored) until an admin replays it.
+/// memory for the live feed (numbered upwards across activations, see <see cref="FirstSeq"/>), and
+/// delivers each change to each webhook with retries and exponential backoff; a change a webhook never
+/// takes is parked as a dead letter (stored) until an admin replays or discards it.
 /// </summary>
 [ImplicitStreamSubscription(MemberChangeStreams.Namespace)]
 public sealed class ChangeFeedGrain(
@@ -34,6 +35,7 @@ public sealed class ChangeFeedGrain(
     public const int DeadLetterCapacity = 10_000;
 
     private readonly Queue<FeedItem> _feed = new();
+    private readonly long _firstSeq = FirstSeq(clock.GetUtcNow());
     private long _lastSeq;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private SemaphoreSlim? _deliveries;
@@ -43,6 +45,19 @@ public sealed class ChangeFeedGrain(
     private readonly Dictionary<string, DateTimeOffset> _erasedAt = new(StringComparer.Ordinal);
 
     private WebhookOptions Options => options.Value;
+
+    /// <summary>
+    /// Where an activation starts numbering: its start in microseconds since the Unix epoch. An earlier
+    /// activation gave far fewer ids than the microseconds it lived, so its ids stay below this one's
+    /// without a write per change; the figure stays below 2^53, so JavaScript clients read ids exactly.
+    /// </summary>
+    public static long FirstSeq(DateTimeOffset activatedAt) => (activatedAt.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _lastSeq = _firstSeq;
+        return base.OnActivateAsync(cancellationToken);
+    }
 
     async Task IStreamSubscriptionObserver.OnSubscribed(IStreamSubscriptionHandleFactory handleFactory)
         => await handleFactory.Create<MemberChange>().ResumeAsync(this);
@@ -70,6 +85,9 @@ public sealed class ChangeFeedGrain(
 
     async Task<ChangeFeedPage> IChangeFeedGrain.Wait(long afterSeq, int max, TimeSpan wait)
     {
+        // Ids below this activation's came from earlier ones, and so did an id it has not reached (a silo
+        // whose clock ran ahead): either way the client gets everything the feed holds.
+        if (afterSeq < _firstSeq || afterSeq > _lastSeq) afterSeq = _firstSeq;
         if (_lastSeq <= afterSeq && wait > TimeSpan.Zero)
         {
             await Task.WhenAny(_changed.Task, Task.Delay(wait, clock));
@@ -88,18 +106,27 @@ public sealed class ChangeFeedGrain(
 
     Task<DeadLetter[]> IChangeFeedGrain.GetDeadLetters() => Task.FromResult(state.State.DeadLetters.ToArray());
 
-    async Task<int> IChangeFeedGrain.ReplayDeadLetters()
+    async Task<DeadLetterReplay> IChangeFeedGrain.ReplayDeadLetters()
     {
-        var letters = state.State.DeadLetters.ToList();
-        state.State.DeadLetters.Clear();
-        await Save();
-        foreach (var letter in letters)
+        // The URL's current secret signs the replay; a URL no longer registered keeps its letters (nothing is lost).
+        var hooks = state.State.Webhooks.ToDictionary(h => h.Url, StringComparer.Ordinal);
+        var replayed = state.State.DeadLetters.Where(l => hooks.ContainsKey(l.Url)).ToList();
+        var kept = state.State.DeadLetters.Count - replayed.Count;
+        var keptUrls = state.State.DeadLetters.Where(l => !hooks.ContainsKey(l.Url)).Select(l => l.Url).Distinct(StringComparer.Ordinal).ToList();
+        if (replayed.Count > 0)
         {
-            // The URL's current secret signs the replay; a URL no longer configured is skipped.
-            var hook = state.State.Webhooks.FirstOrDefault(h => h.Url == letter.Url);
-            if (hook is not null) Deliver(hook, letter.Change);
+            state.State.DeadLetters.RemoveAll(l => hooks.ContainsKey(l.Url));
+            await Save();
         }
-        return letters.Count;
+        foreach (var letter in replayed) Deliver(hooks[letter.Url], letter.Change);
+        return new DeadLetterReplay(replayed.Count, kept, keptUrls);
+    }
+
+    async Task<int> IChangeFeedGrain.DiscardDeadLetters(string? url)
+    {
+        var removed = state.State.DeadLetters.RemoveAll(l => url is null || l.Url == url);
+        if (removed > 0) await Save();
+        return removed;
     }
 
     async Task IChangeFeedGrain.Forget(string memberId)

@@ -9,6 +9,8 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Orleans.Core.Internal;
+using Orleans.Membership.Abstractions;
 using Orleans.Membership.Grains;
 using Orleans.Membership.Tests.Support;
 using StandardWebhooks;
@@ -231,7 +233,7 @@ public sealed class ChangeFeedTests(WebhookNodeFixture node)
             if (DateTime.UtcNow > deadline) throw new TimeoutException("the four dead letters were not parked");
             await Task.Delay(20);
         }
-        var feed = node.Services.GetRequiredService<IGrainFactory>().GetGrain<Abstractions.IChangeFeedGrain>(program);
+        var feed = node.Services.GetRequiredService<IGrainFactory>().GetGrain<IChangeFeedGrain>(program);
         Assert.Contains((await feed.Wait(0, 1000, TimeSpan.Zero)).Items, i => i.Change.MemberId == "gone");
 
         Assert.Equal(HttpStatusCode.NoContent, (await node.Http.Send(HttpMethod.Delete, $"/v1/programs/{program}/members/gone", null)).Status);
@@ -350,6 +352,185 @@ public sealed class ChangeFeedTests(WebhookNodeFixture node)
         Assert.Equal(HttpStatusCode.BadRequest, whsec.Status);
         Assert.Contains("base64", whsec.Body.ErrorFor("webhooks[0].secret"));
         Assert.Contains("24", whsec.Body.ErrorFor("webhooks[1].secret"));
+    }
+
+    [Fact]
+    public async Task A_client_resuming_after_the_feed_was_reactivated_gets_the_changes_made_since()
+    {
+        var program = await NewProgram();
+        var feed = node.Services.GetRequiredService<IGrainFactory>().GetGrain<IChangeFeedGrain>(program);
+        var before = await Redeem(program, "before", "r-before");
+        var lastSeen = (await FeedHolds(feed, before)).Max(i => i.Seq);
+        Assert.True(lastSeen < 1L << 53, "ids must stay exact in JavaScript");
+
+        // The feed's activation goes (as when its silo dies or it is collected); the next call starts a new one.
+        await feed.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await feed.Wait(0, 1000, TimeSpan.Zero)).Items.Count > 0)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("the feed was not re-activated");
+            await Task.Delay(20);
+        }
+        var after = await Redeem(program, "after", "r-after");
+        await FeedHolds(feed, after);
+
+        var events = await ReadFeedUntil(program, lastSeen.ToString(System.Globalization.CultureInfo.InvariantCulture), after);
+        Assert.Contains(events, e => e.Change.GetProperty("id").GetString() == after);
+        Assert.All(events, e => Assert.True(e.Id > lastSeen, $"id {e.Id} after {lastSeen}"));
+    }
+
+    [Fact]
+    public async Task An_id_the_feed_never_gave_resumes_from_everything_it_holds()
+    {
+        // An id from an earlier activation on a silo whose clock ran ahead of this one's.
+        var program = await NewProgram();
+        var feed = node.Services.GetRequiredService<IGrainFactory>().GetGrain<IChangeFeedGrain>(program);
+        var changeId = await Redeem(program, "m7", "r-7");
+        await FeedHolds(feed, changeId);
+        var ahead = ChangeFeedGrain.FirstSeq(DateTimeOffset.UtcNow.AddDays(1));
+
+        var events = await ReadFeedUntil(program, ahead.ToString(System.Globalization.CultureInfo.InvariantCulture), changeId);
+        Assert.Contains(events, e => e.Change.GetProperty("id").GetString() == changeId);
+    }
+
+    [Fact]
+    public async Task Plan_purchases_and_cancels_reach_the_feed_and_webhooks()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var program = await NewProgram();
+        await UseWebhook(program, receiver.Url);
+        const string member = "vip";
+        var bought = await node.Http.Post($"/v1/programs/{program}/members/{member}/subscription", """{"subscriptionEventId":"s-buy","plan":"plus","action":"purchase","term":"P1M"}""");
+        Assert.Equal(HttpStatusCode.OK, bought.Status);
+        var cancelled = await node.Http.Post($"/v1/programs/{program}/members/{member}/subscription", """{"subscriptionEventId":"s-cancel","plan":"plus","action":"cancel"}""");
+        Assert.Equal(HttpStatusCode.OK, cancelled.Status);
+        var (_, ledger) = await node.Http.Get($"/v1/programs/{program}/members/{member}/ledger");
+        var ids = ledger.GetProperty("entries").EnumerateArray().Where(e => e.GetProperty("kind").GetString() == "subscription")
+            .Select(e => e.GetProperty("seq").GetInt64()).Order().Select(seq => $"{member}:{seq}").ToList();
+        Assert.Equal(2, ids.Count);
+
+        var events = await ReadFeedUntil(program, "0", ids[1]);
+        var purchase = Assert.Single(events, e => e.Change.GetProperty("id").GetString() == ids[0]);
+        var cancel = Assert.Single(events, e => e.Change.GetProperty("id").GetString() == ids[1]);
+        Assert.Equal(("subscription-changed", "subscription-changed"), (purchase.Type, cancel.Type));
+        var expiresAt = bought.Body.GetProperty("expiresAt").GetDateTimeOffset();
+        Assert.Equal(("plus", "purchase", "active", expiresAt, true, "s-buy"), Plan(purchase.Change));
+        Assert.Equal(("plus", "cancel", "active", expiresAt, false, "s-cancel"), Plan(cancel.Change));
+
+        var delivered = JsonDocument.Parse((await receiver.Accepted(ids[1])).Body).RootElement;
+        Assert.Equal(("plus", "cancel", "active", expiresAt, false, "s-cancel"), Plan(delivered));
+
+        static (string?, string?, string?, DateTimeOffset, bool, string?) Plan(JsonElement c) => (
+            c.GetProperty("plan").GetString(), c.GetProperty("action").GetString(), c.GetProperty("status").GetString(),
+            c.GetProperty("expiresAt").GetDateTimeOffset(), c.GetProperty("autoRenew").GetBoolean(), c.GetProperty("callerId").GetString());
+    }
+
+    [Fact]
+    public async Task Replay_keeps_the_letters_of_a_url_no_longer_registered()
+    {
+        await using var gone = await WebhookReceiver.StartAsync();
+        await using var kept = await WebhookReceiver.StartAsync();
+        gone.RefuseFirst = kept.RefuseFirst = int.MaxValue;
+        var program = await NewProgram();
+        await UseWebhooks(program, gone.Url, kept.Url);
+        // The redemption and the tier change it brings park once for each URL.
+        await Redeem(program, "m8", "r-8");
+        await DeadLetters(program, 4);
+
+        await UseWebhooks(program, kept.Url);
+        kept.RefuseFirst = 0;
+        var (status, replay) = await node.Http.Post($"/v1/programs/{program}/webhooks/dead-letters/replay", "{}");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal((2, 2, "url-not-registered"), (replay.GetProperty("replayed").GetInt32(), replay.GetProperty("kept").GetInt32(), replay.GetProperty("keptReason").GetString()));
+        Assert.Equal([gone.Url], replay.GetProperty("keptUrls").EnumerateArray().Select(u => u.GetString()));
+        var letters = (await node.Http.Get($"/v1/programs/{program}/webhooks/dead-letters")).Body.GetProperty("deadLetters").EnumerateArray();
+        Assert.Equal([gone.Url, gone.Url], letters.Select(l => l.GetProperty("url").GetString()));
+    }
+
+    [Fact]
+    public async Task Dead_letters_are_discarded_only_when_an_admin_asks_by_url_or_all()
+    {
+        await using var first = await WebhookReceiver.StartAsync();
+        await using var second = await WebhookReceiver.StartAsync();
+        first.RefuseFirst = second.RefuseFirst = int.MaxValue;
+        var program = await NewProgram();
+        await UseWebhooks(program, first.Url, second.Url);
+        await Redeem(program, "m9", "r-9");
+        await DeadLetters(program, 4);
+        var letters = $"/v1/programs/{program}/webhooks/dead-letters";
+
+        var empty = await node.Http.Send(HttpMethod.Delete, letters + "?url=");
+        Assert.Equal(HttpStatusCode.BadRequest, empty.Status);
+        Assert.Contains("empty", empty.Body.ErrorFor("url"));
+
+        var one = await node.Http.Send(HttpMethod.Delete, $"{letters}?url={Uri.EscapeDataString(first.Url)}");
+        Assert.Equal((HttpStatusCode.OK, 2), (one.Status, one.Body.GetProperty("removed").GetInt32()));
+        var left = (await node.Http.Get(letters)).Body.GetProperty("deadLetters").EnumerateArray();
+        Assert.Equal([second.Url, second.Url], left.Select(l => l.GetProperty("url").GetString()));
+
+        var all = await node.Http.Send(HttpMethod.Delete, letters);
+        Assert.Equal((HttpStatusCode.OK, 2), (all.Status, all.Body.GetProperty("removed").GetInt32()));
+        Assert.Empty((await node.Http.Get(letters)).Body.GetProperty("deadLetters").EnumerateArray());
+    }
+
+    private async Task UseWebhooks(string program, params string[] urls)
+    {
+        var list = string.Join(",", urls.Select(u => $$"""{"url":"{{u}}","secret":"{{Secret}}"}"""));
+        Assert.Equal(HttpStatusCode.OK, (await node.Http.Send(HttpMethod.Put, $"/v1/programs/{program}/webhooks", $$"""{"webhooks":[{{list}}]}""")).Status);
+    }
+
+    /// <summary>Waits until the program has parked <paramref name="count"/> dead letters.</summary>
+    private async Task DeadLetters(string program, int count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await node.Http.Get($"/v1/programs/{program}/webhooks/dead-letters")).Body.GetProperty("deadLetters").GetArrayLength() < count)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{count} dead letters were not parked");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Waits until the feed holds a change (changes are published after the write's answer); returns what it holds.</summary>
+    private static async Task<IReadOnlyList<FeedItem>> FeedHolds(IChangeFeedGrain feed, string changeId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var items = (await feed.Wait(0, 1000, TimeSpan.Zero)).Items;
+            if (items.Any(i => i.Change.Id == changeId)) return items;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the feed never held {changeId}");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>
+    /// Reads the live feed as a client resuming after <paramref name="lastEventId"/> does, until the change
+    /// <paramref name="changeId"/> or a keep-alive (the feed had nothing more for it) comes.
+    /// </summary>
+    private async Task<List<(long Id, string Type, JsonElement Change)>> ReadFeedUntil(string program, string lastEventId, string changeId)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/programs/{program}/changes");
+        request.Headers.Add("Last-Event-ID", lastEventId);
+        using var response = await node.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var events = new List<(long, string, JsonElement)>();
+        long id = 0;
+        var type = "";
+        while (await reader.ReadLineAsync(timeout.Token) is { } line && !line.StartsWith(": keep-alive", StringComparison.Ordinal))
+        {
+            if (line.StartsWith("id: ", StringComparison.Ordinal)) id = long.Parse(line[4..], System.Globalization.CultureInfo.InvariantCulture);
+            else if (line.StartsWith("event: ", StringComparison.Ordinal)) type = line[7..];
+            else if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                var change = JsonDocument.Parse(line[6..]).RootElement.Clone();
+                events.Add((id, type, change));
+                if (change.GetProperty("id").GetString() == changeId) break;
+            }
+        }
+        return events;
     }
 
     [Theory]

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Orleans.Membership.Domain.Ledger;
 
 namespace Orleans.Membership.Domain.Members;
@@ -24,9 +25,15 @@ public sealed record MemberChange(
     [Id(10)] public string? Period { get; init; }
     /// <summary>The caller's id that caused it (redemptionId, useId), when there is one.</summary>
     [Id(11)] public string? CallerId { get; init; }
-    /// <summary>points-expiring: when the bucket's points expire; plan-expiring: when the plan ends.</summary>
+    /// <summary>points-expiring: when the bucket's points expire; plan-expiring, subscription-changed: when the plan ends.</summary>
     [Id(12)] public DateTimeOffset? ExpiresAt { get; init; }
     [Id(13)] public string? Plan { get; init; }
+    /// <summary>subscription-changed: what the member did, <c>purchase</c> (a renewal too), <c>trial</c> or <c>cancel</c>.</summary>
+    [Id(14)] public string? Action { get; init; }
+    /// <summary>subscription-changed: the plan's status as the action left it, <c>active</c>, <c>trial</c> or <c>expired</c>.</summary>
+    [Id(15)] public string? Status { get; init; }
+    /// <summary>subscription-changed: whether the plan renews at its end (false once cancelled).</summary>
+    [Id(16)] public bool? AutoRenew { get; init; }
 }
 
 public static class MemberChangeTypes
@@ -36,6 +43,7 @@ public static class MemberChangeTypes
     public const string BenefitUsed = "benefit-used";
     public const string PointsExpiring = "points-expiring";
     public const string PlanExpiring = "plan-expiring";
+    public const string SubscriptionChanged = "subscription-changed";
 }
 
 public static class MemberChanges
@@ -47,7 +55,7 @@ public static class MemberChanges
         foreach (var e in entries)
         {
             // Most writes announce nothing (an earn): nothing is built for them.
-            if (e.Kind is not (LedgerKinds.Tier or LedgerKinds.Redeem or LedgerKinds.BenefitUse)) continue;
+            if (e.Kind is not (LedgerKinds.Tier or LedgerKinds.Redeem or LedgerKinds.BenefitUse or LedgerKinds.Subscription)) continue;
             var id = string.Concat(memberId, ":", e.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture));
             (changes ??= []).Add(e.Kind switch
             {
@@ -59,6 +67,10 @@ public static class MemberChanges
                 {
                     Points = -e.Points, CallerId = e.EventId,
                 },
+                LedgerKinds.Subscription => Subscription(new MemberChange(id, MemberChangeTypes.SubscriptionChanged, programId, memberId, e.OccurredAt)
+                {
+                    Plan = e.Plan, Action = e.PlanAction, ExpiresAt = e.PlanExpiresAt, CallerId = e.EventId,
+                }, e),
                 _ => new MemberChange(id, MemberChangeTypes.BenefitUsed, programId, memberId, e.OccurredAt)
                 {
                     BenefitCode = e.BenefitCode, Period = e.Period, CallerId = e.EventId,
@@ -66,5 +78,12 @@ public static class MemberChanges
             });
         }
         return changes;
+    }
+
+    /// <summary>The plan as the entry left it, from the answer the entry keeps (the subscription's view).</summary>
+    private static MemberChange Subscription(MemberChange change, LedgerEntry e)
+    {
+        if (e.Response is null || JsonSerializer.Deserialize(e.Response, DomainJson.Default.SubscriptionView) is not { } view) return change;
+        return change with { Status = view.Status, ExpiresAt = view.ExpiresAt, AutoRenew = view.AutoRenew };
     }
 }
