@@ -176,24 +176,14 @@ public sealed class NatsIngestTests(NatsFixture nats, ITestOutputHelper output)
             output.WriteLine($"{clock.Elapsed}: drained");
 
             // Each member's ledger holds each of its events once, in the order published, and its totals are the events'.
-            await using var db = new NpgsqlConnection(nats.ConnectionString);
-            await db.OpenAsync();
-            await using var query = new NpgsqlCommand(
-                "select member_key, array_agg(event_id order by seq), sum(points), sum(growth) from member_ledger where member_key like @prefix and kind = 'earn' group by member_key", db);
-            query.Parameters.AddWithValue("prefix", $"default/{run.Id}-m%");
-            var found = 0;
-            await using (var reader = await query.ExecuteReaderAsync())
+            var earns = await EarnsByMember(run);
+            Assert.Equal(members, earns.Count);
+            foreach (var (m, earned) in earns)
             {
-                while (await reader.ReadAsync())
-                {
-                    var m = int.Parse(reader.GetString(0).AsSpan($"default/{run.Id}-m".Length), CultureInfo.InvariantCulture);
-                    Assert.Equal(Enumerable.Range(0, perMember).Select(i => $"m{m}-e{i}"), reader.GetFieldValue<string[]>(1));
-                    Assert.Equal(Enumerable.Range(0, perMember).Sum(i => (long)decimal.Floor(amounts[m, i])), reader.GetInt64(2));
-                    Assert.Equal(Enumerable.Range(0, perMember).Sum(i => (long)decimal.Floor(amounts[m, i] * 5)), reader.GetInt64(3));
-                    found++;
-                }
+                Assert.Equal(Enumerable.Range(0, perMember).Select(i => $"m{m}-e{i}"), earned.EventIds);
+                Assert.Equal(Enumerable.Range(0, perMember).Sum(i => (long)decimal.Floor(amounts[m, i])), earned.Points);
+                Assert.Equal(Enumerable.Range(0, perMember).Sum(i => (long)decimal.Floor(amounts[m, i] * 5)), earned.Growth);
             }
-            Assert.Equal(members, found);
             Assert.Empty(await run.DeadLettersAsync());
 
             // And a member rebuilt from its ledger by the last node answers the same totals.
@@ -342,22 +332,9 @@ public sealed class NatsIngestTests(NatsFixture nats, ITestOutputHelper output)
 
         await using var next = await NodeProcess.StartAsync(nats.ConnectionString, run.Id, settings: run.NodeSettings);
         await run.DrainedAsync(TimeSpan.FromSeconds(120));
-        await using var db = new NpgsqlConnection(nats.ConnectionString);
-        await db.OpenAsync();
-        await using var query = new NpgsqlCommand(
-            "select member_key, array_agg(event_id order by seq) from member_ledger where member_key like @prefix and kind = 'earn' group by member_key", db);
-        query.Parameters.AddWithValue("prefix", $"default/{run.Id}-m%");
-        var found = 0;
-        await using (var reader = await query.ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-            {
-                var m = int.Parse(reader.GetString(0).AsSpan($"default/{run.Id}-m".Length), CultureInfo.InvariantCulture);
-                Assert.Equal(Enumerable.Range(0, perMember).Select(i => $"m{m}-e{i}"), reader.GetFieldValue<string[]>(1));
-                found++;
-            }
-        }
-        Assert.Equal(members, found);
+        var earns = await EarnsByMember(run);
+        Assert.Equal(members, earns.Count);
+        foreach (var (m, earned) in earns) Assert.Equal(Enumerable.Range(0, perMember).Select(i => $"m{m}-e{i}"), earned.EventIds);
         Assert.Empty(await run.DeadLettersAsync());
     }
 
@@ -605,5 +582,23 @@ public sealed class NatsIngestTests(NatsFixture nats, ITestOutputHelper output)
             await silo1.DisposeAsync();
             await silo2.DisposeAsync();
         }
+    }
+
+    /// <summary>The earn entries of each member m of the run (<c>{run}-m{m}</c>) in its ledger: event ids in ledger order, point and growth sums.</summary>
+    private async Task<Dictionary<int, (string[] EventIds, long Points, long Growth)>> EarnsByMember(NatsRun run)
+    {
+        await using var db = new NpgsqlConnection(nats.ConnectionString);
+        await db.OpenAsync();
+        await using var query = new NpgsqlCommand(
+            "select member_key, array_agg(event_id order by seq), sum(points), sum(growth) from member_ledger where member_key like @prefix and kind = 'earn' group by member_key", db);
+        query.Parameters.AddWithValue("prefix", $"default/{run.Id}-m%");
+        var earns = new Dictionary<int, (string[], long, long)>();
+        await using var reader = await query.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            var m = int.Parse(reader.GetString(0).AsSpan($"default/{run.Id}-m".Length), CultureInfo.InvariantCulture);
+            earns[m] = (reader.GetFieldValue<string[]>(1), reader.GetInt64(2), reader.GetInt64(3));
+        }
+        return earns;
     }
 }
