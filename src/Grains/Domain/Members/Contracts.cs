@@ -12,7 +12,11 @@ public sealed record ScoringEvent(
     [property: Id(3)] string? OrderId,
     [property: Id(4)] decimal? Amount,
     [property: Id(5)] string? AttributesJson,
-    [property: Id(6)] DateTimeOffset? ReceivedAt = null);
+    [property: Id(6)] DateTimeOffset? ReceivedAt = null)
+{
+    /// <summary>When it happened: as the producer said, else when it was received, else <paramref name="now"/>.</summary>
+    public DateTimeOffset HappenedAt(DateTimeOffset now) => OccurredAt ?? ReceivedAt ?? now;
+}
 
 public enum EventStatus { Accepted, Duplicate, Rejected }
 

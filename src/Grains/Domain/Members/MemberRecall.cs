@@ -22,7 +22,7 @@ public sealed record MemberRecall(bool WholeHistory, IReadOnlyList<string> Calle
             // Its id first: a retry of an event whose type the program has since dropped is still a duplicate.
             if (ev.EventId is { } id && state.MustRecall(id)) (ids ??= []).Add(id);
             if (!program.EventTypes.TryGetValue(ev.Type ?? "", out var type)) continue;
-            var at = ev.OccurredAt ?? ev.ReceivedAt ?? now;
+            var at = ev.HappenedAt(now);
             if (at < horizon) return Everything;
             // Counts of days (and months: caps, monthly limits) before the kept ones are in the ledger only.
             if ((type.Limit?.PerDay is not null || type.UsesPeriods) && MemberState.DayNumber(program.DayKey(at)) < state.DayHorizon) return Everything;

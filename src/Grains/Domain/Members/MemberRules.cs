@@ -53,7 +53,7 @@ public static class MemberRules
         if (EventValidation.Validate(w.Program, ev, w.Now, out var attributes) is { } problem) return EventOutcome.Rejected(problem.Field, problem.Message);
 
         var type = w.Program.EventTypes[ev.Type];
-        var at = (ev.OccurredAt ?? ev.ReceivedAt ?? w.Now).ToUniversalTime();
+        var at = ev.HappenedAt(w.Now).ToUniversalTime();
         return type.Kind switch
         {
             EventKind.Refund => Refund(w, ev, type, at, hash),
