@@ -41,7 +41,8 @@ public sealed record PlansResponse(string ProgramId, string MemberId, string Cur
 public sealed record ConsumedPoints(DateTimeOffset? ExpiresAt, long Points);
 public sealed record RedemptionResult(long Balance, IReadOnlyList<ConsumedPoints> Consumed);
 
-public sealed record RejectedEvent(int Index, string? EventId, string Error, string? Field, string? Reason);
+/// <summary>A rejected event: <see cref="Error"/> and <see cref="Field"/> name its first problem, <see cref="Errors"/> every problem of its fields by path (null when it was refused for no field).</summary>
+public sealed record RejectedEvent(int Index, string? EventId, string Error, string? Field, string? Reason, IReadOnlyDictionary<string, string[]>? Errors = null);
 public sealed record EventsResponse(int Accepted, int Duplicates, IReadOnlyList<RejectedEvent> Rejected);
 
 public sealed record WebhookView(string Url);

@@ -69,16 +69,16 @@ public static class EventsApi
         for (var i = 0; i < items.Count; i++)
         {
             groupOf[i] = -1;
-            if (ScoringEventJson.Parse(items[i], prefix, i, out var memberId, out var ev, out var eventId) is { } problem)
+            if (ScoringEventJson.Parse(items[i], prefix, i, out var memberId, out var ev, out var eventId) is { } problems)
             {
-                rejected.Add(new RejectedEvent(i, eventId, $"{problem.Key}: {problem.Value}", problem.Key, null));
+                rejected.Add(Rejection(i, eventId, problems, null));
                 metrics.Event(program, null, EventStatus.Rejected);
                 continue;
             }
             if (EventValidation.ValidateBeforeMember(program, ev!, now) is { } invalid)
             {
                 var field = prefix.Length == 0 ? invalid.Field : $"{prefix}[{i}].{invalid.Field}";
-                rejected.Add(new RejectedEvent(i, eventId, $"{field}: {invalid.Message}", field, null));
+                rejected.Add(Rejection(i, eventId, new() { [field] = [invalid.Message] }, null));
                 metrics.Event(program, ev!.Type, EventStatus.Rejected);
                 continue;
             }
@@ -135,7 +135,9 @@ public static class EventsApi
                     default:
                         var path = prefix.Length == 0 ? "" : $"{prefix}[{index}]";
                         var field = outcome.Field is null ? null : path.Length == 0 ? outcome.Field : $"{path}.{outcome.Field}";
-                        rejected.Add(new RejectedEvent(index, events[index]!.EventId, field is null ? outcome.Error! : $"{field}: {outcome.Error}", field, outcome.Reason));
+                        rejected.Add(field is null
+                            ? new RejectedEvent(index, events[index]!.EventId, outcome.Error!, null, outcome.Reason)
+                            : Rejection(index, events[index]!.EventId, new() { [field] = [outcome.Error!] }, outcome.Reason));
                         break;
                 }
             }
@@ -148,4 +150,8 @@ public static class EventsApi
         }
         return TypedResults.Ok(new EventsResponse(accepted, duplicates, rejected));
     }
+
+    /// <summary>An event refused for its fields: <c>error</c> spells every problem with its path, <c>field</c> is the first path.</summary>
+    private static RejectedEvent Rejection(int index, string? eventId, Dictionary<string, string[]> errors, string? reason)
+        => new(index, eventId, string.Join("; ", errors.Select(e => $"{e.Key}: {e.Value[0]}")), errors.Keys.First(), reason, errors);
 }

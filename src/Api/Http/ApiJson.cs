@@ -57,7 +57,9 @@ public sealed record StreamDiagnostics(long Accepted, long Duplicates, long Reje
 public sealed record ProgramVersion(string ProgramId, int Version);
 /// <summary><c>GET /v1/programs</c>: every program, by id.</summary>
 public sealed record ProgramList(IReadOnlyList<ProgramListing> Programs);
-public sealed record RejectedEvent(int Index, string? EventId, string Error, string? Field, string? Reason);
+/// <summary>A rejected event: <see cref="Error"/> and <see cref="Field"/> name its first problem, <see cref="Errors"/> every problem of its fields by path (absent when it was refused for no field).</summary>
+public sealed record RejectedEvent(int Index, string? EventId, string Error, string? Field, string? Reason,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string[]>? Errors = null);
 public sealed record EventsResponse(int Accepted, int Duplicates, IReadOnlyList<RejectedEvent> Rejected);
 public sealed record BenefitsResponse(IReadOnlyList<BenefitCheck> Benefits);
 public sealed record PlansResponse(string ProgramId, string MemberId, string Currency, IReadOnlyList<PlanOffer> Plans);

@@ -11,15 +11,15 @@ public static class ScoringEventJson
 {
     private static readonly string[] Fields = ["eventId", "memberId", "type", "occurredAt", "orderId", "amount", "attributes"];
 
-    /// <summary>Reads one event; returns its first problem (field path, message) or null.</summary>
-    public static KeyValuePair<string, string>? Parse(JsonElement item, string arrayName, int index, out string? memberId, out ScoringEvent? ev, out string? eventId)
+    /// <summary>Reads one event; returns every problem found in it (messages by field path, in the event's field order) or null.</summary>
+    public static Dictionary<string, string[]>? Parse(JsonElement item, string arrayName, int index, out string? memberId, out ScoringEvent? ev, out string? eventId)
     {
         memberId = null;
         ev = null;
         eventId = null;
         if (item.ValueKind != JsonValueKind.Object)
         {
-            return new(arrayName.Length == 0 ? "$" : $"{arrayName}[{index}]", "must be an event object");
+            return new() { [arrayName.Length == 0 ? "$" : $"{arrayName}[{index}]"] = ["must be an event object"] };
         }
         var body = new JsonBody(item, arrayName, index);
         if (item.TryGetProperty("eventId", out var idElement) && idElement.ValueKind == JsonValueKind.String) eventId = idElement.GetString();
@@ -31,7 +31,7 @@ public static class ScoringEventJson
         var orderId = body.Id("orderId", required: false);
         var amount = body.Decimal("amount");
         var attributes = body.ObjectText("attributes");
-        if (body.HasErrors) return body.Errors.Select(e => new KeyValuePair<string, string>(e.Key, e.Value[0])).First();
+        if (body.HasErrors) return body.Errors;
         ev = new ScoringEvent(id!, type!, occurredAt, orderId, amount, attributes);
         return null;
     }

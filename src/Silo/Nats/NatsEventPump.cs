@@ -305,9 +305,9 @@ public sealed partial class NatsEventPump(
         }
         using (doc)
         {
-            if (ScoringEventJson.Parse(doc.RootElement, "", 0, out var memberId, out var ev, out _) is { } problem)
+            if (ScoringEventJson.Parse(doc.RootElement, "", 0, out var memberId, out var ev, out _) is { } problems)
             {
-                return new(null, null, DeadLetter.Malformed(problem.Key, $"{problem.Key}: {problem.Value}"));
+                return new(null, null, DeadLetter.Malformed(problems.Keys.First(), string.Join("; ", problems.Select(p => $"{p.Key}: {p.Value[0]}"))));
             }
             if (EventValidation.ValidateBeforeMember(program, ev!, now) is { } invalid)
             {

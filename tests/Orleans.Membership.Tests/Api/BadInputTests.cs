@@ -102,6 +102,34 @@ public sealed class BadInputTests(ClockedNodeFixture node)
         Assert.Equal("events[0].memberId", body.GetProperty("rejected")[0].GetProperty("field").GetString());
     }
 
+    [Fact]
+    public async Task An_event_with_several_bad_fields_is_rejected_naming_every_one_at_once()
+    {
+        var id = NewId("e");
+        var (status, body) = await Http.Post($"{P}/events",
+            $$"""{"events":[{"eventId":"{{id}}","type":"order.paid","orderId":"o1","amount":"12","colour":"red"}]}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(0, body.GetProperty("accepted").GetInt32());
+        var rejected = body.GetProperty("rejected")[0];
+        var errors = rejected.GetProperty("errors").EnumerateObject().Select(e => e.Name).Order().ToArray();
+        Assert.Equal(["events[0].amount", "events[0].colour", "events[0].memberId"], errors);
+        Assert.Equal(id, rejected.GetProperty("eventId").GetString());
+        foreach (var field in errors) Assert.Contains(field + ": ", rejected.GetProperty("error").GetString());
+        Assert.Contains(rejected.GetProperty("field").GetString(), errors);
+    }
+
+    [Fact]
+    public async Task An_event_the_member_refuses_lists_its_one_field_with_its_reason()
+    {
+        var m = await MemberWithPoints();
+        var (_, body) = await Http.Post($"{P}/events",
+            $$"""{"events":[{"eventId":"{{NewId("e")}}","memberId":"{{m}}","type":"order.paid","orderId":"o1","amount":10}]}""");
+        var rejected = body.GetProperty("rejected")[0];
+        Assert.Equal("order-paid", rejected.GetProperty("reason").GetString());
+        Assert.Equal("events[0].orderId", rejected.GetProperty("field").GetString());
+        Assert.Equal("events[0].orderId", rejected.GetProperty("errors").EnumerateObject().Single().Name);
+    }
+
     public static TheoryData<string, string> EventFieldsWithANewline => new()
     {
         { "eventId", """{"eventId":"e-1\n","memberId":"{m}","type":"order.paid","orderId":"o2","amount":10}""" },
