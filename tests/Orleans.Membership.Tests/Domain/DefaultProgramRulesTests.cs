@@ -96,6 +96,21 @@ public sealed class DefaultProgramRulesTests
         Assert.Equal(300, m.Balance);
     }
 
+    [Theory]
+    [InlineData("purchase", "P1M", "active", "active")]
+    [InlineData("trial", null, "trial", "trial-used")]
+    public void A_plan_dated_by_a_clock_a_few_minutes_ahead_runs_from_now_and_every_answer_agrees(string action, string? term, string status, string trialRefusal)
+    {
+        var m = NewMember();
+        var bought = m.Plan(action, term, at: m.Now.AddMinutes(4));
+        Assert.Equal(status, bought.Value!.Status);
+        Assert.Equal(status, m.Summary().Subscription!.Status);
+        Assert.True(m.Check("free-shipping").Entitled);
+        // It is running: a trial now is refused (as running, or as the trial had), and a cancel stops its renewal.
+        Assert.Equal(trialRefusal, m.Plan("trial", id: "t2").Reason);
+        Assert.Equal(WriteStatus.Applied, m.Plan("cancel", id: "c1").Status);
+    }
+
     // ---- limits ---------------------------------------------------------------------------------------------
 
     [Fact]

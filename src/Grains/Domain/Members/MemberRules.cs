@@ -514,7 +514,8 @@ public static class MemberRules
         if (r.Action != "purchase" && r.Term is not null) return WriteResult<SubscriptionView>.Invalid("term", $"is only for a purchase (a {r.Action} takes none)");
         if (r.At is { } future && future > w.Now + EventValidation.MaxFutureSkew) return WriteResult<SubscriptionView>.Invalid("at", "is more than 5 minutes in the future");
 
-        var at = (r.At ?? w.Now).ToUniversalTime();
+        // Dated ahead by a clock ahead of ours, a plan would be paid for and not yet running: it runs from now.
+        var at = (r.At is { } given && given < w.Now ? given : w.Now).ToUniversalTime();
         var state = w.State.Plan(plan.Code);
         var chainEnd = state?.ExpiresAt is { } e && e > at ? e : (DateTimeOffset?)null;
         DateTimeOffset start, end;
