@@ -1,6 +1,6 @@
 namespace Orleans.Membership.Abstractions;
 
-/// <summary>A sweeper of one shard of the due-time index (points-expiring, plan-expiring notices).</summary>
+/// <summary>A sweeper of one shard of the due-time index (points-expiring, plan-expiring, plan-ended notices).</summary>
 [Alias("due-sweeper")]
 public interface IDueSweeperGrain : IGrainWithIntegerKey
 {

@@ -20,11 +20,13 @@ public sealed class NoticeTests(ClusterFixture fixture)
         return fired;
     }
 
+    private Task<List<MemberChange>> ExpiringOf(IMemberGrain member, string memberId) => NoticesOf(member, memberId, MemberChangeTypes.PointsExpiring);
+
     /// <summary>
-    /// The member's points-expiring changes on the program's feed, read after a marker redemption: the
+    /// The member's changes of <paramref name="type"/> on the program's feed, read after a marker redemption: the
     /// member publishes in order, so once the marker is on the feed, every notice before it is too.
     /// </summary>
-    private async Task<List<MemberChange>> ExpiringOf(IMemberGrain member, string memberId)
+    private async Task<List<MemberChange>> NoticesOf(IMemberGrain member, string memberId, string type)
     {
         var markerId = $"marker-{Guid.NewGuid():N}";
         Assert.Equal(WriteStatus.Applied, (await member.Redeem(new RedemptionRequest(markerId, 1, null))).Status);
@@ -34,7 +36,7 @@ public sealed class NoticeTests(ClusterFixture fixture)
         {
             var page = await feed.Wait(0, ChangeFeedGrain.FeedCapacity, TimeSpan.FromMilliseconds(200));
             var mine = page.Items.Select(i => i.Change).Where(c => c.MemberId == memberId).ToList();
-            if (mine.Any(c => c.CallerId == markerId)) return mine.Where(c => c.Type == MemberChangeTypes.PointsExpiring).ToList();
+            if (mine.Any(c => c.CallerId == markerId)) return mine.Where(c => c.Type == type).ToList();
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"the marker of {memberId} never reached the feed");
         }
     }
@@ -78,6 +80,81 @@ public sealed class NoticeTests(ClusterFixture fixture)
             var all = await ExpiringOf(member, memberId);
             Assert.Equal(3, all.Count);
             Assert.Equal(3, all.Select(c => c.Id).Distinct().Count());
+        }
+        finally
+        {
+            clock.Now = start;
+        }
+    }
+
+    /// <summary>A member with points to redeem for the feed's marker, and a plan of <c>plus</c> bought or tried now.</summary>
+    private async Task<(IMemberGrain Member, string MemberId, DateTimeOffset End)> WithPlan(string action, string? term)
+    {
+        var memberId = $"plan-{Guid.NewGuid():N}";
+        var member = fixture.Grains.GetGrain<IMemberGrain>(MemberKeys.Of("default", memberId));
+        await member.ApplyEvents([Paid("o1", 100m, "2026-11-20T10:00:00+08:00")]);
+        var plan = await member.Subscribe(new SubscriptionRequest("s1", "plus", action, term, null));
+        Assert.Equal(WriteStatus.Applied, plan.Status);
+        return (member, memberId, plan.Value!.ExpiresAt!.Value);
+    }
+
+    [Fact]
+    public async Task Plan_ended_fires_once_at_the_end_of_a_trial_nobody_bought()
+    {
+        var clock = ClusterFixture.Clock;
+        var start = clock.Now;
+        try
+        {
+            // A 7-day trial is warned of at once (7 days ahead); after that only its end wakes the member.
+            var (member, memberId, end) = await WithPlan("trial", null);
+            await SweepAll();
+            Assert.Single(await NoticesOf(member, memberId, MemberChangeTypes.PlanExpiring));
+
+            clock.Now = end.AddSeconds(-1);
+            await SweepAll();
+            Assert.Empty(await NoticesOf(member, memberId, MemberChangeTypes.PlanEnded));
+
+            // Swept a day late (the node was down): announced once, dated at the end.
+            clock.Now = end.AddDays(1);
+            await SweepAll();
+            var ended = Assert.Single(await NoticesOf(member, memberId, MemberChangeTypes.PlanEnded));
+            Assert.Equal(($"{memberId}:plan-ended:plus:{end.ToUnixTimeSeconds()}", "plus", end, end), (ended.Id, ended.Plan, ended.ExpiresAt, ended.OccurredAt));
+
+            // Sweeping again, and a later write of the member, fire nothing more for that end.
+            await SweepAll();
+            await member.ApplyEvents([new("late-sign-in", "sign-in", clock.Now, null, null, null)]);
+            await SweepAll();
+            Assert.Single(await NoticesOf(member, memberId, MemberChangeTypes.PlanEnded));
+        }
+        finally
+        {
+            clock.Now = start;
+        }
+    }
+
+    [Fact]
+    public async Task A_renewal_before_the_end_announces_the_new_end_and_never_the_old_one()
+    {
+        var clock = ClusterFixture.Clock;
+        var start = clock.Now;
+        try
+        {
+            var (member, memberId, first) = await WithPlan("purchase", "P1M");
+            clock.Now = first.AddDays(-1);
+            await SweepAll();
+            var renewal = await member.Subscribe(new SubscriptionRequest("s2", "plus", "purchase", "P1M", null));
+            var renewed = renewal.Value!.ExpiresAt!.Value;
+            Assert.True(renewed > first);
+
+            clock.Now = first.AddHours(1);
+            await SweepAll();
+            Assert.Empty(await NoticesOf(member, memberId, MemberChangeTypes.PlanEnded));
+
+            clock.Now = renewed;
+            await SweepAll();
+            await SweepAll();
+            var ended = Assert.Single(await NoticesOf(member, memberId, MemberChangeTypes.PlanEnded));
+            Assert.Equal(($"{memberId}:plan-ended:plus:{renewed.ToUnixTimeSeconds()}", renewed), (ended.Id, ended.ExpiresAt));
         }
         finally
         {

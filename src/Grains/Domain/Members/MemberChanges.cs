@@ -25,7 +25,7 @@ public sealed record MemberChange(
     [Id(10)] public string? Period { get; init; }
     /// <summary>The caller's id that caused it (redemptionId, useId), when there is one.</summary>
     [Id(11)] public string? CallerId { get; init; }
-    /// <summary>points-expiring: when the bucket's points expire; plan-expiring, subscription-changed: when the plan ends.</summary>
+    /// <summary>points-expiring: when the bucket's points expire; plan-expiring, subscription-changed: when the plan ends; plan-ended: when it ended.</summary>
     [Id(12)] public DateTimeOffset? ExpiresAt { get; init; }
     [Id(13)] public string? Plan { get; init; }
     /// <summary>subscription-changed: what the member did, <c>purchase</c> (a renewal too), <c>trial</c> or <c>cancel</c>.</summary>
@@ -43,6 +43,8 @@ public static class MemberChangeTypes
     public const string BenefitUsed = "benefit-used";
     public const string PointsExpiring = "points-expiring";
     public const string PlanExpiring = "plan-expiring";
+    /// <summary>A plan's end passed with no renewal before it: announced at the end, from the due-time index.</summary>
+    public const string PlanEnded = "plan-ended";
     public const string SubscriptionChanged = "subscription-changed";
 }
 
