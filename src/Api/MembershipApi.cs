@@ -67,6 +67,7 @@ public static class MembershipApi
 
         // Errors the framework answers itself (no route: 404, a route without the method: 405) get the one error shape too.
         app.UseStatusCodePages();
+        app.UseRefusedDotSegments();
 
         app.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok"))).WithName("Healthz");
         // Load balancers often probe with HEAD; the other health paths take it already.

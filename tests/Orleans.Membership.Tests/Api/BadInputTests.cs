@@ -87,6 +87,31 @@ public sealed class BadInputTests(ClockedNodeFixture node)
     }
 
     [Theory]
+    [InlineData("GET", "/members/..")]
+    [InlineData("GET", "/members/./ledger")]
+    [InlineData("DELETE", "/members/%2E%2e")]
+    [InlineData("POST", "/members/../events")]
+    [InlineData("GET", "/members/../benefits/free-shipping?x=1")]
+    public async Task A_path_with_a_dot_segment_is_refused_as_sent_not_routed_to_the_resource_it_would_resolve_to(string method, string path)
+    {
+        // Sent as written: HttpClient would resolve the dots itself, as Kestrel does before routing.
+        var uri = new Uri(node.BaseAddress + P.TrimStart('/') + path, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
+        using var request = new HttpRequestMessage(new HttpMethod(method), uri) { Content = method == "GET" ? null : new StringContent("{}", System.Text.Encoding.UTF8, "application/json") };
+        using var response = await Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Contains("is not an id", problem.RootElement.GetProperty("errors").GetProperty("path")[0].GetString());
+    }
+
+    [Fact]
+    public void Dots_inside_an_id_or_a_query_are_not_dot_segments()
+    {
+        Assert.Null(Orleans.Membership.Api.Http.DotSegments.Find("/v1/programs/default/members/u.1/benefits/a.b?at=..&x=."));
+        Assert.Null(Orleans.Membership.Api.Http.DotSegments.Find("/v1/programs/default/members/.../ledger"));
+        Assert.Equal("..", Orleans.Membership.Api.Http.DotSegments.Find("/v1/programs/default/members/.."));
+    }
+
+    [Theory]
     [InlineData(".")]
     [InlineData("..")]
     [InlineData("m\n")]
