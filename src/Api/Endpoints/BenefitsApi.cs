@@ -58,9 +58,9 @@ public static class BenefitsApi
         return TypedResults.Ok(check);
     }
 
-    private static async Task<Results<Created<BenefitCheck>, ProblemHttpResult>> Use(string programId, string memberId, string code, HttpRequest request, MemberRoute route, ProgramCatalog programs, MembershipMetrics metrics)
+    private static async Task<Results<Created<BenefitCheck>, ProblemHttpResult>> Use(string programId, string memberId, string code, HttpRequest request, MemberRoute route, MembershipMetrics metrics)
     {
-        var (grain, error) = await route.Resolve(programId, memberId);
+        var (grain, program, error) = await route.ResolveWithProgram(programId, memberId);
         if (error is not null) return error;
         var (body, bodyError) = await MemberRoute.ReadObject(request);
         if (bodyError is not null) return bodyError;
@@ -69,8 +69,7 @@ public static class BenefitsApi
         var orderId = body.Id("orderId", required: false);
         if (body.HasErrors) return MembersApi.Invalid(body);
         var result = await grain!.UseBenefit(new BenefitUseRequest(code, useId!, orderId));
-        var defined = (await programs.GetAsync(programId))?.BenefitsByCode.ContainsKey(code) == true;
-        metrics.BenefitUse(programId, defined ? code : null, result);
+        metrics.BenefitUse(programId, program!.BenefitsByCode.ContainsKey(code) ? code : null, result);
         return MemberRoute.Answer(result, check => TypedResults.Created((string?)null, check));
     }
 }

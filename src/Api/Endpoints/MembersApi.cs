@@ -7,6 +7,7 @@ using Orleans.Membership.Api.Http;
 using Orleans.Membership.Api.Operations;
 using Orleans.Membership.Domain.Ledger;
 using Orleans.Membership.Domain.Members;
+using Orleans.Membership.Domain.Programs;
 using Orleans.Membership.Grains;
 
 namespace Orleans.Membership.Api.Endpoints;
@@ -19,17 +20,27 @@ public sealed class MemberRoute(IGrainFactory grains, ProgramCatalog programs)
     /// <summary>Checks the ids of the route and that the program exists; returns the grain, or the error to answer.</summary>
     public async Task<(IMemberGrain? Grain, ProblemHttpResult? Error)> Resolve(string programId, string memberId)
     {
-        if (!CallerIds.IsValid(programId)) return (null, Problems.Validation("programId", CallerIds.Rule));
-        if (!CallerIds.IsValid(memberId)) return (null, Problems.Validation("memberId", CallerIds.Rule));
-        if (await CheckProgram(programId) is { } error) return (null, error);
-        return (grains.Member(MemberKeys.Of(programId, memberId)), null);
+        var (grain, _, error) = await ResolveWithProgram(programId, memberId);
+        return (grain, error);
+    }
+
+    /// <summary>As <see cref="Resolve"/>, also handing back the program, for an endpoint that reads its definitions.</summary>
+    public async Task<(IMemberGrain? Grain, MembershipProgram? Program, ProblemHttpResult? Error)> ResolveWithProgram(string programId, string memberId)
+    {
+        if (!CallerIds.IsValid(programId)) return (null, null, Problems.Validation("programId", CallerIds.Rule));
+        if (!CallerIds.IsValid(memberId)) return (null, null, Problems.Validation("memberId", CallerIds.Rule));
+        var (program, error) = await FindProgram(programId);
+        if (error is not null) return (null, null, error);
+        return (grains.Member(MemberKeys.Of(programId, memberId)), program, null);
     }
 
     /// <summary>Checks a route's program id and that the program exists; null when it does.</summary>
-    public async Task<ProblemHttpResult?> CheckProgram(string programId)
+    public async Task<ProblemHttpResult?> CheckProgram(string programId) => (await FindProgram(programId)).Error;
+
+    private async Task<(MembershipProgram? Program, ProblemHttpResult? Error)> FindProgram(string programId)
     {
-        if (!CallerIds.IsValid(programId)) return Problems.Validation("programId", CallerIds.Rule);
-        return await programs.GetAsync(programId) is null ? Problems.NotFound($"program '{programId}' not found") : null;
+        if (!CallerIds.IsValid(programId)) return (null, Problems.Validation("programId", CallerIds.Rule));
+        return await programs.GetAsync(programId) is { } program ? (program, null) : (null, Problems.NotFound($"program '{programId}' not found"));
     }
 
     /// <summary>The body as a JSON object (absent: null when <paramref name="optional"/>), or the error to answer.</summary>

@@ -106,7 +106,7 @@ public sealed partial class NatsEventPump(
         }
     }
 
-    /// <summary>Stops pulling, lets the calls in flight finish and acknowledge (a few seconds at most), then abandons the rest to redelivery.</summary>
+    /// <summary>Stops pulling, lets the calls in flight finish and acknowledge (<see cref="NatsIngestOptions.StopTimeout"/> at most), then abandons the rest to redelivery.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         Task? run;
@@ -118,7 +118,7 @@ public sealed partial class NatsEventPump(
         if (run is null) return;
         try
         {
-            await run.WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+            await run.WaitAsync(options.StopTimeout, cancellationToken);
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {

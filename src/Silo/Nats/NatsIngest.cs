@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
+using Orleans.Membership.Abstractions;
 using Orleans.Membership.Api.Http;
 
 namespace Orleans.Membership.Silo.Nats;
@@ -36,7 +37,7 @@ public static class NatsIngest
 /// <summary>
 /// Makes sure the streams exist before the node says it listens (a producer may publish as soon as it
 /// does), then, once the node has started, pings the dispatcher from every silo, so it runs somewhere and
-/// restarts soon after its silo died.
+/// restarts soon after its silo died; and warns once of each program whose id producers cannot publish to.
 /// </summary>
 internal sealed partial class DispatcherKeeper(IGrainFactory grains, NatsConnection nats, NatsIngestOptions options, IHostApplicationLifetime lifetime,
     ILogger<DispatcherKeeper> logger) : BackgroundService
@@ -75,6 +76,7 @@ internal sealed partial class DispatcherKeeper(IGrainFactory grains, NatsConnect
             }
         }
         var failures = 0;
+        var programsChecked = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -87,6 +89,7 @@ internal sealed partial class DispatcherKeeper(IGrainFactory grains, NatsConnect
                 // While the cluster settles (the dispatcher's silo just died) pings fail for a while.
                 if (++failures % 15 == 1) LogPingFailed(e, failures);
             }
+            programsChecked = programsChecked || await WarnOfProgramsWithoutSubject(stoppingToken);
             try
             {
                 await Task.Delay(options.PingInterval, stoppingToken);
@@ -97,11 +100,33 @@ internal sealed partial class DispatcherKeeper(IGrainFactory grains, NatsConnect
         }
     }
 
+    /// <summary>Once per start, as soon as the programs can be listed: a program no producer can publish to is a silent gap otherwise.</summary>
+    private async Task<bool> WarnOfProgramsWithoutSubject(CancellationToken stoppingToken)
+    {
+        IReadOnlyList<ProgramListing> programs;
+        try
+        {
+            programs = await grains.GetGrain<IProgramDirectoryGrain>(0).List();
+        }
+        catch (Exception) when (!stoppingToken.IsCancellationRequested)
+        {
+            return false; // storage is away: tried again at the next ping
+        }
+        foreach (var program in programs)
+        {
+            if (NatsTopology.WhyNoSubject(program.Id) is { } why) LogProgramWithoutSubject(program.Id, why, $"{options.Subject}.{program.Id}");
+        }
+        return true;
+    }
+
     [LoggerMessage(1, LogLevel.Warning, "The NATS dispatcher did not answer ({Failures} pings in a row)")]
     private partial void LogPingFailed(Exception exception, int failures);
 
     [LoggerMessage(2, LogLevel.Warning, "The NATS streams could not be checked at {Url}; the dispatcher keeps trying")]
     private partial void LogStreamsNotReady(Exception exception, string url);
+
+    [LoggerMessage(3, LogLevel.Warning, "Producers cannot publish events of program {ProgramId} over NATS: {Why}, so {Subject} is not a NATS subject and nats-server stores no such publish (docs/streams.md). Feed it over HTTP, or give the program an id without a leading, trailing or double dot")]
+    private partial void LogProgramWithoutSubject(string programId, string why, string subject);
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]

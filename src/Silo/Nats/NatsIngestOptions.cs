@@ -40,6 +40,9 @@ public sealed class NatsIngestOptions
     /// <summary>How often every silo makes sure the dispatcher runs (and so how soon it restarts elsewhere).</summary>
     public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>How long a stopping dispatcher lets its calls in flight finish and acknowledge before it leaves the rest to redelivery.</summary>
+    public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The first problem of the settings, naming the setting, or null.</summary>
     public string? Problem()
     {
@@ -53,6 +56,8 @@ public sealed class NatsIngestOptions
         if (CallsAtOnce is < 1 or > 100_000) return $"{Section}:CallsAtOnce must be from 1 to 100000";
         if (AckWait < TimeSpan.FromSeconds(1)) return $"{Section}:AckWait must be at least 1 second";
         if (PingInterval < TimeSpan.FromMilliseconds(100)) return $"{Section}:PingInterval must be at least 100 ms";
+        // The upper bound catches a bare number, which configuration reads as days.
+        if (StopTimeout < TimeSpan.FromSeconds(1) || StopTimeout > TimeSpan.FromMinutes(10)) return $"{Section}:StopTimeout must be from 1 second to 10 minutes (e.g. 00:00:05)";
         foreach (var (name, value) in new[] { ("Stream", Stream), ("Consumer", Consumer), ("DeadLetterStream", DeadLetterStream) })
         {
             if (string.IsNullOrWhiteSpace(value) || value.IndexOfAny(['.', '*', '>', ' ']) >= 0) return $"{Section}:{name} must be a name without . * > or spaces";

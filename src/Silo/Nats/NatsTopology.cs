@@ -38,6 +38,17 @@ public static class NatsTopology
     };
 
     /// <summary>
+    /// Why no producer can publish events of a program, or null when one can: its subject
+    /// <c>{Subject}.{programId}</c> is tokens between dots, none of them empty, and a program id may start
+    /// or end with a dot or hold two in a row.
+    /// </summary>
+    public static string? WhyNoSubject(string programId) =>
+        programId.StartsWith('.') ? "it starts with a dot"
+        : programId.EndsWith('.') ? "it ends with a dot"
+        : programId.Contains("..", StringComparison.Ordinal) ? "it holds two dots in a row"
+        : null;
+
+    /// <summary>
     /// Makes sure events and dead letters have a stream and returns the events stream's name: the configured
     /// stream when it exists, else a stream someone else made that already stores the subjects (a producer's
     /// own, made before the engine first started), else the configured stream, created.

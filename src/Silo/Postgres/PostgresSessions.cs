@@ -24,9 +24,11 @@ public static class PostgresSessions
     public static NpgsqlConnectionStringBuilder Builder(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        // Keys holds only the keywords the string gave, under Npgsql's canonical names (timeout, CommandTimeout, ...).
+        var given = builder.Keys.Cast<string>().ToHashSet(StringComparer.OrdinalIgnoreCase);
         var theirs = builder.Options;
-        if (!connectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase)) builder.Timeout = 3;
-        if (!connectionString.Contains("Command Timeout", StringComparison.OrdinalIgnoreCase)) builder.CommandTimeout = 10;
+        if (!given.Contains("Timeout")) builder.Timeout = 3;
+        if (!given.Contains("Command Timeout")) builder.CommandTimeout = 10;
         // Later -c settings win in PostgreSQL's startup options, so the operator's come after ours.
         builder.Options = string.IsNullOrWhiteSpace(theirs) ? ServerOptions : $"{ServerOptions} {theirs}";
         return builder;

@@ -458,6 +458,39 @@ public sealed class NatsIngestTests(NatsFixture nats, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_node_warns_at_start_of_each_program_that_producers_cannot_publish_to()
+    {
+        await using var run = new NatsRun(nats, "subjects");
+        string[] unpublishable = [$".{run.Id}", $"{run.Id}.", $"{run.Id}..x"];
+        var publishable = $"{run.Id}.fest";
+        // Programs made through a node, which then stops (a rolling deploy).
+        var first = await NodeProcess.StartAsync(nats.ConnectionString, run.Id);
+        try
+        {
+            using var http = new HttpClient { BaseAddress = first.Url };
+            foreach (var id in (string[])[.. unpublishable, publishable])
+            {
+                using var put = await http.PutAsync($"/v1/programs/{id}", new StringContent(Support.TestPrograms.Json("default"), Encoding.UTF8, "application/json"));
+                Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+            }
+            first.Terminate();
+            Assert.True(await first.ExitedAsync(TimeSpan.FromSeconds(45)), "the first node did not exit within 45 s of SIGTERM");
+        }
+        finally
+        {
+            await first.DisposeAsync();
+        }
+
+        await using var node = await NodeProcess.StartAsync(nats.ConnectionString, run.Id, settings: run.NodeSettings);
+        bool Warned(string id) => node.Output.Any(l => l.Contains($"Producers cannot publish events of program {id} over NATS", StringComparison.Ordinal));
+        var deadline = Stopwatch.StartNew();
+        while (!unpublishable.All(Warned) && deadline.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(100);
+        Assert.All(unpublishable, id => Assert.True(Warned(id), $"no warning names program '{id}'"));
+        Assert.Contains(node.Output, l => l.Contains($"program {run.Id}. over NATS: it ends with a dot, so {run.Options.Subject}.{run.Id}. is not a NATS subject", StringComparison.Ordinal));
+        Assert.False(Warned(publishable));
+    }
+
+    [Fact]
     public async Task A_backlog_waiting_before_a_new_node_starts_is_applied_once_its_programs_exist()
     {
         await using var run = new NatsRun(nats, "backlog");
