@@ -207,6 +207,25 @@ public sealed class ApiTests(ClockedNodeFixture node)
     // ---- benefits -------------------------------------------------------------------------------------
 
     [Fact]
+    public async Task A_guest_uses_a_benefit_its_base_tier_grants_and_the_use_enrolls_it()
+    {
+        var id = NewId("guests");
+        var definition = JsonNode.Parse(TestPrograms.Json("coffee"))!.AsObject();
+        definition["benefits"]![1]!.AsObject().Remove("window"); // second-cup-half on any day, once a day, for the base tier
+        Assert.Equal(HttpStatusCode.OK, (await Http.Send(HttpMethod.Put, $"/v1/programs/{id}", definition.ToJsonString())).Status);
+        var guest = NewId("guest");
+        var path = $"/v1/programs/{id}/members/{guest}";
+        Assert.True((await Http.Get($"{path}/benefits/second-cup-half")).Body.GetProperty("entitled").GetBoolean());
+        Assert.Equal(HttpStatusCode.NotFound, (await Http.Get(path)).Status);
+
+        var used = await Http.Post($"{path}/benefits/second-cup-half/uses", """{"useId":"u1"}""");
+        Assert.Equal((HttpStatusCode.Created, 0), (used.Status, used.Body.GetProperty("remaining").GetInt32()));
+        Assert.Equal(HttpStatusCode.OK, (await Http.Get(path)).Status);
+        var again = await Http.Post($"{path}/benefits/second-cup-half/uses", """{"useId":"u2"}""");
+        Assert.Equal((HttpStatusCode.Conflict, "quota"), (again.Status, again.Body.GetProperty("reason").GetString()));
+    }
+
+    [Fact]
     public async Task Benefit_checks_and_uses_up_to_the_quota()
     {
         var m = await MemberWithOrder(200m); // silver: 2 free shippings a month
@@ -234,8 +253,11 @@ public sealed class ApiTests(ClockedNodeFixture node)
 
         Assert.Equal("is required", (await Http.Post($"{P}/members/{m}/benefits/free-shipping/uses", "{}")).Body.ErrorFor("useId"));
         Assert.Equal(HttpStatusCode.BadRequest, (await Http.Post($"{P}/members/{m}/benefits/free-shipping/uses", "{not json")).Status);
-        var ghost = await Http.Post($"{P}/members/{NewId("ghost")}/benefits/free-shipping/uses", """{"useId":"u1"}""");
-        Assert.Equal((HttpStatusCode.NotFound, "the member is not enrolled in program 'default': only a member uses a benefit"), (ghost.Status, ghost.Body.GetProperty("detail").GetString()));
+        // A guest's use is checked as its benefit check is: the default program's base tier has no free shipping.
+        var ghostId = NewId("ghost");
+        var ghost = await Http.Post($"{P}/members/{ghostId}/benefits/free-shipping/uses", """{"useId":"u1"}""");
+        Assert.Equal((HttpStatusCode.Conflict, "tier"), (ghost.Status, ghost.Body.GetProperty("reason").GetString()));
+        Assert.Equal(HttpStatusCode.NotFound, (await Http.Get($"{P}/members/{ghostId}")).Status); // refused: not enrolled
         var redeemer = await Http.Post($"{P}/members/{NewId("ghost")}/points/redemptions", """{"redemptionId":"r1","points":1}""");
         Assert.Equal((HttpStatusCode.NotFound, "the member is not enrolled in program 'default': only a member redeems points"), (redeemer.Status, redeemer.Body.GetProperty("detail").GetString()));
     }

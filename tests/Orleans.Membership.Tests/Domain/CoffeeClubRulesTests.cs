@@ -96,6 +96,24 @@ public sealed class CoffeeClubRulesTests
     }
 
     [Fact]
+    public void A_guest_uses_what_the_base_tier_grants_and_becomes_a_member_then_and_a_refused_use_enrolls_nobody()
+    {
+        var guest = new MemberHarness(TestPrograms.Load("coffee")) { Now = At("2026-11-23T12:00:00+08:00") }; // a Monday
+        Assert.Equal((WriteStatus.Conflict, "window"), (guest.Use("second-cup-half", "u0").Status, guest.Use("second-cup-half", "u0").Reason));
+        Assert.False(guest.State.Enrolled);
+        Assert.Empty(guest.Ledger);
+
+        guest.Now = At("2026-11-25T12:00:00+08:00"); // member day
+        Assert.True(guest.Check("second-cup-half").Entitled);
+        var used = guest.Use("second-cup-half", "u1");
+        Assert.Equal((WriteStatus.Applied, 0), (used.Status, used.Value!.Remaining));
+        Assert.Equal(guest.Now, guest.Summary().JoinedAt);
+        Assert.Equal("quota", guest.Use("second-cup-half", "u2").Reason);
+        guest.Reload();
+        Assert.Equal((true, guest.Now, 0), (guest.State.Enrolled, guest.Summary().JoinedAt, guest.Check("second-cup-half").Remaining));
+    }
+
+    [Fact]
     public void Default_events_are_unknown_to_the_coffee_club()
     {
         var m = NewMember();

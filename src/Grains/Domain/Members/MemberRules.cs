@@ -451,12 +451,12 @@ public static class MemberRules
         if (!w.Program.BenefitsByCode.TryGetValue(request.Code, out var benefit)) return WriteResult<BenefitCheck>.NotFound($"benefit '{request.Code}' is not defined by program '{w.Program.Id}'");
         if (!CallerIds.IsValid(request.UseId)) return WriteResult<BenefitCheck>.Invalid("useId", CallerIds.Rule);
         if (request.OrderId is { } o && !CallerIds.IsValid(o)) return WriteResult<BenefitCheck>.Invalid("orderId", CallerIds.Rule);
-        if (!w.State.Enrolled) return WriteResult<BenefitCheck>.NotFound($"the member is not enrolled in program '{w.Program.Id}': only a member uses a benefit");
         var hash = Hash("benefit-use", request.Code, request.OrderId);
         if (Replay(w.State, request.UseId, hash, DomainJson.Default.BenefitCheck, out WriteResult<BenefitCheck>? replay)) return replay!;
 
         var tier = w.TierAt(w.Now).Tier;
-        var check = MemberQueries.Check(w.State, w.Program, benefit, w.Now, tier);
+        // A guest is checked as checkout checks it (the base tier's entitlements); its use enrolls it, as an event does.
+        var check = MemberQueries.Check(w.State.Enrolled ? w.State : null, w.Program, benefit, w.Now, tier);
         if (!check.Entitled)
         {
             return WriteResult<BenefitCheck>.Conflict(check.Reason!, $"'{benefit.Code}' cannot be used now: {Explain(check.Reason!)}");

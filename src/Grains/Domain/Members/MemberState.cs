@@ -439,6 +439,7 @@ public sealed class MemberState : IBenefitFacts
                 ChangeBucket(e.BucketSeq, e.Points);
                 break;
             case LedgerKinds.BenefitUse:
+                EnrollImplicitly(e.OccurredAt);
                 Add(ref _benefitUses, UseKey(e.BenefitCode!, e.Period!), 1);
                 break;
             case LedgerKinds.Subscription:
@@ -466,7 +467,7 @@ public sealed class MemberState : IBenefitFacts
         }
     }
 
-    /// <summary>An event or a plan action for an unknown member enrolls it at that instant.</summary>
+    /// <summary>An event, a plan action or a benefit use for an unknown member enrolls it at that instant.</summary>
     private void EnrollImplicitly(DateTimeOffset at)
     {
         if (Enrolled) return;
