@@ -69,9 +69,10 @@ public static class MembershipApi
         app.UseStatusCodePages();
         app.UseRefusedDotSegments();
 
-        app.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok"))).WithName("Healthz");
+        // Probes are never rate limited, whatever key they carry (docs/operations.md).
+        app.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok"))).WithName("Healthz").DisableRateLimiting();
         // Load balancers often probe with HEAD; the other health paths take it already.
-        app.MapMethods("/healthz", [HttpMethods.Head], () => TypedResults.Ok()).ExcludeFromDescription();
+        app.MapMethods("/healthz", [HttpMethods.Head], () => TypedResults.Ok()).ExcludeFromDescription().DisableRateLimiting();
         app.MapGet("/v1/diagnostics/runtime", () => TypedResults.Ok(RuntimeDiagnostics.Now())).RequireRole(Roles.Admin).WithName("GetRuntimeDiagnostics");
         // Events that came by stream in this process's silo (zero in a standalone API process).
         app.MapGet("/v1/diagnostics/streams", (StreamIngestStats stats, IServiceProvider services)

@@ -66,7 +66,8 @@ public static class MembershipTelemetry
 
     public static WebApplication MapMembershipTelemetry(this WebApplication app)
     {
-        if (Enabled(app.Configuration)) app.MapPrometheusScrapingEndpoint("/metrics");
+        // Scrapes are never rate limited, whatever key they carry.
+        if (Enabled(app.Configuration)) app.MapPrometheusScrapingEndpoint("/metrics").DisableRateLimiting();
         return app;
     }
 

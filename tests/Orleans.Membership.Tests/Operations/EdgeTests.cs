@@ -12,6 +12,7 @@ public sealed class LimitedNodeFixture : NodeFixture
     [
         "--Membership:ApiKeys:0:Key=k-checkout", "--Membership:ApiKeys:0:Roles=checkout",
         "--Membership:ApiKeys:1:Key=k-admin", "--Membership:ApiKeys:1:Roles=admin",
+        "--Membership:ApiKeys:2:Key=k-prober", "--Membership:ApiKeys:2:Roles=checkout",
         "--Membership:RateLimits:checkout:PerSecond=1", "--Membership:RateLimits:checkout:Burst=3",
         "--Membership:Cors:Origins=https://shop.example.com",
     ];
@@ -50,6 +51,20 @@ public sealed class EdgeTests(LimitedNodeFixture node) : IClassFixture<LimitedNo
             Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, Check, "k-admin")).StatusCode);
             Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, "/health/ready", null)).StatusCode);
         }
+    }
+
+    [Fact]
+    public async Task Probes_and_scrapes_sent_with_a_limited_key_are_neither_limited_nor_counted_against_it()
+    {
+        foreach (var path in new[] { "/healthz", "/health/live", "/health/ready", "/metrics" })
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                Assert.Equal((path, HttpStatusCode.OK), (path, (await Send(HttpMethod.Get, path, "k-prober")).StatusCode));
+            }
+        }
+        // The key's burst of 3 is still whole.
+        for (var i = 0; i < 3; i++) Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, Check, "k-prober")).StatusCode);
     }
 
     [Fact]
