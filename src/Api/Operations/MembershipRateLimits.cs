@@ -70,6 +70,8 @@ public static class MembershipRateLimits
                 context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
                 var problem = new ProblemDetails
                 {
+                    // The framework knows no default type for 429, as it does for every other status the API answers.
+                    Type = "https://tools.ietf.org/html/rfc6585#section-4",
                     Status = StatusCodes.Status429TooManyRequests,
                     Title = "Too many requests",
                     Detail = $"this API key is over its rate limit; retry after {seconds} s",

@@ -41,6 +41,15 @@ public sealed class EdgeTests(LimitedNodeFixture node) : IClassFixture<LimitedNo
         using var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync());
         Assert.Equal(429, problem.RootElement.GetProperty("status").GetInt32());
         Assert.Equal("rate-limit", problem.RootElement.GetProperty("reason").GetString());
+        // The one error shape: the members every other problem has (a 401 here), with a type naming the status.
+        using var unauthorized = await Send(HttpMethod.Get, Check, null);
+        Assert.Equal(HttpStatusCode.Unauthorized, unauthorized.StatusCode);
+        using var other = JsonDocument.Parse(await unauthorized.Content.ReadAsStringAsync());
+        foreach (var member in other.RootElement.EnumerateObject())
+        {
+            Assert.True(problem.RootElement.TryGetProperty(member.Name, out _), $"the 429 has no '{member.Name}' as the 401 has");
+        }
+        Assert.Contains("rfc6585", problem.RootElement.GetProperty("type").GetString());
     }
 
     [Fact]
