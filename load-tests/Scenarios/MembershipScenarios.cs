@@ -62,7 +62,7 @@ public static partial class MembershipScenarios
                 var code = ctx.Random.NextDouble() < 0.7 ? "free-shipping" : "member-price";
                 return Step.Run("benefit-check", ctx, () => http.Send(HttpMethod.Get, $"/v1/programs/{s.Program}/members/m{member}/benefits/{code}", null, ctx.CancellationToken));
             })
-            .WithInit(ct => EnsureProgram(http, s, ct))
+            .WithInit(ct => EnsureProgram(http, s, ProgramProbe.Benefits(s), ct))
             .WithLoadSimulations(Load(s)).WithThresholds(Thresholds(s)).WithWarmUpDuration(s.WarmUp);
     }
 
@@ -76,7 +76,7 @@ public static partial class MembershipScenarios
                 var json = EventBatch(s, batch, ctx.Random);
                 return Step.Run("event-batch", ctx, () => SendEvents(http, s, json, ctx.CancellationToken));
             })
-            .WithInit(ct => EnsureProgram(http, s, ct))
+            .WithInit(ct => EnsureProgram(http, s, ProgramProbe.EmptyBatch(s), ct))
             .WithUnitsPerIteration("events", s.BatchSize)
             .WithLoadSimulations(Load(s)).WithThresholds(Thresholds(s)).WithWarmUpDuration(s.WarmUp);
     }
@@ -110,7 +110,7 @@ public static partial class MembershipScenarios
                 var json = sb.ToString();
                 return Step.Run("seed-batch", ctx, () => SendEvents(http, s, json, ctx.CancellationToken));
             })
-            .WithInit(ct => EnsureProgram(http, s, ct))
+            .WithInit(ct => EnsureProgram(http, s, ProgramProbe.EmptyBatch(s), ct))
             .WithUnitsPerIteration("events", membersPerBatch * eventsPerMember)
             .WithLoadSimulations(Simulation.IterationsForConstant(Math.Min(s.Copies, 8), batchCount))
             .WithThresholds(Threshold.Create(st => st.Fail.Request.Count == 0, "every seed batch is accepted"));
@@ -174,7 +174,7 @@ public static partial class MembershipScenarios
     /// </summary>
     public static async Task<string?> UnseededWarning(IHttpTransport http, LoadSettings s, CancellationToken ct)
     {
-        await EnsureProgram(http, s, ct);
+        await EnsureProgram(http, s, ProgramProbe.Benefits(s), ct);
         var last = (long)s.FirstMember + s.Members - 1;
         var response = await Reach(s, () => http.Send(HttpMethod.Get, $"/v1/programs/{s.Program}/members/m{last}", null, ct));
         if (response.StatusCode != 404) return null;
@@ -194,13 +194,31 @@ public static partial class MembershipScenarios
         }
     }
 
-    private static async Task EnsureProgram(IHttpTransport http, LoadSettings s, CancellationToken ct)
+    /// <summary>
+    /// A request that answers 200 only when the node serves the program, sent with the role the scenario's own
+    /// requests need: a key that may run the scenario passes it, whatever else it may not do.
+    /// </summary>
+    private sealed record ProgramProbe(HttpMethod Method, string Path, string? Json, string Role)
     {
-        var response = await Reach(s, () => http.Send(HttpMethod.Get, $"/v1/programs/{s.Program}/members/m0/benefits", null, ct));
-        if (!response.IsOk)
+        public static ProgramProbe Benefits(LoadSettings s) => new(HttpMethod.Get, $"/v1/programs/{s.Program}/members/m0/benefits", null, "checkout");
+
+        /// <summary>An empty batch applies nothing and needs only the role event batches need.</summary>
+        public static ProgramProbe EmptyBatch(LoadSettings s) => new(HttpMethod.Post, $"/v1/programs/{s.Program}/events", """{"events":[]}""", "ingest");
+    }
+
+    private static async Task EnsureProgram(IHttpTransport http, LoadSettings s, ProgramProbe probe, CancellationToken ct)
+    {
+        var response = await Reach(s, () => http.Send(probe.Method, probe.Path, probe.Json, ct));
+        var call = $"{probe.Method} {probe.Path}";
+        var message = response.StatusCode switch
         {
-            throw new InvalidOperationException($"{s.Target} does not serve program '{s.Program}' (HTTP {response.StatusCode}); is the node running, and the key right?");
-        }
+            _ when response.IsOk => null,
+            401 => $"{s.Target} refused the API key (HTTP 401): {(s.ApiKey is null ? "the node has API keys; pass one with --api-key" : "the node does not know the --api-key given")}. This scenario's {call} needs a key holding the '{probe.Role}' role",
+            403 => $"the API key does not hold the '{probe.Role}' role this scenario needs (HTTP 403 to {call}); use a key with '{probe.Role}' (or 'admin')",
+            404 => $"{s.Target} does not serve program '{s.Program}' (HTTP 404 to {call}); create it or pass --program",
+            _ => $"{s.Target} cannot run this scenario: {response.Message ?? $"HTTP {response.StatusCode} to {call}"}",
+        };
+        if (message is not null) throw new InvalidOperationException(message);
     }
 }
 

@@ -386,6 +386,50 @@ public sealed class HarnessTests
         Assert.Contains("index DIR", help);
     }
 
+    [Theory]
+    [InlineData("festival")]
+    [InlineData("seed")]
+    public async Task An_event_scenario_runs_with_a_key_that_holds_only_the_ingest_role(string scenario)
+    {
+        await using var server = await FakeNode.StartAsync(keyRoles: "ingest");
+        var folder = Path.Combine(Path.GetTempPath(), "lt-" + Guid.NewGuid().ToString("N"));
+        var errors = new StringWriter();
+        var exit = await Cli.RunAsync(["--scenario", scenario, "--target", server.Url, "--api-key", "k", "--members", "10", "--rate", "5", "--batch", "10",
+            "--duration", "1s", "--warmup", "0s", "--out", folder], new StringWriter(), errors);
+
+        Assert.True(exit is 0 or Cli.InvalidRun, $"exit {exit}: {errors}");
+        Assert.True(RunReport.Read(folder).Scenarios.Single().Ok > 0);
+    }
+
+    [Theory]
+    [InlineData("checkout", "ingest", "checkout")]
+    [InlineData("festival", "checkout", "ingest")]
+    public async Task A_key_without_the_scenarios_role_is_told_so_before_the_run(string scenario, string held, string needed)
+    {
+        await using var server = await FakeNode.StartAsync(keyRoles: held);
+        var errors = new StringWriter();
+        var exit = await Cli.RunAsync(["--scenario", scenario, "--target", server.Url, "--api-key", "k", "--rate", "5", "--duration", "1s", "--warmup", "0s",
+            "--out", Path.Combine(Path.GetTempPath(), "lt-" + Guid.NewGuid().ToString("N"))], new StringWriter(), errors);
+
+        Assert.Equal(Cli.Unreachable, exit);
+        Assert.Contains($"does not hold the '{needed}' role", errors.ToString());
+        Assert.DoesNotContain("is the node running", errors.ToString());
+    }
+
+    [Fact]
+    public async Task A_key_the_node_does_not_know_is_told_so_before_the_run()
+    {
+        await using var server = await FakeNode.StartAsync(keyRoles: "ingest");
+        var errors = new StringWriter();
+        var exit = await Cli.RunAsync(["--scenario", "festival", "--target", server.Url, "--api-key", "wrong", "--rate", "5", "--duration", "1s", "--warmup", "0s",
+            "--out", Path.Combine(Path.GetTempPath(), "lt-" + Guid.NewGuid().ToString("N"))], new StringWriter(), errors);
+
+        Assert.Equal(Cli.Unreachable, exit);
+        Assert.Contains("refused the API key (HTTP 401)", errors.ToString());
+        Assert.Contains("'ingest' role", errors.ToString());
+        Assert.DoesNotContain("is the node running", errors.ToString());
+    }
+
     [Fact]
     public async Task Checkout_against_a_node_that_is_down_fails_fast_with_a_clear_error()
     {
@@ -410,13 +454,35 @@ internal sealed class FakeNode : IAsyncDisposable
 
     /// <param name="holdBatchesUntilChecks">event batches are answered only once this many benefit checks were (10 s at most); 0: at once</param>
     /// <param name="rejectEvents">event batches are answered as the node answers a batch whose first event it rejected</param>
-    public static async Task<FakeNode> StartAsync(int seeded = 0, int holdBatchesUntilChecks = 0, bool rejectEvents = false)
+    /// <param name="keyRoles">the roles of the one API key "k" (comma-separated), refused as the node refuses: 401 for another key, 403 without the role; null: open</param>
+    public static async Task<FakeNode> StartAsync(int seeded = 0, int holdBatchesUntilChecks = 0, bool rejectEvents = false, string? keyRoles = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var node = new FakeNode(app);
+        if (keyRoles is not null)
+        {
+            var held = keyRoles.Split(',');
+            app.Use(async (context, next) =>
+            {
+                var path = context.Request.Path.Value ?? "";
+                var role = path == "/healthz" ? null : path.EndsWith("/events", StringComparison.Ordinal) ? "ingest" : "checkout";
+                var key = context.Request.Headers["X-Api-Key"].FirstOrDefault();
+                int? status = role is null ? null : key != "k" ? 401 : Array.IndexOf(held, role) < 0 ? 403 : null;
+                if (status is null)
+                {
+                    await next(context);
+                    return;
+                }
+                context.Response.StatusCode = status.Value;
+                context.Response.ContentType = "application/problem+json";
+                await context.Response.WriteAsync(status == 401
+                    ? "{\"status\":401,\"title\":\"Unauthorized\",\"detail\":\"send a valid API key in the X-Api-Key header\"}"
+                    : $"{{\"status\":403,\"title\":\"Forbidden\",\"detail\":\"this API key does not hold the '{role}' role\"}}");
+            });
+        }
         app.MapGet("/healthz", () => Results.Text("{\"status\":\"ok\"}", "application/json"));
         app.MapGet("/v1/programs/{p}/members/{m}/benefits", () => Results.Text("{\"benefits\":[]}", "application/json"));
         app.MapGet("/v1/programs/{p}/members/{m}/benefits/{code}", (string code) =>
@@ -424,8 +490,14 @@ internal sealed class FakeNode : IAsyncDisposable
             if (Interlocked.Increment(ref node._checks) >= holdBatchesUntilChecks) node._checksAnswered.TrySetResult();
             return Results.Text($"{{\"code\":\"{code}\",\"entitled\":true}}", "application/json");
         });
-        app.MapPost("/v1/programs/{p}/events", async () =>
+        app.MapPost("/v1/programs/{p}/events", async (HttpRequest request) =>
         {
+            // A batch of no events (the generator's pre-run check) applies nothing: answered at once, as the node does.
+            using var body = await System.Text.Json.JsonDocument.ParseAsync(request.Body);
+            if (body.RootElement.TryGetProperty("events", out var events) && events.GetArrayLength() == 0)
+            {
+                return Results.Text("{\"accepted\":0,\"duplicates\":0,\"rejected\":[]}", "application/json");
+            }
             if (holdBatchesUntilChecks > 0 && await Task.WhenAny(node._checksAnswered.Task, Task.Delay(TimeSpan.FromSeconds(10))) != node._checksAnswered.Task)
             {
                 node._holdTimedOut = true;
