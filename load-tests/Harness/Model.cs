@@ -30,6 +30,8 @@ public sealed class ScenarioContext
     internal long IntendedStart { get; }
     internal ScenarioStats Stats { get; }
     internal bool FirstStepDone { get; set; }
+    /// <summary>When the latest step's answer came (Stopwatch ticks); 0 before any step.</summary>
+    internal long LastStepEnd { get; set; }
 }
 
 /// <summary>A named, measured part of an iteration (NBomber: <c>Step.Run</c>).</summary>
@@ -51,7 +53,9 @@ public static class Step
         {
             response = Response.Fail(message: e.GetType().Name + ": " + e.Message);
         }
-        stats.Record(from, start, System.Diagnostics.Stopwatch.GetTimestamp(), response);
+        var end = System.Diagnostics.Stopwatch.GetTimestamp();
+        context.LastStepEnd = end;
+        stats.Record(from, start, end, response);
         return response;
     }
 }

@@ -104,6 +104,27 @@ public sealed class HarnessTests
     }
 
     [Fact]
+    public async Task A_scenario_of_one_step_shows_the_same_latency_as_its_step()
+    {
+        // The generator's own work after the step's answer (recording it; the first time, compiling that
+        // code) is no latency of the node: the iteration ends where its last step did.
+        var scenario = Scenario.Create("one-step", async ctx =>
+            {
+                var response = await Step.Run("call", ctx, () => Task.FromResult(Response.Ok()));
+                await Task.Delay(20, ctx.CancellationToken);
+                return response;
+            })
+            .WithLoadSimulations(Simulation.IterationsForConstant(2, 10));
+        var result = (await Runner.RunAsync([scenario]))[0];
+
+        var (iterations, step) = (result.Stats.Iterations, result.Stats.StepNamed("call"));
+        Assert.Equal(10, iterations.Ok);
+        // The report's row (every request) and the console's (the OK ones): the same figures, p50 to max.
+        Assert.Equal(LatencyView.From(step.Latency), LatencyView.From(iterations.Latency));
+        Assert.Equal(LatencyView.From(step.OkLatency), LatencyView.From(iterations.OkLatency));
+    }
+
+    [Fact]
     public void Warm_up_is_the_first_part_of_the_load_shape()
     {
         var second = TimeSpan.FromSeconds(1);
