@@ -27,10 +27,20 @@ public static class Problems
     /// <summary>A detail for the errors the framework answers without one: no endpoint at a path, or not for its method.</summary>
     public static string FrameworkDetail(HttpContext http, int? status) => status switch
     {
-        StatusCodes.Status404NotFound => $"no endpoint answers {http.Request.Path}: /openapi/v1.json lists every path of the API (beside it: /health/live, /health/ready, /metrics, /dashboard)",
+        StatusCodes.Status404NotFound => $"no endpoint answers {http.Request.Path}: /openapi/v1.json lists every path of the API (beside it: {string.Join(", ", Served(http, Beside))})",
         StatusCodes.Status405MethodNotAllowed => $"{http.Request.Path} does not take {http.Request.Method}; it takes {http.Response.Headers.Allow}",
         _ => "docs/api.md, Errors, says what each status means",
     };
+
+    /// <summary>Paths the OpenAPI document leaves out; a process serves those its role and settings map (the dashboard only on a silo).</summary>
+    private static readonly string[] Beside = ["/health/live", "/health/ready", "/metrics", "/dashboard"];
+
+    private static IEnumerable<string> Served(HttpContext http, string[] paths)
+    {
+        var patterns = http.RequestServices.GetRequiredService<EndpointDataSource>().Endpoints
+            .OfType<RouteEndpoint>().Select(e => "/" + (e.RoutePattern.RawText ?? "").TrimStart('/')).ToList();
+        return paths.Where(path => patterns.Any(p => p == path || p.StartsWith(path + "/", StringComparison.Ordinal)));
+    }
 
     public static ProblemHttpResult Conflict(string reason, string detail)
     {

@@ -173,4 +173,14 @@ public sealed class TelemetryOffTests(TelemetryOffFixture node) : IClassFixture<
         Assert.Equal(HttpStatusCode.NotFound, (await node.Http.GetAsync("/dashboard/")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await node.Http.GetAsync("/health/ready")).StatusCode);
     }
+
+    [Fact]
+    public async Task A_404s_hint_lists_only_the_paths_this_process_serves()
+    {
+        // As on the API-only process, which has no dashboard: the hint must not send a caller to it.
+        var (status, problem) = await node.Http.Get("/dashboard");
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        var detail = problem.GetProperty("detail").GetString()!;
+        Assert.EndsWith("(beside it: /health/live, /health/ready)", detail);
+    }
 }
