@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
 using Orleans.Membership.Api.Endpoints;
 using Orleans.Membership.Api.Http;
+using Orleans.Membership.Api.Operations;
 using Orleans.Membership.Domain;
 using Orleans.Membership.Domain.Ledger;
 using Orleans.Membership.Grains;
@@ -21,16 +22,12 @@ public static class MembershipApi
         services.TryAddSingleton<MemberChangePublisher>();
         services.TryAddSingleton<MemberGrainServices>();
         services.TryAddSingleton<StreamIngestStats>();
-        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section)
-            .Validate(o => o.AllowedNetworks.All(n => WebhookAddresses.TryParseNetwork(n, out _)), WebhookAddresses.NetworkRule("..."))
-            .ValidateOnStart();
+        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateOnStart(o => o.Problem());
         services.TryAddSingleton(sp => new WebhookAddresses(sp.GetRequiredService<IOptions<WebhookOptions>>().Value.AllowedNetworks));
         services.TryAddSingleton<WebhookSender>();
         services.TryAddSingleton<MembershipMetrics>();
         services.AddSingleton<MemberRoute>();
-        services.AddOptions<RequestLimits>().BindConfiguration(RequestLimits.Section)
-            .Validate(l => l.MaxBodyBytes > 0 && l.MaxProgramBytes > 0, $"{RequestLimits.Section}:MaxBodyBytes and MaxProgramBytes must be greater than 0")
-            .ValidateOnStart();
+        services.AddOptions<RequestLimits>().BindConfiguration(RequestLimits.Section).ValidateOnStart(l => l.Problem());
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Detail ??= Problems.FrameworkDetail(c.HttpContext, c.ProblemDetails.Status));
         services.ConfigureHttpJsonOptions(o =>
         {
@@ -86,9 +83,18 @@ public static class MembershipApi
         app.MapEventsApiV1();
         app.MapChangesApiV1();
 
-        if (app.Services.GetRequiredService<ApiKeyRegistry>().IsOpen)
+        var keys = app.Services.GetRequiredService<ApiKeyRegistry>();
+        if (keys.IsOpen)
         {
             app.Logger.LogWarning("No API keys are configured (Membership:ApiKeys): the API is open to anyone who can reach it.");
+            if (MembershipRateLimits.Read(app.Configuration).Count > 0)
+            {
+                app.Logger.LogWarning("{Section} is set but no API keys are configured (Membership:ApiKeys): limits apply per key, so nothing is limited.", MembershipRateLimits.Section);
+            }
+        }
+        foreach (var key in keys.ShortKeys)
+        {
+            app.Logger.LogWarning("{Setting} is shorter than {Length} characters: a short key can be guessed.", key, ApiKeyRegistry.AdvisedKeyLength);
         }
         return app;
     }

@@ -4,33 +4,36 @@ using Orleans.Membership.Api.Operations;
 
 // The API as a separate process: an Orleans client of the silos. With ConnectionStrings:Membership it
 // finds them through PostgreSQL clustering; without, it connects to a local silo's gateway.
-var builder = WebApplication.CreateBuilder(args);
-if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+return await MembershipSettings.RunAsync(() =>
 {
-    builder.WebHost.UseUrls("http://127.0.0.1:5090");
-}
-builder.AddMembershipLogging();
+    var builder = WebApplication.CreateBuilder(args);
+    if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+    {
+        builder.WebHost.UseUrls("http://127.0.0.1:5090");
+    }
+    builder.AddMembershipLogging();
 
-var connectionString = builder.Configuration.GetConnectionString("Membership");
-builder.UseOrleansClient(client =>
-{
-    if (string.IsNullOrEmpty(connectionString))
+    var connectionString = builder.Configuration.GetConnectionString("Membership");
+    var gatewayPort = MembershipSettings.Int(builder.Configuration, "Membership:GatewayPort", 30000, 1, 65535);
+    builder.UseOrleansClient(client =>
     {
-        client.UseLocalhostClustering(builder.Configuration.GetValue("Membership:GatewayPort", 30000));
-    }
-    else
-    {
-        client.UseAdoNetClustering(o =>
+        if (string.IsNullOrEmpty(connectionString))
         {
-            o.Invariant = "Npgsql";
-            o.ConnectionString = connectionString;
+            client.UseLocalhostClustering(gatewayPort);
+        }
+        else
+        {
+            client.UseAdoNetClustering(o =>
+            {
+                o.Invariant = "Npgsql";
+                o.ConnectionString = connectionString;
+            });
+        }
+        client.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = builder.Configuration["Membership:ClusterId"] ?? "membership";
+            o.ServiceId = "membership";
         });
-    }
-    client.Configure<ClusterOptions>(o =>
-    {
-        o.ClusterId = builder.Configuration["Membership:ClusterId"] ?? "membership";
-        o.ServiceId = "membership";
-    });
 });
 builder.Services.AddMembershipApi();
 // Operations (docs/operations.md): health checks, OpenTelemetry, rate limits, CORS, the OpenAPI document.
@@ -40,7 +43,7 @@ builder.AddMembershipRateLimits();
 builder.AddMembershipCors();
 builder.Services.AddMembershipOpenApi();
 
-var app = builder.Build();
+var app = builder.Build().ValidateSettings();
 app.UseMembershipCors();
 app.UseMembershipRateLimits();
 app.MapMembershipApi();
@@ -48,4 +51,5 @@ app.MapMembershipHealth();
 app.MapMembershipTelemetry();
 app.MapMembershipOpenApi();
 app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine($"Orleans.Membership API (cluster client) listening on {string.Join(", ", app.Urls)}"));
-await app.RunAsync();
+return app;
+});

@@ -1,4 +1,5 @@
 using System.Net;
+using Orleans.Membership.Api.Operations;
 
 namespace Orleans.Membership.Silo;
 
@@ -13,11 +14,11 @@ public static class AdvertisedAddress
         if (string.IsNullOrWhiteSpace(text)) return IPAddress.Loopback;
         if (!IPAddress.TryParse(text.Trim(), out var address))
         {
-            throw new InvalidOperationException($"{Key} must be an IP address (e.g. 10.0.0.12), not '{text}'");
+            throw MembershipSettings.Refused($"{Key} must be an IP address (e.g. 10.0.0.12), not '{text}'");
         }
         if (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any))
         {
-            throw new InvalidOperationException($"{Key} must be an address other silos and clients can reach, not '{text}' (any)");
+            throw MembershipSettings.Refused($"{Key} must be an address other silos and clients can reach, not '{text}' (any)");
         }
         return address;
     }

@@ -29,18 +29,47 @@ public static class MembershipNode
         }
         builder.AddMembershipLogging();
 
-        var siloPort = builder.Configuration.GetValue("Membership:SiloPort", 11111);
-        var gatewayPort = builder.Configuration.GetValue("Membership:GatewayPort", 30000);
-        var advertised = AdvertisedAddress.Read(builder.Configuration);
-        var connectionString = builder.Configuration.GetConnectionString("Membership");
+        // The node's own settings are read and checked before the schema is migrated or the silo built.
+        var configuration = builder.Configuration;
+        var siloPort = MembershipSettings.Int(configuration, "Membership:SiloPort", 11111, 1, 65535);
+        var gatewayPort = MembershipSettings.Int(configuration, "Membership:GatewayPort", 30000, 1, 65535);
+        if (siloPort == gatewayPort) throw MembershipSettings.Refused($"Membership:SiloPort and Membership:GatewayPort must differ, both are {siloPort}");
+        var advertised = AdvertisedAddress.Read(configuration);
+        var connectionString = configuration.GetConnectionString("Membership");
         var durable = !string.IsNullOrEmpty(connectionString);
+        var shedding = configuration.GetSection(MemberSheddingOptions.Section).Get<MemberSheddingOptions>() ?? new();
+        if (shedding.Problem() is { } sheddingProblem) throw MembershipSettings.Refused(sheddingProblem);
+        var streams = configuration["Membership:Streams:Provider"] ?? "memory";
+        if (streams is not ("memory" or "nats" or "none"))
+        {
+            throw MembershipSettings.Refused($"Membership:Streams:Provider must be memory, nats or none, not '{streams}'");
+        }
+        var nats = streams == "nats" ? Nats.NatsIngest.Read(configuration) : null;
+        NodeDashboard.Check(configuration);
+        var streamQueues = MembershipSettings.Int(configuration, "Membership:Streams:Queues", 8, 1, 256);
+        var maxHeldPerQueue = MembershipSettings.Int(configuration, "Membership:Streams:MaxHeldPerQueue", 1024, 1, 1_000_000);
+        var maxDelivery = TimeSpan.FromMinutes(MembershipSettings.Int(configuration, "Membership:Streams:MaxDeliveryMinutes", 24 * 60, 1, 366 * 24 * 60));
+        // Membership:Ledger:Mode: group-commit (the default), or per-append (one ledger transaction per member
+        // write), the comparison load-tests/durable-ingest.sh makes.
+        var mode = configuration["Membership:Ledger:Mode"] ?? "group-commit";
+        if (mode is not ("group-commit" or "per-append"))
+        {
+            throw MembershipSettings.Refused($"Membership:Ledger:Mode must be group-commit or per-append, not '{mode}'");
+        }
+        var writer = new LedgerWriterOptions
+        {
+            MaxDelay = TimeSpan.FromMilliseconds(MembershipSettings.Number(configuration, "Membership:Ledger:MaxDelayMs", 2.0, 0, 1000)),
+            MaxBatchRows = MembershipSettings.Int(configuration, "Membership:Ledger:MaxBatchRows", 2000, 1, 100_000),
+            Writers = MembershipSettings.Int(configuration, "Membership:Ledger:Writers", 1, 1, 64),
+            GroupCommit = mode == "group-commit",
+        };
+        var notices = configuration.GetSection("Membership:Notices");
+        if ((notices.Get<DueSweepOptions>() ?? new()).Problem() is { } noticesProblem) throw MembershipSettings.Refused(noticesProblem);
         if (durable)
         {
             // The schema (Orleans' query catalog, clustering, storage, reminders, the ledger) before the silo starts.
             SchemaMigrator.MigrateAsync(connectionString!).GetAwaiter().GetResult();
         }
-        var shedding = builder.Configuration.GetSection(MemberSheddingOptions.Section).Get<MemberSheddingOptions>() ?? new();
-        if (shedding.Problem() is { } sheddingProblem) throw new InvalidOperationException(sheddingProblem);
         builder.UseOrleans(silo =>
         {
             silo.Configure<GrainCollectionOptions>(shedding.ApplyTo);
@@ -50,7 +79,6 @@ public static class MembershipNode
                 o.ServiceId = "membership";
             });
             // Inbound scoring events on the member streams (docs/streams.md): memory queues by default.
-            var streams = builder.Configuration["Membership:Streams:Provider"] ?? "memory";
             switch (streams)
             {
                 case "memory":
@@ -58,25 +86,22 @@ public static class MembershipNode
                     // at most MaxHeldPerQueue per queue; beyond that the queues fill and producers are told to retry.
                     silo.AddBoundedMemoryStreams(ScoringStreams.Provider, new StreamBackpressureOptions
                     {
-                        MaxHeldPerQueue = builder.Configuration.GetValue("Membership:Streams:MaxHeldPerQueue", 1024),
+                        MaxHeldPerQueue = maxHeldPerQueue,
                     }, s =>
                     {
                         s.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
-                        s.ConfigurePartitioning(builder.Configuration.GetValue("Membership:Streams:Queues", 8));
+                        s.ConfigurePartitioning(streamQueues);
                         // A batch that cannot be applied (the ledger is away) is redelivered until it applies,
                         // not skipped after Orleans' default minute: the queue behind it waits, and fills.
-                        s.ConfigurePullingAgent(o => o.Configure(a => a.MaxEventDeliveryTime =
-                            TimeSpan.FromMinutes(builder.Configuration.GetValue("Membership:Streams:MaxDeliveryMinutes", 24 * 60))));
+                        s.ConfigurePullingAgent(o => o.Configure(a => a.MaxEventDeliveryTime = maxDelivery));
                     });
                     break;
                 case "nats":
                     // Festival events from NATS JetStream (docs/streams.md); in-cluster streams stay on memory queues.
-                    Nats.NatsIngest.Add(builder);
+                    Nats.NatsIngest.Add(builder, nats!);
                     goto case "memory";
                 case "none":
                     break;
-                default:
-                    throw new InvalidOperationException($"Membership:Streams:Provider must be memory, nats or none, not '{streams}'");
             }
             if (durable)
             {
@@ -104,13 +129,6 @@ public static class MembershipNode
             }
             silo.AddMembershipDashboard(builder.Configuration);
         });
-        // Membership:Ledger:Mode: group-commit (the default), or per-append (one ledger transaction per member
-        // write), the comparison load-tests/durable-ingest.sh makes.
-        var mode = builder.Configuration["Membership:Ledger:Mode"] ?? "group-commit";
-        if (mode is not ("group-commit" or "per-append"))
-        {
-            throw new InvalidOperationException($"Membership:Ledger:Mode must be group-commit or per-append, not '{mode}'");
-        }
         if (!durable)
         {
             builder.Services.AddSingleton<IMemberLedger, InMemoryMemberLedger>();
@@ -119,18 +137,8 @@ public static class MembershipNode
         else
         {
             // Ledger first: every acknowledged change is a committed row; members replay it on activation.
-            var writer = new LedgerWriterOptions
-            {
-                MaxDelay = TimeSpan.FromMilliseconds(builder.Configuration.GetValue("Membership:Ledger:MaxDelayMs", 2.0)),
-                MaxBatchRows = builder.Configuration.GetValue("Membership:Ledger:MaxBatchRows", 2000),
-                Writers = builder.Configuration.GetValue("Membership:Ledger:Writers", 1),
-                GroupCommit = mode == "group-commit",
-            };
-            if (writer.Writers < 1) throw new InvalidOperationException("Membership:Ledger:Writers must be at least 1");
             builder.Services.AddSingleton<IMemberLedger>(sp => new PostgresMemberLedger(connectionString!, writer, sp.GetRequiredService<MembershipMetrics>()));
         }
-        var notices = builder.Configuration.GetSection("Membership:Notices");
-        if ((notices.Get<DueSweepOptions>() ?? new()).Problem() is { } noticesProblem) throw new InvalidOperationException(noticesProblem);
         builder.Services.Configure<DueSweepOptions>(notices);
         if (durable) builder.Services.AddSingleton<IDueIndex>(_ => new PostgresDueIndex(connectionString!));
         else builder.Services.AddSingleton<IDueIndex, InMemoryDueIndex>();
@@ -145,7 +153,7 @@ public static class MembershipNode
         builder.Services.AddMembershipOpenApi();
         configure?.Invoke(builder);
 
-        var app = builder.Build();
+        var app = builder.Build().ValidateSettings();
         app.UseMembershipCors();
         app.UseMembershipRateLimits();
         app.MapMembershipApi();
@@ -160,7 +168,6 @@ public static class MembershipNode
             app.Lifetime.ApplicationStarted.Register(() => app.Logger.LogWarning(
                 "Membership:Ledger:Mode={Mode} is a benchmark comparison, not a production mode", mode));
         }
-        var streams = builder.Configuration["Membership:Streams:Provider"] ?? "memory";
         if (streams != "nats" && !string.IsNullOrEmpty(builder.Configuration["Membership:Streams:Nats:Url"]))
         {
             app.Lifetime.ApplicationStarted.Register(() => app.Logger.LogWarning(

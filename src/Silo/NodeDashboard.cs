@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
 using Orleans.Dashboard;
 using Orleans.Membership.Api.Http;
+using Orleans.Membership.Api.Operations;
 
 namespace Orleans.Membership.Silo;
 
@@ -20,6 +21,14 @@ public static class NodeDashboard
 
     public static ISiloBuilder AddMembershipDashboard(this ISiloBuilder silo, IConfiguration configuration)
         => Enabled(configuration) ? silo.AddDashboard(o => configuration.GetSection("Membership:Dashboard").Bind(o)) : silo;
+
+    /// <summary>The dashboard's numbers, refused out of range when it is enabled.</summary>
+    public static void Check(IConfiguration configuration)
+    {
+        if (!Enabled(configuration)) return;
+        MembershipSettings.Int(configuration, "Membership:Dashboard:CounterUpdateIntervalMs", 1000, 1000, 3_600_000);
+        MembershipSettings.Int(configuration, "Membership:Dashboard:HistoryLength", 100, 1, 100_000);
+    }
 
     public static WebApplication MapMembershipDashboard(this WebApplication app)
     {

@@ -1,3 +1,4 @@
+using Orleans.Membership.Api.Operations;
 using Orleans.Membership.Silo;
 
-await MembershipNode.Build(args).RunAsync();
+return await MembershipSettings.RunAsync(() => MembershipNode.Build(args));

@@ -24,16 +24,23 @@ public sealed class ApiKeyRegistry
 {
     private readonly record struct Entry(byte[] Hash, HashSet<string> Roles);
 
+    /// <summary>Keys shorter than this are taken, with a warning at start: a short key can be guessed.</summary>
+    public const int AdvisedKeyLength = 16;
+
     private readonly Entry[] _keys;
+
+    /// <summary>The settings (<c>Membership:ApiKeys:&lt;n&gt;:Key</c>) of keys shorter than <see cref="AdvisedKeyLength"/>.</summary>
+    public IReadOnlyList<string> ShortKeys { get; }
 
     public ApiKeyRegistry(IConfiguration configuration)
     {
         var keys = new List<Entry>();
         var names = new List<string>();
+        var shortKeys = new List<string>();
         foreach (var entry in configuration.GetSection("Membership:ApiKeys").GetChildren())
         {
             var key = entry["Key"];
-            if (string.IsNullOrWhiteSpace(key)) throw new InvalidOperationException($"Membership:ApiKeys:{entry.Key}:Key is missing");
+            if (string.IsNullOrWhiteSpace(key)) throw Operations.MembershipSettings.Refused($"Membership:ApiKeys:{entry.Key}:Key is missing");
             var rolesSection = entry.GetSection("Roles");
             var roles = rolesSection.GetChildren().Any()
                 ? rolesSection.GetChildren().Select(c => c.Value ?? "")
@@ -43,17 +50,21 @@ public sealed class ApiKeyRegistry
             {
                 if (Array.IndexOf(Roles.All, role) < 0)
                 {
-                    throw new InvalidOperationException($"Membership:ApiKeys:{entry.Key}:Roles has unknown role '{role}' (roles: {string.Join(", ", Roles.All)})");
+                    throw Operations.MembershipSettings.Refused($"Membership:ApiKeys:{entry.Key}:Roles has unknown role '{role}' (roles: {string.Join(", ", Roles.All)})");
                 }
                 set.Add(role);
             }
+            // A key without roles is refused everywhere: surely a role list that did not arrive (a typo in its key).
+            if (set.Count == 0) throw Operations.MembershipSettings.Refused($"Membership:ApiKeys:{entry.Key}:Roles must name at least one role ({string.Join(", ", Roles.All)})");
             var hash = SHA256.HashData(Encoding.UTF8.GetBytes(key));
             var same = keys.FindIndex(k => k.Hash.AsSpan().SequenceEqual(hash));
-            if (same >= 0) throw new InvalidOperationException($"Membership:ApiKeys:{entry.Key}:Key repeats the key of Membership:ApiKeys:{names[same]}");
+            if (same >= 0) throw Operations.MembershipSettings.Refused($"Membership:ApiKeys:{entry.Key}:Key repeats the key of Membership:ApiKeys:{names[same]}");
+            if (key.Length < AdvisedKeyLength) shortKeys.Add($"Membership:ApiKeys:{entry.Key}:Key");
             keys.Add(new Entry(hash, set));
             names.Add(entry.Key);
         }
         _keys = [.. keys];
+        ShortKeys = shortKeys;
     }
 
     public bool IsOpen => _keys.Length == 0;

@@ -22,6 +22,13 @@ public sealed class RequestLimits
 
     /// <summary>The body of <c>PUT /v1/programs/{programId}</c>.</summary>
     public long MaxProgramBytes { get; set; } = 4 * 1024 * 1024;
+
+    public string? Problem()
+    {
+        if (MaxBodyBytes < 1) return $"{Section}:MaxBodyBytes must be at least 1, not {MaxBodyBytes}";
+        if (MaxProgramBytes < 1) return $"{Section}:MaxProgramBytes must be at least 1, not {MaxProgramBytes}";
+        return null;
+    }
 }
 
 /// <summary>The body size limit of an endpoint; endpoint routing applies it to the server's request body feature.</summary>

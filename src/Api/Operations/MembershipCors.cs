@@ -21,7 +21,7 @@ public static class MembershipCors
         if (origins.Length == 0) return builder;
         foreach (var origin in origins)
         {
-            if (origin != "*" && !Uri.TryCreate(origin, UriKind.Absolute, out _)) throw new InvalidOperationException($"{Key}: '{origin}' is not an origin such as https://shop.example.com");
+            if (origin != "*" && !Uri.TryCreate(origin, UriKind.Absolute, out _)) throw MembershipSettings.Refused($"{Key}: '{origin}' is not an origin such as https://shop.example.com");
         }
         builder.Services.AddCors(o => o.AddDefaultPolicy(policy =>
         {

@@ -31,11 +31,11 @@ public static class MembershipRateLimits
         {
             if (Array.IndexOf(Roles.All, role.Key) < 0)
             {
-                throw new InvalidOperationException($"{Section}:{role.Key}: unknown role (roles: {string.Join(", ", Roles.All)})");
+                throw MembershipSettings.Refused($"{Section}:{role.Key}: unknown role (roles: {string.Join(", ", Roles.All)})");
             }
             var limit = role.Get<RoleRateLimit>() ?? new RoleRateLimit();
-            if (limit.PerSecond < 1) throw new InvalidOperationException($"{Section}:{role.Key}:PerSecond must be at least 1");
-            if (limit.Burst is < 1) throw new InvalidOperationException($"{Section}:{role.Key}:Burst must be at least 1");
+            if (limit.PerSecond < 1) throw MembershipSettings.Refused($"{Section}:{role.Key}:PerSecond must be at least 1");
+            if (limit.Burst is < 1) throw MembershipSettings.Refused($"{Section}:{role.Key}:Burst must be at least 1");
             limits[role.Key] = limit;
         }
         return limits;

@@ -30,9 +30,9 @@ public sealed class WebhookAddresses
 
     public WebhookAddresses(IEnumerable<string>? allowedNetworks)
     {
-        _allowed = [.. (allowedNetworks ?? []).Select(n => TryParseNetwork(n, out var network)
+        _allowed = [.. (allowedNetworks ?? []).Select((n, i) => TryParseNetwork(n, out var network)
             ? network
-            : throw new InvalidOperationException(NetworkRule(n)))];
+            : throw new InvalidOperationException(NetworkRule(i, n)))];
     }
 
     public static bool TryParseNetwork(string? text, out IPNetwork network)
@@ -41,8 +41,8 @@ public sealed class WebhookAddresses
         return text is not null && IPNetwork.TryParse(text.Trim(), out network);
     }
 
-    public static string NetworkRule(string? text)
-        => $"Membership:Webhooks:AllowedNetworks has '{text}': each entry must be a network in CIDR notation, e.g. 10.20.0.0/16 or fd12:3456::/48";
+    public static string NetworkRule(int index, string? text)
+        => $"Membership:Webhooks:AllowedNetworks:{index} must be a network in CIDR notation, e.g. 10.20.0.0/16 or fd12:3456::/48, not '{text}'";
 
     /// <summary>Whether a delivery may connect to <paramref name="address"/>.</summary>
     public bool Allows(IPAddress address)

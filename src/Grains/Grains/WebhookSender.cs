@@ -27,6 +27,22 @@ public sealed class WebhookOptions
     public int MaxConcurrent { get; set; } = 16;
     /// <summary>Networks (CIDR) webhooks may reach besides public addresses: on-premises receivers, tests.</summary>
     public string[] AllowedNetworks { get; set; } = [];
+
+    /// <summary>What is wrong with these settings, naming the setting; null when nothing is.</summary>
+    public string? Problem()
+    {
+        // The upper bounds of the durations catch a bare number, which configuration reads as days.
+        if (MaxAttempts is < 1 or > 100) return $"{Section}:MaxAttempts must be from 1 to 100, not {MaxAttempts}";
+        if (MaxDelay <= TimeSpan.Zero || MaxDelay > TimeSpan.FromDays(1)) return $"{Section}:MaxDelay must be above 0 and at most 1 day (e.g. 00:05:00), not {MaxDelay}";
+        if (FirstRetryDelay <= TimeSpan.Zero || FirstRetryDelay > MaxDelay) return $"{Section}:FirstRetryDelay must be above 0 and at most MaxDelay ({MaxDelay}), not {FirstRetryDelay}";
+        if (Timeout <= TimeSpan.Zero || Timeout > TimeSpan.FromMinutes(10)) return $"{Section}:Timeout must be above 0 and at most 10 minutes (e.g. 00:00:10), not {Timeout}";
+        if (MaxConcurrent is < 1 or > 1000) return $"{Section}:MaxConcurrent must be from 1 to 1000, not {MaxConcurrent}";
+        for (var i = 0; i < AllowedNetworks.Length; i++)
+        {
+            if (!WebhookAddresses.TryParseNetwork(AllowedNetworks[i], out _)) return WebhookAddresses.NetworkRule(i, AllowedNetworks[i]);
+        }
+        return null;
+    }
 }
 
 /// <summary>

@@ -13,10 +13,15 @@ namespace Orleans.Membership.Silo.Nats;
 /// </summary>
 public static class NatsIngest
 {
-    public static void Add(WebApplicationBuilder builder)
+    /// <summary><c>Membership:Streams:Nats</c>, checked: an out-of-range setting is refused naming it.</summary>
+    public static NatsIngestOptions Read(IConfiguration configuration)
     {
-        var options = builder.Configuration.GetSection("Membership:Streams:Nats").Get<NatsIngestOptions>() ?? new();
-        if (options.Problem() is { } problem) throw new InvalidOperationException(problem);
+        var options = configuration.GetSection("Membership:Streams:Nats").Get<NatsIngestOptions>() ?? new();
+        return options.Problem() is { } problem ? throw Api.Operations.MembershipSettings.Refused(problem) : options;
+    }
+
+    public static void Add(WebApplicationBuilder builder, NatsIngestOptions options)
+    {
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(_ => new NatsConnection(new NatsOpts { Url = options.Url!, Name = "membership-silo" }));
         builder.Services.AddSingleton<NatsEventPump>();

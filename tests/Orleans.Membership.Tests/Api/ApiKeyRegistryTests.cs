@@ -57,7 +57,7 @@ public sealed class ApiKeyRegistryTests
     [Fact]
     public void A_key_configured_twice_stops_the_node_at_start()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => Registry(("k-same-0123456789", "checkout"), ("k-same-0123456789", "admin")));
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => Registry(("k-same-0123456789", "checkout"), ("k-same-0123456789", "admin")));
         Assert.Contains("Membership:ApiKeys:1:Key", error.Message);
     }
 }

@@ -152,7 +152,7 @@ public sealed class DueSweepTests
     [InlineData("MembersPerSecond", "0")]
     public void A_node_with_a_bad_notices_setting_is_refused_naming_it(string setting, string value)
     {
-        var e = Assert.Throws<InvalidOperationException>(() => Orleans.Membership.Silo.MembershipNode.Build(
+        var e = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => Orleans.Membership.Silo.MembershipNode.Build(
             ["--urls", "http://127.0.0.1:0", $"--Membership:Notices:{setting}={value}"]));
         Assert.StartsWith($"Membership:Notices:{setting} must be", e.Message);
     }

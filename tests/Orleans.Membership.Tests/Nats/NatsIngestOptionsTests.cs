@@ -27,7 +27,7 @@ public sealed class NatsIngestOptionsTests
     [InlineData("00:10:01")]
     public void A_node_with_a_stop_budget_out_of_range_is_refused_naming_it(string value)
     {
-        var e = Assert.Throws<InvalidOperationException>(() => MembershipNode.Build(Node($"--Membership:Streams:Nats:StopTimeout={value}")));
+        var e = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => MembershipNode.Build(Node($"--Membership:Streams:Nats:StopTimeout={value}")));
         Assert.StartsWith("Membership:Streams:Nats:StopTimeout must be", e.Message);
     }
 }

@@ -67,7 +67,7 @@ public sealed class MemberSheddingTests
     [InlineData("ShedToMemoryPercent", "0", "ShedToMemoryPercent")]
     public void A_node_with_a_bad_shedding_setting_is_refused_naming_it(string setting, string value, string named)
     {
-        var e = Assert.Throws<InvalidOperationException>(() => MembershipNode.Build(
+        var e = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => MembershipNode.Build(
             ["--urls", "http://127.0.0.1:0", $"--Membership:Members:{setting}={value}"]));
         Assert.StartsWith($"Membership:Members:{named} must be", e.Message);
     }

@@ -119,7 +119,7 @@ internal sealed class NodeProcess : IAsyncDisposable
     }
 
     /// <summary>src/Silo or src/Api as built in this test assembly's configuration (Debug or Release).</summary>
-    private static string Dll(string project)
+    internal static string Dll(string project)
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         var configuration = dir.Parent!.Name; // .../bin/<Configuration>/net10.0/

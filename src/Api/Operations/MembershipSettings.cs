@@ -1,0 +1,88 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+
+namespace Orleans.Membership.Api.Operations;
+
+/// <summary>
+/// Settings are checked before anything starts. A setting out of range is refused as the platform's
+/// <see cref="OptionsValidationException"/>, its message naming the full key and what it may be; the process
+/// then writes that one line to standard error and exits with <see cref="RefusedExitCode"/>.
+/// </summary>
+public static class MembershipSettings
+{
+    /// <summary>EX_CONFIG (sysexits.h): a supervisor tells a configuration mistake from a crash.</summary>
+    public const int RefusedExitCode = 78;
+
+    public static OptionsValidationException Refused(string problem) => new(Options.DefaultName, typeof(MembershipSettings), [problem]);
+
+    /// <summary>A whole number from <paramref name="min"/> to <paramref name="max"/>, or the default when unset.</summary>
+    public static int Int(IConfiguration configuration, string key, int fallback, int min, int max)
+    {
+        var text = configuration[key];
+        if (string.IsNullOrWhiteSpace(text)) return fallback;
+        return int.TryParse(text.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
+            ? value
+            : throw Refused($"{key} must be a whole number from {min} to {max}, not '{text}'");
+    }
+
+    /// <summary>A number from <paramref name="min"/> to <paramref name="max"/>, or the default when unset.</summary>
+    public static double Number(IConfiguration configuration, string key, double fallback, double min, double max)
+    {
+        var text = configuration[key];
+        if (string.IsNullOrWhiteSpace(text)) return fallback;
+        return double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
+            ? value
+            : throw Refused($"{key} must be a number from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}, not '{text}'");
+    }
+
+    /// <summary>Options checked by their own rule (a <c>Problem()</c> naming the setting) when the process starts.</summary>
+    public static OptionsBuilder<T> ValidateOnStart<T>(this OptionsBuilder<T> builder, Func<T, string?> problem) where T : class
+    {
+        builder.Services.AddSingleton<IValidateOptions<T>>(new ProblemValidation<T>(builder.Name, problem));
+        return builder.ValidateOnStart();
+    }
+
+    /// <summary>
+    /// Checks the options registered to be checked on start now, right after the application is built: a refusal
+    /// comes before the silo or any hosted service starts, instead of as the host's start failure with its stack.
+    /// </summary>
+    public static WebApplication ValidateSettings(this WebApplication app)
+    {
+        app.Services.GetService<IStartupValidator>()?.Validate();
+        return app;
+    }
+
+    /// <summary>Builds and runs the process; refused settings end it with one line per setting and <see cref="RefusedExitCode"/>.</summary>
+    public static async Task<int> RunAsync(Func<WebApplication> build)
+    {
+        WebApplication app;
+        try
+        {
+            app = build();
+        }
+        catch (Exception e) when (Problems(e) is { Count: > 0 } problems)
+        {
+            foreach (var problem in problems) Console.Error.WriteLine($"Refused setting: {problem}");
+            return RefusedExitCode;
+        }
+        await using (app) await app.RunAsync();
+        return 0;
+    }
+
+    private static List<string>? Problems(Exception e) => e switch
+    {
+        OptionsValidationException refused => [.. refused.Failures],
+        AggregateException all when all.InnerExceptions.All(i => i is OptionsValidationException)
+            => [.. all.InnerExceptions.SelectMany(i => ((OptionsValidationException)i).Failures)],
+        // A value the binder cannot convert ('x' for a number): its message names the key and the value.
+        InvalidOperationException unreadable when unreadable.TargetSite?.DeclaringType == typeof(ConfigurationBinder) => [unreadable.Message],
+        _ => null,
+    };
+
+    private sealed class ProblemValidation<T>(string? name, Func<T, string?> problem) : IValidateOptions<T> where T : class
+    {
+        public ValidateOptionsResult Validate(string? optionsName, T options)
+            => name is not null && name != optionsName ? ValidateOptionsResult.Skip
+                : problem(options) is { } found ? ValidateOptionsResult.Fail(found) : ValidateOptionsResult.Success;
+    }
+}
