@@ -188,23 +188,37 @@ public sealed class InvariantPropertyTests
         var folds = 0;
         Timelines.Sample(ops =>
         {
-            var whole = new MemberHarness(ShortWindow.Value);
-            var bounded = new MemberHarness(ShortWindow.Value) { Bounded = true };
-            var expected = Live(whole, ops);
-            var actual = Live(bounded, ops);
-            for (var i = 0; i < expected.Count; i++) Assert.True(expected[i] == actual[i], $"answer {i}: {expected[i]} vs {actual[i]}; ledger: {string.Join("\n", whole.Ledger.Select(e => LedgerSamples.Full(e)))}\n----\n{string.Join("\n", bounded.Ledger.Select(e => LedgerSamples.Full(e)))}");
-            Assert.Equal(whole.Ledger.Select(e => LedgerSamples.Full(e)), bounded.Ledger.Select(e => LedgerSamples.Full(e)));
-            Assert.Equal(JsonSerializer.Serialize(whole.Summary(), DomainJson.Default.MemberSummary), JsonSerializer.Serialize(bounded.Summary(), DomainJson.Default.MemberSummary));
-            foreach (var benefit in whole.Program.Benefits) Assert.Equal(JsonSerializer.Serialize(whole.Check(benefit.Code), DomainJson.Default.BenefitCheck), JsonSerializer.Serialize(bounded.Check(benefit.Code), DomainJson.Default.BenefitCheck));
-            var from = bounded.State.Horizon ?? Origin;
-            for (var probe = from; probe <= whole.Now.AddMonths(13); probe = probe.AddDays(23))
-            {
-                Assert.Equal(MemberQueries.TierAt(whole.State, whole.Program, probe), MemberQueries.TierAt(bounded.State, bounded.Program, probe));
-            }
-            Assert.True(bounded.Fallbacks == 0, string.Join("; ", bounded.FallbackReasons));
-            if (bounded.State.Horizon is not null) folds++;
+            if (AnswersAsTheWholeHistory(ops)) folds++;
         }, iter: 300);
         Assert.True(folds > 100, $"only {folds} histories folded anything");
+    }
+
+    [Fact]
+    public void An_order_dated_exactly_at_the_horizon_that_upgrades_the_member_recalls_the_history_up_front()
+    {
+        // Found by the property above: the upgrade's period starts at the checkpoint's instant, and reporting
+        // it asks the tier a tick before, behind the checkpoint.
+        Timelines.Sample(ops => { AnswersAsTheWholeHistory(ops); }, iter: 1, seed: "faa4pOglchj2");
+    }
+
+    /// <summary>Runs the timeline on a bounded and a whole-history member; asserts they agree; true when the bounded one folded.</summary>
+    private static bool AnswersAsTheWholeHistory((int Kind, int A, int Forward, int Late, int C)[] ops)
+    {
+        var whole = new MemberHarness(ShortWindow.Value);
+        var bounded = new MemberHarness(ShortWindow.Value) { Bounded = true };
+        var expected = Live(whole, ops);
+        var actual = Live(bounded, ops);
+        for (var i = 0; i < expected.Count; i++) Assert.True(expected[i] == actual[i], $"answer {i}: {expected[i]} vs {actual[i]}; ledger: {string.Join("\n", whole.Ledger.Select(e => LedgerSamples.Full(e)))}\n----\n{string.Join("\n", bounded.Ledger.Select(e => LedgerSamples.Full(e)))}");
+        Assert.Equal(whole.Ledger.Select(e => LedgerSamples.Full(e)), bounded.Ledger.Select(e => LedgerSamples.Full(e)));
+        Assert.Equal(JsonSerializer.Serialize(whole.Summary(), DomainJson.Default.MemberSummary), JsonSerializer.Serialize(bounded.Summary(), DomainJson.Default.MemberSummary));
+        foreach (var benefit in whole.Program.Benefits) Assert.Equal(JsonSerializer.Serialize(whole.Check(benefit.Code), DomainJson.Default.BenefitCheck), JsonSerializer.Serialize(bounded.Check(benefit.Code), DomainJson.Default.BenefitCheck));
+        var from = bounded.State.Horizon ?? Origin;
+        for (var probe = from; probe <= whole.Now.AddMonths(13); probe = probe.AddDays(23))
+        {
+            Assert.Equal(MemberQueries.TierAt(whole.State, whole.Program, probe), MemberQueries.TierAt(bounded.State, bounded.Program, probe));
+        }
+        Assert.True(bounded.Fallbacks == 0, string.Join("; ", bounded.FallbackReasons));
+        return bounded.State.Horizon is not null;
     }
 
     [Fact]

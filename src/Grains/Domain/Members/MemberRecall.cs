@@ -23,7 +23,8 @@ public sealed record MemberRecall(bool WholeHistory, IReadOnlyList<string> Calle
             if (ev.EventId is { } id && state.MustRecall(id)) (ids ??= []).Add(id);
             if (!program.EventTypes.TryGetValue(ev.Type ?? "", out var type)) continue;
             var at = ev.HappenedAt(now);
-            if (at < horizon) return Everything;
+            // At the horizon itself too: a tier period it starts there is reported by asking the tier just before.
+            if (at <= horizon) return Everything;
             // Counts of days (and months: caps, monthly limits) before the kept ones are in the ledger only.
             if ((type.Limit?.PerDay is not null || type.UsesPeriods) && MemberState.DayNumber(program.DayKey(at)) < state.DayHorizon) return Everything;
             if (ev.OrderId is { } orderId && type.Kind is EventKind.Purchase or EventKind.Refund && state.MustRecallOrder(orderId)) (orders ??= []).Add(orderId);
@@ -39,9 +40,9 @@ public sealed record MemberRecall(bool WholeHistory, IReadOnlyList<string> Calle
         return id is not null && state.MustRecall(id) ? new(false, [id], []) : Nothing;
     }
 
-    /// <summary>For a plan action: one dated before the horizon reaches behind it (its term, a term's bonus).</summary>
+    /// <summary>For a plan action: one dated at or before the horizon reaches behind it (its term, a term's bonus).</summary>
     public static MemberRecall ForSubscription(MemberState state, MembershipProgram program, SubscriptionRequest request)
-        => state.Horizon is { } horizon && request.At is { } at && at < horizon ? Everything : ForCallerId(state, program, request.SubscriptionEventId);
+        => state.Horizon is { } horizon && request.At is { } at && at <= horizon ? Everything : ForCallerId(state, program, request.SubscriptionEventId);
 
     /// <summary>For a read: only a change of the tier rules since the checkpoint needs the history.</summary>
     public static MemberRecall ForRead(MemberState state, MembershipProgram program)
