@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using Microsoft.Extensions.Options;
 
 namespace Orleans.Membership.Api.Operations;
@@ -17,22 +18,19 @@ public static class MembershipSettings
 
     /// <summary>A whole number from <paramref name="min"/> to <paramref name="max"/>, or the default when unset.</summary>
     public static int Int(IConfiguration configuration, string key, int fallback, int min, int max)
-    {
-        var text = configuration[key];
-        if (string.IsNullOrWhiteSpace(text)) return fallback;
-        return int.TryParse(text.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
-            ? value
-            : throw Refused($"{key} must be a whole number from {min} to {max}, not '{text}'");
-    }
+        => Read(configuration, key, fallback, min, max, NumberStyles.Integer, "a whole number");
 
     /// <summary>A number from <paramref name="min"/> to <paramref name="max"/>, or the default when unset.</summary>
     public static double Number(IConfiguration configuration, string key, double fallback, double min, double max)
+        => Read(configuration, key, fallback, min, max, NumberStyles.Float, "a number");
+
+    private static T Read<T>(IConfiguration configuration, string key, T fallback, T min, T max, NumberStyles styles, string kind) where T : INumber<T>
     {
         var text = configuration[key];
         if (string.IsNullOrWhiteSpace(text)) return fallback;
-        return double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
+        return T.TryParse(text.Trim(), styles, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
             ? value
-            : throw Refused($"{key} must be a number from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}, not '{text}'");
+            : throw Refused($"{key} must be {kind} from {min.ToString(null, CultureInfo.InvariantCulture)} to {max.ToString(null, CultureInfo.InvariantCulture)}, not '{text}'");
     }
 
     /// <summary>Options checked by their own rule (a <c>Problem()</c> naming the setting) when the process starts.</summary>
