@@ -34,22 +34,22 @@ return await MembershipSettings.RunAsync(() =>
             o.ClusterId = builder.Configuration["Membership:ClusterId"] ?? "membership";
             o.ServiceId = "membership";
         });
-});
-builder.Services.AddMembershipApi();
-// Operations (docs/operations.md): health checks, OpenTelemetry, rate limits, CORS, the OpenAPI document.
-builder.AddMembershipHealth().AddClusterClientCheck();
-builder.AddMembershipTelemetry();
-builder.AddMembershipRateLimits();
-builder.AddMembershipCors();
-builder.Services.AddMembershipOpenApi();
+    });
+    builder.Services.AddMembershipApi();
+    // Operations (docs/operations.md): health checks, OpenTelemetry, rate limits, CORS, the OpenAPI document.
+    builder.AddMembershipHealth().AddClusterClientCheck();
+    builder.AddMembershipTelemetry();
+    builder.AddMembershipRateLimits();
+    builder.AddMembershipCors();
+    builder.Services.AddMembershipOpenApi();
 
-var app = builder.Build().ValidateSettings();
-app.UseMembershipCors();
-app.UseMembershipRateLimits();
-app.MapMembershipApi();
-app.MapMembershipHealth();
-app.MapMembershipTelemetry();
-app.MapMembershipOpenApi();
-app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine($"Orleans.Membership API (cluster client) listening on {string.Join(", ", app.Urls)}"));
-return app;
+    var app = builder.Build().ValidateSettings();
+    app.UseMembershipCors();
+    app.UseMembershipRateLimits();
+    app.MapMembershipApi();
+    app.MapMembershipHealth();
+    app.MapMembershipTelemetry();
+    app.MapMembershipOpenApi();
+    app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine($"Orleans.Membership API (cluster client) listening on {string.Join(", ", app.Urls)}"));
+    return app;
 });
