@@ -153,5 +153,5 @@ public static class EventsApi
 
     /// <summary>An event refused for its fields: <c>error</c> spells every problem with its path, <c>field</c> is the first path.</summary>
     private static RejectedEvent Rejection(int index, string? eventId, Dictionary<string, string[]> errors, string? reason)
-        => new(index, eventId, string.Join("; ", errors.Select(e => $"{e.Key}: {e.Value[0]}")), errors.Keys.First(), reason, errors);
+        => new(index, eventId, ScoringEventJson.Describe(errors), errors.Keys.First(), reason, errors);
 }

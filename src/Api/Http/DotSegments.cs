@@ -28,7 +28,7 @@ public static class DotSegments
         foreach (var range in path.Split('/'))
         {
             var segment = path[range];
-            if (segment.Length is 0 or > 6) continue;
+            if (segment.Length is 0 or > 6) continue; // longer than "%2E%2E": not a dot segment
             var decoded = segment.Contains('%') ? Uri.UnescapeDataString(segment.ToString()) : segment.ToString();
             if (decoded is "." or "..") return segment.ToString();
         }

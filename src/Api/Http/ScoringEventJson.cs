@@ -11,6 +11,10 @@ public static class ScoringEventJson
 {
     private static readonly string[] Fields = ["eventId", "memberId", "type", "occurredAt", "orderId", "amount", "attributes"];
 
+    /// <summary>Every problem of a rejected event in one line, each with its field path: the HTTP answer's <c>error</c> and a NATS dead letter's reason.</summary>
+    public static string Describe(IReadOnlyDictionary<string, string[]> problems)
+        => string.Join("; ", problems.Select(p => $"{p.Key}: {p.Value[0]}"));
+
     /// <summary>Reads one event; returns every problem found in it (messages by field path, in the event's field order) or null.</summary>
     public static Dictionary<string, string[]>? Parse(JsonElement item, string arrayName, int index, out string? memberId, out ScoringEvent? ev, out string? eventId)
     {

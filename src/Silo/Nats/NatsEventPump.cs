@@ -307,7 +307,7 @@ public sealed partial class NatsEventPump(
         {
             if (ScoringEventJson.Parse(doc.RootElement, "", 0, out var memberId, out var ev, out _) is { } problems)
             {
-                return new(null, null, DeadLetter.Malformed(problems.Keys.First(), string.Join("; ", problems.Select(p => $"{p.Key}: {p.Value[0]}"))));
+                return new(null, null, DeadLetter.Malformed(problems.Keys.First(), ScoringEventJson.Describe(problems)));
             }
             if (EventValidation.ValidateBeforeMember(program, ev!, now) is { } invalid)
             {
