@@ -73,20 +73,25 @@ public static class MembershipHealth
 internal sealed class PostgresHealthCheck : IHealthCheck, IAsyncDisposable
 {
     private readonly NpgsqlDataSource _dataSource;
+    private readonly Polly.ResiliencePipeline _closed;
 
     public PostgresHealthCheck(string connectionString)
     {
         // Its own small pool with short timeouts: a probe must answer while the ledger's pool is busy or broken.
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { Timeout = 3, CommandTimeout = 3, MaxPoolSize = 2 };
         _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
+        _closed = ClosedSessions.RetryOnce(_dataSource.Clear);
     }
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
-            await using var command = _dataSource.CreateCommand("select 1");
-            await command.ExecuteScalarAsync(cancellationToken);
+            await _closed.ExecuteAsync(async ct =>
+            {
+                await using var command = _dataSource.CreateCommand("select 1");
+                await command.ExecuteScalarAsync(ct);
+            }, cancellationToken);
             return HealthCheckResult.Healthy("PostgreSQL answers");
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException or OperationCanceledException or System.Net.Sockets.SocketException)

@@ -1,6 +1,8 @@
 using System.Threading.Channels;
 using Npgsql;
 using Orleans.Membership.Abstractions;
+using Orleans.Membership.Api.Operations;
+using Polly;
 using Orleans.Membership.Domain.Ledger;
 
 namespace Orleans.Membership.Silo.Postgres;
@@ -19,6 +21,7 @@ public sealed class PostgresDueIndex : IDueIndex, IAsyncDisposable
     private sealed record Arm(string MemberKey, DateTime DueAtUtc, TaskCompletionSource Done);
 
     private readonly NpgsqlDataSource _dataSource;
+    private readonly ResiliencePipeline _closed;
     private readonly SemaphoreSlim _gate = new(MaxConcurrent, MaxConcurrent);
     private readonly Channel<Arm> _arms = Channel.CreateUnbounded<Arm>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _armWriter;
@@ -28,6 +31,8 @@ public sealed class PostgresDueIndex : IDueIndex, IAsyncDisposable
         var builder = PostgresSessions.Builder(connectionString);
         builder.MaxPoolSize = MaxConcurrent;
         _dataSource = NpgsqlDataSource.Create(builder);
+        // Every statement here may run twice: upserts, inserts that skip a present row, deletes and reads.
+        _closed = ClosedSessions.RetryOnce(_dataSource.Clear);
         _armWriter = Task.Run(WriteArms);
     }
 
@@ -115,7 +120,7 @@ public sealed class PostgresDueIndex : IDueIndex, IAsyncDisposable
         await _gate.WaitAsync();
         try
         {
-            return await work();
+            return await _closed.ExecuteAsync(async _ => await work());
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {

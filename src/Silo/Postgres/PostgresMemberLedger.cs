@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using Npgsql;
 using NpgsqlTypes;
+using Orleans.Membership.Api.Operations;
+using Polly;
 using Orleans.Membership.Domain.Ledger;
 using Orleans.Membership.Grains;
 
@@ -37,6 +39,7 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
     private sealed record Pending(string MemberKey, IReadOnlyList<LedgerEntry> Entries, TaskCompletionSource Done);
 
     private readonly NpgsqlDataSource _dataSource;
+    private readonly ResiliencePipeline _closed;
     private readonly LedgerWriterOptions _options;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
@@ -55,6 +58,8 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
         _options = options ?? new LedgerWriterOptions();
         _metrics = metrics;
         _dataSource = NpgsqlDataSource.Create(PostgresSessions.Builder(connectionString));
+        // A copy that ran twice fails on its rows' (member, seq) key: the caller's answer is then an uncertain append's.
+        _closed = ClosedSessions.RetryOnce(_dataSource.Clear);
         _readers = new SemaphoreSlim(_options.MaxConcurrentReads, _options.MaxConcurrentReads);
         _writers = new SemaphoreSlim(_options.MaxConcurrentWrites, _options.MaxConcurrentWrites);
         _writer = Task.Run(WriteLoop);
@@ -85,25 +90,28 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
         var started = Stopwatch.GetTimestamp();
         try
         {
-            await using var connection = await _dataSource.OpenConnectionAsync();
-            await using var batch = new NpgsqlBatch(connection);
-            foreach (var e in entries)
+            await _closed.ExecuteAsync(async _ =>
             {
-                var insert = new NpgsqlBatchCommand(
-                    "insert into member_ledger (member_key, seq, event_id, kind, occurred_at, recorded_at, points, growth, entry) " +
-                    "values ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
-                insert.Parameters.Add(new NpgsqlParameter { Value = memberKey, NpgsqlDbType = NpgsqlDbType.Text });
-                insert.Parameters.Add(new NpgsqlParameter { Value = e.Seq, NpgsqlDbType = NpgsqlDbType.Bigint });
-                insert.Parameters.Add(new NpgsqlParameter { Value = (object?)e.EventId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-                insert.Parameters.Add(new NpgsqlParameter { Value = e.Kind, NpgsqlDbType = NpgsqlDbType.Text });
-                insert.Parameters.Add(new NpgsqlParameter { Value = e.OccurredAt.ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
-                insert.Parameters.Add(new NpgsqlParameter { Value = e.RecordedAt.ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
-                insert.Parameters.Add(new NpgsqlParameter { Value = e.Points, NpgsqlDbType = NpgsqlDbType.Bigint });
-                insert.Parameters.Add(new NpgsqlParameter { Value = e.Growth, NpgsqlDbType = NpgsqlDbType.Bigint });
-                insert.Parameters.Add(new NpgsqlParameter { Value = LedgerEntryJson.Encode(e), NpgsqlDbType = NpgsqlDbType.Jsonb });
-                batch.BatchCommands.Add(insert);
-            }
-            await batch.ExecuteNonQueryAsync();
+                await using var connection = await _dataSource.OpenConnectionAsync();
+                await using var batch = new NpgsqlBatch(connection);
+                foreach (var e in entries)
+                {
+                    var insert = new NpgsqlBatchCommand(
+                        "insert into member_ledger (member_key, seq, event_id, kind, occurred_at, recorded_at, points, growth, entry) " +
+                        "values ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
+                    insert.Parameters.Add(new NpgsqlParameter { Value = memberKey, NpgsqlDbType = NpgsqlDbType.Text });
+                    insert.Parameters.Add(new NpgsqlParameter { Value = e.Seq, NpgsqlDbType = NpgsqlDbType.Bigint });
+                    insert.Parameters.Add(new NpgsqlParameter { Value = (object?)e.EventId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+                    insert.Parameters.Add(new NpgsqlParameter { Value = e.Kind, NpgsqlDbType = NpgsqlDbType.Text });
+                    insert.Parameters.Add(new NpgsqlParameter { Value = e.OccurredAt.ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
+                    insert.Parameters.Add(new NpgsqlParameter { Value = e.RecordedAt.ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
+                    insert.Parameters.Add(new NpgsqlParameter { Value = e.Points, NpgsqlDbType = NpgsqlDbType.Bigint });
+                    insert.Parameters.Add(new NpgsqlParameter { Value = e.Growth, NpgsqlDbType = NpgsqlDbType.Bigint });
+                    insert.Parameters.Add(new NpgsqlParameter { Value = LedgerEntryJson.Encode(e), NpgsqlDbType = NpgsqlDbType.Jsonb });
+                    batch.BatchCommands.Add(insert);
+                }
+                await batch.ExecuteNonQueryAsync();
+            });
             Committed(entries.Count, started);
         }
         catch (Exception e)
@@ -208,7 +216,7 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
         foreach (var p in batch) rows += p.Entries.Count;
         try
         {
-            await WriteCopy(batch);
+            await _closed.ExecuteAsync(static (state, _) => new ValueTask(state.Ledger.WriteCopy(state.Batch)), (Ledger: this, Batch: batch));
             Committed(rows, started);
         }
         catch (Exception e)
@@ -279,15 +287,18 @@ public sealed class PostgresMemberLedger : IMemberLedger, IAsyncDisposable
         await _readers.WaitAsync(ct);
         try
         {
-            await using var command = _dataSource.CreateCommand(sql);
-            command.Parameters.AddWithValue("k", memberKey);
-            command.Parameters.AddWithValue("s", seq);
-            if (limit is { } n) command.Parameters.AddWithValue("n", n);
-            if (ids is not null) command.Parameters.AddWithValue("ids", ids);
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            var result = new List<LedgerEntry>();
-            while (await reader.ReadAsync(ct)) result.Add(LedgerEntryJson.Decode(reader.GetFieldValue<byte[]>(0)));
-            return result;
+            return await _closed.ExecuteAsync(async ct =>
+            {
+                await using var command = _dataSource.CreateCommand(sql);
+                command.Parameters.AddWithValue("k", memberKey);
+                command.Parameters.AddWithValue("s", seq);
+                if (limit is { } n) command.Parameters.AddWithValue("n", n);
+                if (ids is not null) command.Parameters.AddWithValue("ids", ids);
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                var result = new List<LedgerEntry>();
+                while (await reader.ReadAsync(ct)) result.Add(LedgerEntryJson.Decode(reader.GetFieldValue<byte[]>(0)));
+                return result;
+            }, ct);
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {

@@ -1,4 +1,6 @@
+using Npgsql;
 using Orleans.Membership.Abstractions;
+using Orleans.Membership.Api.Operations;
 using Orleans.Storage;
 
 namespace Orleans.Membership.Silo.Postgres;
@@ -15,12 +17,15 @@ internal sealed class StoreFailures(IGrainStorage store, string name) : IGrainSt
     public const int InFlight = 32;
 
     private readonly SemaphoreSlim _gate = new(InFlight, InFlight);
+    // The provider's connections come from Npgsql's pools by connection string: those are the ones to empty.
+    private readonly Polly.ResiliencePipeline _closed = ClosedSessions.RetryOnce(NpgsqlConnection.ClearAllPools);
 
     /// <summary>The name the wrapped provider is registered under.</summary>
     public static string Inner(string name) => name + ".database";
 
+    // Only a read runs again: a write the server took before it closed the session would fail its ETag the second time.
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
-        => Translate(() => store.ReadStateAsync(stateName, grainId, grainState), "read");
+        => Translate(() => _closed.ExecuteAsync(async _ => await store.ReadStateAsync(stateName, grainId, grainState)).AsTask(), "read");
 
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
         => Translate(() => store.WriteStateAsync(stateName, grainId, grainState), "write");

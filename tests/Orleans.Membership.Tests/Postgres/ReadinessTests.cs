@@ -53,6 +53,34 @@ public sealed class ReadinessTests(PostgresFixture pg)
         Assert.Contains(scrape, s => s.Name.StartsWith("db_client_", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_PostgreSQL_restart_costs_no_request_once_the_server_is_back()
+    {
+        var run = "restart-" + Guid.NewGuid().ToString("N")[..8];
+        // The node's sessions carry the run as their application name: the test closes only those.
+        var named = new NpgsqlConnectionStringBuilder(pg.ConnectionString) { ApplicationName = run }.ConnectionString;
+        await using var node = await NodeProcess.StartAsync(named, run);
+        using var http = new HttpClient { BaseAddress = node.Url, Timeout = TimeSpan.FromSeconds(30) };
+        Assert.Equal(HttpStatusCode.OK, (await ReadyWhen(http, HttpStatusCode.OK)).Status);
+
+        // Concurrent first events fill the pools: member activations read snapshots and ledgers on many connections.
+        var warm = await Task.WhenAll(Enumerable.Range(0, 24).Select(i => Send(http, run + "-w" + i, 1)));
+        Assert.All(warm, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+
+        // What a server restart does to a client's pool: every session closed with 57P01, the server still up.
+        await using (var admin = new NpgsqlConnection(pg.ConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var terminate = new NpgsqlCommand("select count(pg_terminate_backend(pid)) from pg_stat_activity where application_name = @run", admin);
+            terminate.Parameters.AddWithValue("run", run);
+            Assert.True((long)(await terminate.ExecuteScalarAsync())! >= 2);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/ready")).StatusCode);
+        var after = await Task.WhenAll(Enumerable.Range(0, 24).Select(i => Send(http, run + "-a" + i, 1)));
+        Assert.All(after, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+    }
+
     private static Task<HttpResponseMessage> Send(HttpClient http, string run, int order)
         => http.PostAsync("/v1/programs/default/events", new StringContent(
             $$"""{"eventId":"{{run}}-o{{order}}","memberId":"{{run}}","type":"order.paid","orderId":"{{run}}-o{{order}}","occurredAt":"2026-11-01T10:00:00+08:00","amount":10}""",
