@@ -281,6 +281,35 @@ public sealed class RulesV2Tests
         Assert.Equal((1_000_000_000_000L, 1_000_000_000L), (m.Balance, m.Summary().Growth.Lifetime));
     }
 
+    [Fact]
+    public void Events_within_the_bound_stop_where_the_members_sums_would_pass_theirs_and_the_refused_one_changes_nothing()
+    {
+        var m = Member(Compile("""
+            {
+              "name": "Jackpots", "currency": "CNY", "timeZone": "Asia/Shanghai",
+              "qualifying": { "window": "P12M" }, "tierValidity": "P12M",
+              "tiers": [ { "code": "basic", "name": "Basic", "threshold": 0 } ],
+              "eventTypes": [
+                { "type": "jackpot", "kind": "activity", "growth": { "fixed": 1000000000000000 }, "points": { "fixed": 1000000000000000 } },
+                { "type": "bonus", "kind": "activity", "points": { "fixed": 1 } } ]
+            }
+            """));
+        for (var i = 0; i < 1_000; i++)
+        {
+            Assert.Equal(EventStatus.Accepted, m.Apply(new ScoringEvent($"j{i}", "jackpot", At("2026-10-07T10:00:00+08:00"), null, null, null)).Status);
+        }
+        Assert.Equal((MemberRules.MaxMemberTotal, MemberRules.MaxMemberTotal), (m.Balance, m.Summary().Growth.Lifetime));
+
+        var before = (m.Ledger.Count, m.Balance, m.Summary().Growth.Lifetime);
+        var jackpot = m.Apply(new ScoringEvent("j-over", "jackpot", At("2026-10-07T10:00:00+08:00"), null, null, null));
+        Assert.Equal((EventStatus.Rejected, "type", "member-total-too-large"), (jackpot.Status, jackpot.Field, jackpot.Reason));
+        Assert.Equal("would take the member's lifetime growth (1000000000000000000) past 1000000000000000000, the most a member may hold", jackpot.Error);
+        var bonus = m.Apply(new ScoringEvent("b-over", "bonus", At("2026-10-07T10:00:00+08:00"), null, null, null));
+        Assert.Equal((EventStatus.Rejected, "member-total-too-large"), (bonus.Status, bonus.Reason));
+        Assert.StartsWith("would take the member's points", bonus.Error);
+        Assert.Equal(before, (m.Ledger.Count, m.Balance, m.Summary().Growth.Lifetime));
+    }
+
     [Theory]
     // On a Sunday the multipliers make 10^15 points a fen; a large amount takes the product past long's range.
     [InlineData("order.paid", 10, null, "amount", "would earn 10000000000000000 points")]

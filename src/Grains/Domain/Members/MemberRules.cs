@@ -147,6 +147,13 @@ public static class MemberRules
                 var earned = value == long.MaxValue ? "more" : value.ToString(CultureInfo.InvariantCulture);
                 return EventOutcome.Rejected(field, $"would earn {earned} {what}; one event earns at most {MaxEarning} (the program's rates and multipliers for '{type.Type}')", "earning-too-large");
             }
+            // Bounded events still add up: a member's sums stop at MaxMemberTotal, far below where they would wrap.
+            if (s.LifetimeGrowth > MaxMemberTotal - growth || s.LedgerPoints > MaxMemberTotal - points)
+            {
+                var (what, rule, total) = s.LifetimeGrowth > MaxMemberTotal - growth ? ("lifetime growth", growthRule, s.LifetimeGrowth) : ("points", pointsRule, s.LedgerPoints);
+                var field = rule?.Of is { } attribute ? $"attributes.{attribute}" : rule?.PerAmount is not null ? "amount" : "type";
+                return EventOutcome.Rejected(field, $"would take the member's {what} ({total}) past {MaxMemberTotal}, the most a member may hold", "member-total-too-large");
+            }
         }
 
         // Caps on value, in the order given: what each leaves is what the next sees.
@@ -663,6 +670,9 @@ public static class MemberRules
 
     /// <summary>What one event may earn, in growth or in points: a bound far above any program's, far below what overflows a member's sums.</summary>
     public const long MaxEarning = 1_000_000_000_000_000;
+
+    /// <summary>What a member's lifetime growth and points may reach: a thousand of the largest events, a ninth of long's range.</summary>
+    public const long MaxMemberTotal = 1_000 * MaxEarning;
 
     private static long Floor(decimal value) => (long)decimal.Floor(value);
 }
