@@ -45,7 +45,7 @@ public sealed class ProgramGrain([PersistentState("program", StorageNames.Progra
         {
             return new ProgramUpdate(null, compiled.Errors.Select(e => new ProgramProblem(e.Path, e.Message)).ToArray());
         }
-        if (program.DefinitionJson == state.State.Json)
+        if (state.State.Json is { } current && ProgramCompiler.SameDefinition(program.DefinitionJson, current))
         {
             await Directory.Record(new ProgramListing(id, state.State.Version, program.Name));
             return new ProgramUpdate(state.State.Version, []);

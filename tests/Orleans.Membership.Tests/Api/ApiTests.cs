@@ -66,6 +66,12 @@ public sealed class ApiTests(ClockedNodeFixture node)
         var put = await Http.Send(HttpMethod.Put, $"/v1/programs/{id}", definition.ToJsonString());
         Assert.Equal((HttpStatusCode.OK, 1), (put.Status, put.Body.GetProperty("version").GetInt32()));
         Assert.Equal(1, (await Http.Send(HttpMethod.Put, $"/v1/programs/{id}", definition.ToJsonString())).Body.GetProperty("version").GetInt32());
+        // The same numbers spelt otherwise (a JSON library's round trip, an exponent) and properties in another order are no change.
+        var respelt = definition.ToJsonString().Replace("\"threshold\":1000,", "\"threshold\":1e3,", StringComparison.Ordinal).Replace("0.90,", "0.9,", StringComparison.Ordinal);
+        Assert.NotEqual(definition.ToJsonString(), respelt);
+        var reordered = new JsonObject(definition.Reverse().Select(p => KeyValuePair.Create(p.Key, p.Value?.DeepClone())));
+        Assert.Equal(1, (await Http.Send(HttpMethod.Put, $"/v1/programs/{id}", respelt)).Body.GetProperty("version").GetInt32());
+        Assert.Equal(1, (await Http.Send(HttpMethod.Put, $"/v1/programs/{id}", reordered.ToJsonString())).Body.GetProperty("version").GetInt32());
         definition["tiers"]![1]!["threshold"] = 800;
         Assert.Equal(2, (await Http.Send(HttpMethod.Put, $"/v1/programs/{id}", definition.ToJsonString())).Body.GetProperty("version").GetInt32());
 

@@ -31,4 +31,15 @@ public static partial class ProgramCompiler
             return Compile(programId, version, doc.RootElement);
         }
     }
+
+    /// <summary>
+    /// Two canonical definitions say the same: numbers by value (<c>1e3</c> is <c>1000</c>, <c>0.90</c> is
+    /// <c>0.9</c>), properties in any order. A definition re-sent through a JSON library is then no new version.
+    /// </summary>
+    public static bool SameDefinition(string canonical, string other)
+    {
+        using var a = JsonDocument.Parse(canonical);
+        using var b = JsonDocument.Parse(other);
+        return JsonElement.DeepEquals(a.RootElement, b.RootElement);
+    }
 }
