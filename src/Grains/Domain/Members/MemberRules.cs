@@ -525,33 +525,41 @@ public static class MemberRules
         var at = (r.At is { } given && given < w.Now ? given : w.Now).ToUniversalTime();
         var state = w.State.Plan(plan.Code);
         var chainEnd = state?.ExpiresAt is { } e && e > at ? e : (DateTimeOffset?)null;
-        DateTimeOffset start, end;
+        // A term runs at the action's date: what was recorded, placed by date, not what arrived last.
+        var running = state?.Terms.FirstOrDefault(t => t.Start <= at && at < t.End);
+        PlanTerm? term = null;
+        DateTimeOffset end;
         switch (r.Action)
         {
             case "trial":
                 if (plan.TrialDays is not { } days) return WriteResult<SubscriptionView>.Conflict("no-trial", $"plan '{plan.Code}' has no trial");
                 if (state?.TrialUsed == true) return WriteResult<SubscriptionView>.Conflict("trial-used", $"the member already had the trial of '{plan.Code}'");
-                if (chainEnd is not null) return WriteResult<SubscriptionView>.Conflict("active", $"'{plan.Code}' is already running until {chainEnd:O}");
-                start = at;
-                end = at.AddHours(24 * days);
+                if (running is not null) return WriteResult<SubscriptionView>.Conflict("active", $"'{plan.Code}' is already running at {at:O}, until {running.End:O}");
+                term = new PlanTerm(at, at, IsTrial: true, "P" + days.ToString(CultureInfo.InvariantCulture) + "D", at);
                 break;
             case "purchase":
-                start = chainEnd ?? at;
                 // Terms bought ahead stack without bound; the calendar's does not.
-                if (start > DateTimeOffset.MaxValue.AddYears(-LongestTermYears - 1))
+                if ((chainEnd ?? at) > DateTimeOffset.MaxValue.AddYears(-LongestTermYears - 1))
                 {
-                    return WriteResult<SubscriptionView>.Invalid("term", $"would end after the year 9999: '{plan.Code}' already runs until {start:O}");
+                    return WriteResult<SubscriptionView>.Invalid("term", $"would end after the year 9999: '{plan.Code}' already runs until {chainEnd ?? at:O}");
                 }
-                end = AddTerm(start, r.Term!);
+                term = new PlanTerm(at, at, IsTrial: false, r.Term, at);
                 break;
             default:
                 if (chainEnd is null) return WriteResult<SubscriptionView>.Conflict("not-active", $"'{plan.Code}' is not running, nothing to cancel");
                 // Dated before its first term began, a cancel would stop a plan the member did not have yet.
                 if (state!.Terms.All(t => t.Start > at)) return WriteResult<SubscriptionView>.Conflict("not-active", $"'{plan.Code}' had not started at {at:O}, nothing to cancel");
-                start = at;
-                end = chainEnd.Value;
                 break;
         }
+        // A term dated before terms already recorded pushes them back whole: the plan's end moves by its length.
+        var start = at;
+        if (term is not null)
+        {
+            var terms = (state ?? PlanState.New(plan.Code)).Placed(term, out var placed);
+            start = placed.Start;
+            end = terms.Max(t => t.End);
+        }
+        else end = chainEnd!.Value;
 
         // The plan as this entry leaves it is the answer, emitted with the entry.
         var entry = new LedgerEntry
@@ -562,7 +570,7 @@ public static class MemberRules
             BodyHash = hash,
             Plan = plan.Code,
             PlanAction = r.Action,
-            PlanTerm = r.Term,
+            PlanTerm = term?.Term,
             PlanStartsAt = start,
             PlanExpiresAt = end,
         };
@@ -580,11 +588,6 @@ public static class MemberRules
     /// <summary>At least as long as any term a definition may name (P&lt;n&gt;Y, P&lt;n&gt;M).</summary>
     private const int LongestTermYears = 100;
 
-    private static DateTimeOffset AddTerm(DateTimeOffset start, string term)
-    {
-        var n = int.Parse(term.AsSpan(1, term.Length - 2), CultureInfo.InvariantCulture);
-        return term[^1] == 'Y' ? start.AddMonths(12 * n) : start.AddMonths(n);
-    }
 
     // ---- derived entries --------------------------------------------------------------------------------
 

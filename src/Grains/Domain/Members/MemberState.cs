@@ -54,9 +54,46 @@ public sealed record OrderRecord(
     };
 }
 
-/// <summary>One paid or trial term of a plan: [Start, End); <see cref="Term"/> is the term sold (<c>P1Y</c>), null for a trial.</summary>
+/// <summary>
+/// One paid or trial term of a plan: [Start, End); <see cref="Term"/> is its length (<c>P1Y</c>, a trial's <c>P7D</c>;
+/// null for a trial recorded before trials named theirs), <see cref="At"/> the date of the action (null: recorded before terms kept it).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("plan-term")]
-public sealed record PlanTerm([property: Id(0)] DateTimeOffset Start, [property: Id(1)] DateTimeOffset End, [property: Id(2)] bool IsTrial, [property: Id(3)] string? Term = null);
+public sealed record PlanTerm(
+    [property: Id(0)] DateTimeOffset Start,
+    [property: Id(1)] DateTimeOffset End,
+    [property: Id(2)] bool IsTrial,
+    [property: Id(3)] string? Term = null,
+    [property: Id(4)] DateTimeOffset? At = null)
+{
+    /// <summary>The date that orders the plan's terms: the action's, else where it was placed.</summary>
+    public DateTimeOffset Dated => At ?? Start;
+
+    /// <summary>The term moved to start at <paramref name="start"/>, its length kept.</summary>
+    public PlanTerm From(DateTimeOffset start)
+        => this with { Start = start, End = Term is { } t ? EndOf(start, t) : start + (End - Start) };
+
+    /// <summary>The end of a term of length <paramref name="term"/> (<c>P&lt;n&gt;Y</c>, <c>P&lt;n&gt;M</c>, <c>P&lt;n&gt;D</c>) that starts at <paramref name="start"/>.</summary>
+    public static DateTimeOffset EndOf(DateTimeOffset start, string term)
+    {
+        var n = int.Parse(term.AsSpan(1, term.Length - 2), CultureInfo.InvariantCulture);
+        return term[^1] switch
+        {
+            'Y' => start.AddMonths(12 * n),
+            'M' => start.AddMonths(n),
+            _ => start.AddHours(24 * n),
+        };
+    }
+
+    /// <summary>Trials before paid terms of the same date (trial days are kept), then by length: one order whatever order they arrived in.</summary>
+    public static int CompareDates(PlanTerm a, PlanTerm b)
+    {
+        var c = a.Dated.CompareTo(b.Dated);
+        if (c != 0) return c;
+        if (a.IsTrial != b.IsTrial) return a.IsTrial ? -1 : 1;
+        return string.CompareOrdinal(a.Term, b.Term);
+    }
+}
 
 /// <summary>A member's history with one plan. A write replaces it whole (<see cref="With"/>); it is never changed in place.</summary>
 [GenerateSerializer, Immutable, Alias("plan-state")]
@@ -95,11 +132,38 @@ public sealed record PlanState(
     /// <summary>The plan after a subscription entry.</summary>
     public PlanState With(LedgerEntry e) => e.PlanAction switch
     {
-        "trial" => this with { TrialUsed = true, Terms = [.. Terms, new PlanTerm(e.PlanStartsAt!.Value, e.PlanExpiresAt!.Value, IsTrial: true)], LastChangeAt = e.OccurredAt },
-        "purchase" => this with { Cancelled = false, Terms = [.. Terms, new PlanTerm(e.PlanStartsAt!.Value, e.PlanExpiresAt!.Value, IsTrial: false, e.PlanTerm)], LastChangeAt = e.OccurredAt },
+        // A trial recorded before trials named their length carries its own end in the entry.
+        "trial" => this with { TrialUsed = true, Terms = Placed(new PlanTerm(e.PlanStartsAt!.Value, e.PlanTerm is null ? e.PlanExpiresAt!.Value : e.PlanStartsAt.Value, IsTrial: true, e.PlanTerm, e.OccurredAt), out _), LastChangeAt = e.OccurredAt },
+        "purchase" => this with { Cancelled = false, Terms = Placed(new PlanTerm(e.PlanStartsAt!.Value, e.PlanStartsAt.Value, IsTrial: false, e.PlanTerm, e.OccurredAt), out _), LastChangeAt = e.OccurredAt },
         "cancel" => this with { Cancelled = true, LastChangeAt = e.OccurredAt },
         _ => this,
     };
+
+    /// <summary>
+    /// The terms with <paramref name="term"/> among them, in date order, each starting at its date or at the end of
+    /// the terms before it, whichever is later: a term dated inside another follows it, one dated before terms already
+    /// recorded pushes them back whole. The same periods whatever order the actions arrived in; the time is the sum of the terms.
+    /// </summary>
+    public List<PlanTerm> Placed(PlanTerm term, out PlanTerm placed)
+    {
+        // OrderBy is stable: identical terms keep their arrival order.
+        var sorted = Terms.OrderBy(t => t, DateOrder).ToList();
+        var at = sorted.Count;
+        while (at > 0 && PlanTerm.CompareDates(sorted[at - 1], term) > 0) at--;
+        // Terms dated before it keep their places (those folded away ended before any date a fold lets through).
+        var cursor = DateTimeOffset.MinValue;
+        for (var i = 0; i < at; i++) if (sorted[i].End > cursor) cursor = sorted[i].End;
+        placed = term.From(term.Dated > cursor ? term.Dated : cursor);
+        sorted.Insert(at, placed);
+        cursor = placed.End;
+        for (var i = at + 1; i < sorted.Count; i++)
+        {
+            var t = sorted[i];
+            sorted[i] = t.From(t.Dated > cursor ? t.Dated : cursor);
+            if (sorted[i].End > cursor) cursor = sorted[i].End;
+        }
+        return sorted;
+    }
 
     /// <summary>Without the terms that ended before <paramref name="horizon"/> and are not part of the current run.</summary>
     public PlanState Folded(DateTimeOffset horizon)
@@ -109,6 +173,8 @@ public sealed record PlanState(
     }
 
     public static PlanState New(string code) => new(code, [], false, false, null);
+
+    private static readonly Comparer<PlanTerm> DateOrder = Comparer<PlanTerm>.Create(PlanTerm.CompareDates);
 }
 
 /// <summary>What a caller id was used for: the body fingerprint, and the first answer.</summary>
