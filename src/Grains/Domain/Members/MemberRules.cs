@@ -143,16 +143,14 @@ public static class MemberRules
             if (growth > MaxEarning || points > MaxEarning)
             {
                 var (what, rule, value) = growth > MaxEarning ? ("growth", growthRule, growth) : ("points", pointsRule, points);
-                var field = rule?.Of is { } attribute ? $"attributes.{attribute}" : rule?.PerAmount is not null ? "amount" : "type";
                 var earned = value == long.MaxValue ? "more" : value.ToString(CultureInfo.InvariantCulture);
-                return EventOutcome.Rejected(field, $"would earn {earned} {what}; one event earns at most {MaxEarning} (the program's rates and multipliers for '{type.Type}')", "earning-too-large");
+                return EventOutcome.Rejected(FieldOf(rule), $"would earn {earned} {what}; one event earns at most {MaxEarning} (the program's rates and multipliers for '{type.Type}')", "earning-too-large");
             }
             // Bounded events still add up: a member's sums stop at MaxMemberTotal, far below where they would wrap.
             if (s.LifetimeGrowth > MaxMemberTotal - growth || s.LedgerPoints > MaxMemberTotal - points)
             {
                 var (what, rule, total) = s.LifetimeGrowth > MaxMemberTotal - growth ? ("lifetime growth", growthRule, s.LifetimeGrowth) : ("points", pointsRule, s.LedgerPoints);
-                var field = rule?.Of is { } attribute ? $"attributes.{attribute}" : rule?.PerAmount is not null ? "amount" : "type";
-                return EventOutcome.Rejected(field, $"would take the member's {what} ({total}) past {MaxMemberTotal}, the most a member may hold", "member-total-too-large");
+                return EventOutcome.Rejected(FieldOf(rule), $"would take the member's {what} ({total}) past {MaxMemberTotal}, the most a member may hold", "member-total-too-large");
             }
         }
 
@@ -678,4 +676,7 @@ public static class MemberRules
     public const long MaxMemberTotal = 1_000 * MaxEarning;
 
     private static long Floor(decimal value) => (long)decimal.Floor(value);
+
+    /// <summary>The field an earning comes from: the attribute it reads, the amount, or the type's fixed value.</summary>
+    private static string FieldOf(Formula? rule) => rule?.Of is { } attribute ? $"attributes.{attribute}" : rule?.PerAmount is not null ? "amount" : "type";
 }
