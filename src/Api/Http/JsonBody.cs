@@ -114,7 +114,8 @@ public sealed class JsonBody
         return d;
     }
 
-    public long? Integer(string field, bool required = false)
+    /// <summary>A whole number from <paramref name="min"/> to <paramref name="max"/>; out of range, the error says the range.</summary>
+    public long? Integer(string field, long min, long max, bool required = false)
     {
         if (!TryGet(field, out var v))
         {
@@ -122,9 +123,18 @@ public sealed class JsonBody
             return null;
         }
         // Read as a decimal: 60.0 or 6e1 is a whole number too, and serializers that hold numbers as doubles write them so.
-        if (v.ValueKind == JsonValueKind.Number && v.TryGetDecimal(out var d) && decimal.IsInteger(d) && d is >= long.MinValue and <= long.MaxValue) return (long)d;
-        Error(field, "must be a whole number");
-        return null;
+        if (v.ValueKind != JsonValueKind.Number || (v.TryGetDecimal(out var d) && !decimal.IsInteger(d)))
+        {
+            Error(field, "must be a whole number");
+            return null;
+        }
+        // Past decimal's range (about 7.9e28) a number is whole, and far out of any range.
+        if (!v.TryGetDecimal(out d) || d < min || d > max)
+        {
+            Error(field, $"must be a whole number from {min} to {max}");
+            return null;
+        }
+        return (long)d;
     }
 
     /// <summary>An ISO-8601 instant that states its offset (<c>Z</c> or <c>+08:00</c>), returned in UTC (<see cref="Domain.IsoInstant"/>).</summary>

@@ -254,6 +254,22 @@ public sealed class BadInputTests(ClockedNodeFixture node)
     }
 
     [Theory]
+    [InlineData("1e20", "must be a whole number from 1 to 9223372036854775807")]
+    [InlineData("9223372036854775808", "must be a whole number from 1 to 9223372036854775807")]
+    [InlineData("1e30", "must be a whole number from 1 to 9223372036854775807")]
+    [InlineData("0", "must be a whole number from 1 to 9223372036854775807")]
+    [InlineData("10.5", "must be a whole number")]
+    [InlineData("\"10\"", "must be a whole number")]
+    public async Task Redeemed_points_out_of_range_are_refused_saying_the_range(string points, string message)
+    {
+        var m = await MemberWithPoints();
+        var rows = await LedgerRows(m);
+        var (status, problem) = await Http.Post($"{P}/members/{m}/points/redemptions", $$"""{"redemptionId":"r-big","points":{{points}}}""");
+        Assert.Equal((HttpStatusCode.BadRequest, message), (status, problem.ErrorFor("points")));
+        Assert.Equal(rows, await LedgerRows(m));
+    }
+
+    [Theory]
     [InlineData("trial")]
     [InlineData("cancel")]
     public async Task A_term_on_a_trial_or_a_cancel_is_400_naming_it(string action)
