@@ -116,6 +116,9 @@ public static class ApiKeyAuthorization
 {
     public const string Header = "X-Api-Key";
 
+    /// <summary>The <c>WWW-Authenticate</c> of every 401 (RFC 9110 requires one): the scheme and the header it is sent in.</summary>
+    public const string Challenge = $"ApiKey header=\"{Header}\"";
+
     public static TBuilder RequireRole<TBuilder>(this TBuilder builder, string role) where TBuilder : IEndpointConventionBuilder
     {
         builder.WithMetadata(new Operations.RequiredRole(role));
@@ -128,6 +131,7 @@ public static class ApiKeyAuthorization
             var keys = http.Request.Headers[Header];
             var status = registry.Authorize(keys, role);
             if (status is null) return await next(context);
+            if (status == 401) http.Response.Headers.WWWAuthenticate = Challenge;
             return TypedResults.Problem(new ProblemDetails
             {
                 Status = status,

@@ -147,7 +147,7 @@ public static class MembershipOpenApi
             operation.Extensions ??= new Dictionary<string, IOpenApiExtension>();
             operation.Extensions[RoleExtension] = new JsonNodeExtension(JsonValue.Create(role.Role));
             operation.Description = $"Role: `{role.Role}`" + (role.Role == Roles.Admin ? "." : " (or `admin`).") + (operation.Description is null ? "" : " " + operation.Description);
-            Problem(operation, document, "401", "Problem", "no API key, or an unknown one (only when keys are configured)");
+            Problem(operation, document, "401", "Problem", "no API key, an unknown one or more than one (only when keys are configured); WWW-Authenticate: ApiKey header=\"X-Api-Key\"");
             Problem(operation, document, "403", "Problem", $"the API key does not hold the '{role.Role}' role");
             Problem(operation, document, "429", "Problem", "the API key is over its rate limit (reason rate-limit; only when limits are configured)", retryAfter: true);
         }

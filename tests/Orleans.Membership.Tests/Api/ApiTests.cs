@@ -612,4 +612,16 @@ public sealed class ApiKeyTests(KeyedNodeFixture node)
         Assert.Contains("Content-Type: application/problem+json", answer, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("send one X-Api-Key header", answer);
     }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("wrong")]
+    public async Task A_401_names_the_api_key_scheme_in_WWW_Authenticate(string? key)
+    {
+        var (status, _, headers) = await node.Http.SendRaw(HttpMethod.Get, $"{P}/members/k1", null, key);
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        Assert.Equal("ApiKey header=\"X-Api-Key\"", headers.WwwAuthenticate.ToString());
+        var (forbidden, _, forbiddenHeaders) = await node.Http.SendRaw(HttpMethod.Get, P, null, "k-checkout");
+        Assert.Equal((HttpStatusCode.Forbidden, 0), (forbidden, forbiddenHeaders.WwwAuthenticate.Count));
+    }
 }
