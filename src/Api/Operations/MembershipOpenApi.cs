@@ -18,8 +18,20 @@ public sealed record ConflictReasons(IReadOnlyList<string> Reasons);
 /// </summary>
 public sealed record DocumentedBody(Type Type, bool Optional);
 
+/// <summary>
+/// Endpoint metadata: a query parameter or header the handler reads itself (or binds as text to word its own
+/// errors), for the document only: declared with its type, replacing what the signature would give.
+/// </summary>
+public sealed record DocumentedParameter(string Name, ParameterLocation In, JsonSchemaType Type, string Description);
+
 public static class OpenApiMetadataExtensions
 {
+    public static TBuilder DocumentsQuery<TBuilder>(this TBuilder builder, string name, JsonSchemaType type, string description) where TBuilder : IEndpointConventionBuilder
+        => builder.WithMetadata(new DocumentedParameter(name, ParameterLocation.Query, type, description));
+
+    public static TBuilder DocumentsHeader<TBuilder>(this TBuilder builder, string name, JsonSchemaType type, string description) where TBuilder : IEndpointConventionBuilder
+        => builder.WithMetadata(new DocumentedParameter(name, ParameterLocation.Header, type, description));
+
     public static TBuilder Conflicts<TBuilder>(this TBuilder builder, params string[] reasons) where TBuilder : IEndpointConventionBuilder
         => builder.WithMetadata(new ConflictReasons(reasons));
 
@@ -60,6 +72,19 @@ public static class MembershipOpenApi
                             ["application/json"] = new OpenApiMediaType { Schema = await Component(body.Type, context, cancellationToken) },
                         },
                     };
+                }
+                foreach (var parameter in context.Description.ActionDescriptor.EndpointMetadata.OfType<DocumentedParameter>())
+                {
+                    operation.Parameters ??= [];
+                    var same = operation.Parameters.FirstOrDefault(p => p.Name == parameter.Name && p.In == parameter.In);
+                    if (same is not null) operation.Parameters.Remove(same);
+                    operation.Parameters.Add(new OpenApiParameter
+                    {
+                        Name = parameter.Name,
+                        In = parameter.In,
+                        Description = parameter.Description,
+                        Schema = new OpenApiSchema { Type = parameter.Type },
+                    });
                 }
                 Describe(operation, context, context.Document!);
             });
