@@ -55,6 +55,8 @@ public static class ChangesApi
         var response = context.Response;
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
+        // HEAD: the headers only; the feed itself never ends.
+        if (HttpMethods.IsHead(context.Request.Method)) return;
         await response.Body.FlushAsync(context.RequestAborted);
         var aborted = context.RequestAborted;
         try

@@ -99,13 +99,15 @@ public static class MembershipOpenApi
 
     private static void Describe(OpenApiDocument document)
     {
+        // Every GET also takes HEAD (RFC 9110); a twin operation of the same id would only repeat it.
+        foreach (var item in document.Paths.Values.OfType<OpenApiPathItem>()) item.Operations?.Remove(HttpMethod.Head);
         document.Info = new OpenApiInfo
         {
             Title = "Orleans.Membership API",
             Version = "v1",
             Description = "The membership engine's HTTP API: programs, members, benefits, points, paid plans, events, changes. " +
                 "Errors are application/problem+json; a 409 carries a `reason`. With API keys configured, send one in `X-Api-Key`: " +
-                "each operation names the role it needs (`x-membership-role`; `admin` may do everything).",
+                "each operation names the role it needs (`x-membership-role`; `admin` may do everything). Every GET also answers HEAD.",
         };
         document.Components ??= new OpenApiComponents();
         document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
