@@ -70,18 +70,19 @@ public static class MembershipApi
         app.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok"))).WithName("Healthz").DisableRateLimiting();
         // Load balancers often probe with HEAD; the other health paths take it already.
         app.MapMethods("/healthz", [HttpMethods.Head], () => TypedResults.Ok()).ExcludeFromDescription().DisableRateLimiting();
-        app.MapGet("/v1/diagnostics/runtime", () => TypedResults.Ok(RuntimeDiagnostics.Now())).RequireRole(Roles.Admin).WithName("GetRuntimeDiagnostics");
+        var api = app.MapGroup("").AnswerHeadLikeGet();
+        api.MapGet("/v1/diagnostics/runtime", () => TypedResults.Ok(RuntimeDiagnostics.Now())).RequireRole(Roles.Admin).WithName("GetRuntimeDiagnostics");
         // Events that came by stream in this process's silo (zero in a standalone API process).
-        app.MapGet("/v1/diagnostics/streams", (StreamIngestStats stats, IServiceProvider services)
+        api.MapGet("/v1/diagnostics/streams", (StreamIngestStats stats, IServiceProvider services)
             => TypedResults.Ok(StreamDiagnostics.Of(stats, services.GetService<StreamBackpressureStats>()))).RequireRole(Roles.Admin).WithName("GetStreamDiagnostics");
-        app.MapProgramsApiV1();
-        app.MapMembersApiV1();
-        app.MapBenefitsApiV1();
-        app.MapPointsApiV1();
-        app.MapSubscriptionsApiV1();
-        app.MapPlansApiV1();
-        app.MapEventsApiV1();
-        app.MapChangesApiV1();
+        api.MapProgramsApiV1();
+        api.MapMembersApiV1();
+        api.MapBenefitsApiV1();
+        api.MapPointsApiV1();
+        api.MapSubscriptionsApiV1();
+        api.MapPlansApiV1();
+        api.MapEventsApiV1();
+        api.MapChangesApiV1();
 
         var keys = app.Services.GetRequiredService<ApiKeyRegistry>();
         if (keys.IsOpen)

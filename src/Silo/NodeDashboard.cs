@@ -37,7 +37,8 @@ public static class NodeDashboard
         app.MapOrleansDashboard(Path).ExcludeFromDescription().AddEndpointFilterFactory((_, next) => keys.IsOpen ? next : async context =>
         {
             var http = context.HttpContext;
-            var status = keys.Authorize(http.Request.Headers[ApiKeyAuthorization.Header].FirstOrDefault() ?? BasicPassword(http.Request), Roles.Admin);
+            var presented = http.Request.Headers[ApiKeyAuthorization.Header];
+            var status = presented.Count > 0 ? keys.Authorize(presented, Roles.Admin) : keys.Authorize(BasicPassword(http.Request), Roles.Admin);
             if (status is null) return await next(context);
             if (status == StatusCodes.Status401Unauthorized) http.Response.Headers.WWWAuthenticate = "Basic realm=\"Orleans Dashboard\", charset=\"UTF-8\"";
             return TypedResults.Problem(new ProblemDetails

@@ -19,30 +19,32 @@ public static class BenefitsApi
         return group;
     }
 
-    private static async Task<Results<Ok<BenefitsResponse>, ProblemHttpResult>> CheckAll(string programId, string memberId, MemberRoute route, MembershipMetrics metrics)
+    private static async Task<Results<Ok<BenefitsResponse>, ProblemHttpResult>> CheckAll(string programId, string memberId, HttpRequest request, MemberRoute route, MembershipMetrics metrics)
     {
+        var counted = Counted(request, metrics);
         var (grain, error) = await route.Resolve(programId, memberId);
         if (error is not null) return error;
         var checks = await grain!.CheckBenefits();
-        foreach (var check in checks) metrics.BenefitCheck(programId, check);
+        foreach (var check in checks) counted?.BenefitCheck(programId, check);
         return TypedResults.Ok(new BenefitsResponse(checks));
     }
 
-    private static async Task<Results<Ok<BenefitCheck>, ProblemHttpResult>> Check(string programId, string memberId, string code, MemberRoute route, MemberReadModel readModel, ProgramCatalog programs, TimeProvider clock, MembershipMetrics metrics)
+    private static async Task<Results<Ok<BenefitCheck>, ProblemHttpResult>> Check(string programId, string memberId, string code, HttpRequest request, MemberRoute route, MemberReadModel readModel, ProgramCatalog programs, TimeProvider clock, MembershipMetrics metrics)
     {
+        var counted = Counted(request, metrics);
         // The hot path: a member active in this silo is answered from the facts it published, no grain hop.
         if (readModel.TryGet(MemberKeys.Of(programId, memberId), out var facts) && await programs.GetAsync(programId) is { } program)
         {
             if (!program.BenefitsByCode.TryGetValue(code, out var benefit))
             {
-                metrics.UnknownBenefit(programId);
+                counted?.UnknownBenefit(programId);
                 return Problems.NotFound($"benefit '{code}' is not defined by program '{programId}'");
             }
             var now = clock.GetUtcNow();
             if (facts.Answers(program, now))
             {
                 var answer = facts.Check(program, benefit, now);
-                metrics.BenefitCheck(programId, answer);
+                counted?.BenefitCheck(programId, answer);
                 return TypedResults.Ok(answer);
             }
         }
@@ -51,12 +53,15 @@ public static class BenefitsApi
         var check = await grain!.CheckBenefit(code);
         if (check is null)
         {
-            metrics.UnknownBenefit(programId);
+            counted?.UnknownBenefit(programId);
             return Problems.NotFound($"benefit '{code}' is not defined by program '{programId}'");
         }
-        metrics.BenefitCheck(programId, check);
+        counted?.BenefitCheck(programId, check);
         return TypedResults.Ok(check);
     }
+
+    /// <summary>The metrics a check counts in: none for HEAD, which asks whether a GET would succeed and checks nobody out.</summary>
+    private static MembershipMetrics? Counted(HttpRequest request, MembershipMetrics metrics) => HttpMethods.IsHead(request.Method) ? null : metrics;
 
     private static async Task<Results<Created<BenefitCheck>, ProblemHttpResult>> Use(string programId, string memberId, string code, HttpRequest request, MemberRoute route, MembershipMetrics metrics)
     {

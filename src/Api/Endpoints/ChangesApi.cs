@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.OpenApi;
 using Orleans.Membership.Abstractions;
 using Orleans.Membership.Api.Http;
 using Orleans.Membership.Api.Operations;
@@ -19,12 +20,15 @@ public static class ChangesApi
     public static RouteGroupBuilder MapChangesApiV1(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId}").RequireRole(Roles.Admin);
-        group.MapGet("/changes", Feed).Produces(StatusCodes.Status200OK, contentType: "text/event-stream").WithName("ReadChanges");
+        group.MapGet("/changes", Feed).Produces(StatusCodes.Status200OK, contentType: "text/event-stream").WithName("ReadChanges")
+            .DocumentsHeader("Last-Event-ID", JsonSchemaType.Integer, "resume after this event id (what an EventSource sends when it reconnects); wins over after")
+            .DocumentsQuery("after", JsonSchemaType.Integer, "resume after this event id of the feed, while the feed still holds it");
         group.MapPut("/webhooks", PutWebhooks).AcceptsJsonBodies().DocumentsBody<WebhooksBody>().WithName("PutWebhooks");
         group.MapGet("/webhooks", GetWebhooks).WithName("GetWebhooks");
         group.MapGet("/webhooks/dead-letters", GetDeadLetters).WithName("GetDeadLetters");
         group.MapPost("/webhooks/dead-letters/replay", Replay).AcceptsJsonBodies().WithName("ReplayDeadLetters");
-        group.MapDelete("/webhooks/dead-letters", Discard).WithName("DiscardDeadLetters");
+        group.MapDelete("/webhooks/dead-letters", Discard).WithName("DiscardDeadLetters")
+            .DocumentsQuery("url", JsonSchemaType.String, "discard only the dead letters of this webhook URL (exact); leave it out to discard all");
         return group;
     }
 
@@ -51,6 +55,8 @@ public static class ChangesApi
         var response = context.Response;
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
+        // HEAD: the headers only; the feed itself never ends.
+        if (HttpMethods.IsHead(context.Request.Method)) return;
         await response.Body.FlushAsync(context.RequestAborted);
         var aborted = context.RequestAborted;
         try

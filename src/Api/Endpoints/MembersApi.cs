@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.OpenApi;
 using Orleans.Membership.Abstractions;
 using Orleans.Membership.Api.Http;
 using Orleans.Membership.Api.Operations;
@@ -77,7 +78,10 @@ public static class MembersApi
         var group = routes.MapGroup("/v1/programs/{programId}/members/{memberId}");
         group.MapPost("", Enroll).RequireRole(Roles.Ingest).AcceptsJsonBodies().DocumentsBody<EnrollBody>(optional: true).WithName("Enroll");
         group.MapGet("", GetSummary).RequireRole(Roles.Checkout).WithName("GetMember");
-        group.MapGet("/ledger", GetLedger).RequireRole(Roles.Checkout).WithName("GetLedger");
+        // limit and before are bound as text: the handler words its own errors for them.
+        group.MapGet("/ledger", GetLedger).RequireRole(Roles.Checkout).WithName("GetLedger")
+            .DocumentsQuery("limit", JsonSchemaType.Integer, "entries per page, 1 to 1000 (default 100)")
+            .DocumentsQuery("before", JsonSchemaType.Integer, "a seq: the page of entries before it (the previous page's next)");
         group.MapDelete("", Erase).RequireRole(Roles.Admin).WithName("EraseMember");
         return group;
     }

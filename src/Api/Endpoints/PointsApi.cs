@@ -23,8 +23,7 @@ public static class PointsApi
         if (bodyError is not null) return bodyError;
         body!.RejectUnknown("redemptionId", "points", "reason");
         var redemptionId = body.Id("redemptionId");
-        var points = body.Integer("points", required: true);
-        if (points is <= 0) body.Error("points", "must be a whole number greater than 0");
+        var points = body.Integer("points", min: 1, max: long.MaxValue, required: true);
         var reason = body.String("reason");
         if (reason is { Length: > 200 }) body.Error("reason", "must be at most 200 characters");
         if (body.HasErrors) return MembersApi.Invalid(body);

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Primitives;
 
 namespace Orleans.Membership.Api.Http;
 
@@ -69,6 +70,13 @@ public sealed class ApiKeyRegistry
 
     public bool IsOpen => _keys.Length == 0;
 
+    /// <summary>
+    /// As <see cref="Authorize(string?, string)"/> for the values of the key header: more than one is a 401,
+    /// whatever their order (which one counted would depend on the proxies in between).
+    /// </summary>
+    public int? Authorize(StringValues keys, string role)
+        => IsOpen ? null : keys.Count > 1 ? StatusCodes.Status401Unauthorized : Authorize(keys.FirstOrDefault(), role);
+
     /// <summary>null: allowed; otherwise the status to answer (401 or 403).</summary>
     public int? Authorize(string? key, string role)
     {
@@ -108,6 +116,9 @@ public static class ApiKeyAuthorization
 {
     public const string Header = "X-Api-Key";
 
+    /// <summary>The <c>WWW-Authenticate</c> of every 401 (RFC 9110 requires one): the scheme and the header it is sent in.</summary>
+    public const string Challenge = $"ApiKey header=\"{Header}\"";
+
     public static TBuilder RequireRole<TBuilder>(this TBuilder builder, string role) where TBuilder : IEndpointConventionBuilder
     {
         builder.WithMetadata(new Operations.RequiredRole(role));
@@ -117,15 +128,17 @@ public static class ApiKeyAuthorization
         {
             var http = context.HttpContext;
             var registry = http.RequestServices.GetRequiredService<ApiKeyRegistry>();
-            var status = registry.Authorize(http.Request.Headers[Header].FirstOrDefault(), role);
+            var keys = http.Request.Headers[Header];
+            var status = registry.Authorize(keys, role);
             if (status is null) return await next(context);
+            if (status == 401) http.Response.Headers.WWWAuthenticate = Challenge;
             return TypedResults.Problem(new ProblemDetails
             {
                 Status = status,
                 Title = status == 401 ? "Unauthorized" : "Forbidden",
-                Detail = status == 401
-                    ? $"send a valid API key in the {Header} header"
-                    : $"this API key does not hold the '{role}' role",
+                Detail = status != 401 ? $"this API key does not hold the '{role}' role"
+                    : keys.Count > 1 ? $"send one {Header} header, not {keys.Count}: a request with more than one key is refused"
+                    : $"send a valid API key in the {Header} header",
             });
         });
         return builder;

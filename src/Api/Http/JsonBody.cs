@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 
 namespace Orleans.Membership.Api.Http;
 
@@ -8,7 +7,7 @@ namespace Orleans.Membership.Api.Http;
 /// Reads fields of a JSON object with exact type checks, collecting every problem under its field path
 /// (<c>events[3].amount</c>), so a caller learns all that is wrong with a body at once.
 /// </summary>
-public sealed partial class JsonBody
+public sealed class JsonBody
 {
     private readonly JsonElement _obj;
     private readonly string _prefix;
@@ -115,7 +114,8 @@ public sealed partial class JsonBody
         return d;
     }
 
-    public long? Integer(string field, bool required = false)
+    /// <summary>A whole number from <paramref name="min"/> to <paramref name="max"/>; out of range, the error says the range.</summary>
+    public long? Integer(string field, long min, long max, bool required = false)
     {
         if (!TryGet(field, out var v))
         {
@@ -123,19 +123,28 @@ public sealed partial class JsonBody
             return null;
         }
         // Read as a decimal: 60.0 or 6e1 is a whole number too, and serializers that hold numbers as doubles write them so.
-        if (v.ValueKind == JsonValueKind.Number && v.TryGetDecimal(out var d) && decimal.IsInteger(d) && d is >= long.MinValue and <= long.MaxValue) return (long)d;
-        Error(field, "must be a whole number");
-        return null;
+        if (v.ValueKind != JsonValueKind.Number || (v.TryGetDecimal(out var d) && !decimal.IsInteger(d)))
+        {
+            Error(field, "must be a whole number");
+            return null;
+        }
+        // Past decimal's range (about 7.9e28) a number is whole, and far out of any range.
+        if (!v.TryGetDecimal(out d) || d < min || d > max)
+        {
+            Error(field, $"must be a whole number from {min} to {max}");
+            return null;
+        }
+        return (long)d;
     }
 
-    /// <summary>An ISO-8601 instant that states its offset (<c>Z</c> or <c>+08:00</c>), returned in UTC.</summary>
+    /// <summary>An ISO-8601 instant that states its offset (<c>Z</c> or <c>+08:00</c>), returned in UTC (<see cref="Domain.IsoInstant"/>).</summary>
     public DateTimeOffset? Instant(string field)
     {
         var s = String(field);
         if (s is null) return null;
-        if (!OffsetSuffix().IsMatch(s) || !DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.None, out var t))
+        if (!Domain.IsoInstant.TryRead(s, out var t))
         {
-            Error(field, "must be an ISO-8601 instant with an offset, e.g. 2026-11-11T00:00:05+08:00");
+            Error(field, Domain.IsoInstant.Rule);
             return null;
         }
         if (t < Domain.Members.EventValidation.Earliest)
@@ -143,7 +152,7 @@ public sealed partial class JsonBody
             Error(field, Domain.Members.EventValidation.BeforeEarliest);
             return null;
         }
-        return t.ToUniversalTime();
+        return t;
     }
 
     /// <summary>A JSON object kept as its compact text (null when absent).</summary>
@@ -157,8 +166,4 @@ public sealed partial class JsonBody
         }
         return JsonSerializer.Serialize(v);
     }
-
-    // \A and \z, not ^ and $: $ also matches before a final newline. [0-9], not \d: \d takes any script's digits.
-    [GeneratedRegex(@"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,7})?)?(Z|[+-][0-9]{2}:[0-9]{2})\z", RegexOptions.CultureInvariant)]
-    private static partial Regex OffsetSuffix();
 }

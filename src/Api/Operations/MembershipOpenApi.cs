@@ -18,8 +18,20 @@ public sealed record ConflictReasons(IReadOnlyList<string> Reasons);
 /// </summary>
 public sealed record DocumentedBody(Type Type, bool Optional);
 
+/// <summary>
+/// Endpoint metadata: a query parameter or header the handler reads itself (or binds as text to word its own
+/// errors), for the document only: declared with its type, replacing what the signature would give.
+/// </summary>
+public sealed record DocumentedParameter(string Name, ParameterLocation In, JsonSchemaType Type, string Description);
+
 public static class OpenApiMetadataExtensions
 {
+    public static TBuilder DocumentsQuery<TBuilder>(this TBuilder builder, string name, JsonSchemaType type, string description) where TBuilder : IEndpointConventionBuilder
+        => builder.WithMetadata(new DocumentedParameter(name, ParameterLocation.Query, type, description));
+
+    public static TBuilder DocumentsHeader<TBuilder>(this TBuilder builder, string name, JsonSchemaType type, string description) where TBuilder : IEndpointConventionBuilder
+        => builder.WithMetadata(new DocumentedParameter(name, ParameterLocation.Header, type, description));
+
     public static TBuilder Conflicts<TBuilder>(this TBuilder builder, params string[] reasons) where TBuilder : IEndpointConventionBuilder
         => builder.WithMetadata(new ConflictReasons(reasons));
 
@@ -61,6 +73,19 @@ public static class MembershipOpenApi
                         },
                     };
                 }
+                foreach (var parameter in context.Description.ActionDescriptor.EndpointMetadata.OfType<DocumentedParameter>())
+                {
+                    operation.Parameters ??= [];
+                    var same = operation.Parameters.FirstOrDefault(p => p.Name == parameter.Name && p.In == parameter.In);
+                    if (same is not null) operation.Parameters.Remove(same);
+                    operation.Parameters.Add(new OpenApiParameter
+                    {
+                        Name = parameter.Name,
+                        In = parameter.In,
+                        Description = parameter.Description,
+                        Schema = new OpenApiSchema { Type = parameter.Type },
+                    });
+                }
                 Describe(operation, context, context.Document!);
             });
         });
@@ -74,13 +99,15 @@ public static class MembershipOpenApi
 
     private static void Describe(OpenApiDocument document)
     {
+        // Every GET also takes HEAD (RFC 9110); a twin operation of the same id would only repeat it.
+        foreach (var item in document.Paths.Values.OfType<OpenApiPathItem>()) item.Operations?.Remove(HttpMethod.Head);
         document.Info = new OpenApiInfo
         {
             Title = "Orleans.Membership API",
             Version = "v1",
             Description = "The membership engine's HTTP API: programs, members, benefits, points, paid plans, events, changes. " +
                 "Errors are application/problem+json; a 409 carries a `reason`. With API keys configured, send one in `X-Api-Key`: " +
-                "each operation names the role it needs (`x-membership-role`; `admin` may do everything).",
+                "each operation names the role it needs (`x-membership-role`; `admin` may do everything). Every GET also answers HEAD.",
         };
         document.Components ??= new OpenApiComponents();
         document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
@@ -147,7 +174,7 @@ public static class MembershipOpenApi
             operation.Extensions ??= new Dictionary<string, IOpenApiExtension>();
             operation.Extensions[RoleExtension] = new JsonNodeExtension(JsonValue.Create(role.Role));
             operation.Description = $"Role: `{role.Role}`" + (role.Role == Roles.Admin ? "." : " (or `admin`).") + (operation.Description is null ? "" : " " + operation.Description);
-            Problem(operation, document, "401", "Problem", "no API key, or an unknown one (only when keys are configured)");
+            Problem(operation, document, "401", "Problem", "no API key, an unknown one or more than one (only when keys are configured); WWW-Authenticate: ApiKey header=\"X-Api-Key\"");
             Problem(operation, document, "403", "Problem", $"the API key does not hold the '{role.Role}' role");
             Problem(operation, document, "429", "Problem", "the API key is over its rate limit (reason rate-limit; only when limits are configured)", retryAfter: true);
         }

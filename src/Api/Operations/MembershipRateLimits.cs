@@ -49,7 +49,9 @@ public static class MembershipRateLimits
         {
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             {
-                var key = context.Request.Headers[ApiKeyAuthorization.Header].FirstOrDefault();
+                // More than one key is refused (401) whatever it holds: no key's budget pays for it.
+                var keys = context.Request.Headers[ApiKeyAuthorization.Header];
+                var key = keys.Count == 1 ? keys[0] : null;
                 var limit = key is null ? null : LimitOf(context.RequestServices.GetRequiredService<ApiKeyRegistry>(), key, limits);
                 // No limit: an unknown key (its requests are refused anyway), or a role without a limit.
                 return limit is null

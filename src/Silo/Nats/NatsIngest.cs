@@ -35,7 +35,7 @@ public static class NatsIngest
     {
         if (app.Services.GetService<NatsIngestOptions>() is not { } options) return;
         app.MapGet("/v1/diagnostics/nats", async (IGrainFactory grains) =>
-            TypedResults.Ok(await grains.GetGrain<IEventDispatcherGrain>(options.Stream).Ping())).RequireRole(Roles.Admin);
+            TypedResults.Ok(await grains.GetGrain<IEventDispatcherGrain>(options.Stream).Ping())).RequireRole(Roles.Admin).AnswerHeadLikeGet();
     }
 }
 

@@ -604,4 +604,30 @@ public sealed class ApiKeyTests(KeyedNodeFixture node)
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await node.Http.SendRaw(HttpMethod.Post, $"{P}/events", Support.Http.Body(body, "text/plain"), "k-ingest")).Status);
         Assert.Equal(HttpStatusCode.Forbidden, (await node.Http.SendRaw(HttpMethod.Post, $"{P}/members/k5", Support.Http.Body("{", "text/plain"), "k-checkout")).Status);
     }
+
+    [Theory]
+    [InlineData("wrong", "k-checkout")]
+    [InlineData("k-checkout", "wrong")]
+    [InlineData("k-checkout", "k-checkout")]
+    public async Task Two_api_key_headers_are_401_naming_the_header_whatever_the_order(string first, string second)
+    {
+        // HttpClient joins repeated values into one line: two header lines need a request written by hand.
+        var answer = await Support.Http.RawRequest(node.BaseAddress,
+            $"GET {P}/members/k1/benefits/free-shipping HTTP/1.1\r\nHost: localhost\r\nX-Api-Key: {first}\r\nX-Api-Key: {second}\r\nConnection: close\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 401 ", answer);
+        Assert.Contains("Content-Type: application/problem+json", answer, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("send one X-Api-Key header", answer);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("wrong")]
+    public async Task A_401_names_the_api_key_scheme_in_WWW_Authenticate(string? key)
+    {
+        var (status, _, headers) = await node.Http.SendRaw(HttpMethod.Get, $"{P}/members/k1", null, key);
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        Assert.Equal("ApiKey header=\"X-Api-Key\"", headers.WwwAuthenticate.ToString());
+        var (forbidden, _, forbiddenHeaders) = await node.Http.SendRaw(HttpMethod.Get, P, null, "k-checkout");
+        Assert.Equal((HttpStatusCode.Forbidden, 0), (forbidden, forbiddenHeaders.WwwAuthenticate.Count));
+    }
 }

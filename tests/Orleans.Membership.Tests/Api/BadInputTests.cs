@@ -183,6 +183,35 @@ public sealed class BadInputTests(ClockedNodeFixture node)
     }
 
     [Theory]
+    [InlineData("2026-11-01T10:00:00.123456789+08:00", "2026-11-01T02:00:00.1234567+00:00")]
+    [InlineData("2026-11-01T10:00:00.12345678+08:00", "2026-11-01T02:00:00.1234567+00:00")]
+    [InlineData("2026-11-01t02:00:00.5z", "2026-11-01T02:00:00.5000000+00:00")]
+    public async Task An_instant_with_nine_decimals_or_a_lower_case_t_and_z_is_taken_truncated_to_ticks(string occurredAt, string stored)
+    {
+        var m = NewId("inst-m");
+        var (status, body) = await Http.Post($"{P}/events",
+            $$"""{"eventId":"{{m}}-o1","memberId":"{{m}}","type":"order.paid","occurredAt":"{{occurredAt}}","orderId":"o1","amount":500}""");
+        Assert.Equal((HttpStatusCode.OK, 1), (status, body.GetProperty("accepted").GetInt32()));
+        var entry = (await Http.Get($"{P}/members/{m}/ledger?limit=1000")).Body.GetProperty("entries").EnumerateArray().Single(e => e.GetProperty("eventId").GetString() == $"{m}-o1");
+        Assert.Equal(stored, entry.GetProperty("occurredAt").GetDateTimeOffset().ToString("O"));
+
+        var trial = await Http.Post($"{P}/members/{m}/subscription", """{"subscriptionEventId":"s1","plan":"plus","action":"trial","at":"2026-11-20t00:00:00.123456789z"}""");
+        Assert.Equal((HttpStatusCode.OK, "trial"), (trial.Status, trial.Body.GetProperty("status").GetString()));
+    }
+
+    [Fact]
+    public async Task An_instant_without_an_offset_is_refused_saying_what_is_taken()
+    {
+        var m = await MemberWithPoints();
+        var (_, body) = await Http.Post($"{P}/events", $$"""{"eventId":"{{m}}-no-offset","memberId":"{{m}}","type":"sign-in","occurredAt":"2026-11-01T10:00:00.123456789"}""");
+        var error = body.GetProperty("rejected")[0].GetProperty("error").GetString()!;
+        Assert.Contains("up to 9 decimals, then Z or ±hh:mm, e.g. 2026-11-11T00:00:05+08:00", error);
+        var (status, problem) = await Http.Post($"{P}/members/{m}/subscription", """{"subscriptionEventId":"s1","plan":"plus","action":"trial","at":"2026-11-20"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("up to 9 decimals", problem.ErrorFor("at"));
+    }
+
+    [Theory]
     [InlineData("-5", "must be greater than 0")]
     [InlineData("0", "must be greater than 0")]
     [InlineData("1.234", "must have at most 2 decimals")]
@@ -221,6 +250,22 @@ public sealed class BadInputTests(ClockedNodeFixture node)
             Assert.Equal(HttpStatusCode.BadRequest, status);
             Assert.Equal("must be 1970-01-01T00:00:00Z or later", problem.ErrorFor(field));
         }
+        Assert.Equal(rows, await LedgerRows(m));
+    }
+
+    [Theory]
+    [InlineData("1e20", "must be a whole number from 1 to 9223372036854775807")]
+    [InlineData("9223372036854775808", "must be a whole number from 1 to 9223372036854775807")]
+    [InlineData("1e30", "must be a whole number from 1 to 9223372036854775807")]
+    [InlineData("0", "must be a whole number from 1 to 9223372036854775807")]
+    [InlineData("10.5", "must be a whole number")]
+    [InlineData("\"10\"", "must be a whole number")]
+    public async Task Redeemed_points_out_of_range_are_refused_saying_the_range(string points, string message)
+    {
+        var m = await MemberWithPoints();
+        var rows = await LedgerRows(m);
+        var (status, problem) = await Http.Post($"{P}/members/{m}/points/redemptions", $$"""{"redemptionId":"r-big","points":{{points}}}""");
+        Assert.Equal((HttpStatusCode.BadRequest, message), (status, problem.ErrorFor("points")));
         Assert.Equal(rows, await LedgerRows(m));
     }
 

@@ -87,6 +87,12 @@ public sealed class OperationsTests(NodeFixture node) : IClassFixture<NodeFixtur
         Assert.Equal(HttpStatusCode.OK, (await Http.Get($"{p}/members/u1/benefits/birthday-gift")).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await Http.Get($"{p}/members/u1/benefits/no-such-benefit")).Status);
         Assert.Equal(HttpStatusCode.OK, (await Http.Get($"{p}/members/u1/benefits")).Status); // every code of the program, one check each
+        // HEAD asks whether a GET would succeed: it is answered the same, and counted as no check.
+        foreach (var path in new[] { $"{p}/members/u1/benefits/free-shipping", $"{p}/members/u1/benefits", $"{p}/members/u1/benefits/no-such-benefit" })
+        {
+            using var head = await Http.SendAsync(new HttpRequestMessage(HttpMethod.Head, path));
+            Assert.Equal(path.EndsWith("no-such-benefit", StringComparison.Ordinal) ? HttpStatusCode.NotFound : HttpStatusCode.OK, head.StatusCode);
+        }
         Assert.Equal(HttpStatusCode.Conflict, (await Http.Post($"{p}/members/u1/benefits/free-shipping/uses", """{"useId":"use-1"}""")).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await Http.Post($"{p}/members/u1/benefits/no-such-benefit/uses", """{"useId":"use-2"}""")).Status);
 

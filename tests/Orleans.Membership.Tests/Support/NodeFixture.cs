@@ -131,6 +131,21 @@ public static class Http
         return content;
     }
 
+    /// <summary>
+    /// Writes <paramref name="request"/> to the node as is (header lines HttpClient would merge or refuse) and
+    /// reads the whole answer; the request should ask <c>Connection: close</c>.
+    /// </summary>
+    public static async Task<string> RawRequest(Uri node, string request)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var client = new TcpClient();
+        await client.ConnectAsync(node.Host, node.Port, timeout.Token);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request), timeout.Token);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return await reader.ReadToEndAsync(timeout.Token);
+    }
+
     /// <summary>The first error message of a 400 for a field path.</summary>
     public static string ErrorFor(this JsonElement problem, string field) => problem.GetProperty("errors").GetProperty(field)[0].GetString()!;
 }

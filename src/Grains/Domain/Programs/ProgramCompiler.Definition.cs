@@ -90,9 +90,6 @@ public static partial class ProgramCompiler
     [GeneratedRegex(@"\A[A-Za-z][A-Za-z0-9_]{0,63}\z")]
     private static partial Regex AttributePattern();
 
-    [GeneratedRegex(@"\A\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})\z")]
-    private static partial Regex InstantPattern();
-
     private static readonly Dictionary<string, ValueRule> ValueRules = new()
     {
         ["lowest"] = ValueRule.Lowest,
@@ -443,12 +440,8 @@ public static partial class ProgramCompiler
         {
             var text = _reader.String(element, path);
             if (text is null) return null;
-            if (InstantPattern().IsMatch(text)
-                && DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var instant))
-            {
-                return instant.ToUniversalTime();
-            }
-            _reader.Error(path, $"'{text}' must be an instant with its offset, e.g. 2026-07-01T00:00:00+08:00");
+            if (IsoInstant.TryRead(text, out var instant)) return instant;
+            _reader.Error(path, $"'{text}' {IsoInstant.Rule}");
             return null;
         }
 
