@@ -19,14 +19,18 @@ public static partial class IsoInstant
         instant = default;
         var match = Pattern().Match(text);
         if (!match.Success) return false;
-        var fraction = match.Groups["fraction"].Value;
         // The dot and 7 digits: a tick. The parser takes at most that, and T and Z upper case only.
-        if (fraction.Length > 8) fraction = fraction[..8];
-        var offset = match.Groups["offset"].Value.ToUpperInvariant();
-        var canonical = $"{match.Groups["date"].Value}T{match.Groups["time"].Value}{match.Groups["seconds"].Value}{fraction}{offset}";
+        var canonical = match.Groups["fraction"].Length <= 8 && !text.AsSpan().ContainsAny('t', 'z') ? text : Canonical(match);
         if (!DateTimeOffset.TryParse(canonical, CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed)) return false;
         instant = parsed.ToUniversalTime();
         return true;
+    }
+
+    private static string Canonical(Match match)
+    {
+        var fraction = match.Groups["fraction"].Value;
+        if (fraction.Length > 8) fraction = fraction[..8];
+        return $"{match.Groups["date"].Value}T{match.Groups["time"].Value}{match.Groups["seconds"].Value}{fraction}{match.Groups["offset"].Value.ToUpperInvariant()}";
     }
 
     // \A and \z, not ^ and $: $ also matches before a final newline. [0-9], not \d: \d takes any script's digits.
