@@ -413,10 +413,9 @@ public sealed class MemberGrain(MemberGrainServices services)
     /// </summary>
     private async Task PublishChanges(MemberState state, IReadOnlyList<LedgerEntry> entries)
     {
-        if (MemberChanges.From(ProgramId, MemberId, state, entries) is not { } changes) return;
         try
         {
-            await Publish(changes);
+            if (MemberChanges.From(ProgramId, MemberId, state, entries) is { } changes) await Publish(changes);
         }
         catch (Exception e)
         {

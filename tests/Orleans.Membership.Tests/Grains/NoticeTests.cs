@@ -1,7 +1,9 @@
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Membership.Abstractions;
 using Orleans.Membership.Domain.Ledger;
 using Orleans.Membership.Domain.Members;
 using Orleans.Membership.Grains;
+using Orleans.Storage;
 using static Orleans.Membership.Tests.Support.MemberHarness;
 
 namespace Orleans.Membership.Tests.Grains;
@@ -224,5 +226,25 @@ public sealed class NoticeTests(ClusterFixture fixture)
         {
             clock.Now = start;
         }
+    }
+
+    [Fact]
+    public async Task A_member_whose_snapshot_predates_the_first_entrys_instant_names_its_changes_by_its_ledger()
+    {
+        var memberId = $"upgraded-{Guid.NewGuid():N}";
+        var key = MemberKeys.Of("default", memberId);
+        var member = fixture.Grains.GetGrain<IMemberGrain>(key);
+        await member.Enroll(new EnrollRequest("06-15"));
+        await member.ApplyEvents([Paid("o1", 1000m, "2026-11-20T10:00:00+08:00")]);
+        await fixture.Cluster.DeactivateAsync(member.GetGrainId());
+
+        // A snapshot as a node before this state field stored it: rows folded, the first one's instant not kept.
+        var entries = await ClusterFixture.Ledger.ReadAfterAsync(key, 0);
+        var snapshots = fixture.Cluster.GetSiloServiceProvider().GetRequiredKeyedService<IGrainStorage>(StorageNames.Snapshots);
+        await snapshots.WriteStateAsync("member", member.GetGrainId(), new GrainState<MemberState>(MemberState.Replay(entries.Skip(1))));
+
+        var redeemed = Assert.Single(await ChangesOf(member, memberId), c => c.Type == MemberChangeTypes.PointsRedeemed);
+        var seq = (await ClusterFixture.Ledger.ReadPageAsync(key, null, 1))[0].Seq;
+        Assert.Equal($"{MemberChanges.IdPrefix(memberId, MemberState.Replay(entries))}:{seq}", redeemed.Id);
     }
 }
