@@ -103,6 +103,8 @@ public sealed class MemberGrain(MemberGrainServices services)
         _snapshotSeq = state.LastSeq;
         try
         {
+            // A snapshot from before states kept it: change ids need the first entry's instant.
+            if (state.LastSeq > 0 && state.FirstRecordedAt is null && (await services.Ledger.ReadPageAsync(_key, 2, 1, cancellationToken)) is [var first]) state.RecallFirst(first);
             foreach (var entry in await services.Ledger.ReadAfterAsync(_key, state.LastSeq, cancellationToken)) state.Apply(entry);
             if (program is not null && MemberRecall.ForRead(state, program).WholeHistory) state = await WholeHistory(cancellationToken);
         }
@@ -367,7 +369,7 @@ public sealed class MemberGrain(MemberGrainServices services)
         state.Fold(program, w.Now);
         if (w.Entries.Count == 0) return result;
         PublishFacts(program, w.Now);
-        await PublishChanges(w.Entries);
+        await PublishChanges(state, w.Entries);
         ArmNotices(program, state, w.Entries);
         if (state.LastSeq - _snapshotSeq >= SnapshotAfter(_key)) await TrySnapshot(state);
         return result;
@@ -409,12 +411,11 @@ public sealed class MemberGrain(MemberGrainServices services)
     /// Announces the write's changes on the program's member-changes stream. The write is already durable:
     /// a failure here is logged, not the caller's problem (docs/streams.md says what that means).
     /// </summary>
-    private async Task PublishChanges(IReadOnlyList<LedgerEntry> entries)
+    private async Task PublishChanges(MemberState state, IReadOnlyList<LedgerEntry> entries)
     {
-        if (MemberChanges.From(ProgramId, MemberId, entries) is not { } changes) return;
         try
         {
-            await Publish(changes);
+            if (MemberChanges.From(ProgramId, MemberId, state, entries) is { } changes) await Publish(changes);
         }
         catch (Exception e)
         {

@@ -135,10 +135,17 @@ public sealed class ChangeFeedTests(WebhookNodeFixture node)
         Assert.Equal(HttpStatusCode.OK, (await node.Http.Post($"/v1/programs/{program}/events", paid)).Status);
         var (status, body) = await node.Http.Post($"/v1/programs/{program}/members/{member}/points/redemptions", $$"""{"redemptionId":"{{redemptionId}}","points":100}""");
         Assert.Equal(HttpStatusCode.Created, status);
-        // The change id is "{memberId}:{seq}" of the redemption's ledger row.
         var (_, ledger) = await node.Http.Get($"/v1/programs/{program}/members/{member}/ledger");
         var row = ledger.GetProperty("entries").EnumerateArray().Single(e => e.GetProperty("kind").GetString() == "redeem");
-        return $"{member}:{row.GetProperty("seq").GetInt64()}";
+        return ChangeId(member, ledger, row.GetProperty("seq").GetInt64());
+    }
+
+    /// <summary>The change id of a ledger row (docs/streams.md): <c>"{memberId}:{since}:{seq}"</c>, since the Unix microsecond the member's first row was recorded.</summary>
+    private static string ChangeId(string member, JsonElement ledger, long seq)
+    {
+        var first = ledger.GetProperty("entries").EnumerateArray().Single(e => e.GetProperty("seq").GetInt64() == 1);
+        var since = (first.GetProperty("recordedAt").GetDateTimeOffset() - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
+        return $"{member}:{since}:{seq}";
     }
 
     private async Task UseWebhook(string program, string url, string? secret = null)
@@ -406,7 +413,7 @@ public sealed class ChangeFeedTests(WebhookNodeFixture node)
         Assert.Equal(HttpStatusCode.OK, cancelled.Status);
         var (_, ledger) = await node.Http.Get($"/v1/programs/{program}/members/{member}/ledger");
         var ids = ledger.GetProperty("entries").EnumerateArray().Where(e => e.GetProperty("kind").GetString() == "subscription")
-            .Select(e => e.GetProperty("seq").GetInt64()).Order().Select(seq => $"{member}:{seq}").ToList();
+            .Select(e => e.GetProperty("seq").GetInt64()).Order().Select(seq => ChangeId(member, ledger, seq)).ToList();
         Assert.Equal(2, ids.Count);
 
         var events = await ReadFeedUntil(program, "0", ids[1]);

@@ -11,6 +11,9 @@ public sealed class MemberNoticesTests
     private static MemberNotice? Ended(MemberHarness m, DateTimeOffset now)
         => MemberNotices.All(m.Program, "m", m.State, now).SingleOrDefault(n => n.Change.Type == MemberChangeTypes.PlanEnded);
 
+    /// <summary>What the member's change ids start with: its id and when its first entry was recorded.</summary>
+    private static string Prefix(MemberHarness m) => MemberChanges.IdPrefix("m", m.State);
+
     private static string Unix(DateTimeOffset t) => t.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
 
     [Fact]
@@ -21,10 +24,10 @@ public sealed class MemberNoticesTests
 
         var ended = Ended(m, m.Now)!;
         Assert.Equal(end, ended.DueAt);
-        Assert.Equal(($"m:plan-ended:plus:{Unix(end)}", "plus", end, end), (ended.Change.Id, ended.Change.Plan, ended.Change.ExpiresAt, ended.Change.OccurredAt));
+        Assert.Equal(($"{Prefix(m)}:plan-ended:plus:{Unix(end)}", "plus", end, end), (ended.Change.Id, ended.Change.Plan, ended.Change.ExpiresAt, ended.Change.OccurredAt));
         // The warning before it keeps its id.
         var expiring = Assert.Single(MemberNotices.All(m.Program, "m", m.State, m.Now), n => n.Change.Type == MemberChangeTypes.PlanExpiring);
-        Assert.Equal(($"m:plan:plus:{Unix(end)}", end.AddDays(-7)), (expiring.Change.Id, expiring.DueAt));
+        Assert.Equal(($"{Prefix(m)}:plan:plus:{Unix(end)}", end.AddDays(-7)), (expiring.Change.Id, expiring.DueAt));
     }
 
     [Fact]
@@ -50,7 +53,7 @@ public sealed class MemberNoticesTests
         var end = cancelled.Plan("purchase", term: "P1Y").Value!.ExpiresAt!.Value;
         cancelled.Now = cancelled.Now.AddDays(30);
         Assert.False(cancelled.Plan("cancel").Value!.AutoRenew);
-        Assert.Equal((end, $"m:plan-ended:plus:{Unix(end)}"), (Ended(cancelled, cancelled.Now)!.DueAt, Ended(cancelled, cancelled.Now)!.Change.Id));
+        Assert.Equal((end, $"{Prefix(cancelled)}:plan-ended:plus:{Unix(end)}"), (Ended(cancelled, cancelled.Now)!.DueAt, Ended(cancelled, cancelled.Now)!.Change.Id));
     }
 
     [Fact]
@@ -65,7 +68,7 @@ public sealed class MemberNoticesTests
         // At the old end nothing of it is due: its key no longer exists, so it can never fire.
         var notices = MemberNotices.All(m.Program, "m", m.State, first);
         Assert.DoesNotContain(notices, n => n.Key.EndsWith(Unix(first), StringComparison.Ordinal));
-        Assert.Equal((renewed, $"m:plan-ended:plus:{Unix(renewed)}"), (Ended(m, first)!.DueAt, Ended(m, first)!.Change.Id));
+        Assert.Equal((renewed, $"{Prefix(m)}:plan-ended:plus:{Unix(renewed)}"), (Ended(m, first)!.DueAt, Ended(m, first)!.Change.Id));
         Assert.Equal(renewed.AddDays(-7), MemberNotices.Next(m.Program, m.State, first, [], []));
     }
 

@@ -1,7 +1,9 @@
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Membership.Abstractions;
 using Orleans.Membership.Domain.Ledger;
 using Orleans.Membership.Domain.Members;
 using Orleans.Membership.Grains;
+using Orleans.Storage;
 using static Orleans.Membership.Tests.Support.MemberHarness;
 
 namespace Orleans.Membership.Tests.Grains;
@@ -19,6 +21,10 @@ public sealed class NoticeTests(ClusterFixture fixture)
         for (var shard = 0; shard < DueShards.Count; shard++) fired += await fixture.Grains.GetGrain<IDueSweeperGrain>(shard).SweepNow();
         return fired;
     }
+
+    /// <summary>What the member's change ids start with: its id and when its first ledger entry was recorded.</summary>
+    private static async Task<string> IdPrefix(string memberId)
+        => MemberChanges.IdPrefix(memberId, MemberState.Replay(await ClusterFixture.Ledger.ReadAfterAsync(MemberKeys.Of("default", memberId), 0)));
 
     private Task<List<MemberChange>> ExpiringOf(IMemberGrain member, string memberId) => NoticesOf(member, memberId, MemberChangeTypes.PointsExpiring);
 
@@ -118,7 +124,7 @@ public sealed class NoticeTests(ClusterFixture fixture)
             clock.Now = end.AddDays(1);
             await SweepAll();
             var ended = Assert.Single(await NoticesOf(member, memberId, MemberChangeTypes.PlanEnded));
-            Assert.Equal(($"{memberId}:plan-ended:plus:{end.ToUnixTimeSeconds()}", "plus", end, end), (ended.Id, ended.Plan, ended.ExpiresAt, ended.OccurredAt));
+            Assert.Equal(($"{await IdPrefix(memberId)}:plan-ended:plus:{end.ToUnixTimeSeconds()}", "plus", end, end), (ended.Id, ended.Plan, ended.ExpiresAt, ended.OccurredAt));
 
             // Sweeping again, and a later write of the member, fire nothing more for that end.
             await SweepAll();
@@ -154,11 +160,91 @@ public sealed class NoticeTests(ClusterFixture fixture)
             await SweepAll();
             await SweepAll();
             var ended = Assert.Single(await NoticesOf(member, memberId, MemberChangeTypes.PlanEnded));
-            Assert.Equal(($"{memberId}:plan-ended:plus:{renewed.ToUnixTimeSeconds()}", renewed), (ended.Id, ended.ExpiresAt));
+            Assert.Equal(($"{await IdPrefix(memberId)}:plan-ended:plus:{renewed.ToUnixTimeSeconds()}", renewed), (ended.Id, ended.ExpiresAt));
         }
         finally
         {
             clock.Now = start;
         }
+    }
+
+    /// <summary>Every change of the member on the feed, read after a marker redemption (see <see cref="NoticesOf"/>).</summary>
+    private async Task<List<MemberChange>> ChangesOf(IMemberGrain member, string memberId)
+    {
+        var markerId = $"marker-{Guid.NewGuid():N}";
+        Assert.Equal(WriteStatus.Applied, (await member.Redeem(new RedemptionRequest(markerId, 1, null))).Status);
+        var feed = fixture.Grains.GetGrain<IChangeFeedGrain>("default");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var page = await feed.Wait(0, ChangeFeedGrain.FeedCapacity, TimeSpan.FromMilliseconds(200));
+            var mine = page.Items.Select(i => i.Change).Where(c => c.MemberId == memberId).ToList();
+            if (mine.Any(c => c.CallerId == markerId)) return mine;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the marker of {memberId} never reached the feed");
+        }
+    }
+
+    [Fact]
+    public async Task A_member_created_again_after_erasure_never_repeats_a_change_id_and_a_reactivation_keeps_them()
+    {
+        var memberId = $"again-{Guid.NewGuid():N}";
+        var key = MemberKeys.Of("default", memberId);
+        var member = fixture.Grains.GetGrain<IMemberGrain>(key);
+        var clock = ClusterFixture.Clock;
+        var start = clock.Now;
+        // The same history twice: the same seqs, the same caller ids; each announces a tier, a redemption, a plan and its warning.
+        async Task Live()
+        {
+            await member.ApplyEvents([Paid("o1", 1000m, "2026-11-20T10:00:00+08:00")]);
+            Assert.Equal(WriteStatus.Applied, (await member.Redeem(new RedemptionRequest("r1", 30, null))).Status);
+            Assert.Equal(WriteStatus.Applied, (await member.Subscribe(new SubscriptionRequest("s1", "plus", "trial", null, null))).Status);
+            Assert.Equal(1, await member.FireNotices());
+        }
+        try
+        {
+            await Live();
+            var first = await ChangesOf(member, memberId);
+            Assert.Subset(new HashSet<string> { MemberChangeTypes.TierChanged, MemberChangeTypes.PointsRedeemed, MemberChangeTypes.SubscriptionChanged, MemberChangeTypes.PlanExpiring }, first.Select(c => c.Type).ToHashSet());
+            var warning = Assert.Single(first, c => c.Type == MemberChangeTypes.PlanExpiring);
+
+            // A crash between publishing the warning and recording it, and a reactivation: it comes again, with the same id.
+            await fixture.Cluster.DeactivateAsync(member.GetGrainId());
+            await ClusterFixture.DueIndex.EraseAsync(key);
+            Assert.Equal(1, await member.FireNotices());
+            var again = await ChangesOf(member, memberId);
+            Assert.Equal([warning.Id, warning.Id], again.Where(c => c.Type == MemberChangeTypes.PlanExpiring).Select(c => c.Id));
+
+            // Erased, and a moment later the same id writes the same history: a new member whose ids are all new.
+            await member.Erase();
+            clock.Advance(TimeSpan.FromSeconds(1));
+            await Live();
+            var second = await ChangesOf(member, memberId);
+            Assert.Equal(second.Count, second.Select(c => c.Id).Distinct().Count());
+            Assert.Empty(second.Select(c => c.Id).Intersect(again.Select(c => c.Id)));
+        }
+        finally
+        {
+            clock.Now = start;
+        }
+    }
+
+    [Fact]
+    public async Task A_member_whose_snapshot_predates_the_first_entrys_instant_names_its_changes_by_its_ledger()
+    {
+        var memberId = $"upgraded-{Guid.NewGuid():N}";
+        var key = MemberKeys.Of("default", memberId);
+        var member = fixture.Grains.GetGrain<IMemberGrain>(key);
+        await member.Enroll(new EnrollRequest("06-15"));
+        await member.ApplyEvents([Paid("o1", 1000m, "2026-11-20T10:00:00+08:00")]);
+        await fixture.Cluster.DeactivateAsync(member.GetGrainId());
+
+        // A snapshot as a node before this state field stored it: rows folded, the first one's instant not kept.
+        var entries = await ClusterFixture.Ledger.ReadAfterAsync(key, 0);
+        var snapshots = fixture.Cluster.GetSiloServiceProvider().GetRequiredKeyedService<IGrainStorage>(StorageNames.Snapshots);
+        await snapshots.WriteStateAsync("member", member.GetGrainId(), new GrainState<MemberState>(MemberState.Replay(entries.Skip(1))));
+
+        var redeemed = Assert.Single(await ChangesOf(member, memberId), c => c.Type == MemberChangeTypes.PointsRedeemed);
+        var seq = (await ClusterFixture.Ledger.ReadPageAsync(key, null, 1))[0].Seq;
+        Assert.Equal($"{MemberChanges.IdPrefix(memberId, MemberState.Replay(entries))}:{seq}", redeemed.Id);
     }
 }

@@ -164,6 +164,25 @@ public sealed class PostgresLedgerTests(PostgresFixture pg)
     }
 
     [Fact]
+    public async Task A_member_read_back_from_the_database_names_its_changes_as_when_they_were_written()
+    {
+        await using var ledger = new PostgresMemberLedger(pg.ConnectionString);
+        var key = NewKey();
+        // Recorded between two microseconds: the row's timestamp column keeps less, the entry itself keeps it all.
+        var written = new[]
+        {
+            Entry(1) with { RecordedAt = At("2026-11-23T12:00:00+08:00").AddTicks(1_234_567) },
+            new LedgerEntry { Seq = 2, Kind = LedgerKinds.Tier, TierFrom = "base", TierTo = "silver", OccurredAt = At("2026-11-23T12:00:00+08:00") },
+        };
+        await ledger.AppendAsync(key, written);
+
+        var read = await ledger.ReadAfterAsync(key, 0);
+        Assert.Equal(
+            MemberChanges.From("p", "m", MemberState.Replay(written), written)!.Select(c => c.Id),
+            MemberChanges.From("p", "m", MemberState.Replay(read), read)!.Select(c => c.Id));
+    }
+
+    [Fact]
     public async Task An_orders_earn_and_clawback_entries_are_found_by_its_id_in_seq_order()
     {
         await using var ledger = new PostgresMemberLedger(pg.ConnectionString);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Orleans.Membership.Domain.Ledger;
 
@@ -5,8 +6,9 @@ namespace Orleans.Membership.Domain.Members;
 
 /// <summary>
 /// Something about a member that other systems want to hear of, as it goes out on the member-changes
-/// stream, to webhooks and to the live feed. <see cref="Id"/> is unique within the program
-/// (<c>"{memberId}:{seq}"</c>, the ledger row it comes from): receivers deduplicate by it.
+/// stream, to webhooks and to the live feed. <see cref="Id"/> is unique within the program, across erasure and
+/// re-creation of the member too (<c>"{memberId}:{since}:{seq}"</c>, <see cref="MemberChanges.IdPrefix"/> and the
+/// ledger row it comes from): receivers deduplicate by it.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("member-change")]
 public sealed record MemberChange(
@@ -50,15 +52,29 @@ public static class MemberChangeTypes
 
 public static class MemberChanges
 {
-    /// <summary>The changes a write's ledger entries announce (a pure function of the entries); null when none.</summary>
-    public static List<MemberChange>? From(string programId, string memberId, IReadOnlyList<LedgerEntry> entries)
+    /// <summary>
+    /// What every change id of the member starts with: <c>"{memberId}:{since}"</c>, <c>since</c> the Unix
+    /// microsecond its first ledger entry was recorded. Seqs and notice keys start again for a member
+    /// re-created after erasure; its first entry was recorded after the erasure, so its ids are new.
+    /// </summary>
+    public static string IdPrefix(string memberId, MemberState member)
+    {
+        var first = member.FirstRecordedAt ?? throw new InvalidOperationException($"member '{memberId}' has no ledger entry to name its changes by");
+        var since = (first.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond;
+        return string.Concat(memberId, ":", since.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>The changes a write's ledger entries announce (a pure function of the member's first entry and these); null when none.</summary>
+    public static List<MemberChange>? From(string programId, string memberId, MemberState member, IReadOnlyList<LedgerEntry> entries)
     {
         List<MemberChange>? changes = null;
+        string? prefix = null;
         foreach (var e in entries)
         {
             // Most writes announce nothing (an earn): nothing is built for them.
             if (e.Kind is not (LedgerKinds.Tier or LedgerKinds.Redeem or LedgerKinds.BenefitUse or LedgerKinds.Subscription)) continue;
-            var id = string.Concat(memberId, ":", e.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            prefix ??= IdPrefix(memberId, member);
+            var id = string.Concat(prefix, ":", e.Seq.ToString(CultureInfo.InvariantCulture));
             (changes ??= []).Add(e.Kind switch
             {
                 LedgerKinds.Tier => new MemberChange(id, MemberChangeTypes.TierChanged, programId, memberId, e.OccurredAt)

@@ -29,12 +29,15 @@ public static class MemberNotices
     public static List<MemberNotice> All(MembershipProgram program, string memberId, MemberState state, DateTimeOffset now)
     {
         var notices = new List<MemberNotice>();
+        if (state.LastSeq == 0) return notices;
+        // Keys are the member's own (its fired marks go with it on erasure); ids must differ from an erased member's too.
+        var prefix = MemberChanges.IdPrefix(memberId, state);
         foreach (var b in state.Buckets)
         {
             if (DueAt(program, b, now) is not { } due) continue;
             var key = "bucket:" + b.Seq.ToString(CultureInfo.InvariantCulture);
             notices.Add(new MemberNotice(key, due,
-                new MemberChange($"{memberId}:{key}", MemberChangeTypes.PointsExpiring, program.Id, memberId, due)
+                new MemberChange($"{prefix}:{key}", MemberChangeTypes.PointsExpiring, program.Id, memberId, due)
                 {
                     Points = b.Remaining, ExpiresAt = b.ExpiresAt,
                 }));
@@ -49,7 +52,7 @@ public static class MemberNotices
             {
                 var key = "plan:" + endKey;
                 notices.Add(new MemberNotice(key, due,
-                    new MemberChange($"{memberId}:{key}", MemberChangeTypes.PlanExpiring, program.Id, memberId, due)
+                    new MemberChange($"{prefix}:{key}", MemberChangeTypes.PlanExpiring, program.Id, memberId, due)
                     {
                         Plan = code, ExpiresAt = end,
                     }));
@@ -57,7 +60,7 @@ public static class MemberNotices
             // Due at the current end, even long past: only the end no renewal moved is announced, one per plan.
             var endedKey = "plan-ended:" + endKey;
             notices.Add(new MemberNotice(endedKey, end,
-                new MemberChange($"{memberId}:{endedKey}", MemberChangeTypes.PlanEnded, program.Id, memberId, end)
+                new MemberChange($"{prefix}:{endedKey}", MemberChangeTypes.PlanEnded, program.Id, memberId, end)
                 {
                     Plan = code, ExpiresAt = end,
                 }));

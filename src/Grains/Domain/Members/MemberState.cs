@@ -287,6 +287,12 @@ public sealed class MemberState : IBenefitFacts
     public DateTimeOffset? LastRecordedAt => Instant(_lastRecordedTicks);
     /// <summary>True when some growth record is a run of days (<see cref="GrowthRecord.Days"/> &gt; 1).</summary>
     [Id(28)] public bool HasRuns { get; private set; }
+    /// <summary>
+    /// When the member's first entry was recorded (null: none yet): survives reactivation, not erasure, so it
+    /// tells this member apart from one erased before under the same id (<see cref="MemberChanges.IdPrefix"/>).
+    /// </summary>
+    [Id(29)] private long _firstRecordedTicks;
+    public DateTimeOffset? FirstRecordedAt => Instant(_firstRecordedTicks);
 
     /// <summary>
     /// Caller ids this state knows exactly: all of them while it holds the whole history, else those of the
@@ -470,6 +476,7 @@ public sealed class MemberState : IBenefitFacts
             throw new HistoryNeededException($"entry {e.Seq} changes history before {horizon:O}");
         }
         LastSeq = e.Seq;
+        if (e.Seq == 1) _firstRecordedTicks = e.RecordedAt.UtcTicks;
         if (e.RecordedAt.UtcTicks > _lastRecordedTicks) _lastRecordedTicks = e.RecordedAt.UtcTicks;
         LedgerPoints += e.Points;
         if (e.EventId is { } id)
@@ -531,6 +538,12 @@ public sealed class MemberState : IBenefitFacts
                 }
                 break;
         }
+    }
+
+    /// <summary>Takes <see cref="FirstRecordedAt"/> from the member's first entry, for a snapshot taken before states kept it.</summary>
+    public void RecallFirst(LedgerEntry first)
+    {
+        if (first.Seq == 1) _firstRecordedTicks = first.RecordedAt.UtcTicks;
     }
 
     /// <summary>An event, a plan action or a benefit use for an unknown member enrolls it at that instant.</summary>
