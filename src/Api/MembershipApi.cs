@@ -66,11 +66,9 @@ public static class MembershipApi
         app.UseStatusCodePages();
         app.UseRefusedDotSegments();
 
-        // Probes are never rate limited, whatever key they carry (docs/operations.md).
-        app.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok"))).WithName("Healthz").DisableRateLimiting();
-        // Load balancers often probe with HEAD; the other health paths take it already.
-        app.MapMethods("/healthz", [HttpMethods.Head], () => TypedResults.Ok()).ExcludeFromDescription().DisableRateLimiting();
         var api = app.MapGroup("").AnswerHeadLikeGet();
+        // Probes are never rate limited, whatever key they carry (docs/operations.md); load balancers often probe with HEAD.
+        api.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok"))).WithName("Healthz").DisableRateLimiting();
         api.MapGet("/v1/diagnostics/runtime", () => TypedResults.Ok(RuntimeDiagnostics.Now())).RequireRole(Roles.Admin).WithName("GetRuntimeDiagnostics");
         // Events that came by stream in this process's silo (zero in a standalone API process).
         api.MapGet("/v1/diagnostics/streams", (StreamIngestStats stats, IServiceProvider services)
