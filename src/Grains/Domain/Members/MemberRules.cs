@@ -586,7 +586,6 @@ public static class MemberRules
     /// <summary>At least as long as any term a definition may name (P&lt;n&gt;Y, P&lt;n&gt;M).</summary>
     private const int LongestTermYears = 100;
 
-
     // ---- derived entries --------------------------------------------------------------------------------
 
     /// <summary>
