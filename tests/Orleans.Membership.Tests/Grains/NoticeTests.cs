@@ -28,24 +28,9 @@ public sealed class NoticeTests(ClusterFixture fixture)
 
     private Task<List<MemberChange>> ExpiringOf(IMemberGrain member, string memberId) => NoticesOf(member, memberId, MemberChangeTypes.PointsExpiring);
 
-    /// <summary>
-    /// The member's changes of <paramref name="type"/> on the program's feed, read after a marker redemption: the
-    /// member publishes in order, so once the marker is on the feed, every notice before it is too.
-    /// </summary>
+    /// <summary>The member's changes of <paramref name="type"/> on the program's feed (<see cref="ChangesOf"/>).</summary>
     private async Task<List<MemberChange>> NoticesOf(IMemberGrain member, string memberId, string type)
-    {
-        var markerId = $"marker-{Guid.NewGuid():N}";
-        Assert.Equal(WriteStatus.Applied, (await member.Redeem(new RedemptionRequest(markerId, 1, null))).Status);
-        var feed = fixture.Grains.GetGrain<IChangeFeedGrain>("default");
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            var page = await feed.Wait(0, ChangeFeedGrain.FeedCapacity, TimeSpan.FromMilliseconds(200));
-            var mine = page.Items.Select(i => i.Change).Where(c => c.MemberId == memberId).ToList();
-            if (mine.Any(c => c.CallerId == markerId)) return mine.Where(c => c.Type == type).ToList();
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the marker of {memberId} never reached the feed");
-        }
-    }
+        => (await ChangesOf(member, memberId)).Where(c => c.Type == type).ToList();
 
     [Fact]
     public async Task Points_expiring_fires_once_per_bucket_sixty_days_before_it_expires()
@@ -168,7 +153,10 @@ public sealed class NoticeTests(ClusterFixture fixture)
         }
     }
 
-    /// <summary>Every change of the member on the feed, read after a marker redemption (see <see cref="NoticesOf"/>).</summary>
+    /// <summary>
+    /// Every change of the member on the feed, read after a marker redemption: the member publishes in order,
+    /// so once the marker is on the feed, every change before it is too.
+    /// </summary>
     private async Task<List<MemberChange>> ChangesOf(IMemberGrain member, string memberId)
     {
         var markerId = $"marker-{Guid.NewGuid():N}";
