@@ -58,6 +58,33 @@ public sealed class TimeGrowthTests
     }
 
     [Fact]
+    public void A_term_pushed_later_by_a_back_dated_purchase_earns_its_bonus_once()
+    {
+        var m = Member(s_weibo.Value, "2026-01-01T10:00:00+08:00");
+        m.Now = At("2026-06-01T12:00:00+08:00");
+        m.Plan("purchase", term: "P1Y", plan: "vip", id: "year1"); // starts now: its bonus is written with it
+        m.Now = At("2026-06-02T12:00:00+08:00");
+        m.Plan("purchase", term: "P1Y", plan: "vip", id: "year2"); // follows year1: its bonus when it starts
+        m.Now = At("2026-06-05T12:00:00+08:00");
+        // A month dated 05-20 runs into year1, which moves to follow it (and year2 with it).
+        m.Plan("purchase", "P1M", "2026-05-20T00:00:00+08:00", plan: "vip", id: "month");
+        Assert.Equal(
+            [At("2026-05-20T00:00:00+08:00"), At("2026-06-20T00:00:00+08:00"), At("2027-06-20T00:00:00+08:00")],
+            m.State.Plan("vip")!.Terms.Select(t => t.Start).Order().ToList());
+
+        m.Now = At("2027-07-01T12:00:00+08:00");
+        m.Due();
+        var bonuses = m.Ledger.Where(e => e.Kind == LedgerKinds.Accrual).SelectMany(e => e.Runs!).Where(r => r.Rule == TimeGrowth.BonusRule).ToList();
+        // year1's where it was first written, year2's where it starts now.
+        Assert.Equal([At("2026-06-01T12:00:00+08:00"), At("2027-06-20T00:00:00+08:00")], bonuses.Select(r => r.From).ToList());
+        Assert.Equal(400, bonuses.Sum(r => r.PerDay));
+        Assert.Equal(m.Ledger.Sum(e => e.Growth), m.Summary().Growth.Lifetime);
+        // The statement replays to the same terms, and a replayed member writes no bonus again.
+        var replayed = MemberState.Replay(m.Ledger);
+        Assert.Null(TimeGrowth.Pending(replayed, s_weibo.Value, m.Now)?.Where(r => r.Rule == TimeGrowth.BonusRule).FirstOrDefault());
+    }
+
+    [Fact]
     public void Tencent_video_growth_declines_5_a_day_without_vip_and_never_below_zero()
     {
         var m = Member(s_tencent.Value, "2026-01-01T10:00:00+08:00");

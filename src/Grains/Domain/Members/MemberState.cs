@@ -56,7 +56,8 @@ public sealed record OrderRecord(
 
 /// <summary>
 /// One paid or trial term of a plan: [Start, End); <see cref="Term"/> is its length (<c>P1Y</c>, a trial's <c>P7D</c>;
-/// null for a trial recorded before trials named theirs), <see cref="At"/> the date of the action (null: recorded before terms kept it).
+/// null for a trial recorded before trials named theirs), <see cref="At"/> the date of the action (null: recorded before terms kept it),
+/// <see cref="BonusAt"/> where its bonus was written when a back-dated term moved it after that (null: at its start).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("plan-term")]
 public sealed record PlanTerm(
@@ -64,10 +65,14 @@ public sealed record PlanTerm(
     [property: Id(1)] DateTimeOffset End,
     [property: Id(2)] bool IsTrial,
     [property: Id(3)] string? Term = null,
-    [property: Id(4)] DateTimeOffset? At = null)
+    [property: Id(4)] DateTimeOffset? At = null,
+    [property: Id(5)] DateTimeOffset? BonusAt = null)
 {
     /// <summary>The date that orders the plan's terms: the action's, else where it was placed.</summary>
     public DateTimeOffset Dated => At ?? Start;
+
+    /// <summary>When the term earns its start bonus: once, so not again where a back-dated term moved it.</summary>
+    public DateTimeOffset BonusDate => BonusAt ?? Start;
 
     /// <summary>The term moved to start at <paramref name="start"/>, its length kept.</summary>
     public PlanTerm From(DateTimeOffset start)
@@ -133,8 +138,8 @@ public sealed record PlanState(
     public PlanState With(LedgerEntry e) => e.PlanAction switch
     {
         // A trial recorded before trials named their length carries its own end in the entry.
-        "trial" => this with { TrialUsed = true, Terms = Placed(new PlanTerm(e.PlanStartsAt!.Value, e.PlanTerm is null ? e.PlanExpiresAt!.Value : e.PlanStartsAt.Value, IsTrial: true, e.PlanTerm, e.OccurredAt), out _), LastChangeAt = e.OccurredAt },
-        "purchase" => this with { Cancelled = false, Terms = Placed(new PlanTerm(e.PlanStartsAt!.Value, e.PlanStartsAt.Value, IsTrial: false, e.PlanTerm, e.OccurredAt), out _), LastChangeAt = e.OccurredAt },
+        "trial" => this with { TrialUsed = true, Terms = Placed(new PlanTerm(e.PlanStartsAt!.Value, e.PlanTerm is null ? e.PlanExpiresAt!.Value : e.PlanStartsAt.Value, IsTrial: true, e.PlanTerm, e.OccurredAt), out _, e.RecordedAt), LastChangeAt = e.OccurredAt },
+        "purchase" => this with { Cancelled = false, Terms = Placed(new PlanTerm(e.PlanStartsAt!.Value, e.PlanStartsAt.Value, IsTrial: false, e.PlanTerm, e.OccurredAt), out _, e.RecordedAt), LastChangeAt = e.OccurredAt },
         "cancel" => this with { Cancelled = true, LastChangeAt = e.OccurredAt },
         _ => this,
     };
@@ -143,8 +148,9 @@ public sealed record PlanState(
     /// The terms with <paramref name="term"/> among them, in date order, each starting at its date or at the end of
     /// the terms before it, whichever is later: a term dated inside another follows it, one dated before terms already
     /// recorded pushes them back whole. The same periods whatever order the actions arrived in; the time is the sum of the terms.
+    /// A term moved that had started by <paramref name="recordedAt"/> keeps its bonus where it was written.
     /// </summary>
-    public List<PlanTerm> Placed(PlanTerm term, out PlanTerm placed)
+    public List<PlanTerm> Placed(PlanTerm term, out PlanTerm placed, DateTimeOffset? recordedAt = null)
     {
         // OrderBy is stable: identical terms keep their arrival order.
         var sorted = Terms.OrderBy(t => t, DateOrder).ToList();
@@ -160,6 +166,7 @@ public sealed record PlanState(
         {
             var t = sorted[i];
             sorted[i] = t.From(t.Dated > cursor ? t.Dated : cursor);
+            if (sorted[i].Start != t.Start && t.BonusAt is null && t.Start <= recordedAt) sorted[i] = sorted[i] with { BonusAt = t.Start };
             if (sorted[i].End > cursor) cursor = sorted[i].End;
         }
         return sorted;

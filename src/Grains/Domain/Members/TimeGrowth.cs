@@ -63,10 +63,10 @@ public static class TimeGrowth
             if (!program.Plans.TryGetValue(plan.Code, out var definition)) continue;
             foreach (var term in plan.Terms)
             {
-                if (term.IsTrial || term.Start <= position || term.Start > through) continue;
+                if (term.IsTrial || term.BonusDate <= position || term.BonusDate > through) continue;
                 if (definition.Term(term.Term)?.BonusGrowth is not (> 0 and var bonus)) continue;
                 runs ??= [];
-                runs.Add(new GrowthRun(term.Start, 1, bonus, BonusRule));
+                runs.Add(new GrowthRun(term.BonusDate, 1, bonus, BonusRule));
             }
         }
         runs?.Sort(static (a, b) => a.From != b.From ? a.From.CompareTo(b.From) : string.CompareOrdinal(a.Rule, b.Rule));
