@@ -81,8 +81,10 @@ public static class Cli
         for (var i = 0; i < args.Length; i++)
         {
             if (Array.IndexOf(Options, args[i]) < 0) return (null, $"unknown option '{args[i]}'");
-            if (i + 1 >= args.Length) return (null, $"{args[i]} needs a value");
-            values[args[i]] = args[++i];
+            // A value is never an option: "--rate --target URL" is a --rate without its value.
+            if (i + 1 >= args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal)) return (null, $"{args[i]} needs a value");
+            if (!values.TryAdd(args[i], args[i + 1])) return (null, $"{args[i]} is given more than once");
+            i++;
         }
         if (!values.TryGetValue("--scenario", out var scenario)) return (null, $"--scenario is required ({string.Join(", ", Scenarios)})");
         if (Array.IndexOf(Scenarios, scenario) < 0) return (null, $"--scenario '{scenario}' is not one of {string.Join(", ", Scenarios)}");

@@ -53,7 +53,7 @@ public static class Reports
         var sb = new StringBuilder();
         foreach (var r in results)
         {
-            sb.AppendLine(Inv, $"scenario {r.Scenario.Name}: {r.DurationSeconds:0.0}s, target {r.TargetRate:0.#}/s, achieved {Formats.Achieved(r.AchievedRate, r.FailedRate)}, {(r.Valid ? "valid" : "INVALID: " + r.InvalidReason)}");
+            sb.AppendLine(Inv, $"scenario {r.Scenario.Name}: {r.DurationSeconds:0.0}s, {(r.Stats.Intended > 0 ? string.Create(Inv, $"target {r.TargetRate:0.#}/s") : "closed model")}, achieved {Formats.Achieved(r.AchievedRate, r.FailedRate)}, {(r.Valid ? "valid" : "INVALID: " + r.InvalidReason)}");
             foreach (var (name, m) in Rows(r))
             {
                 var v = StatsView.From(m, r.DurationSeconds);

@@ -74,6 +74,17 @@ public sealed class HarnessTests
     }
 
     [Fact]
+    public async Task A_closed_model_s_console_line_names_the_model_not_a_target_of_0()
+    {
+        var scenario = Scenario.Create("seedlike", ctx => Task.FromResult(Response.Ok())).WithLoadSimulations(Simulation.IterationsForConstant(2, 4));
+        var console = Reports.Console(await Runner.RunAsync([scenario]));
+
+        Assert.Contains("scenario seedlike: ", console);
+        Assert.Contains(", closed model, achieved ", console);
+        Assert.DoesNotContain("target 0", console);
+    }
+
+    [Fact]
     public async Task The_report_names_the_second_a_stall_began_in()
     {
         // The stall runs from 0.5 s to 2.5 s: a call due at 0.5 s waits 2 s, one due at 1.5 s waits 1 s,
@@ -224,6 +235,9 @@ public sealed class HarnessTests
     [InlineData(new[] { "--scenario", "checkout", "--target", "ftp://x" }, "--target 'ftp://x'")]
     [InlineData(new[] { "--scenario", "checkout", "--bogus", "1" }, "unknown option '--bogus'")]
     [InlineData(new[] { "--scenario", "checkout", "--rate" }, "--rate needs a value")]
+    [InlineData(new[] { "--scenario", "checkout", "--rate", "--target", "http://127.0.0.1:5080" }, "--rate needs a value")]
+    [InlineData(new[] { "--scenario", "checkout", "--scenario", "festival" }, "--scenario is given more than once")]
+    [InlineData(new[] { "--scenario", "checkout", "--rate", "10", "--rate", "20" }, "--rate is given more than once")]
     [InlineData(new[] { "--scenario", "checkout", "--client", "curl" }, "--client 'curl'")]
     [InlineData(new[] { "--scenario", "festival", "--first-member", "-1" }, "--first-member '-1'")]
     [InlineData(new[] { "--scenario", "checkout", "--client", "lean", "--target", "https://x" }, "--client lean speaks plain HTTP only")]
