@@ -84,6 +84,13 @@ public sealed class Comparison
                 rows.Add(Row(sa.Name, null, $"{unit}/s", "1/s", true, false, va, vb,
                     OkSeries(sa, perIteration), OkSeries(sb, unitsB)));
             }
+            foreach (var unit in sa.PerSecond.Units.Keys.Where(sb.PerSecond.Units.ContainsKey))
+            {
+                var key = unit + "PerSecond";
+                if (!sa.Metrics.TryGetValue(key, out var va) || !sb.Metrics.TryGetValue(key, out var vb)) continue;
+                rows.Add(Row(sa.Name, null, $"{unit}/s", "1/s", !unit.StartsWith("rejected", StringComparison.Ordinal), false, va, vb,
+                    UnitSeries(sa, unit), UnitSeries(sb, unit)));
+            }
             foreach (var stepA in sa.Steps)
             {
                 if (sb.Steps.FirstOrDefault(s => s.Name == stepA.Name) is { } stepB) rows.AddRange(Compare(sa, sb, stepA, stepB, stepA.Name));
@@ -135,6 +142,9 @@ public sealed class Comparison
 
     private static List<double>? OkSeries(ScenarioReport s, double units)
         => s.PerSecond.Ok.Count == 0 ? null : s.PerSecond.Ok.Take(Hints.Charted(s)).Select(v => v * units).ToList();
+
+    private static List<double> UnitSeries(ScenarioReport s, string unit)
+        => s.PerSecond.Units[unit].Take(Hints.Charted(s)).Select(v => (double)v).ToList();
 
     internal static ComparisonRow Row(string scenario, string? step, string figure, string unit, bool higherIsBetter, bool latency,
         double a, double b, IReadOnlyList<double>? seriesA, IReadOnlyList<double>? seriesB)

@@ -98,7 +98,7 @@ public static class Hints
         var later = s.PerSecond.Ok.Skip(s.FullSeconds).Sum() + s.PerSecond.Fail.Skip(s.FullSeconds).Sum();
         var tail = s.DurationSeconds - s.FullSeconds;
         return Hint.Info(string.Create(CultureInfo.InvariantCulture,
-            $"The per-second charts end at {s.FullSeconds} s: the load's last {tail:0.###} s (a partial second) and the drain after it are left out, so the end of a run does not look like a drop. Their {later} completed iterations are in every total."));
+            $"The per-second charts end at {s.FullSeconds} s: the load's last {tail:0.###} s (a partial second) and the drain after it are left out, so the end of a run does not look like a drop. Their {later} completed iterations are in every total (the rates count what completed before the load ended)."));
     }
 
     /// <summary>How many seconds the per-second charts show: the full ones, or the one partial second of a shorter run.</summary>

@@ -123,7 +123,7 @@ public static class HtmlReport
         foreach (var c in LatencyColumns) sb.Append("<th>").Append(c).Append("</th>");
         sb.Append("</tr>");
         LatencyRow("latency (from the intended start)", s.LatencyMs);
-        LatencyRow("service time (from the actual start)", s.ServiceTimeMs);
+        LatencyRow("service time (from getting a connection)", s.ServiceTimeMs);
         if (s.OpenModel) LatencyRow("scheduler lag (the generator's own delay)", s.SchedulerLagMs);
         foreach (var step in s.Steps)
         {
@@ -213,7 +213,8 @@ public static class HtmlReport
     private static string Reading() => """
         <h2>Reading this report</h2>
         <ul class="reading">
-        <li><b>Latency</b> runs from each iteration's intended start (open model), so time a request waited because the system stalled is counted; <b>service time</b> runs from the actual start. Their difference is time queued in the generator's connections and the server.</li>
+        <li><b>Latency</b> runs from each iteration's intended start (open model), so time a request waited because the system stalled is counted; <b>service time</b> runs from when the request had one of the generator's connections (a step that sends no HTTP request: from its start) to its answer, so the server's own queue is in it. Their difference is the generator's: how late it started the iteration and how long the request waited for a free connection.</li>
+        <li><b>OK/s, failed/s and the achieved rate</b> count what completed while the load ran, over its duration: a backlog the node answered only in the drain after the load (up to 15 s) is in the totals, not in the rates, so a node that did not keep up shows a shortfall. An iteration still unanswered when the drain ends is a failure ("no answer within the drain"): every iteration started is counted once.</li>
         <li><b>Scheduler lag</b> is how late the generator itself started iterations. A run whose p99 lag exceeds 50 ms, or that started fewer than 95% of the intended iterations, is <b>invalid</b>: the generator was the bottleneck.</li>
         <li>Per-second charts count completions by the second they completed in, and latency by the second the iteration was due in. The partial last second and the drain after the load are left out of them (not out of the totals).</li>
         <li>Latency by percentile spaces 90%, 99%, 99.9%... evenly, as HdrHistogram's plots do: the tail gets the room it deserves. The same distribution is in the .hgrm file next to this report.</li>

@@ -1,8 +1,11 @@
+using System.Runtime.CompilerServices;
+
 namespace Orleans.Membership.LoadTests.Harness;
 
 /// <summary>The outcome of one step or iteration (NBomber: <c>Response.Ok()</c> / <c>Response.Fail()</c>).</summary>
 /// <param name="Body">the answer's text when the request asked to keep it (an event batch's counts), else null</param>
-public sealed record Response(bool IsOk, int StatusCode, long SizeBytes, string? Message, string? Body = null)
+/// <param name="Units">what the answer counted, by unit (festival: events the node applied and rejected), whether it is OK or failed; null: nothing</param>
+public sealed record Response(bool IsOk, int StatusCode, long SizeBytes, string? Message, string? Body = null, IReadOnlyDictionary<string, long>? Units = null)
 {
     public static Response Ok(int statusCode = 200, long sizeBytes = 0, string? body = null) => new(true, statusCode, sizeBytes, null, body);
     public static Response Fail(int statusCode = 0, string? message = null, long sizeBytes = 0) => new(false, statusCode, sizeBytes, message);
@@ -11,11 +14,14 @@ public sealed record Response(bool IsOk, int StatusCode, long SizeBytes, string?
 /// <summary>What one iteration of a scenario sees (NBomber: <c>IScenarioContext</c>).</summary>
 public sealed class ScenarioContext
 {
-    internal ScenarioContext(string scenarioName, long invocationNumber, long intendedStart, ScenarioStats stats, Random random, CancellationToken token)
+    private StepInFlight? _openStep;
+
+    internal ScenarioContext(string scenarioName, long invocationNumber, long intendedStart, long start, ScenarioStats stats, Random random, CancellationToken token)
     {
         ScenarioName = scenarioName;
         InvocationNumber = invocationNumber;
         IntendedStart = intendedStart;
+        Start = start;
         Stats = stats;
         Random = random;
         CancellationToken = token;
@@ -28,10 +34,40 @@ public sealed class ScenarioContext
 
     /// <summary>When the scheduler meant this iteration to start (Stopwatch ticks): latency is measured from it.</summary>
     internal long IntendedStart { get; }
+    /// <summary>When the iteration actually started (Stopwatch ticks).</summary>
+    internal long Start { get; }
     internal ScenarioStats Stats { get; }
     internal bool FirstStepDone { get; set; }
     /// <summary>When the latest step's answer came (Stopwatch ticks); 0 before any step.</summary>
     internal long LastStepEnd { get; set; }
+    /// <summary>Where the first step's service time began (Stopwatch ticks), the iteration's too; 0 before any step.</summary>
+    internal long FirstServiceStart { get; set; }
+
+    internal void OpenStep(StepInFlight step) => Volatile.Write(ref _openStep, step);
+
+    /// <summary>The step under way, once: whoever takes it (its answer, or the drain's end) records it.</summary>
+    internal StepInFlight? TakeOpenStep() => Interlocked.Exchange(ref _openStep, null);
+}
+
+/// <summary>A step waiting for its answer: where it is recorded, its latency's start and its own start (Stopwatch ticks).</summary>
+internal sealed record StepInFlight(Measurements Stats, long From, long Start);
+
+/// <summary>
+/// Where a step's service time starts: when its request got one of the generator's connections, so the
+/// wait for one is the generator's queue, not the server's time. A transport calls <see cref="Connected"/>
+/// once it holds a connection; a step whose action never does is timed from its own start.
+/// </summary>
+public static class ServiceClock
+{
+    private static readonly AsyncLocal<StrongBox<long>?> s_step = new();
+
+    /// <summary>Starts the clock of the step about to run on this flow (Step.Run's own async flow: it does not leak to the caller).</summary>
+    internal static StrongBox<long> ForStep() => s_step.Value = new StrongBox<long>();
+
+    public static void Connected()
+    {
+        if (s_step.Value is { } clock) clock.Value = System.Diagnostics.Stopwatch.GetTimestamp();
+    }
 }
 
 /// <summary>A named, measured part of an iteration (NBomber: <c>Step.Run</c>).</summary>
@@ -44,6 +80,8 @@ public static class Step
         // The first step carries the wait for its intended start: that is what a user would have felt.
         var from = context.FirstStepDone ? start : context.IntendedStart;
         context.FirstStepDone = true;
+        var connected = ServiceClock.ForStep();
+        context.OpenStep(new StepInFlight(stats, from, start));
         Response response;
         try
         {
@@ -55,7 +93,19 @@ public static class Step
         }
         var end = System.Diagnostics.Stopwatch.GetTimestamp();
         context.LastStepEnd = end;
-        stats.Record(from, start, end, response);
+        var serviceStart = connected.Value != 0 ? connected.Value : start;
+        if (context.FirstServiceStart == 0) context.FirstServiceStart = serviceStart;
+        if (context.Stats.Enter())
+        {
+            try
+            {
+                if (context.TakeOpenStep() is not null) stats.Record(from, serviceStart, end, response);
+            }
+            finally
+            {
+                context.Stats.Exit();
+            }
+        }
         return response;
     }
 }
@@ -110,7 +160,7 @@ public sealed class Scenario
     public TimeSpan WarmUp { get; private set; } = TimeSpan.Zero;
     /// <summary>Open model: iterations in flight beyond this make the scheduler wait (and the run count as behind).</summary>
     public int MaxInFlight { get; private set; } = 20_000;
-    /// <summary>Extra numbers a scenario reports (e.g. events per iteration for events/s).</summary>
+    /// <summary>Extra numbers a scenario reports per OK iteration (e.g. events per seed batch for events/s); answers may count their own (<see cref="Response.Units"/>).</summary>
     public Dictionary<string, double> UnitsPerOkIteration { get; } = [];
 
     public static Scenario Create(string name, Func<ScenarioContext, Task<Response>> run) => new(name, run);

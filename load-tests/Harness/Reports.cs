@@ -59,7 +59,7 @@ public static class Reports
                 var v = StatsView.From(m, r.DurationSeconds);
                 sb.AppendLine(Inv, $"  {name,-28} ok {m.Ok,9} fail {m.Fail,7} ok/s {v.Ok.Request.RPS,10:0.0}{(m.Fail > 0 ? $" failed/s {v.Fail.Request.RPS:0.0}" : "")}  p50 {v.Ok.Latency.Percent50,8:0.000} p75 {v.Ok.Latency.Percent75,8:0.000} p95 {v.Ok.Latency.Percent95,8:0.000} p99 {v.Ok.Latency.Percent99,8:0.000} p99.9 {v.Ok.Latency.Percent999,8:0.000} max {v.Ok.Latency.MaxMs,9:0.000} ms{(m.Fail > 0 ? " (the OK requests')" : "")}");
             }
-            foreach (var (unit, per) in r.Scenario.UnitsPerOkIteration) sb.AppendLine(Inv, $"  {unit}/s: {r.View.Ok.Request.RPS * per:0.0}");
+            foreach (var (metric, perSecond) in ScenarioReport.UnitRates(r, r.View.Ok.Request.RPS)) sb.AppendLine(Inv, $"  {metric[..^"PerSecond".Length]}/s: {perSecond:0.0}");
             var lag = LatencyView.From(r.Stats.SchedulerLag);
             if (r.Stats.Intended > 0) sb.AppendLine(Inv, $"  scheduler lag p50 {lag.Percent50:0.000} p99 {lag.Percent99:0.000} max {lag.MaxMs:0.000} ms");
             if (r.Cpu is { } cpu) sb.AppendLine(Inv, $"  cpu: {cpu.Describe()}");

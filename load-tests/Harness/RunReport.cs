@@ -96,14 +96,14 @@ public record StepReport
     public string Name { get; init; } = "";
     public long Ok { get; init; }
     public long Fail { get; init; }
-    /// <summary>OK iterations per second of the load's duration.</summary>
+    /// <summary>OK iterations completed while the load ran, per second of its duration (the drain's in <see cref="Ok"/> only).</summary>
     public double Rps { get; init; }
-    /// <summary>Failed iterations per second of the load's duration (NBomber's <c>fail.request.rps</c>), beside <see cref="Rps"/>.</summary>
+    /// <summary>Failed iterations completed while the load ran, per second of its duration (NBomber's <c>fail.request.rps</c>), beside <see cref="Rps"/>.</summary>
     public double FailRps { get; init; }
     public long Bytes { get; init; }
     /// <summary>Of every iteration, failed ones too (a failure is time its caller waited), from the intended start; thresholds judge the OK ones' alone.</summary>
     public LatencySummary LatencyMs { get; init; } = new();
-    /// <summary>From the actual start: latency minus the time queued before it.</summary>
+    /// <summary>From when the request had a connection of the generator's: latency minus the generator's start lag and its wait for a connection.</summary>
     public LatencySummary ServiceTimeMs { get; init; } = new();
     public Dictionary<string, long> StatusCodes { get; init; } = [];
     public List<ThresholdOutcome> Thresholds { get; init; } = [];
@@ -157,8 +157,13 @@ public sealed record ScenarioReport : StepReport
     public List<double> MaxLatencyMsPerSecond { get; init; } = [];
     public bool Valid { get; init; } = true;
     public string? InvalidReason { get; init; }
-    /// <summary>Figures the scenario counts per OK iteration, per second (festival: eventsPerSecond).</summary>
+    /// <summary>
+    /// Units per second of the load (festival: eventsPerSecond, rejectedEventsPerSecond): what the answers
+    /// counted while the load ran, or units per OK iteration times <see cref="StepReport.Rps"/>.
+    /// </summary>
     public Dictionary<string, double> Metrics { get; init; } = [];
+    /// <summary>What the answers counted in all, the drain's too (festival: events applied, rejectedEvents).</summary>
+    public Dictionary<string, long> Units { get; init; } = [];
     public Dictionary<string, double> UnitsPerIteration { get; init; } = [];
     public List<StepReport> Steps { get; init; } = [];
     /// <summary>The most frequent failure messages and their counts.</summary>
@@ -192,13 +197,24 @@ public sealed record ScenarioReport : StepReport
             MaxLatencyMsPerSecond = SlowestPerSecond(r.Stats.Iterations),
             Valid = r.Valid,
             InvalidReason = r.InvalidReason,
-            Metrics = r.Scenario.UnitsPerOkIteration.ToDictionary(u => u.Key + "PerSecond", u => Round(entry.Rps * u.Value)),
-            UnitsPerIteration = r.Scenario.UnitsPerOkIteration.ToDictionary(),
+            Metrics = UnitRates(r, entry.Rps),
+            Units = r.Stats.Iterations.Units.OrderBy(u => u.Key, StringComparer.Ordinal).ToDictionary(u => u.Key, u => u.Value.Total),
+            UnitsPerIteration = r.Scenario.UnitsPerOkIteration.Where(u => !r.Stats.Iterations.Units.ContainsKey(u.Key)).ToDictionary(),
             Steps = r.Stats.Steps.Select(s => From(s, r.DurationSeconds, r.Thresholds.Where(t => t.Threshold.StepName == s.Name))).ToList(),
             Failures = r.Stats.Iterations.FailMessages.OrderByDescending(k => k.Value).Take(10).ToDictionary(),
             Cpu = r.Cpu,
         };
         return scenario with { Hints = Harness.Hints.For(scenario) };
+    }
+
+    /// <summary>Units per second of the load: those the answers counted, else units per OK iteration times the OK rate.</summary>
+    internal static Dictionary<string, double> UnitRates(ScenarioResult r, double okRps)
+    {
+        var counted = r.Stats.Iterations.Units;
+        var metrics = counted.OrderBy(u => u.Key, StringComparer.Ordinal)
+            .ToDictionary(u => u.Key + "PerSecond", u => Round(r.DurationSeconds <= 0 ? 0 : u.Value.InLoad / r.DurationSeconds));
+        foreach (var (unit, per) in r.Scenario.UnitsPerOkIteration.Where(u => !counted.ContainsKey(u.Key))) metrics[unit + "PerSecond"] = Round(okRps * per);
+        return metrics;
     }
 
     /// <summary>The slowest latency of the iterations due in each second, up to the last second one was due in.</summary>
@@ -311,6 +327,8 @@ public sealed record SecondSeries
     public List<long> Ok { get; init; } = [];
     public List<long> Fail { get; init; } = [];
     public List<long>? Intended { get; init; }
+    /// <summary>What the answers completed in each second counted, by unit.</summary>
+    public Dictionary<string, List<long>> Units { get; init; } = [];
     public PercentileSeries LatencyMs { get; init; } = new();
 
     internal static SecondSeries From(Measurements m)
@@ -329,6 +347,7 @@ public sealed record SecondSeries
         {
             Ok = m.OkPerSecond.Take(n).ToList(),
             Fail = m.FailPerSecond.Take(n).ToList(),
+            Units = m.Units.OrderBy(u => u.Key, StringComparer.Ordinal).ToDictionary(u => u.Key, u => u.Value.PerSecond.Take(n).ToList()),
             LatencyMs = new PercentileSeries
             {
                 Mean = Series(h => h.GetMean()),

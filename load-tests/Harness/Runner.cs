@@ -16,9 +16,12 @@ public sealed record ScenarioResult(
     /// <summary>The machine's cores and this generator while the run's load ran (all its scenarios together); null off Linux.</summary>
     public CpuUse? Cpu { get; init; }
     public StatsView View => StatsView.From(Stats.Iterations, DurationSeconds);
-    /// <summary>OK iterations per second of the load (NBomber's <c>ok.request.rps</c>): a refused request is no throughput.</summary>
+    /// <summary>
+    /// OK iterations completed while the load ran, per second of it (NBomber's <c>ok.request.rps</c>): a refused
+    /// request is no throughput, and neither is a backlog answered in the drain after the load.
+    /// </summary>
     public double AchievedRate => View.Ok.Request.RPS;
-    /// <summary>Failed iterations per second of the load (NBomber's <c>fail.request.rps</c>).</summary>
+    /// <summary>Failed iterations completed while the load ran, per second of it (NBomber's <c>fail.request.rps</c>).</summary>
     public double FailedRate => View.Fail.Request.RPS;
 }
 
@@ -198,10 +201,11 @@ public static class Runner
             phaseStart = Stopwatch.GetTimestamp();
         }
         var loadEnd = Stopwatch.GetTimestamp();
+        // Rates count the completions of the load's duration over it; the drain's completions count in the totals only.
+        stats.EndLoad(loadEnd);
         await inFlight.Drain(options.Drain);
-        // What is still in flight after the drain completes while the report is built: it is not counted.
-        stats.Close();
-        // Throughput is counted over the load's duration, not the drain after it.
+        // What is still in flight after the drain fails (every started iteration is counted once); its answer, if it comes, is not counted.
+        stats.Close(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"no answer within the drain ({options.Drain.TotalSeconds:0.###} s after the load ended)"));
         return Stopwatch.GetElapsedTime(start, loadEnd).TotalSeconds;
     }
 
@@ -262,7 +266,7 @@ public static class Runner
         }
     }
 
-    /// <summary>Closed model: from <paramref name="start"/> each copy runs iterations back to back; latency equals service time here.</summary>
+    /// <summary>Closed model: from <paramref name="start"/> each copy runs iterations back to back; latency is service time plus any wait for a connection.</summary>
     internal static async Task RunClosed(Scenario s, ScenarioStats stats, int copies, long start, TimeSpan during, int iterations, CancellationToken ct)
     {
         await Task.Delay(Until(start), ct);
@@ -295,8 +299,9 @@ public static class Runner
         try
         {
             await Task.Yield();
-            var context = new ScenarioContext(s.Name, Interlocked.Increment(ref s_invocations), intended, stats, new Random(seed), ct);
             var start = Stopwatch.GetTimestamp();
+            var context = new ScenarioContext(s.Name, Interlocked.Increment(ref s_invocations), intended, start, stats, new Random(seed), ct);
+            stats.Begin(context);
             Response response;
             try
             {
@@ -306,10 +311,21 @@ public static class Runner
             {
                 response = Response.Fail(message: e.GetType().Name + ": " + e.Message);
             }
-            // The iteration ends at its last step's answer: recording that step (the first time, compiling the
-            // recording code) is the generator's own time, and a one-step scenario shows its step's figures.
+            // The iteration ends at its last step's answer and its service time starts where its first step's did:
+            // recording (the first time, compiling the recording code) is the generator's own time, and a
+            // one-step scenario shows its step's figures.
             var end = context.LastStepEnd != 0 ? context.LastStepEnd : Stopwatch.GetTimestamp();
-            stats.Iterations.Record(intended, start, end, response);
+            if (stats.Enter())
+            {
+                try
+                {
+                    if (stats.Settle(context)) stats.Iterations.Record(intended, context.FirstServiceStart != 0 ? context.FirstServiceStart : start, end, response);
+                }
+                finally
+                {
+                    stats.Exit();
+                }
+            }
         }
         finally
         {

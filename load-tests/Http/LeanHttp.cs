@@ -48,6 +48,7 @@ public sealed class LeanHttp : IHttpTransport
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         await _slots.WaitAsync(ct);
+        ServiceClock.Connected();
         try
         {
             while (true)

@@ -90,10 +90,15 @@ public static partial class Transports
     private static partial Regex MemberId();
 }
 
-/// <summary>Requests through <see cref="HttpClient"/> (SocketsHttpHandler, one pool of connections).</summary>
+/// <summary>
+/// Requests through <see cref="HttpClient"/> (SocketsHttpHandler, one pool of connections). At most as many
+/// requests as connections are sent at once, so a request waits here, not in the handler's pool, and its
+/// service time starts when it has a connection (<see cref="ServiceClock"/>).
+/// </summary>
 public sealed class HttpClientTransport : IHttpTransport
 {
     private readonly HttpClient _client;
+    private readonly SemaphoreSlim _slots;
 
     public HttpClientTransport(Uri target, int connections, IEnumerable<KeyValuePair<string, string>> headers)
     {
@@ -105,20 +110,30 @@ public sealed class HttpClientTransport : IHttpTransport
             AutomaticDecompression = DecompressionMethods.None,
         };
         _client = new HttpClient(handler) { BaseAddress = target, Timeout = TimeSpan.FromSeconds(10) };
+        _slots = new SemaphoreSlim(connections, connections);
         foreach (var (name, value) in headers) _client.DefaultRequestHeaders.Add(name, value);
     }
 
     public async Task<Response> Send(HttpMethod method, string path, string? json, CancellationToken ct, bool keepBody = false)
     {
-        using var request = new HttpRequestMessage(method, path);
-        if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
-        using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
-        var content = await response.Content.ReadAsByteArrayAsync(ct);
-        var status = (int)response.StatusCode;
-        var ok = status is >= 200 and < 300;
-        var keep = ok ? (keepBody ? Transports.MaxKeptBody : 0) : Transports.MaxKeptFailure;
-        var body = keep > 0 ? Encoding.UTF8.GetString(content, 0, Math.Min(content.Length, keep)) : null;
-        return Transports.Outcome(status, content.LongLength, method, path, body);
+        await _slots.WaitAsync(ct);
+        ServiceClock.Connected();
+        try
+        {
+            using var request = new HttpRequestMessage(method, path);
+            if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
+            var content = await response.Content.ReadAsByteArrayAsync(ct);
+            var status = (int)response.StatusCode;
+            var ok = status is >= 200 and < 300;
+            var keep = ok ? (keepBody ? Transports.MaxKeptBody : 0) : Transports.MaxKeptFailure;
+            var body = keep > 0 ? Encoding.UTF8.GetString(content, 0, Math.Min(content.Length, keep)) : null;
+            return Transports.Outcome(status, content.LongLength, method, path, body);
+        }
+        finally
+        {
+            _slots.Release();
+        }
     }
 
     public void Dispose() => _client.Dispose();

@@ -66,7 +66,7 @@ public static partial class MembershipScenarios
             .WithLoadSimulations(Load(s)).WithThresholds(Thresholds(s)).WithWarmUpDuration(s.WarmUp);
     }
 
-    /// <summary>Batches of scoring events (orders, sign-ins, reviews) at a rate; reports events/s.</summary>
+    /// <summary>Batches of scoring events (orders, sign-ins, reviews) at a rate; reports the events the node applied per second, and those it rejected.</summary>
     public static Scenario Festival(IHttpTransport http, LoadSettings s)
     {
         long batches = 0;
@@ -77,7 +77,6 @@ public static partial class MembershipScenarios
                 return Step.Run("event-batch", ctx, () => SendEvents(http, s, json, ctx.CancellationToken));
             })
             .WithInit(ct => EnsureProgram(http, s, ProgramProbe.EmptyBatch(s), ct))
-            .WithUnitsPerIteration("events", s.BatchSize)
             .WithLoadSimulations(Load(s)).WithThresholds(Thresholds(s)).WithWarmUpDuration(s.WarmUp);
     }
 
@@ -111,14 +110,15 @@ public static partial class MembershipScenarios
                 return Step.Run("seed-batch", ctx, () => SendEvents(http, s, json, ctx.CancellationToken));
             })
             .WithInit(ct => EnsureProgram(http, s, ProgramProbe.EmptyBatch(s), ct))
-            .WithUnitsPerIteration("events", membersPerBatch * eventsPerMember)
             .WithLoadSimulations(Simulation.IterationsForConstant(Math.Min(s.Copies, 8), batchCount))
             .WithThresholds(Threshold.Create(st => st.Fail.Request.Count == 0, "every seed batch is accepted"));
     }
 
     /// <summary>
     /// Posts a batch of events. The node answers 200 even when it rejects some of them (each bad event
-    /// alone): such a batch fails the step, named by its first rejection, so events/s counts applied events.
+    /// alone): such a batch fails the step, named by its first rejection. Either way the answer's counts
+    /// are the step's units: <c>events</c> the node applied (<c>accepted</c>), <c>rejectedEvents</c>, and
+    /// <c>duplicateEvents</c> when there were any, so events/s is what the node applied.
     /// </summary>
     private static async Task<Response> SendEvents(IHttpTransport http, LoadSettings s, string json, CancellationToken ct)
         => EventBatchOutcome(await http.Send(HttpMethod.Post, $"/v1/programs/{s.Program}/events", json, ct, keepBody: true), $"/v1/programs/{s.Program}/events");
@@ -127,18 +127,29 @@ public static partial class MembershipScenarios
     {
         if (!answer.IsOk) return answer;
         string? reason;
+        Dictionary<string, long>? units = null;
         try
         {
             using var doc = JsonDocument.Parse(answer.Body ?? "");
-            if (!doc.RootElement.TryGetProperty("rejected", out var rejected) || rejected.ValueKind != JsonValueKind.Array) reason = "the answer has no 'rejected' list";
-            else if (rejected.GetArrayLength() == 0) return answer;
-            else reason = rejected[0].TryGetProperty("error", out var error) ? EventIndex().Replace(Transports.Members(error.ToString()), "[i]") : "rejected";
+            var root = doc.RootElement;
+            if (!root.TryGetProperty("rejected", out var rejected) || rejected.ValueKind != JsonValueKind.Array) reason = "the answer has no 'rejected' list";
+            else
+            {
+                units = new Dictionary<string, long>
+                {
+                    ["events"] = root.TryGetProperty("accepted", out var accepted) && accepted.TryGetInt64(out var a) ? a : 0,
+                    ["rejectedEvents"] = rejected.GetArrayLength(),
+                };
+                if (root.TryGetProperty("duplicates", out var duplicates) && duplicates.TryGetInt64(out var d) && d > 0) units["duplicateEvents"] = d;
+                if (rejected.GetArrayLength() == 0) return answer with { Units = units };
+                reason = rejected[0].TryGetProperty("error", out var error) ? EventIndex().Replace(Transports.Members(error.ToString()), "[i]") : "rejected";
+            }
         }
         catch (JsonException)
         {
             reason = answer.Body?.Length >= Transports.MaxKeptBody ? "an answer too long to read: many rejected" : "the answer is not JSON";
         }
-        return Response.Fail(answer.StatusCode, $"HTTP {answer.StatusCode} POST {route}: events rejected ({reason})", answer.SizeBytes);
+        return Response.Fail(answer.StatusCode, $"HTTP {answer.StatusCode} POST {route}: events rejected ({reason})", answer.SizeBytes) with { Units = units };
     }
 
     [GeneratedRegex(@"\[\d+\]")]

@@ -46,31 +46,82 @@ public sealed class HarnessTests
     }
 
     [Fact]
-    public async Task Iterations_still_running_after_the_drain_are_left_out_and_the_report_is_written()
+    public async Task Iterations_still_unanswered_when_the_drain_ends_fail_and_their_late_answers_change_nothing()
     {
-        // Every call waits until the run has given up on it: each completes after the drain, while (or
-        // after) the report is built, and must neither break the report nor change its figures.
+        // A node that hangs every call from the 31st on, until the run has given up on it: the hung calls
+        // must count as failed (the run fails its threshold), and their answers, coming while (or after)
+        // the report is built, must neither break the report nor change its figures.
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var calls = 0;
         var completed = 0;
-        var scenario = Scenario.Create("slow", ctx => Step.Run("call", ctx, async () =>
+        var scenario = Scenario.Create("hangs", ctx => Step.Run("call", ctx, async () =>
         {
-            await release.Task;
+            if (Interlocked.Increment(ref calls) > 30) await release.Task;
             Interlocked.Increment(ref completed);
             return Response.Ok();
-        })).WithLoadSimulations(Simulation.Inject(40, TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(500)));
+        })).WithLoadSimulations(Simulation.Inject(80, TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(500)))
+            .WithThresholds(Threshold.Create(st => st.Fail.Request.Percent < 1, "fewer than 1% of requests fail"));
         var result = (await Runner.RunAsync([scenario], new RunOptions { Drain = TimeSpan.FromMilliseconds(50) }))[0];
         var started = result.Stats.Started;
-        Assert.True(started > 0);
+        Assert.Equal(40, started);
 
         release.SetResult();
         var folder = Path.Combine(Path.GetTempPath(), "late-" + Guid.NewGuid().ToString("N"));
-        Reports.WriteAll([result], folder, new RunInfo("slow"));
+        Reports.WriteAll([result], folder, new RunInfo("hangs"));
         var deadline = Stopwatch.StartNew();
         while (Volatile.Read(ref completed) < started && deadline.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(10);
 
         Assert.True(File.Exists(Path.Combine(folder, "report.json")));
-        Assert.Equal(started, result.Stats.Iterations.Late);
-        Assert.Equal(0, result.Stats.Iterations.Ok);
+        var (iterations, step) = (result.Stats.Iterations, result.Stats.StepNamed("call"));
+        Assert.Equal((30, 10), (iterations.Ok, iterations.Fail));
+        Assert.Equal((30, 10), (step.Ok, step.Fail));
+        Assert.Equal(10, result.Stats.Unanswered);
+        Assert.Equal("no answer within the drain (0.05 s after the load ended)", Assert.Single(iterations.FailMessages).Key);
+        Assert.False(result.ThresholdsPassed);
+        // Every one waited the drain at least: the latency of a hung call is no shorter than the wait it got.
+        Assert.True(LatencyView.From(iterations.FailLatency).MinMs >= 50);
+    }
+
+    [Fact]
+    public async Task The_achieved_rate_counts_what_completed_while_the_load_ran_not_the_backlog_answered_after_it()
+    {
+        // A node that serves one call at a time in 50 ms (20/s at most) under 40/s for 2 s: the backlog
+        // is answered in the drain, all OK, but the node never sustained more than 20/s.
+        var node = new SemaphoreSlim(1, 1);
+        var scenario = Scenario.Create("slow", ctx => Step.Run("call", ctx, async () =>
+        {
+            await node.WaitAsync();
+            try { await Task.Delay(50); }
+            finally { node.Release(); }
+            return Response.Ok();
+        })).WithLoadSimulations(Simulation.Inject(40, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)));
+        var result = (await Runner.RunAsync([scenario]))[0];
+
+        Assert.Equal(80, result.Stats.Iterations.Ok); // every one answered, most in the drain
+        Assert.True(result.AchievedRate <= 21, $"achieved {result.AchievedRate}/s of a node that serves 20/s");
+        var report = RunReport.From([result], new RunInfo("slow"), DateTimeOffset.UnixEpoch).Scenarios[0];
+        Assert.Equal(report.Rps, report.AchievedRps);
+        Assert.Contains(report.Hints, h => h.Level == "warning" && h.Text.Contains("the system did not keep up", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("lean")]
+    [InlineData("httpclient")]
+    public async Task Service_time_starts_when_the_request_has_a_connection_not_while_it_waits_for_one(string client)
+    {
+        // Eight copies share one connection to a node that answers in 50 ms: each request waits for the
+        // other seven, and that wait is the generator's queue, in latency but not in service time.
+        await using var server = await FakeNode.StartAsync(healthDelay: TimeSpan.FromMilliseconds(50));
+        var folder = Path.Combine(Path.GetTempPath(), "lt-" + Guid.NewGuid().ToString("N"));
+        await Cli.RunAsync(["--scenario", "baseline", "--target", server.Url, "--copies", "8", "--connections", "1", "--client", client,
+            "--duration", "1s", "--warmup", "0s", "--out", folder], new StringWriter(), new StringWriter());
+
+        var scenario = RunReport.Read(folder).Scenarios.Single();
+        Assert.True(scenario.Ok >= 8);
+        foreach (var row in new StepReport[] { scenario, scenario.Steps.Single() })
+        {
+            Assert.True(row.ServiceTimeMs.P50 < 0.5 * row.LatencyMs.P50, $"{row.Name}: service time p50 {row.ServiceTimeMs.P50} ms, latency p50 {row.LatencyMs.P50} ms");
+        }
     }
 
     [Fact]
@@ -379,19 +430,26 @@ public sealed class HarnessTests
     }
 
     [Fact]
-    public async Task A_festival_whose_events_the_node_rejects_fails_naming_the_first_reason_and_counts_no_events()
+    public async Task A_festival_whose_events_the_node_rejects_fails_naming_the_first_reason_and_counts_the_events_it_applied()
     {
+        // The node applies 9 events of each batch of 10 and rejects one.
         await using var server = await FakeNode.StartAsync(rejectEvents: true);
         var folder = Path.Combine(Path.GetTempPath(), "lt-" + Guid.NewGuid().ToString("N"));
+        var output = new StringWriter();
         var exit = await Cli.RunAsync(["--scenario", "festival", "--target", server.Url, "--rate", "20", "--batch", "10",
-            "--duration", "1s", "--warmup", "0s", "--out", folder], new StringWriter(), new StringWriter());
+            "--duration", "1s", "--warmup", "0s", "--out", folder], output, new StringWriter());
 
         Assert.Equal(Cli.ThresholdsFailed, exit);
         var festival = Orleans.Membership.LoadTests.Harness.RunReport.Read(folder).Scenarios.Single();
-        Assert.Equal(0, festival.Ok);
-        Assert.Equal(0, festival.Metrics["eventsPerSecond"]);
+        Assert.Equal((0, 20), (festival.Ok, festival.Fail));
         Assert.Equal("HTTP 200 POST /v1/programs/default/events: events rejected (events[i].attributes.cups: is required for 'order.paid' ({m}))",
             festival.Failures.Single().Key);
+        Assert.Equal(180, festival.Units["events"]);
+        Assert.Equal(20, festival.Units["rejectedEvents"]);
+        Assert.True(festival.Metrics["eventsPerSecond"] > 0);
+        Assert.Equal(festival.Metrics["eventsPerSecond"] / 9, festival.Metrics["rejectedEventsPerSecond"], 3);
+        Assert.Contains("events/s: ", output.ToString());
+        Assert.DoesNotContain("events/s: 0.0", output.ToString());
     }
 
     [Fact]
@@ -490,7 +548,8 @@ internal sealed class FakeNode : IAsyncDisposable
     /// <param name="holdBatchesUntilChecks">event batches are answered only once this many benefit checks were (10 s at most); 0: at once</param>
     /// <param name="rejectEvents">event batches are answered as the node answers a batch whose first event it rejected</param>
     /// <param name="keyRoles">the roles of the one API key "k" (comma-separated), refused as the node refuses: 401 for another key, 403 without the role; null: open</param>
-    public static async Task<FakeNode> StartAsync(int seeded = 0, int holdBatchesUntilChecks = 0, bool rejectEvents = false, string? keyRoles = null)
+    /// <param name="healthDelay">how long each /healthz answer takes</param>
+    public static async Task<FakeNode> StartAsync(int seeded = 0, int holdBatchesUntilChecks = 0, bool rejectEvents = false, string? keyRoles = null, TimeSpan healthDelay = default)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -518,7 +577,11 @@ internal sealed class FakeNode : IAsyncDisposable
                     : $"{{\"status\":403,\"title\":\"Forbidden\",\"detail\":\"this API key does not hold the '{role}' role\"}}");
             });
         }
-        app.MapGet("/healthz", () => Results.Text("{\"status\":\"ok\"}", "application/json"));
+        app.MapGet("/healthz", async () =>
+        {
+            if (healthDelay > TimeSpan.Zero) await Task.Delay(healthDelay);
+            return Results.Text("{\"status\":\"ok\"}", "application/json");
+        });
         app.MapGet("/v1/programs/{p}/members/{m}/benefits", () => Results.Text("{\"benefits\":[]}", "application/json"));
         app.MapGet("/v1/programs/{p}/members/{m}/benefits/{code}", (string code) =>
         {
