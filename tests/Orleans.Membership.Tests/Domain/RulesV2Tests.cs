@@ -87,6 +87,28 @@ public sealed class RulesV2Tests
         Assert.Equal(holds, Conditions.Holds(program.Multipliers["probe"].When, program, m.State, At(at), ref tier, w));
     }
 
+    [Theory]
+    // Cairo skips 2026-04-24 00:00 (to 01:00), Santiago 2026-09-06 00:00: those days start at 01:00.
+    [InlineData("Africa/Cairo", 24, "2026-04-01T10:00:00+02:00", "2026-04-24T01:00:00+03:00")]
+    [InlineData("America/Santiago", 6, "2026-08-20T10:00:00-04:00", "2026-09-06T01:00:00-03:00")]
+    public void A_day_whose_midnight_the_zone_skips_starts_when_its_clocks_jump(string zone, int regradeDay, string orderAt, string dayStart)
+    {
+        var program = Compile(s_lab.Value.DefinitionJson
+            .Replace("\"Asia/Shanghai\"", $"\"{zone}\"")
+            .Replace("\"tierValidity\":\"P12M\"", $"\"regrade\":{{\"dayOfMonth\":{regradeDay}}}"));
+        var start = At(dayStart);
+        Assert.Equal(start, program.TierValidUntil(At(orderAt)));
+        Assert.Equal(start, program.NextDayStart(start.AddHours(-2)));
+        Assert.Equal(start, program.NextPeriodStart(QuotaPeriod.Day, start.AddHours(-2)));
+        Assert.Equal(program.DayKey(start), program.DayKey(start.AddHours(22))); // a day of 23 hours
+
+        // The member's order lifts it to gold until that re-grade (before: 500 on the order, for good).
+        var m = Member(program, now: orderAt);
+        m.Paid("o1", 1000m, orderAt);
+        var tier = m.Summary().Tier;
+        Assert.Equal(("gold", (DateTimeOffset?)start), (tier.Code, tier.ValidUntil));
+    }
+
     [Fact]
     public void A_membership_anniversary_of_29_february_is_28_february_in_other_years()
     {

@@ -10,10 +10,19 @@ public static class ProgramCalendar
     public static DateTime Local(this MembershipProgram program, DateTimeOffset instant)
         => TimeZoneInfo.ConvertTimeFromUtc(instant.UtcDateTime, program.TimeZone);
 
-    /// <summary>The UTC instant of a local wall-clock time in the program's zone.</summary>
+    /// <summary>
+    /// The UTC instant of a local wall-clock time in the program's zone. A time the clocks skip (00:00 where
+    /// they jump to 01:00) is the instant of the jump: that day starts when its clocks do.
+    /// </summary>
     public static DateTimeOffset FromLocal(this MembershipProgram program, DateTime local)
     {
         var unspecified = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
+        if (program.TimeZone.IsInvalidTime(unspecified))
+        {
+            // Read with the offset in force before the jump, it is the jump's instant (00:00+02 = 01:00+03).
+            var before = program.TimeZone.GetUtcOffset(unspecified.AddDays(-1));
+            return new DateTimeOffset(unspecified, before).ToUniversalTime();
+        }
         return new DateTimeOffset(TimeZoneInfo.ConvertTimeToUtc(unspecified, program.TimeZone), TimeSpan.Zero);
     }
 
