@@ -507,6 +507,26 @@ public sealed class DefaultProgramRulesTests
     }
 
     [Fact]
+    public void A_use_retried_after_the_program_dropped_its_benefit_answers_as_the_first_time()
+    {
+        var m = NewMember();
+        m.Paid("o1", 200m, "2026-11-01T10:00:00+08:00"); // silver: 2 per month
+        var first = m.Use("free-shipping", "u1");
+        Assert.Equal(WriteStatus.Applied, first.Status);
+
+        var definition = System.Text.Json.Nodes.JsonNode.Parse(TestPrograms.Json("default"))!;
+        var benefits = definition["benefits"]!.AsArray();
+        benefits.Remove(benefits.Single(b => (string?)b!["code"] == "free-shipping"));
+        m.Program = ProgramCompiler.Compile("default", 2, definition.ToJsonString()).Program!;
+
+        var retry = m.Use("free-shipping", "u1");
+        Assert.Equal(WriteStatus.Replayed, retry.Status);
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(first.Value), System.Text.Json.JsonSerializer.Serialize(retry.Value));
+        Assert.Equal(1, m.Ledger.Count(e => e.Kind == LedgerKinds.BenefitUse));
+        Assert.Equal(WriteStatus.NotFound, m.Use("free-shipping", "u2").Status);
+    }
+
+    [Fact]
     public void Tier_and_plus_together_give_the_better_quota_and_the_lowest_price_factor()
     {
         var m = NewMember();

@@ -14,7 +14,8 @@ namespace Orleans.Membership.Tests.Support;
 public sealed class MemberHarness(MembershipProgram program)
 {
     private int _ids;
-    public MembershipProgram Program { get; } = program;
+    /// <summary>The program version the next write runs under (a test may put a new one in, as a PUT would).</summary>
+    public MembershipProgram Program { get; set; } = program;
     public MemberState State { get; private set; } = new();
     public List<LedgerEntry> Ledger { get; } = [];
     public DateTimeOffset Now { get; set; } = At("2026-11-23T12:00:00+08:00");

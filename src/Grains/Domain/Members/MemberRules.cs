@@ -453,11 +453,12 @@ public static class MemberRules
 
     public static WriteResult<BenefitCheck> UseBenefit(MemberWrite w, BenefitUseRequest request)
     {
-        if (!w.Program.BenefitsByCode.TryGetValue(request.Code, out var benefit)) return WriteResult<BenefitCheck>.NotFound($"benefit '{request.Code}' is not defined by program '{w.Program.Id}'");
         if (!CallerIds.IsValid(request.UseId)) return WriteResult<BenefitCheck>.Invalid("useId", CallerIds.Rule);
         if (request.OrderId is { } o && !CallerIds.IsValid(o)) return WriteResult<BenefitCheck>.Invalid("orderId", CallerIds.Rule);
         var hash = Hash("benefit-use", request.Code, request.OrderId);
+        // A retry answers as the first time did, even after the program dropped the benefit.
         if (Replay(w.State, request.UseId, hash, DomainJson.Default.BenefitCheck, out WriteResult<BenefitCheck>? replay)) return replay!;
+        if (!w.Program.BenefitsByCode.TryGetValue(request.Code, out var benefit)) return WriteResult<BenefitCheck>.NotFound($"benefit '{request.Code}' is not defined by program '{w.Program.Id}'");
 
         var tier = w.TierAt(w.Now).Tier;
         // A guest is checked as checkout checks it (the base tier's entitlements); its use enrolls it, as an event does.
