@@ -17,13 +17,9 @@ public static class ProgramCalendar
     public static DateTimeOffset FromLocal(this MembershipProgram program, DateTime local)
     {
         var unspecified = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
-        if (program.TimeZone.IsInvalidTime(unspecified))
-        {
-            // Read with the offset in force before the jump, it is the jump's instant (00:00+02 = 01:00+03).
-            var before = program.TimeZone.GetUtcOffset(unspecified.AddDays(-1));
-            return new DateTimeOffset(unspecified, before).ToUniversalTime();
-        }
-        return new DateTimeOffset(TimeZoneInfo.ConvertTimeToUtc(unspecified, program.TimeZone), TimeSpan.Zero);
+        // The zone's offset for a skipped time is its standard one, in force before the jump: read with it,
+        // 00:00 is the jump's instant (00:00+02 = 01:00+03). A repeated time takes the standard offset too.
+        return new DateTimeOffset(unspecified, program.TimeZone.GetUtcOffset(unspecified)).ToUniversalTime();
     }
 
     public static string DayKey(this MembershipProgram program, DateTimeOffset instant)
