@@ -446,6 +446,34 @@ public sealed class DefaultProgramRulesTests
         Assert.Equal(0, m.WholeHistoryLoads + m.Fallbacks);
     }
 
+    [Theory]
+    // A late order that makes a past period gold; then refunds that change the current period.
+    [InlineData("paid A 300 2025-02-01; paid C 250 2025-08-01; paid B 1000 2025-06-01")]
+    [InlineData("paid A 300 2025-02-01; paid B 1000 2025-06-01; paid C 250 2026-03-01; refunded B 500 2026-12-01; refunded A 300 2026-12-02")]
+    public void A_period_rewritten_in_the_past_gets_no_entry_and_the_latest_tier_entry_names_the_tier_now(string writes)
+    {
+        var m = new MemberHarness(TestPrograms.Default) { Now = At("2026-12-06T12:00:00+08:00") };
+        var before = 0;
+        foreach (var write in writes.Split("; "))
+        {
+            var (kind, order, amount, date) = (write.Split(' ')[0], write.Split(' ')[1], decimal.Parse(write.Split(' ')[2]), write.Split(' ')[3] + "T10:00:00+08:00");
+            if (kind == "paid") m.Paid(order, amount, date);
+            else m.Refunded(order, amount, date);
+            var tier = m.Tier();
+            // The entry in force now (the latest by date, then by seq) names the tier now, with its validity.
+            var latest = m.Ledger.Where(e => e.Kind == LedgerKinds.Tier).OrderBy(e => e.OccurredAt).ThenBy(e => e.Seq).Last();
+            Assert.Equal((tier.Tier.Code, tier.ValidUntil), (latest.TierTo, latest.TierValidUntil));
+            // What a write adds is the current period and those that began after the one last reported, never an earlier one.
+            var reportedBefore = MemberState.Replay(m.Ledger.Take(before)).ReportedPeriodStart;
+            foreach (var e in m.Ledger.Skip(before).Where(e => e.Kind == LedgerKinds.Tier))
+            {
+                var since = e.TierSince ?? e.OccurredAt;
+                Assert.True(since > reportedBefore || (e.TierTo == tier.Tier.Code && since == tier.Since), $"{e.TierFrom}->{e.TierTo} since {since:O} was written after {reportedBefore:O} was reported");
+            }
+            before = m.Ledger.Count;
+        }
+    }
+
     [Fact]
     public void Each_upgrade_of_one_write_gets_its_own_entry()
     {

@@ -624,16 +624,17 @@ public static class MemberRules
         for (var p = tier; p.Since > reportedSince;)
         {
             var before = w.TierAt(p.Since.AddTicks(-1));
-            if (Reported(before) || before.Since >= p.Since) break;
+            // One that began before the period last reported is history a late event or a refund rewrote: not written.
+            if (Reported(before) || before.Since >= p.Since || before.Since < reportedSince) break;
             periods.Add(p = before);
         }
         var from = w.State.ReportedTier ?? w.Program.BaseTier.Code;
         for (var i = periods.Count - 1; i >= 0; i--)
         {
             var period = periods[i];
-            // A period that starts before the one last reported rewrites history (a refund withdrew an
-            // upgrade): dated at its start, it would sort before the entry it corrects.
-            var rewrite = w.State.ReportedTierSince is { } lastReported && period.Since < lastReported;
+            // A period that starts before the last tier entry's date rewrites history (a refund withdrew an
+            // upgrade, or that entry corrected history itself): dated at its start, it would sort before it.
+            var rewrite = (w.State.ReportedTierAt ?? w.State.ReportedTierSince) is { } lastReported && period.Since < lastReported;
             w.Emit(new LedgerEntry
             {
                 Kind = LedgerKinds.Tier,

@@ -251,6 +251,10 @@ public sealed class MemberState : IBenefitFacts
     [Id(9)] private long _reportedTierSinceTicks;
     public DateTimeOffset? ReportedTierSince { get => Instant(_reportedTierSinceTicks); private set => _reportedTierSinceTicks = value?.UtcTicks ?? 0; }
 
+    /// <summary>When the ledger's last <c>tier</c> entry is dated (its period's start, or when it was written if it corrected history).</summary>
+    public DateTimeOffset? ReportedTierAt { get => Instant(_reportedTierAtTicks); private set => _reportedTierAtTicks = value?.UtcTicks ?? 0; }
+    [Id(30)] private long _reportedTierAtTicks;
+
     /// <summary>The start of the tier period the ledger last reported: the enrolment while none was.</summary>
     public DateTimeOffset ReportedPeriodStart => ReportedTierSince ?? JoinedAt;
 
@@ -534,6 +538,7 @@ public sealed class MemberState : IBenefitFacts
             case LedgerKinds.Tier:
                 ReportedTier = e.TierTo;
                 ReportedTierSince = e.TierSince ?? e.OccurredAt;
+                ReportedTierAt = e.OccurredAt;
                 break;
             case LedgerKinds.Accrual:
                 LifetimeGrowth += e.Growth;
