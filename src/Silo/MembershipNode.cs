@@ -67,6 +67,8 @@ public static class MembershipNode
         };
         var notices = configuration.GetSection("Membership:Notices");
         if ((notices.Get<DueSweepOptions>() ?? new()).Problem() is { } noticesProblem) throw MembershipSettings.Refused(noticesProblem);
+        // A port another process listens on is refused, not shared (Orleans' listeners reuse addresses).
+        PortsInUse.Check(configuration, advertised, siloPort, gatewayPort);
         if (durable)
         {
             // The schema (Orleans' query catalog, clustering, storage, reminders, the ledger) before the silo starts.
