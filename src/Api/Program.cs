@@ -15,6 +15,7 @@ return await MembershipSettings.RunAsync(() =>
 
     var connectionString = builder.Configuration.GetConnectionString("Membership");
     var gatewayPort = MembershipSettings.Int(builder.Configuration, "Membership:GatewayPort", 30000, 1, 65535);
+    var clusterId = MembershipSettings.Text(builder.Configuration, "Membership:ClusterId", "membership");
     builder.UseOrleansClient(client =>
     {
         if (string.IsNullOrEmpty(connectionString))
@@ -31,7 +32,7 @@ return await MembershipSettings.RunAsync(() =>
         }
         client.Configure<ClusterOptions>(o =>
         {
-            o.ClusterId = builder.Configuration["Membership:ClusterId"] ?? "membership";
+            o.ClusterId = clusterId;
             o.ServiceId = "membership";
         });
     });

@@ -35,8 +35,10 @@ public static class MembershipNode
         var gatewayPort = MembershipSettings.Int(configuration, "Membership:GatewayPort", 30000, 1, 65535);
         if (siloPort == gatewayPort) throw MembershipSettings.Refused($"Membership:SiloPort and Membership:GatewayPort must differ, both are {siloPort}");
         var advertised = AdvertisedAddress.Read(configuration);
+        var clusterId = MembershipSettings.Text(configuration, "Membership:ClusterId", "membership");
         var connectionString = configuration.GetConnectionString("Membership");
         var durable = !string.IsNullOrEmpty(connectionString);
+        if (durable) DatabaseSetting.Check(connectionString!);
         var shedding = configuration.GetSection(MemberSheddingOptions.Section).Get<MemberSheddingOptions>() ?? new();
         if (shedding.Problem() is { } sheddingProblem) throw MembershipSettings.Refused(sheddingProblem);
         var streams = configuration["Membership:Streams:Provider"] ?? "memory";
@@ -65,17 +67,19 @@ public static class MembershipNode
         };
         var notices = configuration.GetSection("Membership:Notices");
         if ((notices.Get<DueSweepOptions>() ?? new()).Problem() is { } noticesProblem) throw MembershipSettings.Refused(noticesProblem);
+        // A port another process listens on is refused, not shared (Orleans' listeners reuse addresses).
+        PortsInUse.Check(configuration, advertised, siloPort, gatewayPort);
         if (durable)
         {
             // The schema (Orleans' query catalog, clustering, storage, reminders, the ledger) before the silo starts.
-            SchemaMigrator.MigrateAsync(connectionString!).GetAwaiter().GetResult();
+            DatabaseSetting.Migrate(connectionString!);
         }
         builder.UseOrleans(silo =>
         {
             silo.Configure<GrainCollectionOptions>(shedding.ApplyTo);
             silo.Configure<ClusterOptions>(o =>
             {
-                o.ClusterId = builder.Configuration["Membership:ClusterId"] ?? "membership";
+                o.ClusterId = clusterId;
                 o.ServiceId = "membership";
             });
             // Inbound scoring events on the member streams (docs/streams.md): memory queues by default.

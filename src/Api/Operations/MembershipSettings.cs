@@ -7,14 +7,27 @@ namespace Orleans.Membership.Api.Operations;
 /// <summary>
 /// Settings are checked before anything starts. A setting out of range is refused as the platform's
 /// <see cref="OptionsValidationException"/>, its message naming the full key and what it may be; the process
-/// then writes that one line to standard error and exits with <see cref="RefusedExitCode"/>.
+/// then writes that one line to standard error and exits with <see cref="RefusedExitCode"/>. A service the
+/// settings name that cannot be reached at start (the database) ends it with <see cref="UnavailableExitCode"/>.
 /// </summary>
 public static class MembershipSettings
 {
     /// <summary>EX_CONFIG (sysexits.h): a supervisor tells a configuration mistake from a crash.</summary>
     public const int RefusedExitCode = 78;
 
+    /// <summary>EX_UNAVAILABLE (sysexits.h): the settings may be right but the service is away, so a supervisor may retry.</summary>
+    public const int UnavailableExitCode = 69;
+
     public static OptionsValidationException Refused(string problem) => new(Options.DefaultName, typeof(MembershipSettings), [problem]);
+
+    public static UnavailableServiceException Unavailable(string problem) => new(problem);
+
+    /// <summary>A text, or the default when unset; set to nothing (<c>--Key=</c>) it is refused rather than taken as the default.</summary>
+    public static string Text(IConfiguration configuration, string key, string fallback)
+    {
+        var text = configuration[key];
+        return text is null ? fallback : string.IsNullOrWhiteSpace(text) ? throw Refused($"{key} must not be empty") : text;
+    }
 
     /// <summary>A whole number from <paramref name="min"/> to <paramref name="max"/>, or the default when unset.</summary>
     public static int Int(IConfiguration configuration, string key, int fallback, int min, int max)
@@ -63,6 +76,11 @@ public static class MembershipSettings
             foreach (var problem in problems) Console.Error.WriteLine($"Refused setting: {problem}");
             return RefusedExitCode;
         }
+        catch (UnavailableServiceException e)
+        {
+            Console.Error.WriteLine($"Unavailable: {e.Message}");
+            return UnavailableExitCode;
+        }
         await using (app) await app.RunAsync();
         return 0;
     }
@@ -84,3 +102,6 @@ public static class MembershipSettings
                 : problem(options) is { } found ? ValidateOptionsResult.Fail(found) : ValidateOptionsResult.Success;
     }
 }
+
+/// <summary>A service a setting names could not be reached at start: one line naming the setting and what failed.</summary>
+public sealed class UnavailableServiceException(string problem) : Exception(problem);

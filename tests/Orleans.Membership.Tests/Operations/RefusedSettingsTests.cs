@@ -89,6 +89,8 @@ public sealed class RefusedSettingsTests
     [InlineData("Silo", "--Membership:Notices:Concurrency=0", "Membership:Notices:Concurrency must be at least 1, not 0")]
     [InlineData("Silo", "--Membership:Webhooks:MaxAttempts=x", "Failed to convert configuration value 'x' at 'Membership:Webhooks:MaxAttempts' to type 'System.Int32'.")]
     [InlineData("Api", "--Membership:GatewayPort=70000", "Membership:GatewayPort must be a whole number from 1 to 65535, not '70000'")]
+    [InlineData("Silo", "--Membership:ClusterId=", "Membership:ClusterId must not be empty")]
+    [InlineData("Api", "--Membership:ClusterId=", "Membership:ClusterId must not be empty")]
     public async Task A_process_refused_its_settings_says_so_in_one_line_and_exits_78(string project, string setting, string problem)
     {
         // Ports of this test's own, should a process take its settings and start.
@@ -101,7 +103,7 @@ public sealed class RefusedSettingsTests
     }
 
     /// <summary>Runs the built process to its end (bounded) with its output by lines.</summary>
-    private static async Task<(int ExitCode, string[] Output, string[] Errors)> RunAsync(string project, string[] args)
+    internal static async Task<(int ExitCode, string[] Output, string[] Errors)> RunAsync(string project, string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Postgres.NodeProcess.Dll(project));
