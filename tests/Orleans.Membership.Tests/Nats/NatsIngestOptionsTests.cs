@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Membership.Silo;
 using Orleans.Membership.Silo.Nats;
+using Orleans.Membership.Tests.Support;
 
 namespace Orleans.Membership.Tests.Nats;
 
@@ -8,7 +9,7 @@ namespace Orleans.Membership.Tests.Nats;
 public sealed class NatsIngestOptionsTests
 {
     private static string[] Node(params string[] settings) =>
-        ["--urls", "http://127.0.0.1:0", "--Membership:Streams:Provider=nats", "--Membership:Streams:Nats:Url=nats://127.0.0.1:4222", .. settings];
+        ["--urls", "http://127.0.0.1:0", .. FreePorts.SiloAndGateway(), "--Membership:Streams:Provider=nats", "--Membership:Streams:Nats:Url=nats://127.0.0.1:4222", .. settings];
 
     [Fact]
     public async Task The_dispatchers_stop_budget_is_five_seconds_unless_set()

@@ -50,13 +50,13 @@ public sealed class MemberSheddingTests
     [Fact]
     public async Task The_node_hands_its_shedding_settings_to_Orleans()
     {
-        await using var app = MembershipNode.Build(["--urls", "http://127.0.0.1:0", "--Membership:Members:ShedAtMemoryPercent=90", "--Membership:Members:ShedToMemoryPercent=85"]);
+        await using var app = MembershipNode.Build(["--urls", "http://127.0.0.1:0", .. FreePorts.SiloAndGateway(), "--Membership:Members:ShedAtMemoryPercent=90", "--Membership:Members:ShedToMemoryPercent=85"]);
         var collection = app.Services.GetRequiredService<IOptions<GrainCollectionOptions>>().Value;
 
         Assert.True(collection.EnableActivationSheddingOnMemoryPressure);
         Assert.Equal(90, collection.MemoryUsageLimitPercentage);
         Assert.Equal(85, collection.MemoryUsageTargetPercentage);
-        await using var never = MembershipNode.Build(["--urls", "http://127.0.0.1:0", "--Membership:Members:ShedAtMemoryPercent=0"]);
+        await using var never = MembershipNode.Build(["--urls", "http://127.0.0.1:0", .. FreePorts.SiloAndGateway(), "--Membership:Members:ShedAtMemoryPercent=0"]);
         Assert.False(never.Services.GetRequiredService<IOptions<GrainCollectionOptions>>().Value.EnableActivationSheddingOnMemoryPressure);
     }
 
@@ -68,7 +68,7 @@ public sealed class MemberSheddingTests
     public void A_node_with_a_bad_shedding_setting_is_refused_naming_it(string setting, string value, string named)
     {
         var e = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => MembershipNode.Build(
-            ["--urls", "http://127.0.0.1:0", $"--Membership:Members:{setting}={value}"]));
+            ["--urls", "http://127.0.0.1:0", .. FreePorts.SiloAndGateway(), $"--Membership:Members:{setting}={value}"]));
         Assert.StartsWith($"Membership:Members:{named} must be", e.Message);
     }
 

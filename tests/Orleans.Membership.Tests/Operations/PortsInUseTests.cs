@@ -26,8 +26,8 @@ public sealed class PortsInUseTests(NodeFixture live) : IClassFixture<NodeFixtur
     {
         var endpoints = live.Services.GetRequiredService<IOptions<EndpointOptions>>().Value;
         var http = live.BaseAddress.Port;
-        int silo = taken == "silo" ? endpoints.SiloPort : FreePort(), gateway = taken == "gateway" ? endpoints.GatewayPort : FreePort();
-        var url = taken switch { "http" => $"http://127.0.0.1:{http}", "http-localhost" => $"http://localhost:{http}", _ => $"http://127.0.0.1:{FreePort()}" };
+        int silo = taken == "silo" ? endpoints.SiloPort : FreePorts.Next(), gateway = taken == "gateway" ? endpoints.GatewayPort : FreePorts.Next();
+        var url = taken switch { "http" => $"http://127.0.0.1:{http}", "http-localhost" => $"http://localhost:{http}", _ => $"http://127.0.0.1:{FreePorts.Next()}" };
 
         var (exitCode, _, errors) = await RefusedSettingsTests.RunAsync("Silo",
             ["--urls", url, $"--Membership:SiloPort={silo}", $"--Membership:GatewayPort={gateway}", "--Membership:Dashboard:Enabled=false"]);
@@ -67,12 +67,5 @@ public sealed class PortsInUseTests(NodeFixture live) : IClassFixture<NodeFixtur
 
         Assert.False(PortsInUse.IsListenedOn(new IPEndPoint(IPAddress.Loopback, ports.Http)));
         await using var again = await NodeProcess.StartAsync("", cluster, ports);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

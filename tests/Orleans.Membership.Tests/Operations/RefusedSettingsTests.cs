@@ -2,13 +2,14 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Membership.Silo;
+using Orleans.Membership.Tests.Support;
 
 namespace Orleans.Membership.Tests.Operations;
 
 /// <summary>A setting out of range stops the node before it starts, naming the setting (docs/configuration.md).</summary>
 public sealed class RefusedSettingsTests
 {
-    private static string[] Node(params string[] settings) => ["--urls", "http://127.0.0.1:0", .. settings];
+    private static string[] Node(params string[] settings) => ["--urls", "http://127.0.0.1:0", .. FreePorts.SiloAndGateway(), .. settings];
 
     private static string RefusalOf(params string[] settings)
     {
@@ -53,7 +54,7 @@ public sealed class RefusedSettingsTests
     [Fact]
     public void A_silo_port_that_is_also_the_gateway_port_is_refused()
     {
-        Assert.Equal("Membership:SiloPort and Membership:GatewayPort must differ, both are 30000", RefusalOf("--Membership:SiloPort=30000"));
+        Assert.Equal("Membership:SiloPort and Membership:GatewayPort must differ, both are 30000", RefusalOf("--Membership:SiloPort=30000", "--Membership:GatewayPort=30000"));
     }
 
     [Fact]

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Orleans.Membership.Grains;
 using Orleans.Membership.Tests.Support;
@@ -28,7 +27,7 @@ internal sealed class NodeProcess : IAsyncDisposable
     /// <summary>The ports a node keeps across restarts, as a real restarted node would: a new generation on the same endpoint supersedes the killed one.</summary>
     public sealed record Ports(int Http, int Silo, int Gateway)
     {
-        public static Ports Free() => new(FreePort(), FreePort(), FreePort());
+        public static Ports Free() => new(FreePorts.Next(), FreePorts.Next(), FreePorts.Next());
     }
 
     /// <summary>The API as a separate process: an Orleans client of the silos, through PostgreSQL clustering.</summary>
@@ -127,13 +126,6 @@ internal sealed class NodeProcess : IAsyncDisposable
         while (root is not null && !File.Exists(Path.Combine(root.FullName, "Orleans.Membership.sln"))) root = root.Parent;
         var dll = Path.Combine(root!.FullName, "src", project, "bin", configuration, "net10.0", $"Orleans.Membership.{project}.dll");
         return File.Exists(dll) ? dll : throw new FileNotFoundException($"build src/{project} first", dll);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>

@@ -1,5 +1,5 @@
+using Orleans.Membership.Tests.Support;
 using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -27,7 +27,7 @@ public sealed class OrleansAdoNetProviderTests(PostgresFixture db) : IAsyncLifet
         host = Host.CreateDefaultBuilder()
             .UseOrleans(silo => silo
                 .Configure<ClusterOptions>(o => { o.ClusterId = clusterId; o.ServiceId = "membership-tests"; })
-                .ConfigureEndpoints(IPAddress.Loopback, FreePort(), FreePort())
+                .ConfigureEndpoints(IPAddress.Loopback, FreePorts.Next(), FreePorts.Next())
                 .UseAdoNetClustering(o => { o.Invariant = "Npgsql"; o.ConnectionString = db.ConnectionString; })
                 .AddAdoNetGrainStorage("Default", o => { o.Invariant = "Npgsql"; o.ConnectionString = db.ConnectionString; })
                 .UseAdoNetReminderService(o => { o.Invariant = "Npgsql"; o.ConnectionString = db.ConnectionString; }))
@@ -166,12 +166,5 @@ public sealed class OrleansAdoNetProviderTests(PostgresFixture db) : IAsyncLifet
         Assert.False(await table.RemoveRow(grainId, "expiry-warnings", etag));
         Assert.True(await table.RemoveRow(grainId, "expiry-warnings", again));
         Assert.Empty((await table.ReadRows(grainId)).Reminders);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

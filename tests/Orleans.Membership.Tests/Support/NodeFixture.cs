@@ -31,8 +31,8 @@ public class NodeFixture : IAsyncLifetime
         string[] args =
         [
             "--urls", "http://127.0.0.1:0",
-            $"--Membership:SiloPort={FreePort()}",
-            $"--Membership:GatewayPort={FreePort()}",
+            $"--Membership:SiloPort={FreePorts.Next()}",
+            $"--Membership:GatewayPort={FreePorts.Next()}",
             $"--Membership:ClusterId=test-{Guid.NewGuid():N}",
             .. ExtraArgs,
         ];
@@ -51,13 +51,6 @@ public class NodeFixture : IAsyncLifetime
             await _app.StopAsync();
             await _app.DisposeAsync();
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 
