@@ -166,7 +166,7 @@ public sealed class VipshopProgramTests() : SeedProgramTest("vipshop")
         Assert.Equal(
             [
                 ("events[0].attributes.qualifiedAmount", "events[0].attributes.qualifiedAmount: is required for 'order.paid'"),
-                ("events[1].attributes.qualifiedAmount", "events[1].attributes.qualifiedAmount: must be a number of at least 0 with at most 2 decimals"),
+                ("events[1].attributes.qualifiedAmount", "events[1].attributes.qualifiedAmount: must be a number from 0 to 1000000000 with at most 2 decimals"),
             ],
             rejected);
     }

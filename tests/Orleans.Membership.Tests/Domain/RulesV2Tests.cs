@@ -157,9 +157,10 @@ public sealed class RulesV2Tests
     [Theory]
     [InlineData(null, "attributes.qualifiedAmount", "is required for 'order.paid'")]
     [InlineData("""{}""", "attributes.qualifiedAmount", "is required for 'order.paid'")]
-    [InlineData("""{"qualifiedAmount": "100"}""", "attributes.qualifiedAmount", "must be a number of at least 0 with at most 2 decimals")]
-    [InlineData("""{"qualifiedAmount": 1.005}""", "attributes.qualifiedAmount", "must be a number of at least 0 with at most 2 decimals")]
-    [InlineData("""{"qualifiedAmount": -1}""", "attributes.qualifiedAmount", "must be a number of at least 0 with at most 2 decimals")]
+    [InlineData("""{"qualifiedAmount": "100"}""", "attributes.qualifiedAmount", "must be a number from 0 to 1000000000 with at most 2 decimals")]
+    [InlineData("""{"qualifiedAmount": 1.005}""", "attributes.qualifiedAmount", "must be a number from 0 to 1000000000 with at most 2 decimals")]
+    [InlineData("""{"qualifiedAmount": -1}""", "attributes.qualifiedAmount", "must be a number from 0 to 1000000000 with at most 2 decimals")]
+    [InlineData("""{"qualifiedAmount": 1000000000.01}""", "attributes.qualifiedAmount", "must be a number from 0 to 1000000000 with at most 2 decimals")]
     [InlineData("""[1]""", "attributes", "must be a JSON object")]
     public void An_event_without_an_attribute_its_rules_read_is_rejected_naming_it(string? attributes, string field, string message)
     {

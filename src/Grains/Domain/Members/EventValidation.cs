@@ -78,8 +78,8 @@ public static class EventValidation
                 return attributes.Number(use.Name) is { } n && n == decimal.Truncate(n) && n is >= 0 and <= MaxQuantity
                     ? null : $"must be a whole number from 0 to {MaxQuantity}";
             default:
-                return attributes.Number(use.Name) is { } value && value >= 0 && decimal.Round(value, 2) == value && value <= 1_000_000_000m
-                    ? null : "must be a number of at least 0 with at most 2 decimals";
+                return attributes.Number(use.Name) is { } value && value >= 0 && decimal.Round(value, 2) == value && value <= MaxAmount
+                    ? null : $"must be a number from 0 to {MaxAmount} with at most 2 decimals";
         }
     }
 
