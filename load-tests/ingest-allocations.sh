@@ -16,7 +16,7 @@ start_node "$OUT/node.log" $URL "${ARGS[@]}"
 LT="dotnet load-tests/bin/Release/net10.0/Orleans.Membership.LoadTests.dll --target $URL --scenario festival --members 10000 --copies 8 --batch 500"
 $LT --duration 10s --out "$OUT/warmup" >/dev/null 2>&1 || true
 curl -fs $URL/v1/diagnostics/runtime >"$OUT/before.json"
-$LT --duration 15s --out "$OUT/measured" >/dev/null 2>&1 || true
+$LT --duration 15s --warmup 0s --out "$OUT/measured" >/dev/null 2>&1 || true
 curl -fs $URL/v1/diagnostics/runtime >"$OUT/after.json"
 python3 - "$OUT" "$MODE" <<'PY'
 import json, sys

@@ -212,7 +212,7 @@ public sealed record ScenarioReport : StepReport
     {
         var counted = r.Stats.Iterations.Units;
         var metrics = counted.OrderBy(u => u.Key, StringComparer.Ordinal)
-            .ToDictionary(u => u.Key + "PerSecond", u => Round(r.DurationSeconds <= 0 ? 0 : u.Value.InLoad / r.DurationSeconds));
+            .ToDictionary(u => u.Key + "PerSecond", u => Round(r.DurationSeconds <= 0 ? 0 : u.Value.InLoad / r.Stats.Iterations.AnsweringSeconds(r.DurationSeconds)));
         foreach (var (unit, per) in r.Scenario.UnitsPerOkIteration.Where(u => !counted.ContainsKey(u.Key))) metrics[unit + "PerSecond"] = Round(okRps * per);
         return metrics;
     }

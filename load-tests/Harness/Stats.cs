@@ -22,6 +22,8 @@ public sealed class Measurements
     private readonly HistogramBase?[] _latencyPerSecond;
     private long _ok, _fail, _bytes;
     private long _okInLoad, _failInLoad;
+    // The first answer (Stopwatch ticks): before it no iteration could have completed, at any rate.
+    private long _firstEnd = long.MaxValue;
     // Until the load ends every completion falls within it; then those after it are the drain's.
     private long _loadEnd = long.MaxValue;
     private readonly ConcurrentDictionary<string, UnitCount> _units = new(StringComparer.Ordinal);
@@ -71,6 +73,18 @@ public sealed class Measurements
     /// <summary>Recordings that came after <see cref="Close"/>: not counted.</summary>
     public long Late => Interlocked.Read(ref _late);
 
+    /// <summary>
+    /// The seconds a rate divides by: from the first answer to the end of the load, so the first iteration's
+    /// latency (no answer can come sooner) does not read as a lower rate; the load's seconds when nothing was answered.
+    /// </summary>
+    public double AnsweringSeconds(double loadSeconds)
+    {
+        var first = Interlocked.Read(ref _firstEnd);
+        if (first == long.MaxValue) return loadSeconds;
+        var seconds = loadSeconds - Math.Max(0, Stopwatch.GetElapsedTime(_loadStart, first).TotalSeconds);
+        return seconds > 0 ? seconds : loadSeconds;
+    }
+
     /// <summary>Marks the end of the load (Stopwatch ticks): what completes after it is the drain's, out of the rates.</summary>
     public void EndLoad(long at) => Volatile.Write(ref _loadEnd, at);
 
@@ -116,6 +130,12 @@ public sealed class Measurements
         ServiceTime.RecordValue(Math.Clamp(Micros(end - start), 1, MaxMicros));
         var second = (int)Math.Clamp(Stopwatch.GetElapsedTime(_loadStart, end).TotalSeconds, 0, _okPerSecond.Length - 1);
         var inLoad = end <= Volatile.Read(ref _loadEnd);
+        for (var first = Interlocked.Read(ref _firstEnd); end < first;)
+        {
+            var before = Interlocked.CompareExchange(ref _firstEnd, end, first);
+            if (before == first) break;
+            first = before;
+        }
         (response.IsOk ? OkLatency : FailLatency).RecordValue(latency);
         if (response.IsOk)
         {
@@ -259,15 +279,20 @@ public sealed class ScenarioStats(string name, long loadStart, int seconds)
 /// <summary>
 /// Statistics as thresholds and reports read them, in NBomber's shape (<c>stats.Ok.Latency.Percent99</c>).
 /// Counts and percentages are of every iteration, the drain's too; a rate (RPS) counts the completions
-/// while the load ran over its duration, so what the node answered only after the load stopped is no rate it sustained.
+/// while the load ran, over the load's seconds from its first answer (<see cref="Measurements.AnsweringSeconds"/>),
+/// so what the node answered only after the load stopped is no rate it sustained.
 /// </summary>
 public sealed record StatsView(string Name, MeasurementView Ok, MeasurementView Fail, double DurationSeconds)
 {
-    public static StatsView From(Measurements m, double seconds) => new(
-        m.Name,
-        new MeasurementView(new RequestView(m.Ok, Rate(m.OkInLoad, seconds), Percent(m.Ok, m.Ok + m.Fail)), LatencyView.From(m.OkLatency), m.Bytes),
-        new MeasurementView(new RequestView(m.Fail, Rate(m.FailInLoad, seconds), Percent(m.Fail, m.Ok + m.Fail)), LatencyView.From(m.FailLatency), 0),
-        seconds);
+    public static StatsView From(Measurements m, double seconds)
+    {
+        var answering = m.AnsweringSeconds(seconds);
+        return new(
+            m.Name,
+            new MeasurementView(new RequestView(m.Ok, Rate(m.OkInLoad, answering), Percent(m.Ok, m.Ok + m.Fail)), LatencyView.From(m.OkLatency), m.Bytes),
+            new MeasurementView(new RequestView(m.Fail, Rate(m.FailInLoad, answering), Percent(m.Fail, m.Ok + m.Fail)), LatencyView.From(m.FailLatency), 0),
+            seconds);
+    }
 
     private static double Rate(long n, double seconds) => seconds <= 0 ? 0 : n / seconds;
     private static double Percent(long n, long total) => total == 0 ? 0 : 100.0 * n / total;
