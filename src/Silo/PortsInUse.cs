@@ -38,6 +38,7 @@ public static class PortsInUse
     /// </summary>
     public static bool IsListenedOn(IPEndPoint endpoint)
     {
+        if (endpoint.AddressFamily == AddressFamily.InterNetworkV6 && !Socket.OSSupportsIPv6) return false; // nothing listens there
         using var probe = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         // .NET's Bind on Linux sets it too; set here, the probe does not rest on that.
         if (OperatingSystem.IsLinux()) probe.SetRawSocketOption(1, 2, BitConverter.GetBytes(1)); // SOL_SOCKET, SO_REUSEADDR

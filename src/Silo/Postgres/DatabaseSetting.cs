@@ -23,11 +23,26 @@ public static class DatabaseSetting
         catch (ArgumentException e)
         {
             throw MembershipSettings.Refused(e.InnerException is KeyNotFoundException
-                ? $"{Key} has a key PostgreSQL does not know: '{e.ParamName}'"
+                ? FollowsPassword(connectionString, e.ParamName)
+                    ? $"{Key} has a key PostgreSQL does not know after its password (a password with ';' must be in double quotes)"
+                    : $"{Key} has a key PostgreSQL does not know: '{e.ParamName}'"
                 : e.ParamName is { Length: > 0 } key && !key.Equals("connectionString", StringComparison.OrdinalIgnoreCase)
                     ? $"{Key} has a value for '{key}' that cannot be read"
                     : $"{Key} is not a connection string (Key=value;...)");
         }
+    }
+
+    /// <summary>Whether <paramref name="key"/> comes after the password: then it may be the password's own tail, cut at an unquoted ';'.</summary>
+    private static bool FollowsPassword(string connectionString, string? key)
+    {
+        var password = false;
+        foreach (var part in connectionString.Split(';'))
+        {
+            var name = part.Split('=')[0].Trim();
+            if (name.Equals("password", StringComparison.OrdinalIgnoreCase) || name.Equals("pwd", StringComparison.OrdinalIgnoreCase)) password = true;
+            else if (name.Equals(key, StringComparison.OrdinalIgnoreCase)) return password;
+        }
+        return password;
     }
 
     /// <summary>Creates or upgrades the schema (<see cref="SchemaMigrator"/>), its connection's failures told as settings.</summary>

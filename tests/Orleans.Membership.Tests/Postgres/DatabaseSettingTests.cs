@@ -38,6 +38,14 @@ public sealed class DatabaseSettingTests(PostgresFixture pg)
     }
 
     [Fact]
+    public async Task A_password_cut_at_an_unquoted_semicolon_is_not_shown_as_a_key()
+    {
+        var cut = new NpgsqlConnectionStringBuilder(pg.ConnectionString) { Password = null }.ConnectionString + ";Password=Xy;Zq=9";
+        await AssertEnds(cut, 78,
+            "Refused setting: ConnectionStrings:Membership has a key PostgreSQL does not know after its password (a password with ';' must be in double quotes)");
+    }
+
+    [Fact]
     public async Task A_database_that_cannot_be_reached_is_an_unavailable_service()
     {
         int closed;
