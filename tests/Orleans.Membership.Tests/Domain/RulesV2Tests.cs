@@ -110,6 +110,15 @@ public sealed class RulesV2Tests
     }
 
     [Fact]
+    public void After_a_date_the_zone_skipped_whole_the_next_day_starts_after_it()
+    {
+        // Samoa went from -10 to +14 at the end of 2011-12-29: there was no 2011-12-30 in Apia.
+        var program = Compile(s_lab.Value.DefinitionJson.Replace("\"Asia/Shanghai\"", "\"Pacific/Apia\""));
+        Assert.Equal(At("2011-12-31T00:00:00+14:00"), program.NextDayStart(At("2011-12-29T12:00:00-10:00")));
+        Assert.Equal(At("2011-12-29T00:00:00-10:00"), program.NextDayStart(At("2011-12-28T12:00:00-10:00")));
+    }
+
+    [Fact]
     public void A_membership_anniversary_of_29_february_is_28_february_in_other_years()
     {
         var program = s_lab.Value;

@@ -79,7 +79,12 @@ public static class ProgramCalendar
 
     /// <summary>The start (00:00 local) of the first local day that starts after <paramref name="instant"/>.</summary>
     public static DateTimeOffset NextDayStart(this MembershipProgram program, DateTimeOffset instant)
-        => program.FromLocal(program.Local(instant).Date.AddDays(1));
+    {
+        var date = program.Local(instant).Date;
+        var next = program.FromLocal(date.AddDays(1));
+        // A zone that skipped a whole date (Pacific/Apia, 2011-12-30) reads it before the jump: the day after is next.
+        return next > instant ? next : program.FromLocal(date.AddDays(2));
+    }
 
     /// <summary>
     /// When a tier reached at <paramref name="since"/> ends and is re-graded: <c>tierValidity</c> months later,
