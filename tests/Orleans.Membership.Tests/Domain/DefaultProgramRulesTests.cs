@@ -456,7 +456,7 @@ public sealed class DefaultProgramRulesTests
         var before = 0;
         foreach (var write in writes.Split("; "))
         {
-            var (kind, order, amount, date) = (write.Split(' ')[0], write.Split(' ')[1], decimal.Parse(write.Split(' ')[2]), write.Split(' ')[3] + "T10:00:00+08:00");
+            var (kind, order, amount, date) = write.Split(' ') is [var k, var o, var a, var d] ? (k, o, decimal.Parse(a), d + "T10:00:00+08:00") : throw new ArgumentException(write);
             if (kind == "paid") m.Paid(order, amount, date);
             else m.Refunded(order, amount, date);
             var tier = m.Tier();
