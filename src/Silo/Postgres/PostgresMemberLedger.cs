@@ -3,9 +3,9 @@ using System.Threading.Channels;
 using Npgsql;
 using NpgsqlTypes;
 using Orleans.Membership.Api.Operations;
-using Polly;
 using Orleans.Membership.Domain.Ledger;
 using Orleans.Membership.Grains;
+using Polly;
 
 namespace Orleans.Membership.Silo.Postgres;
 
